@@ -1,0 +1,174 @@
+//! Every flag's doc comment is its `--help`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "genlab", version, about = "Train, sample, evaluate and compare classic deep generative models")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List the model families with their capabilities, presets and papers.
+    Models {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a model; writes a run directory (config, checkpoints, metrics, sample grids).
+    Train(TrainArgs),
+    /// Draw samples from a trained run into a PNG grid.
+    Sample {
+        /// Run directory.
+        run: PathBuf,
+        /// Number of samples.
+        #[arg(short, default_value_t = 64)]
+        n: usize,
+        /// Output PNG (default RUN/sample.png).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Seed of the noise.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Show test images above their reconstructions.
+    Reconstruct {
+        run: PathBuf,
+        /// Number of test images.
+        #[arg(short, default_value_t = 32)]
+        n: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Decode paths between latent codes of test images (rows) in a PNG; a 2-D latent also
+    /// gets a manifold grid.
+    Interpolate {
+        run: PathBuf,
+        /// Number of interpolation rows.
+        #[arg(long, default_value_t = 8)]
+        rows: usize,
+        /// Images per row, ends included.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        #[arg(long, value_enum, default_value_t = InterpMode::Slerp)]
+        mode: InterpMode,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Evaluate a run on test data: likelihood (nats, bits/dim, bound kind) and reconstruction.
+    Eval {
+        run: PathBuf,
+        /// Data spec to evaluate on (default: the run's own data).
+        #[arg(long)]
+        data: Option<String>,
+        /// Split (default: the run's data.eval_split, normally test).
+        #[arg(long, value_enum)]
+        split: Option<SplitArg>,
+        /// Importance samples for the likelihood estimate (1 = the training bound).
+        #[arg(short, long, default_value_t = 1000)]
+        k: usize,
+        /// Evaluate on the first N examples only.
+        #[arg(short, long)]
+        n: Option<usize>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect datasets.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Train a small VAE on the built-in shapes and write samples, interpolations and
+    /// reconstructions (about a minute on 2 CPU cores).
+    Demo {
+        /// Run directory (default runs/demo, or runs/demo-N if that exists).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Training steps.
+        #[arg(long)]
+        steps: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DataCommand {
+    /// Size, shape, classes and pixel statistics of a dataset, and a grid PNG of examples.
+    Info {
+        /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, toy:grid25, toy:moons,
+        /// toy:swissroll, toy:checkerboard.
+        spec: String,
+        #[arg(long, value_enum, default_value_t = SplitArg::Train)]
+        split: SplitArg,
+        /// Where to write the grid PNG (default SPEC-grid.png in the current folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Folder of the Fashion-MNIST files.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Model family (see `genlab models`).
+    pub family: String,
+    /// Data spec (sets data.spec).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Preset from configs/FAMILY/ (default: `default`).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// TOML config file merged over the preset.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override one config key, e.g. --set model.latent_dim=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Total training steps (sets train.steps; may change on --resume).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Run directory (default runs/FAMILY, or runs/FAMILY-N if that exists).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of initialisation, batches and noise.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Continue the run in --out from its newest checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Folder of the Fashion-MNIST files (sets data.data_dir).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Log lines only, no progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum InterpMode {
+    Lerp,
+    Slerp,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum SplitArg {
+    Train,
+    Test,
+}
+
+impl From<SplitArg> for genlab_data::Split {
+    fn from(s: SplitArg) -> Self {
+        match s {
+            SplitArg::Train => genlab_data::Split::Train,
+            SplitArg::Test => genlab_data::Split::Test,
+        }
+    }
+}

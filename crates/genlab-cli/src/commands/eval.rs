@@ -1,0 +1,68 @@
+//! `genlab eval`: the run's metrics on held-out data, as a table or one JSON object.
+
+use crate::cli::SplitArg;
+use anyhow::{bail, Result};
+use genlab_core::run_dir;
+use genlab_data::Split;
+use std::path::Path;
+
+pub fn run(dir: &Path, data: Option<String>, split: Option<SplitArg>, k: usize, n: Option<usize>, seed: u64, json: bool) -> Result<()> {
+    let run = crate::run::open(dir)?;
+    let mut data_cfg = run.config.data.clone();
+    if let Some(spec) = data {
+        genlab_data::DataSpec::parse(&spec)?;
+        data_cfg.spec = spec;
+    }
+    let split: Split = split.map(Into::into).unwrap_or(data_cfg.eval_split);
+    let mut dataset = data_cfg.load(split)?;
+    if dataset.shape != run.info.shape {
+        bail!(
+            "{} has examples of shape {}x{}x{}, but the model in {} was trained on {}x{}x{}",
+            data_cfg.spec, dataset.shape.c, dataset.shape.h, dataset.shape.w, dir.display(), run.info.shape.c, run.info.shape.h, run.info.shape.w
+        );
+    }
+    if let Some(n) = n {
+        dataset.truncate(n);
+    }
+    if k == 0 {
+        bail!("-k must be at least 1");
+    }
+    let mut out = serde_json::Map::new();
+    let step = run_dir::checkpoints(&run.dir).last().map(|c| c.0).unwrap_or(0);
+    out.insert("family".into(), run.config.family.clone().into());
+    out.insert("step".into(), step.into());
+    if run.model.as_likelihood().is_some() {
+        let r = genlab_eval::likelihood(run.model.as_ref(), &run.info, &dataset, k, seed, &run.device)?;
+        for (key, v) in serde_json::to_value(&r)?.as_object().unwrap() {
+            out.insert(key.clone(), v.clone());
+        }
+    }
+    if run.model.as_reconstruct().is_some() {
+        let r = genlab_eval::reconstruction(run.model.as_ref(), &run.info, &dataset, seed, &run.device)?;
+        out.insert("mse_per_pixel".into(), r.mse_per_pixel.into());
+        out.insert("mae_per_pixel".into(), r.mae_per_pixel.into());
+        out.entry("n_examples").or_insert(r.n_examples.into());
+    }
+    let mut binarize = data_cfg.binarize;
+    if binarize == genlab_data::Binarize::Dynamic {
+        binarize = genlab_data::Binarize::Static;
+    }
+    out.insert(
+        "data".into(),
+        serde_json::json!({
+            "spec": data_cfg.spec, "split": split, "binarize": binarize, "scale": data_cfg.scale,
+            "dequantize": data_cfg.dequantize,
+            "static_binarization_seed": genlab_data::STATIC_BINARIZATION_SEED,
+        }),
+    );
+    let value = serde_json::Value::Object(out);
+    run_dir::atomic_write(&run.dir.join(run_dir::EVAL).join(format!("{}.json", run_dir::step_name(step))), serde_json::to_string_pretty(&value)?.as_bytes())?;
+    if json {
+        println!("{value}");
+    } else {
+        for (key, v) in value.as_object().unwrap() {
+            println!("{key:<20} {v}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! One file per verb.
+
+mod data;
+mod demo;
+mod eval;
+mod interpolate;
+mod models;
+mod reconstruct;
+mod sample;
+pub mod train;
+
+use crate::cli::{Cli, Command, DataCommand};
+use anyhow::Result;
+
+pub enum Status {
+    Done,
+    Interrupted,
+}
+
+pub fn run(cli: Cli) -> Result<Status> {
+    match cli.command {
+        Command::Models { json } => models::run(json),
+        Command::Train(args) => return train::run(args),
+        Command::Sample { run, n, out, seed } => sample::run(&run, n, out, seed),
+        Command::Reconstruct { run, n, out } => reconstruct::run(&run, n, out),
+        Command::Interpolate { run, rows, steps, mode, out } => interpolate::run(&run, rows, steps, mode, out),
+        Command::Eval { run, data, split, k, n, seed, json } => eval::run(&run, data, split, k, n, seed, json),
+        Command::Data { command: DataCommand::Info { spec, split, out, data_dir, json } } => data::info(&spec, split, out, data_dir, json),
+        Command::Demo { out, steps } => return demo::run(out, steps),
+    }?;
+    Ok(Status::Done)
+}
+
+/// `runs/NAME`, or `runs/NAME-2`, `runs/NAME-3`, ... if taken.
+pub fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let base = std::path::Path::new("runs");
+    let first = base.join(name);
+    if !first.exists() {
+        return first;
+    }
+    (2..).map(|i| base.join(format!("{name}-{i}"))).find(|p| !p.exists()).expect("some suffix is free")
+}

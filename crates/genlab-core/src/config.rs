@@ -1,0 +1,271 @@
+//! Configs are TOML trees merged in order: defaults < preset < `--config FILE` < `--set k=v`.
+//! Every key must already exist in the defaults, so a typo is an error that names the key and
+//! lists the valid ones; types are then checked by serde into the typed structs.
+
+use crate::optim::OptimConfig;
+use anyhow::{anyhow, bail, Context, Result};
+use genlab_data::{Binarize, Preprocess, Scale, Split};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use toml::{Table, Value};
+
+/// `[data]`: which dataset and how its pixels reach the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, ...
+    pub spec: String,
+    pub binarize: Binarize,
+    pub scale: Scale,
+    pub dequantize: bool,
+    /// Folder images: 1 = grayscale, 3 = RGB.
+    pub channels: usize,
+    /// Folder images: resize to this square size; 0 keeps the files' size.
+    pub image_size: u32,
+    /// Folder holding the Fashion-MNIST IDX files; "" = GENLAB_DATA or the Debian path.
+    pub data_dir: String,
+    /// Split that `eval` uses unless told otherwise.
+    pub eval_split: Split,
+}
+
+impl Default for DataConfig {
+    fn default() -> Self {
+        Self {
+            spec: "shapes".into(),
+            binarize: Binarize::None,
+            scale: Scale::Unit,
+            dequantize: false,
+            channels: 1,
+            image_size: 0,
+            data_dir: String::new(),
+            eval_split: Split::Test,
+        }
+    }
+}
+
+impl DataConfig {
+    pub fn preprocess(&self) -> Preprocess {
+        Preprocess { binarize: self.binarize, scale: self.scale, dequantize: self.dequantize }
+    }
+
+    pub fn load(&self, split: Split) -> Result<genlab_data::Dataset> {
+        if self.channels != 1 && self.channels != 3 {
+            bail!("data.channels must be 1 or 3, found {}", self.channels);
+        }
+        let dir = (!self.data_dir.is_empty()).then(|| std::path::Path::new(&self.data_dir));
+        let size = (self.image_size > 0).then_some(self.image_size);
+        Ok(genlab_data::load(&self.spec, split, dir, self.channels, size)?)
+    }
+}
+
+/// `[train]`: the loop's budget and cadence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub steps: u64,
+    pub batch_size: usize,
+    pub log_every: u64,
+    pub sample_every: u64,
+    pub checkpoint_every: u64,
+    /// Checkpoints kept besides the best one.
+    pub keep_last: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self { steps: 2000, batch_size: 128, log_every: 50, sample_every: 500, checkpoint_every: 500, keep_last: 3 }
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<()> {
+        for (k, v) in [("steps", self.steps), ("log_every", self.log_every), ("sample_every", self.sample_every), ("checkpoint_every", self.checkpoint_every)] {
+            if v == 0 {
+                bail!("train.{k} must be at least 1, found 0");
+            }
+        }
+        if self.batch_size == 0 {
+            bail!("train.batch_size must be at least 1, found 0");
+        }
+        if self.keep_last == 0 {
+            bail!("train.keep_last must be at least 1, found 0");
+        }
+        Ok(())
+    }
+}
+
+/// The fully resolved config of one run, as written to `config.toml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    pub family: String,
+    pub seed: u64,
+    pub data: DataConfig,
+    pub train: TrainConfig,
+    pub optim: BTreeMap<String, OptimConfig>,
+    /// The family's own typed config, checked by the family.
+    pub model: Table,
+}
+
+impl RunConfig {
+    /// Default tree for a family: its model defaults and one default optimizer per group.
+    pub fn defaults(family: &str, groups: &[&str], model: Table) -> Table {
+        let rc = RunConfig {
+            family: family.into(),
+            seed: 0,
+            data: DataConfig::default(),
+            train: TrainConfig::default(),
+            optim: groups.iter().map(|g| (g.to_string(), OptimConfig::default())).collect(),
+            model,
+        };
+        Table::try_from(rc).expect("default config serialises")
+    }
+
+    pub fn from_table(t: &Table) -> Result<Self> {
+        let text = toml::to_string(t).expect("a TOML table serialises");
+        let rc: RunConfig = toml::from_str(&text).map_err(|e| anyhow!("invalid config: {}", e.message()).context(locate(&text, &e)))?;
+        rc.train.validate()?;
+        for (g, o) in &rc.optim {
+            o.validate(g)?;
+        }
+        Ok(rc)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serialises")
+    }
+}
+
+fn locate(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start].lines().count().max(1);
+            format!("at `{}`", text.lines().nth(line - 1).unwrap_or("").trim())
+        }
+        None => String::new(),
+    }
+}
+
+/// Parse a typed section (e.g. a family's `[model]`), naming the section in errors.
+pub fn parse_section<T: serde::de::DeserializeOwned>(section: &str, table: &Table) -> Result<T> {
+    let text = toml::to_string(table).expect("a TOML table serialises");
+    toml::from_str(&text).map_err(|e| anyhow!("[{section}] {}", e.message().trim()))
+}
+
+/// Overlay `over` onto `base`; every key of `over` must exist in `base`.
+pub fn merge(base: &mut Table, over: &Table, origin: &str) -> Result<()> {
+    merge_at(base, over, origin, "")
+}
+
+fn merge_at(base: &mut Table, over: &Table, origin: &str, prefix: &str) -> Result<()> {
+    for (k, v) in over {
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let Some(slot) = base.get_mut(k) else {
+            bail!("{origin}: unknown config key `{key}`; {}", valid_keys(base, prefix));
+        };
+        match (slot, v) {
+            (Value::Table(b), Value::Table(o)) => merge_at(b, o, origin, &key)?,
+            (slot, v) => *slot = coerce(slot, v.clone()),
+        }
+    }
+    Ok(())
+}
+
+fn valid_keys(t: &Table, prefix: &str) -> String {
+    let keys: Vec<String> = t.keys().map(|k| if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }).collect();
+    format!("valid keys here: {}", keys.join(", "))
+}
+
+/// Integers given where floats are expected become floats (`lr=1` means 1.0).
+fn coerce(old: &Value, new: Value) -> Value {
+    match (old, new) {
+        (Value::Float(_), Value::Integer(i)) => Value::Float(i as f64),
+        (_, v) => v,
+    }
+}
+
+/// Apply one `--set a.b.c=value`.
+pub fn set(base: &mut Table, assignment: &str) -> Result<()> {
+    let (key, raw) = assignment
+        .split_once('=')
+        .ok_or_else(|| anyhow!("--set `{assignment}`: expected KEY=VALUE, e.g. --set model.latent_dim=2"))?;
+    let key = key.trim();
+    let parts: Vec<&str> = key.split('.').collect();
+    let mut table = &mut *base;
+    for (i, part) in parts.iter().enumerate() {
+        let prefix = parts[..i].join(".");
+        if !table.contains_key(*part) {
+            bail!("--set: unknown config key `{key}`; {}", valid_keys(table, &prefix));
+        }
+        let slot = table.get_mut(*part).expect("checked above");
+        if i + 1 == parts.len() {
+            if let Value::Table(t) = slot {
+                bail!("--set: `{key}` is a section; set one of its keys: {}", valid_keys(t, key));
+            }
+            *slot = coerce(slot, parse_value(raw.trim()));
+            return Ok(());
+        }
+        match slot {
+            Value::Table(t) => table = t,
+            _ => bail!("--set: `{}` is a value, not a section", parts[..=i].join(".")),
+        }
+    }
+    unreachable!("split always yields at least one part")
+}
+
+/// A TOML value if it parses as one, else a bare string (`--set data.spec=shapes`).
+fn parse_value(raw: &str) -> Value {
+    toml::from_str::<Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_string()))
+}
+
+/// Read a `--config` file as a table.
+pub fn read_file(path: &std::path::Path) -> Result<Table> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow!("{}: invalid TOML: {}", path.display(), e.message()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Table {
+        RunConfig::defaults("vae", &["model"], toml::toml! { latent_dim = 20 })
+    }
+
+    #[test]
+    fn set_overrides_a_nested_key_and_coerces_integers_to_floats() {
+        let mut t = base();
+        set(&mut t, "optim.model.lr=1").unwrap();
+        set(&mut t, "model.latent_dim=2").unwrap();
+        set(&mut t, "data.binarize=dynamic").unwrap();
+        let rc = RunConfig::from_table(&t).unwrap();
+        assert_eq!(rc.optim["model"].lr, 1.0);
+        assert_eq!(rc.model["latent_dim"].as_integer(), Some(2));
+        assert_eq!(rc.data.binarize, Binarize::Dynamic);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_valid_ones() {
+        let mut t = base();
+        let err = set(&mut t, "model.latnet_dim=2").unwrap_err().to_string();
+        assert!(err.contains("`model.latnet_dim`") && err.contains("model.latent_dim"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_are_rejected_by_name() {
+        let mut t = base();
+        set(&mut t, "train.batch_size=big").unwrap();
+        let err = format!("{:#}", RunConfig::from_table(&t).unwrap_err());
+        assert!(err.contains("batch_size") || err.contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn merge_rejects_unknown_sections() {
+        let mut t = base();
+        let err = merge(&mut t, &toml::toml! { [trian] steps = 3 }, "file x").unwrap_err().to_string();
+        assert!(err.contains("unknown config key `trian`"), "{err}");
+    }
+}

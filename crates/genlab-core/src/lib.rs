@@ -1,0 +1,18 @@
+//! The genlab contract. Every family implements [`Model`]; the trainer, evaluator and CLI speak
+//! only to these traits, the [`Family`] registry entry, and the run-directory format.
+
+pub mod config;
+pub mod device;
+pub mod family;
+pub mod model;
+pub mod optim;
+pub mod params;
+pub mod rng;
+pub mod run_dir;
+pub mod tensor;
+
+pub use family::{DataInfo, Family};
+pub use model::{
+    Batch, Bound, LatentDecode, Likelihood, Losses, Model, Reconstruct, Sample, StepCtx,
+};
+pub use params::NamedTensors;

@@ -1,0 +1,153 @@
+//! What a model is to the rest of genlab: something that takes a training step, saves and loads
+//! its parameters, and offers a few small capabilities.
+
+use crate::optim::Optimizers;
+use crate::params::NamedTensors;
+use crate::rng::{rng_for, Stream};
+use anyhow::Result;
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+use rand_chacha::ChaCha8Rng;
+
+/// One minibatch in model space (after preprocessing): `x` is `[b, c*h*w]`.
+pub struct Batch {
+    pub x: Tensor<2>,
+    pub y: Option<Tensor<1, Int>>,
+}
+
+/// Named scalar losses of one step, in the order the family reports them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Losses(pub Vec<(String, f64)>);
+
+impl Losses {
+    pub fn push(&mut self, name: &str, value: f64) {
+        self.0.push((name.to_string(), value));
+    }
+
+    /// The first loss is the one the family minimises; it drives keep-best.
+    pub fn main(&self) -> f64 {
+        self.0.first().map(|(_, v)| *v).unwrap_or(f64::NAN)
+    }
+
+    /// The first non-finite term, if any.
+    pub fn non_finite(&self) -> Option<&str> {
+        self.0.iter().find(|(_, v)| !v.is_finite()).map(|(k, _)| k.as_str())
+    }
+}
+
+/// What a family's `train_step` may use: the step number, its RNG, and the optimizers.
+pub struct StepCtx<'a> {
+    pub step: u64,
+    pub total_steps: u64,
+    pub device: Device,
+    /// Seeded by (run seed, step): a resumed run draws the same noise.
+    pub rng: ChaCha8Rng,
+    optimizers: &'a mut Optimizers,
+}
+
+impl<'a> StepCtx<'a> {
+    pub fn new(step: u64, total_steps: u64, seed: u64, device: Device, optimizers: &'a mut Optimizers) -> Self {
+        Self {
+            step,
+            total_steps,
+            device,
+            rng: rng_for(seed, step, Stream::Model),
+            optimizers,
+        }
+    }
+
+    /// Back-propagate `loss` and let the optimizer of parameter `group` update `module`.
+    pub fn update<M: Module>(&mut self, group: &str, module: M, loss: &Tensor<1>) -> M {
+        let grads = loss.backward();
+        self.optimizers.step(group, self.step, module, &grads)
+    }
+}
+
+/// How a reported log-likelihood relates to the true one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    Exact,
+    LowerBound,
+    Estimate,
+}
+
+/// Draw new examples. Returns model-space values `[n, c*h*w]` (means, not noisy draws).
+pub trait Sample {
+    fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>>;
+}
+
+/// Encode and decode one batch.
+pub trait Reconstruct {
+    fn reconstruct(&self, x: Tensor<2>) -> Result<Tensor<2>>;
+}
+
+/// Move in a latent space: interpolation, traversal, manifold grids.
+pub trait LatentDecode {
+    fn latent_dim(&self) -> usize;
+    /// Latent code (the posterior mean where there is one) `[b, latent]`.
+    fn encode(&self, x: Tensor<2>) -> Result<Tensor<2>>;
+    fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>>;
+    /// True when the prior is N(0, I), so slerp and Gaussian-quantile grids make sense.
+    fn gaussian_prior(&self) -> bool {
+        true
+    }
+}
+
+/// Per-example log-likelihood in nats. `k` is the number of importance samples where the family
+/// estimates (1 = its training bound).
+pub trait Likelihood {
+    fn log_likelihood(&self, x: Tensor<2>, k: usize, rng: &mut ChaCha8Rng) -> Result<Vec<f64>>;
+    fn bound(&self, k: usize) -> Bound;
+    /// True when the model's likelihood is defined only on {0, 1} data.
+    fn needs_binary_data(&self) -> bool {
+        false
+    }
+}
+
+/// A trainable generative model. Its `impl` reads as its feature list: the `as_*` methods
+/// return `Some` for each capability the family has.
+pub trait Model {
+    fn family(&self) -> &'static str;
+    /// Names of the parameter groups, each with its own optimizer (`model`, or `gen`/`disc`).
+    fn groups(&self) -> Vec<&'static str>;
+    fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
+    /// Called after each pass over the data (EM M-steps, next DBN layer).
+    fn end_epoch(&mut self, _epoch: u64) -> Result<()> {
+        Ok(())
+    }
+    /// All parameters, keyed `group/path`.
+    fn save_params(&self) -> NamedTensors;
+    fn load_params(&mut self, params: &NamedTensors) -> Result<()>;
+
+    fn as_sample(&self) -> Option<&dyn Sample> {
+        None
+    }
+    fn as_reconstruct(&self) -> Option<&dyn Reconstruct> {
+        None
+    }
+    fn as_latent(&self) -> Option<&dyn LatentDecode> {
+        None
+    }
+    fn as_likelihood(&self) -> Option<&dyn Likelihood> {
+        None
+    }
+
+    /// Capability names for `genlab models` and error messages.
+    fn capabilities(&self) -> Vec<&'static str> {
+        let mut caps = Vec::new();
+        if self.as_sample().is_some() {
+            caps.push("sample");
+        }
+        if self.as_reconstruct().is_some() {
+            caps.push("reconstruct");
+        }
+        if self.as_latent().is_some() {
+            caps.push("interpolate");
+        }
+        if self.as_likelihood().is_some() {
+            caps.push("likelihood");
+        }
+        caps
+    }
+}

@@ -1,0 +1,341 @@
+//! Optimizers per parameter group: Adam, AdamW, SGD with momentum, RMSprop, with learning-rate
+//! schedules and gradient-norm clipping. Written here rather than taken from burn-optim because
+//! their state must be saved by parameter *path* (burn keys it by in-memory ids) so that a
+//! resumed run continues bit for bit.
+
+use crate::params::NamedTensors;
+use anyhow::{bail, Result};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::{Gradients, Tensor};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimKind {
+    Adam,
+    AdamW,
+    Sgd,
+    RmsProp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    Constant,
+    /// Cosine decay from `lr` to `lr * min_lr_ratio` over the run.
+    Cosine,
+    /// Linear decay from `lr` to `lr * min_lr_ratio` over the run.
+    Linear,
+    /// Multiply by `gamma` every `step_size` steps.
+    Step,
+}
+
+/// One group's optimizer, `[optim.<group>]` in a config.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimConfig {
+    pub kind: OptimKind,
+    pub lr: f64,
+    /// Adam/AdamW first-moment decay; SGD momentum uses `momentum`.
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    /// L2 penalty added to the gradient (Adam, SGD, RMSprop) or decoupled decay (AdamW).
+    pub weight_decay: f64,
+    pub momentum: f64,
+    /// RMSprop squared-gradient decay.
+    pub alpha: f64,
+    pub schedule: Schedule,
+    pub warmup_steps: u64,
+    pub min_lr_ratio: f64,
+    pub step_size: u64,
+    pub gamma: f64,
+    /// Clip the group's global gradient norm to this value; 0 turns clipping off.
+    pub clip_grad_norm: f64,
+}
+
+impl Default for OptimConfig {
+    /// Adam with PyTorch's defaults and lr 1e-3 (Kingma & Ba 2015).
+    fn default() -> Self {
+        Self {
+            kind: OptimKind::Adam,
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            alpha: 0.99,
+            schedule: Schedule::Constant,
+            warmup_steps: 0,
+            min_lr_ratio: 0.0,
+            step_size: 1000,
+            gamma: 0.5,
+            clip_grad_norm: 0.0,
+        }
+    }
+}
+
+impl OptimConfig {
+    pub fn validate(&self, group: &str) -> Result<()> {
+        let bad = |key: &str, why: &str| -> Result<()> { bail!("optim.{group}.{key}: {why}") };
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return bad("lr", &format!("must be a positive number, found {}", self.lr));
+        }
+        for (k, v) in [("beta1", self.beta1), ("beta2", self.beta2), ("momentum", self.momentum), ("alpha", self.alpha)] {
+            if !(0.0..1.0).contains(&v) {
+                return bad(k, &format!("must be in [0, 1), found {v}"));
+            }
+        }
+        if self.weight_decay < 0.0 || self.clip_grad_norm < 0.0 || self.eps <= 0.0 {
+            return bad("weight_decay/clip_grad_norm/eps", "must not be negative (eps > 0)");
+        }
+        Ok(())
+    }
+
+    /// Learning rate at `step` (0-based) of a run of `total` steps.
+    pub fn lr_at(&self, step: u64, total: u64) -> f64 {
+        let warm = if self.warmup_steps > 0 && step < self.warmup_steps {
+            (step + 1) as f64 / self.warmup_steps as f64
+        } else {
+            1.0
+        };
+        let span = total.saturating_sub(self.warmup_steps).max(1) as f64;
+        let t = (step.saturating_sub(self.warmup_steps) as f64 / span).min(1.0);
+        let m = self.min_lr_ratio;
+        let factor = match self.schedule {
+            Schedule::Constant => 1.0,
+            Schedule::Cosine => m + (1.0 - m) * 0.5 * (1.0 + (std::f64::consts::PI * t).cos()),
+            Schedule::Linear => m + (1.0 - m) * (1.0 - t),
+            Schedule::Step => self.gamma.powi((step / self.step_size.max(1)) as i32),
+        };
+        self.lr * warm * factor
+    }
+}
+
+/// Per-parameter moment buffers, flattened to 1-D.
+#[derive(Clone)]
+struct Slot {
+    m: Tensor<1>,
+    v: Tensor<1>,
+}
+
+/// One group's optimizer and its state.
+pub struct GroupOptimizer {
+    pub config: OptimConfig,
+    /// Number of updates taken (Adam's bias correction).
+    pub t: u64,
+    slots: BTreeMap<String, Slot>,
+}
+
+impl GroupOptimizer {
+    pub fn new(config: OptimConfig) -> Self {
+        Self { config, t: 0, slots: BTreeMap::new() }
+    }
+}
+
+/// The optimizers of all groups of one model.
+pub struct Optimizers {
+    pub total_steps: u64,
+    groups: BTreeMap<String, GroupOptimizer>,
+}
+
+impl Optimizers {
+    pub fn new(configs: &BTreeMap<String, OptimConfig>, total_steps: u64) -> Self {
+        Self {
+            total_steps,
+            groups: configs.iter().map(|(g, c)| (g.clone(), GroupOptimizer::new(c.clone()))).collect(),
+        }
+    }
+
+    pub fn lr(&self, group: &str, step: u64) -> f64 {
+        self.groups[group].config.lr_at(step, self.total_steps)
+    }
+
+    /// One update of `module` (the parameters of `group`) from `grads`.
+    pub fn step<M: Module>(&mut self, group: &str, step: u64, module: M, grads: &Gradients) -> M {
+        let total = self.total_steps;
+        let opt = self
+            .groups
+            .get_mut(group)
+            .unwrap_or_else(|| panic!("family used parameter group `{group}` without declaring it in groups()"));
+        opt.t += 1;
+        let lr = opt.config.lr_at(step, total);
+        let clip_scale = if opt.config.clip_grad_norm > 0.0 {
+            let mut sq = SquaredNorm { grads, total: None };
+            module.visit(&mut sq);
+            let norm = sq.total.map(|t| t.into_scalar::<f32>() as f64).unwrap_or(0.0).sqrt();
+            if norm > opt.config.clip_grad_norm {
+                opt.config.clip_grad_norm / (norm + 1e-6)
+            } else {
+                1.0
+            }
+        } else {
+            1.0
+        };
+        let mut updater = Updater { opt, grads, lr, clip_scale, path: Vec::new() };
+        module.map(&mut updater)
+    }
+
+    /// State tensors keyed `group/path/{m,v}` plus `group/__t`.
+    pub fn save_state(&self) -> (NamedTensors, BTreeMap<String, u64>) {
+        let mut out = NamedTensors::default();
+        let mut counts = BTreeMap::new();
+        for (g, opt) in &self.groups {
+            counts.insert(g.clone(), opt.t);
+            for (path, slot) in &opt.slots {
+                for (k, t) in [("m", &slot.m), ("v", &slot.v)] {
+                    let values = crate::tensor::to_vec(t.clone());
+                    out.insert(format!("{g}/{path}/{k}"), vec![values.len()], values);
+                }
+            }
+        }
+        (out, counts)
+    }
+
+    pub fn load_state(&mut self, state: &NamedTensors, counts: &BTreeMap<String, u64>, device: &burn::tensor::Device) -> Result<()> {
+        for (g, opt) in self.groups.iter_mut() {
+            opt.t = counts.get(g).copied().unwrap_or(0);
+            opt.slots.clear();
+            let prefix = format!("{g}/");
+            let mut pending: BTreeMap<String, (Option<Tensor<1>>, Option<Tensor<1>>)> = BTreeMap::new();
+            for (name, (shape, values)) in state.0.iter().filter(|(k, _)| k.starts_with(&prefix)) {
+                let rest = &name[prefix.len()..];
+                let Some((path, which)) = rest.rsplit_once('/') else {
+                    bail!("optimizer state entry `{name}` is malformed");
+                };
+                let t = Tensor::<1>::from_data(burn::tensor::TensorData::new(values.clone(), shape.clone()), device);
+                let e = pending.entry(path.to_string()).or_default();
+                match which {
+                    "m" => e.0 = Some(t),
+                    "v" => e.1 = Some(t),
+                    _ => bail!("optimizer state entry `{name}` is malformed"),
+                }
+            }
+            for (path, (m, v)) in pending {
+                match (m, v) {
+                    (Some(m), Some(v)) => {
+                        opt.slots.insert(path, Slot { m, v });
+                    }
+                    _ => bail!("optimizer state for {g}/{path} is incomplete"),
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct SquaredNorm<'a> {
+    grads: &'a Gradients,
+    total: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            let s = g.square().sum();
+            self.total = Some(match self.total.take() {
+                Some(t) => t + s,
+                None => s,
+            });
+        }
+    }
+}
+
+struct Updater<'a> {
+    opt: &'a mut GroupOptimizer,
+    grads: &'a Gradients,
+    lr: f64,
+    clip_scale: f64,
+    path: Vec<String>,
+}
+
+impl ModuleMapper for Updater<'_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let Some(grad) = tensor.grad(self.grads) else {
+            return Param::from_mapped_value(id, tensor, mapper);
+        };
+        let dims = tensor.dims();
+        let n = dims.iter().product::<usize>();
+        let theta = tensor.inner().reshape([n]);
+        let mut g = grad.reshape([n]);
+        if self.clip_scale != 1.0 {
+            g = g.mul_scalar(self.clip_scale);
+        }
+        let key = self.path.join(".");
+        let c = &self.opt.config;
+        let (lr, t) = (self.lr, self.opt.t as i32);
+        let slot = self.opt.slots.remove(&key).unwrap_or_else(|| Slot { m: theta.zeros_like(), v: theta.zeros_like() });
+        let (theta, slot) = match c.kind {
+            OptimKind::Adam | OptimKind::AdamW => {
+                if c.kind == OptimKind::Adam && c.weight_decay > 0.0 {
+                    g = g + theta.clone().mul_scalar(c.weight_decay);
+                }
+                let m = slot.m.mul_scalar(c.beta1) + g.clone().mul_scalar(1.0 - c.beta1);
+                let v = slot.v.mul_scalar(c.beta2) + g.square().mul_scalar(1.0 - c.beta2);
+                let bc1 = 1.0 - c.beta1.powi(t);
+                let bc2 = 1.0 - c.beta2.powi(t);
+                let denom = v.clone().div_scalar(bc2).sqrt().add_scalar(c.eps);
+                let mut theta = if c.kind == OptimKind::AdamW && c.weight_decay > 0.0 {
+                    theta.mul_scalar(1.0 - lr * c.weight_decay)
+                } else {
+                    theta
+                };
+                theta = theta - m.clone().div_scalar(bc1).div(denom).mul_scalar(lr);
+                (theta, Slot { m, v })
+            }
+            OptimKind::Sgd => {
+                if c.weight_decay > 0.0 {
+                    g = g + theta.clone().mul_scalar(c.weight_decay);
+                }
+                // PyTorch's form: buf = momentum * buf + g; theta -= lr * buf.
+                let m = if c.momentum > 0.0 { slot.m.mul_scalar(c.momentum) + g } else { g };
+                (theta - m.clone().mul_scalar(lr), Slot { m, v: slot.v })
+            }
+            OptimKind::RmsProp => {
+                if c.weight_decay > 0.0 {
+                    g = g + theta.clone().mul_scalar(c.weight_decay);
+                }
+                let v = slot.v.mul_scalar(c.alpha) + g.clone().square().mul_scalar(1.0 - c.alpha);
+                let step = g.div(v.clone().sqrt().add_scalar(c.eps));
+                let m = if c.momentum > 0.0 { slot.m.mul_scalar(c.momentum) + step } else { step };
+                (theta - m.clone().mul_scalar(lr), Slot { m, v })
+            }
+        };
+        self.opt.slots.insert(key, slot);
+        let updated = Tensor::from_inner(theta.reshape(dims)).require_grad();
+        Param::from_mapped_value(id, updated, mapper)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_decays_to_the_floor() {
+        let c = OptimConfig { schedule: Schedule::Cosine, min_lr_ratio: 0.1, ..Default::default() };
+        assert!((c.lr_at(0, 100) - 1e-3).abs() < 1e-9);
+        assert!((c.lr_at(100, 100) - 1e-4).abs() < 1e-9);
+    }
+
+    #[test]
+    fn warmup_ramps_linearly() {
+        let c = OptimConfig { warmup_steps: 10, ..Default::default() };
+        assert!((c.lr_at(4, 100) - 5e-4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rejects_a_negative_learning_rate() {
+        let c = OptimConfig { lr: -1.0, ..Default::default() };
+        assert!(c.validate("model").unwrap_err().to_string().contains("optim.model.lr"));
+    }
+}

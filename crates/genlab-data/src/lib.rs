@@ -1,0 +1,18 @@
+//! Datasets for genlab. Every dataset is named by a spec string (`fashion-mnist`, `idx:DIR`,
+//! `folder:DIR`, `toy:ring8`, `shapes`) and loads into one in-memory [`Dataset`].
+//! This crate knows no tensors and no models.
+
+mod dataset;
+mod error;
+mod folder;
+mod idx;
+mod preprocess;
+mod shapes;
+mod spec;
+mod toy;
+
+pub use dataset::{Dataset, Kind, Shape};
+pub use error::DataError;
+pub use preprocess::{Binarize, Preprocess, Scale, STATIC_BINARIZATION_SEED};
+pub use spec::{load, DataSpec, Split, FASHION_MNIST_DIR};
+pub use toy::{toy_modes, ToyKind};

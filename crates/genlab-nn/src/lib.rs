@@ -1,0 +1,10 @@
+//! Layers and losses used the same way by several families.
+
+pub mod coder;
+pub mod conv;
+pub mod loss;
+pub mod mlp;
+
+pub use coder::{Arch, Decoder, Encoder, NetConfig};
+pub use conv::{ConvDecoder, ConvEncoder};
+pub use mlp::{Activation, Mlp};

@@ -1,0 +1,55 @@
+//! A stack of linear layers with one activation between them (none after the last).
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::activation::{leaky_relu, relu, sigmoid, tanh};
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    #[default]
+    Relu,
+    LeakyRelu,
+    Tanh,
+    Sigmoid,
+}
+
+impl Activation {
+    pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Activation::Relu => relu(x),
+            Activation::LeakyRelu => leaky_relu(x, 0.2),
+            Activation::Tanh => tanh(x),
+            Activation::Sigmoid => sigmoid(x),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Mlp {
+    pub layers: Vec<Linear>,
+    #[module(skip)]
+    pub activation: Activation,
+}
+
+impl Mlp {
+    /// Sizes `[in, hidden..., out]`.
+    pub fn new(sizes: &[usize], activation: Activation, device: &Device) -> Self {
+        let layers = sizes.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        Self { layers, activation }
+    }
+
+    /// `[b, in] -> [b, out]`; the activation follows every layer but the last.
+    pub fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(x);
+            if i < last {
+                x = self.activation.apply(x);
+            }
+        }
+        x
+    }
+}
