@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "genlab", version, about = "Train, sample, evaluate and compare classic deep generative models")]
+#[command(
+    name = "genlab",
+    version,
+    about = "Train, sample, evaluate and compare classic deep generative models"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -22,19 +22,32 @@ pub fn read_config(dir: &Path) -> Result<RunConfig> {
     if !dir.is_dir() {
         return Err(anyhow!("{} is not a run directory (no such folder); train one with `genlab train FAMILY --out {}`", dir.display(), dir.display()));
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("{} is not a run directory: cannot read {}", dir.display(), path.display()))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| anyhow!("{} is corrupt: {}", path.display(), e.message()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{} is not a run directory: cannot read {}",
+            dir.display(),
+            path.display()
+        )
+    })?;
+    let table: toml::Table = toml::from_str(&text)
+        .map_err(|e| anyhow!("{} is corrupt: {}", path.display(), e.message()))?;
     RunConfig::from_table(&table).with_context(|| format!("in {}", path.display()))
 }
 
 pub fn read_meta(dir: &Path) -> Result<Meta> {
     let path = dir.join(run_dir::META);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is corrupt", path.display()))
 }
 
 pub fn data_info(config: &RunConfig, meta: &Meta) -> DataInfo {
-    DataInfo { kind: meta.data_kind, shape: meta.data_shape, classes: meta.classes.len(), preprocess: config.data.preprocess() }
+    DataInfo {
+        kind: meta.data_kind,
+        shape: meta.data_shape,
+        classes: meta.classes.len(),
+        preprocess: config.data.preprocess(),
+    }
 }
 
 /// Rebuild the model of a run from its config and load its newest checkpoint.
@@ -47,9 +60,26 @@ pub fn open(dir: &Path) -> Result<OpenRun> {
     let mut model = (family.build)(&config.model, &info, &device)?;
     let checkpoint = run_dir::latest_checkpoint(dir)?;
     let ckpt = run_dir::load_checkpoint(&checkpoint, &model.groups()).with_context(|| {
-        let earlier = run_dir::checkpoints(dir).into_iter().rev().nth(1).map(|(_, p)| format!("; the one before it is {}: delete the broken folder to use it", p.display())).unwrap_or_default();
+        let earlier = run_dir::checkpoints(dir)
+            .into_iter()
+            .rev()
+            .nth(1)
+            .map(|(_, p)| {
+                format!(
+                    "; the one before it is {}: delete the broken folder to use it",
+                    p.display()
+                )
+            })
+            .unwrap_or_default();
         format!("cannot load checkpoint {}{earlier}", checkpoint.display())
     })?;
     model.load_params(&ckpt.params)?;
-    Ok(OpenRun { dir: dir.to_path_buf(), config, info, model, device, checkpoint })
+    Ok(OpenRun {
+        dir: dir.to_path_buf(),
+        config,
+        info,
+        model,
+        device,
+        checkpoint,
+    })
 }

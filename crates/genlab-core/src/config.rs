@@ -45,7 +45,11 @@ impl Default for DataConfig {
 
 impl DataConfig {
     pub fn preprocess(&self) -> Preprocess {
-        Preprocess { binarize: self.binarize, scale: self.scale, dequantize: self.dequantize }
+        Preprocess {
+            binarize: self.binarize,
+            scale: self.scale,
+            dequantize: self.dequantize,
+        }
     }
 
     pub fn load(&self, split: Split) -> Result<genlab_data::Dataset> {
@@ -54,7 +58,13 @@ impl DataConfig {
         }
         let dir = (!self.data_dir.is_empty()).then(|| std::path::Path::new(&self.data_dir));
         let size = (self.image_size > 0).then_some(self.image_size);
-        Ok(genlab_data::load(&self.spec, split, dir, self.channels, size)?)
+        Ok(genlab_data::load(
+            &self.spec,
+            split,
+            dir,
+            self.channels,
+            size,
+        )?)
     }
 }
 
@@ -73,13 +83,25 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
-        Self { steps: 2000, batch_size: 128, log_every: 50, sample_every: 500, checkpoint_every: 500, keep_last: 3 }
+        Self {
+            steps: 2000,
+            batch_size: 128,
+            log_every: 50,
+            sample_every: 500,
+            checkpoint_every: 500,
+            keep_last: 3,
+        }
     }
 }
 
 impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
-        for (k, v) in [("steps", self.steps), ("log_every", self.log_every), ("sample_every", self.sample_every), ("checkpoint_every", self.checkpoint_every)] {
+        for (k, v) in [
+            ("steps", self.steps),
+            ("log_every", self.log_every),
+            ("sample_every", self.sample_every),
+            ("checkpoint_every", self.checkpoint_every),
+        ] {
             if v == 0 {
                 bail!("train.{k} must be at least 1, found 0");
             }
@@ -115,7 +137,10 @@ impl RunConfig {
             seed: 0,
             data: DataConfig::default(),
             train: TrainConfig::default(),
-            optim: groups.iter().map(|g| (g.to_string(), OptimConfig::default())).collect(),
+            optim: groups
+                .iter()
+                .map(|g| (g.to_string(), OptimConfig::default()))
+                .collect(),
             model,
         };
         Table::try_from(rc).expect("default config serialises")
@@ -123,7 +148,8 @@ impl RunConfig {
 
     pub fn from_table(t: &Table) -> Result<Self> {
         let text = toml::to_string(t).expect("a TOML table serialises");
-        let rc: RunConfig = toml::from_str(&text).map_err(|e| anyhow!("invalid config: {}", e.message()).context(locate(&text, &e)))?;
+        let rc: RunConfig = toml::from_str(&text)
+            .map_err(|e| anyhow!("invalid config: {}", e.message()).context(locate(&text, &e)))?;
         rc.train.validate()?;
         for (g, o) in &rc.optim {
             o.validate(g)?;
@@ -149,7 +175,8 @@ fn locate(text: &str, e: &toml::de::Error) -> String {
 /// Parse a typed section (e.g. a family's `[model]`), naming the section in errors.
 pub fn parse_section<T: serde::de::DeserializeOwned>(section: &str, table: &Table) -> Result<T> {
     let text = toml::to_string(table).expect("a TOML table serialises");
-    toml::from_str(&text).map_err(|e| anyhow!("[{section}] {}", e.message().trim()))
+    toml::from_str(&text)
+        .map_err(|e| anyhow!("[{section}] {} {}", e.message().trim(), locate(&text, &e)))
 }
 
 /// Overlay `over` onto `base`; every key of `over` must exist in `base`.
@@ -159,9 +186,16 @@ pub fn merge(base: &mut Table, over: &Table, origin: &str) -> Result<()> {
 
 fn merge_at(base: &mut Table, over: &Table, origin: &str, prefix: &str) -> Result<()> {
     for (k, v) in over {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         let Some(slot) = base.get_mut(k) else {
-            bail!("{origin}: unknown config key `{key}`; {}", valid_keys(base, prefix));
+            bail!(
+                "{origin}: unknown config key `{key}`; {}",
+                valid_keys(base, prefix)
+            );
         };
         match (slot, v) {
             (Value::Table(b), Value::Table(o)) => merge_at(b, o, origin, &key)?,
@@ -172,7 +206,16 @@ fn merge_at(base: &mut Table, over: &Table, origin: &str, prefix: &str) -> Resul
 }
 
 fn valid_keys(t: &Table, prefix: &str) -> String {
-    let keys: Vec<String> = t.keys().map(|k| if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") }).collect();
+    let keys: Vec<String> = t
+        .keys()
+        .map(|k| {
+            if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            }
+        })
+        .collect();
     format!("valid keys here: {}", keys.join(", "))
 }
 
@@ -186,28 +229,37 @@ fn coerce(old: &Value, new: Value) -> Value {
 
 /// Apply one `--set a.b.c=value`.
 pub fn set(base: &mut Table, assignment: &str) -> Result<()> {
-    let (key, raw) = assignment
-        .split_once('=')
-        .ok_or_else(|| anyhow!("--set `{assignment}`: expected KEY=VALUE, e.g. --set model.latent_dim=2"))?;
+    let (key, raw) = assignment.split_once('=').ok_or_else(|| {
+        anyhow!("--set `{assignment}`: expected KEY=VALUE, e.g. --set model.latent_dim=2")
+    })?;
     let key = key.trim();
     let parts: Vec<&str> = key.split('.').collect();
     let mut table = &mut *base;
     for (i, part) in parts.iter().enumerate() {
         let prefix = parts[..i].join(".");
         if !table.contains_key(*part) {
-            bail!("--set: unknown config key `{key}`; {}", valid_keys(table, &prefix));
+            bail!(
+                "--set: unknown config key `{key}`; {}",
+                valid_keys(table, &prefix)
+            );
         }
         let slot = table.get_mut(*part).expect("checked above");
         if i + 1 == parts.len() {
             if let Value::Table(t) = slot {
-                bail!("--set: `{key}` is a section; set one of its keys: {}", valid_keys(t, key));
+                bail!(
+                    "--set: `{key}` is a section; set one of its keys: {}",
+                    valid_keys(t, key)
+                );
             }
             *slot = coerce(slot, parse_value(raw.trim()));
             return Ok(());
         }
         match slot {
             Value::Table(t) => table = t,
-            _ => bail!("--set: `{}` is a value, not a section", parts[..=i].join(".")),
+            _ => bail!(
+                "--set: `{}` is a value, not a section",
+                parts[..=i].join(".")
+            ),
         }
     }
     unreachable!("split always yields at least one part")
@@ -223,7 +275,8 @@ fn parse_value(raw: &str) -> Value {
 
 /// Read a `--config` file as a table.
 pub fn read_file(path: &std::path::Path) -> Result<Table> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow!("{}: invalid TOML: {}", path.display(), e.message()))
 }
 
@@ -251,7 +304,10 @@ mod tests {
     fn unknown_keys_are_named_with_the_valid_ones() {
         let mut t = base();
         let err = set(&mut t, "model.latnet_dim=2").unwrap_err().to_string();
-        assert!(err.contains("`model.latnet_dim`") && err.contains("model.latent_dim"), "{err}");
+        assert!(
+            err.contains("`model.latnet_dim`") && err.contains("model.latent_dim"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -259,13 +315,18 @@ mod tests {
         let mut t = base();
         set(&mut t, "train.batch_size=big").unwrap();
         let err = format!("{:#}", RunConfig::from_table(&t).unwrap_err());
-        assert!(err.contains("batch_size") || err.contains("invalid type"), "{err}");
+        assert!(
+            err.contains("batch_size") || err.contains("invalid type"),
+            "{err}"
+        );
     }
 
     #[test]
     fn merge_rejects_unknown_sections() {
         let mut t = base();
-        let err = merge(&mut t, &toml::toml! { [trian] steps = 3 }, "file x").unwrap_err().to_string();
+        let err = merge(&mut t, &toml::toml! { [trian] steps = 3 }, "file x")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown config key `trian`"), "{err}");
     }
 }

@@ -33,6 +33,9 @@ pub struct Family {
 
 impl Family {
     pub fn preset(&self, name: &str) -> Option<&'static str> {
-        self.presets.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+        self.presets
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
     }
 }

@@ -31,7 +31,10 @@ impl Losses {
 
     /// The first non-finite term, if any.
     pub fn non_finite(&self) -> Option<&str> {
-        self.0.iter().find(|(_, v)| !v.is_finite()).map(|(k, _)| k.as_str())
+        self.0
+            .iter()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(k, _)| k.as_str())
     }
 }
 
@@ -46,7 +49,13 @@ pub struct StepCtx<'a> {
 }
 
 impl<'a> StepCtx<'a> {
-    pub fn new(step: u64, total_steps: u64, seed: u64, device: Device, optimizers: &'a mut Optimizers) -> Self {
+    pub fn new(
+        step: u64,
+        total_steps: u64,
+        seed: u64,
+        device: Device,
+        optimizers: &'a mut Optimizers,
+    ) -> Self {
         Self {
             step,
             total_steps,

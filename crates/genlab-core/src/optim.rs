@@ -81,15 +81,26 @@ impl OptimConfig {
     pub fn validate(&self, group: &str) -> Result<()> {
         let bad = |key: &str, why: &str| -> Result<()> { bail!("optim.{group}.{key}: {why}") };
         if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad("lr", &format!("must be a positive number, found {}", self.lr));
+            return bad(
+                "lr",
+                &format!("must be a positive number, found {}", self.lr),
+            );
         }
-        for (k, v) in [("beta1", self.beta1), ("beta2", self.beta2), ("momentum", self.momentum), ("alpha", self.alpha)] {
+        for (k, v) in [
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("momentum", self.momentum),
+            ("alpha", self.alpha),
+        ] {
             if !(0.0..1.0).contains(&v) {
                 return bad(k, &format!("must be in [0, 1), found {v}"));
             }
         }
         if self.weight_decay < 0.0 || self.clip_grad_norm < 0.0 || self.eps <= 0.0 {
-            return bad("weight_decay/clip_grad_norm/eps", "must not be negative (eps > 0)");
+            return bad(
+                "weight_decay/clip_grad_norm/eps",
+                "must not be negative (eps > 0)",
+            );
         }
         Ok(())
     }
@@ -131,7 +142,11 @@ pub struct GroupOptimizer {
 
 impl GroupOptimizer {
     pub fn new(config: OptimConfig) -> Self {
-        Self { config, t: 0, slots: BTreeMap::new() }
+        Self {
+            config,
+            t: 0,
+            slots: BTreeMap::new(),
+        }
     }
 }
 
@@ -145,7 +160,10 @@ impl Optimizers {
     pub fn new(configs: &BTreeMap<String, OptimConfig>, total_steps: u64) -> Self {
         Self {
             total_steps,
-            groups: configs.iter().map(|(g, c)| (g.clone(), GroupOptimizer::new(c.clone()))).collect(),
+            groups: configs
+                .iter()
+                .map(|(g, c)| (g.clone(), GroupOptimizer::new(c.clone())))
+                .collect(),
         }
     }
 
@@ -156,16 +174,19 @@ impl Optimizers {
     /// One update of `module` (the parameters of `group`) from `grads`.
     pub fn step<M: Module>(&mut self, group: &str, step: u64, module: M, grads: &Gradients) -> M {
         let total = self.total_steps;
-        let opt = self
-            .groups
-            .get_mut(group)
-            .unwrap_or_else(|| panic!("family used parameter group `{group}` without declaring it in groups()"));
+        let opt = self.groups.get_mut(group).unwrap_or_else(|| {
+            panic!("family used parameter group `{group}` without declaring it in groups()")
+        });
         opt.t += 1;
         let lr = opt.config.lr_at(step, total);
         let clip_scale = if opt.config.clip_grad_norm > 0.0 {
             let mut sq = SquaredNorm { grads, total: None };
             module.visit(&mut sq);
-            let norm = sq.total.map(|t| t.into_scalar::<f32>() as f64).unwrap_or(0.0).sqrt();
+            let norm = sq
+                .total
+                .map(|t| t.into_scalar::<f32>() as f64)
+                .unwrap_or(0.0)
+                .sqrt();
             if norm > opt.config.clip_grad_norm {
                 opt.config.clip_grad_norm / (norm + 1e-6)
             } else {
@@ -174,7 +195,13 @@ impl Optimizers {
         } else {
             1.0
         };
-        let mut updater = Updater { opt, grads, lr, clip_scale, path: Vec::new() };
+        let mut updater = Updater {
+            opt,
+            grads,
+            lr,
+            clip_scale,
+            path: Vec::new(),
+        };
         module.map(&mut updater)
     }
 
@@ -194,18 +221,27 @@ impl Optimizers {
         (out, counts)
     }
 
-    pub fn load_state(&mut self, state: &NamedTensors, counts: &BTreeMap<String, u64>, device: &burn::tensor::Device) -> Result<()> {
+    pub fn load_state(
+        &mut self,
+        state: &NamedTensors,
+        counts: &BTreeMap<String, u64>,
+        device: &burn::tensor::Device,
+    ) -> Result<()> {
         for (g, opt) in self.groups.iter_mut() {
             opt.t = counts.get(g).copied().unwrap_or(0);
             opt.slots.clear();
             let prefix = format!("{g}/");
-            let mut pending: BTreeMap<String, (Option<Tensor<1>>, Option<Tensor<1>>)> = BTreeMap::new();
+            let mut pending: BTreeMap<String, (Option<Tensor<1>>, Option<Tensor<1>>)> =
+                BTreeMap::new();
             for (name, (shape, values)) in state.0.iter().filter(|(k, _)| k.starts_with(&prefix)) {
                 let rest = &name[prefix.len()..];
                 let Some((path, which)) = rest.rsplit_once('/') else {
                     bail!("optimizer state entry `{name}` is malformed");
                 };
-                let t = Tensor::<1>::from_data(burn::tensor::TensorData::new(values.clone(), shape.clone()), device);
+                let t = Tensor::<1>::from_data(
+                    burn::tensor::TensorData::new(values.clone(), shape.clone()),
+                    device,
+                );
                 let e = pending.entry(path.to_string()).or_default();
                 match which {
                     "m" => e.0 = Some(t),
@@ -273,7 +309,10 @@ impl ModuleMapper for Updater<'_> {
         let key = self.path.join(".");
         let c = &self.opt.config;
         let (lr, t) = (self.lr, self.opt.t as i32);
-        let slot = self.opt.slots.remove(&key).unwrap_or_else(|| Slot { m: theta.zeros_like(), v: theta.zeros_like() });
+        let slot = self.opt.slots.remove(&key).unwrap_or_else(|| Slot {
+            m: theta.zeros_like(),
+            v: theta.zeros_like(),
+        });
         let (theta, slot) = match c.kind {
             OptimKind::Adam | OptimKind::AdamW => {
                 if c.kind == OptimKind::Adam && c.weight_decay > 0.0 {
@@ -297,7 +336,11 @@ impl ModuleMapper for Updater<'_> {
                     g = g + theta.clone().mul_scalar(c.weight_decay);
                 }
                 // PyTorch's form: buf = momentum * buf + g; theta -= lr * buf.
-                let m = if c.momentum > 0.0 { slot.m.mul_scalar(c.momentum) + g } else { g };
+                let m = if c.momentum > 0.0 {
+                    slot.m.mul_scalar(c.momentum) + g
+                } else {
+                    g
+                };
                 (theta - m.clone().mul_scalar(lr), Slot { m, v: slot.v })
             }
             OptimKind::RmsProp => {
@@ -306,7 +349,11 @@ impl ModuleMapper for Updater<'_> {
                 }
                 let v = slot.v.mul_scalar(c.alpha) + g.clone().square().mul_scalar(1.0 - c.alpha);
                 let step = g.div(v.clone().sqrt().add_scalar(c.eps));
-                let m = if c.momentum > 0.0 { slot.m.mul_scalar(c.momentum) + step } else { step };
+                let m = if c.momentum > 0.0 {
+                    slot.m.mul_scalar(c.momentum) + step
+                } else {
+                    step
+                };
                 (theta - m.clone().mul_scalar(lr), Slot { m, v })
             }
         };
@@ -322,20 +369,34 @@ mod tests {
 
     #[test]
     fn cosine_schedule_decays_to_the_floor() {
-        let c = OptimConfig { schedule: Schedule::Cosine, min_lr_ratio: 0.1, ..Default::default() };
+        let c = OptimConfig {
+            schedule: Schedule::Cosine,
+            min_lr_ratio: 0.1,
+            ..Default::default()
+        };
         assert!((c.lr_at(0, 100) - 1e-3).abs() < 1e-9);
         assert!((c.lr_at(100, 100) - 1e-4).abs() < 1e-9);
     }
 
     #[test]
     fn warmup_ramps_linearly() {
-        let c = OptimConfig { warmup_steps: 10, ..Default::default() };
+        let c = OptimConfig {
+            warmup_steps: 10,
+            ..Default::default()
+        };
         assert!((c.lr_at(4, 100) - 5e-4).abs() < 1e-12);
     }
 
     #[test]
     fn rejects_a_negative_learning_rate() {
-        let c = OptimConfig { lr: -1.0, ..Default::default() };
-        assert!(c.validate("model").unwrap_err().to_string().contains("optim.model.lr"));
+        let c = OptimConfig {
+            lr: -1.0,
+            ..Default::default()
+        };
+        assert!(c
+            .validate("model")
+            .unwrap_err()
+            .to_string()
+            .contains("optim.model.lr"));
     }
 }

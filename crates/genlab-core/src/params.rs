@@ -17,17 +17,29 @@ impl NamedTensors {
 
     /// Add every parameter of `module` under `prefix/`.
     pub fn collect<M: Module>(&mut self, prefix: &str, module: &M) {
-        let mut v = Collector { prefix, path: Vec::new(), out: self };
+        let mut v = Collector {
+            prefix,
+            path: Vec::new(),
+            out: self,
+        };
         module.visit(&mut v);
     }
 
     /// Restore every parameter of `module` from `prefix/...`; missing names or shapes that
     /// differ are errors that name the parameter.
     pub fn restore<M: Module>(&self, prefix: &str, module: M) -> Result<M> {
-        let mut m = Restorer { prefix, path: Vec::new(), src: self, errors: Vec::new() };
+        let mut m = Restorer {
+            prefix,
+            path: Vec::new(),
+            src: self,
+            errors: Vec::new(),
+        };
         let module = module.map(&mut m);
         if !m.errors.is_empty() {
-            bail!("checkpoint does not fit this model: {}", m.errors.join("; "));
+            bail!(
+                "checkpoint does not fit this model: {}",
+                m.errors.join("; ")
+            );
         }
         Ok(module)
     }
@@ -35,7 +47,13 @@ impl NamedTensors {
     /// Only the entries under `group/`.
     pub fn group(&self, group: &str) -> NamedTensors {
         let p = format!("{group}/");
-        NamedTensors(self.0.iter().filter(|(k, _)| k.starts_with(&p)).map(|(k, v)| (k.clone(), v.clone())).collect())
+        NamedTensors(
+            self.0
+                .iter()
+                .filter(|(k, _)| k.starts_with(&p))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
     }
 
     pub fn extend(&mut self, other: NamedTensors) {
@@ -64,7 +82,8 @@ impl ModuleVisitor for Collector<'_> {
         let t = param.val();
         let shape = t.dims().to_vec();
         let values = crate::tensor::to_vec(t);
-        self.out.insert(join(self.prefix, &self.path), shape, values);
+        self.out
+            .insert(join(self.prefix, &self.path), shape, values);
     }
 }
 
@@ -92,12 +111,17 @@ impl ModuleMapper for Restorer<'_> {
                 tensor
             }
             Some((shape, _)) if *shape != want => {
-                self.errors.push(format!("{name} has shape {shape:?}, the model expects {want:?}"));
+                self.errors.push(format!(
+                    "{name} has shape {shape:?}, the model expects {want:?}"
+                ));
                 tensor
             }
             Some((shape, values)) => {
                 let require_grad = tensor.is_require_grad();
-                let t = Tensor::from_data(TensorData::new(values.clone(), shape.clone()), &tensor.device());
+                let t = Tensor::from_data(
+                    TensorData::new(values.clone(), shape.clone()),
+                    &tensor.device(),
+                );
                 if require_grad {
                     t.require_grad()
                 } else {

@@ -36,9 +36,16 @@ pub fn step_name(step: u64) -> String {
 
 /// Write `bytes` to `path` through a temp file in the same folder and a rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().unwrap().to_string_lossy()));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().unwrap().to_string_lossy()
+    ));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -86,11 +93,16 @@ pub struct Checkpoint {
 }
 
 fn to_safetensors(t: &NamedTensors) -> Result<Vec<u8>> {
-    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = t
-        .0
-        .iter()
-        .map(|(k, (shape, v))| (k.clone(), shape.clone(), v.iter().flat_map(|x| x.to_le_bytes()).collect()))
-        .collect();
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
+        t.0.iter()
+            .map(|(k, (shape, v))| {
+                (
+                    k.clone(),
+                    shape.clone(),
+                    v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+                )
+            })
+            .collect();
     let views: Vec<(String, TensorView)> = bytes
         .iter()
         .map(|(k, s, b)| Ok((k.clone(), TensorView::new(Dtype::F32, s.clone(), b)?)))
@@ -99,15 +111,28 @@ fn to_safetensors(t: &NamedTensors) -> Result<Vec<u8>> {
 }
 
 fn from_safetensors(path: &Path) -> Result<NamedTensors> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read checkpoint file {}", path.display()))?;
-    let st = SafeTensors::deserialize(&bytes)
-        .map_err(|e| anyhow!("checkpoint file {} is truncated or corrupt ({e})", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read checkpoint file {}", path.display()))?;
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| {
+        anyhow!(
+            "checkpoint file {} is truncated or corrupt ({e})",
+            path.display()
+        )
+    })?;
     let mut out = NamedTensors::default();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F32 {
-            bail!("checkpoint file {}: tensor {name} is {:?}, expected F32", path.display(), view.dtype());
+            bail!(
+                "checkpoint file {}: tensor {name} is {:?}, expected F32",
+                path.display(),
+                view.dtype()
+            );
         }
-        let v = view.data().chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        let v = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         out.insert(name, view.shape().to_vec(), v);
     }
     Ok(out)
@@ -130,22 +155,40 @@ pub fn checkpoints(run: &Path) -> Vec<(u64, PathBuf)> {
 }
 
 /// Save a checkpoint atomically and prune to `keep_last` plus the best.
-pub fn save_checkpoint(run: &Path, params: &NamedTensors, groups: &[&str], optim: &NamedTensors, state: &CkptState, keep_last: usize) -> Result<PathBuf> {
+pub fn save_checkpoint(
+    run: &Path,
+    params: &NamedTensors,
+    groups: &[&str],
+    optim: &NamedTensors,
+    state: &CkptState,
+    keep_last: usize,
+) -> Result<PathBuf> {
     let ckpt = run.join(CKPT);
     let name = step_name(state.step);
     let tmp = ckpt.join(format!(".tmp-{name}"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     for g in groups {
-        atomic_write(&tmp.join(format!("{g}.safetensors")), &to_safetensors(&params.group(g))?)?;
-        atomic_write(&tmp.join(format!("optim-{g}.safetensors")), &to_safetensors(&optim.group(g))?)?;
+        atomic_write(
+            &tmp.join(format!("{g}.safetensors")),
+            &to_safetensors(&params.group(g))?,
+        )?;
+        atomic_write(
+            &tmp.join(format!("optim-{g}.safetensors")),
+            &to_safetensors(&optim.group(g))?,
+        )?;
     }
-    atomic_write(&tmp.join(STATE), serde_json::to_string_pretty(state)?.as_bytes())?;
+    atomic_write(
+        &tmp.join(STATE),
+        serde_json::to_string_pretty(state)?.as_bytes(),
+    )?;
     let dest = ckpt.join(&name);
     if dest.exists() {
-        std::fs::remove_dir_all(&dest).with_context(|| format!("cannot replace {}", dest.display()))?;
+        std::fs::remove_dir_all(&dest)
+            .with_context(|| format!("cannot replace {}", dest.display()))?;
     }
-    std::fs::rename(&tmp, &dest).with_context(|| format!("cannot move checkpoint into {}", dest.display()))?;
+    std::fs::rename(&tmp, &dest)
+        .with_context(|| format!("cannot move checkpoint into {}", dest.display()))?;
     atomic_write(&ckpt.join(BEST), step_name(state.best_step).as_bytes())?;
     let all = checkpoints(run);
     let excess = all.len().saturating_sub(keep_last);
@@ -159,15 +202,24 @@ pub fn save_checkpoint(run: &Path, params: &NamedTensors, groups: &[&str], optim
 
 pub fn load_checkpoint(dir: &Path, groups: &[&str]) -> Result<Checkpoint> {
     let state_path = dir.join(STATE);
-    let text = std::fs::read_to_string(&state_path).with_context(|| format!("checkpoint {} is incomplete: no {STATE}", dir.display()))?;
-    let state: CkptState = serde_json::from_str(&text).with_context(|| format!("{} is corrupt", state_path.display()))?;
+    let text = std::fs::read_to_string(&state_path)
+        .with_context(|| format!("checkpoint {} is incomplete: no {STATE}", dir.display()))?;
+    let state: CkptState = serde_json::from_str(&text)
+        .with_context(|| format!("{} is corrupt", state_path.display()))?;
     let mut params = NamedTensors::default();
     let mut optim = NamedTensors::default();
     for g in groups {
         params.extend(from_safetensors(&dir.join(format!("{g}.safetensors")))?);
-        optim.extend(from_safetensors(&dir.join(format!("optim-{g}.safetensors")))?);
+        optim.extend(from_safetensors(
+            &dir.join(format!("optim-{g}.safetensors")),
+        )?);
     }
-    Ok(Checkpoint { dir: dir.to_path_buf(), params, optim, state })
+    Ok(Checkpoint {
+        dir: dir.to_path_buf(),
+        params,
+        optim,
+        state,
+    })
 }
 
 /// The newest checkpoint of a run, or a message that says there is none.
@@ -192,10 +244,17 @@ pub fn append_metrics(run: &Path, line: &serde_json::Value) -> Result<()> {
 /// Drop metrics lines past `step` (a resumed run rewrites what followed its checkpoint).
 pub fn truncate_metrics(run: &Path, step: u64) -> Result<()> {
     let path = run.join(METRICS);
-    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
     let kept: String = text
         .lines()
-        .filter(|l| serde_json::from_str::<serde_json::Value>(l).ok().and_then(|v| v["step"].as_u64()).is_some_and(|s| s <= step))
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["step"].as_u64())
+                .is_some_and(|s| s <= step)
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     atomic_write(&path, kept.as_bytes())
@@ -206,7 +265,12 @@ mod tests {
     use super::*;
 
     fn state(step: u64, best: u64) -> CkptState {
-        CkptState { step, optim_t: BTreeMap::from([("model".into(), step)]), best_loss: 1.0, best_step: best }
+        CkptState {
+            step,
+            optim_t: BTreeMap::from([("model".into(), step)]),
+            best_loss: 1.0,
+            best_step: best,
+        }
     }
 
     #[test]
@@ -215,7 +279,15 @@ mod tests {
         let mut p = NamedTensors::default();
         p.insert("model/w".into(), vec![2], vec![1.5, -2.0]);
         for step in [10, 20, 30, 40] {
-            save_checkpoint(run.path(), &p, &["model"], &NamedTensors::default(), &state(step, 10), 2).unwrap();
+            save_checkpoint(
+                run.path(),
+                &p,
+                &["model"],
+                &NamedTensors::default(),
+                &state(step, 10),
+                2,
+            )
+            .unwrap();
         }
         let steps: Vec<u64> = checkpoints(run.path()).iter().map(|c| c.0).collect();
         assert_eq!(steps, vec![10, 30, 40]);
@@ -229,11 +301,22 @@ mod tests {
         let run = tempfile::tempdir().unwrap();
         let mut p = NamedTensors::default();
         p.insert("model/w".into(), vec![2], vec![1.5, -2.0]);
-        let dir = save_checkpoint(run.path(), &p, &["model"], &NamedTensors::default(), &state(5, 5), 2).unwrap();
+        let dir = save_checkpoint(
+            run.path(),
+            &p,
+            &["model"],
+            &NamedTensors::default(),
+            &state(5, 5),
+            2,
+        )
+        .unwrap();
         let f = dir.join("model.safetensors");
         let bytes = std::fs::read(&f).unwrap();
         std::fs::write(&f, &bytes[..bytes.len() - 3]).unwrap();
         let err = load_checkpoint(&dir, &["model"]).err().unwrap().to_string();
-        assert!(err.contains("model.safetensors is truncated or corrupt"), "{err}");
+        assert!(
+            err.contains("model.safetensors is truncated or corrupt"),
+            "{err}"
+        );
     }
 }

@@ -17,7 +17,11 @@ pub fn normal<const D: usize>(shape: [usize; D], rng: &mut impl Rng, device: &De
 }
 
 /// Uniform noise on [0, 1) of the given shape, drawn from `rng`.
-pub fn uniform<const D: usize>(shape: [usize; D], rng: &mut impl Rng, device: &Device) -> Tensor<D> {
+pub fn uniform<const D: usize>(
+    shape: [usize; D],
+    rng: &mut impl Rng,
+    device: &Device,
+) -> Tensor<D> {
     let n = shape.iter().product();
     let v: Vec<f32> = (0..n).map(|_| rng.random::<f32>()).collect();
     Tensor::from_data(TensorData::new(v, shape), device)

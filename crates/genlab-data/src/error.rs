@@ -6,7 +6,10 @@ pub enum DataError {
     #[error("Fashion-MNIST not found: {path} does not exist.\n  fix: `apt-get install -y dataset-fashion-mnist`, or point --data-dir / GENLAB_DATA at a folder holding train-images-idx3-ubyte(.gz) and the other three IDX files")]
     FashionMnistMissing { path: PathBuf },
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid IDX file: {problem}")]
     BadIdx { path: PathBuf, problem: String },
     #[error("{path}: no IDX file named {stem} or {stem}.gz (expected the standard MNIST layout: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)")]

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 
 fn is_image(p: &Path) -> bool {
     matches!(
-        p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(),
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
         Some("png" | "jpg" | "jpeg")
     )
 }
@@ -23,11 +26,18 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
 /// `channels` is 1 (grayscale) or 3 (RGB); `size` resizes every image to a square.
 pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dataset, DataError> {
     if !dir.is_dir() {
-        return Err(DataError::io(dir, std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder")));
+        return Err(DataError::io(
+            dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
+        ));
     }
     let entries = sorted_entries(dir)?;
     let subdirs: Vec<&PathBuf> = entries.iter().filter(|p| p.is_dir()).collect();
-    let mut files: Vec<(PathBuf, u32)> = entries.iter().filter(|p| is_image(p)).map(|p| (p.clone(), 0)).collect();
+    let mut files: Vec<(PathBuf, u32)> = entries
+        .iter()
+        .filter(|p| is_image(p))
+        .map(|p| (p.clone(), 0))
+        .collect();
     let mut classes = Vec::new();
     if files.is_empty() && !subdirs.is_empty() {
         for (c, sub) in subdirs.iter().enumerate() {
@@ -38,7 +48,9 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
         }
     }
     if files.is_empty() {
-        return Err(DataError::EmptyFolder { path: dir.to_path_buf() });
+        return Err(DataError::EmptyFolder {
+            path: dir.to_path_buf(),
+        });
     }
     let mut x = Vec::new();
     let mut first: Option<(u32, u32)> = None;
@@ -66,7 +78,12 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
             _ => {}
         }
         if channels == 1 {
-            x.extend(img.to_luma8().into_raw().into_iter().map(|b| b as f32 / 255.0));
+            x.extend(
+                img.to_luma8()
+                    .into_raw()
+                    .into_iter()
+                    .map(|b| b as f32 / 255.0),
+            );
         } else {
             // Channel-major [c, h, w], as the models expect.
             let rgb = img.to_rgb8();
@@ -80,7 +97,11 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
     Ok(Dataset {
         name: format!("folder:{}", dir.display()),
         kind: Kind::Images,
-        shape: Shape { c: channels, h: h as usize, w: w as usize },
+        shape: Shape {
+            c: channels,
+            h: h as usize,
+            w: w as usize,
+        },
         x,
         y: labelled.then(|| files.iter().map(|(_, c)| *c).collect()),
         classes,

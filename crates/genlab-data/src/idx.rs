@@ -52,18 +52,42 @@ fn bad(path: &Path, problem: String) -> DataError {
 
 fn parse(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
     if bytes.len() < 4 {
-        return Err(bad(path, format!("expected at least a 4-byte header, found {} bytes", bytes.len())));
+        return Err(bad(
+            path,
+            format!(
+                "expected at least a 4-byte header, found {} bytes",
+                bytes.len()
+            ),
+        ));
     }
     if bytes[0] != 0 || bytes[1] != 0 {
-        return Err(bad(path, format!("expected magic 00 00 xx xx, found {:02x} {:02x}", bytes[0], bytes[1])));
+        return Err(bad(
+            path,
+            format!(
+                "expected magic 00 00 xx xx, found {:02x} {:02x}",
+                bytes[0], bytes[1]
+            ),
+        ));
     }
     if bytes[2] != UBYTE {
-        return Err(bad(path, format!("expected element type 0x08 (unsigned byte), found 0x{:02x}", bytes[2])));
+        return Err(bad(
+            path,
+            format!(
+                "expected element type 0x08 (unsigned byte), found 0x{:02x}",
+                bytes[2]
+            ),
+        ));
     }
     let ndim = bytes[3] as usize;
     let header = 4 + 4 * ndim;
     if ndim == 0 || bytes.len() < header {
-        return Err(bad(path, format!("header declares {ndim} dimensions but the file has {} bytes", bytes.len())));
+        return Err(bad(
+            path,
+            format!(
+                "header declares {ndim} dimensions but the file has {} bytes",
+                bytes.len()
+            ),
+        ));
     }
     let dims: Vec<usize> = (0..ndim)
         .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
@@ -83,18 +107,29 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
 }
 
 /// Load `{prefix}-images-idx3-ubyte` and `{prefix}-labels-idx1-ubyte` from `dir`.
-pub(crate) fn load_pair(dir: &Path, prefix: &str, name: &str, classes: Vec<String>) -> Result<Dataset, DataError> {
+pub(crate) fn load_pair(
+    dir: &Path,
+    prefix: &str,
+    name: &str,
+    classes: Vec<String>,
+) -> Result<Dataset, DataError> {
     let img_path = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
     let lab_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
     let images = read(&img_path)?;
     let labels = read(&lab_path)?;
     if images.dims.len() != 3 {
-        return Err(bad(&img_path, format!("expected 3 dimensions [n, h, w], found {:?}", images.dims)));
+        return Err(bad(
+            &img_path,
+            format!("expected 3 dimensions [n, h, w], found {:?}", images.dims),
+        ));
     }
     if labels.dims.len() != 1 || labels.dims[0] != images.dims[0] {
         return Err(bad(
             &lab_path,
-            format!("expected {} labels to match the images, found dimensions {:?}", images.dims[0], labels.dims),
+            format!(
+                "expected {} labels to match the images, found dimensions {:?}",
+                images.dims[0], labels.dims
+            ),
         ));
     }
     let n_classes = labels.data.iter().copied().max().unwrap_or(0) as usize + 1;
@@ -142,14 +177,16 @@ mod tests {
 
     #[test]
     fn reports_expected_and_found_bytes_when_truncated() {
-        let err = parse(Path::new("x"), &idx_bytes(&[2, 2], &[1, 2, 3])).unwrap_err();
+        let err = parse(Path::new("x"), &idx_bytes(&[2, 2], &[1, 2, 3]))
+            .err()
+            .unwrap();
         let msg = err.to_string();
         assert!(msg.contains("need 4 data bytes, found 3"), "{msg}");
     }
 
     #[test]
     fn rejects_a_wrong_magic_number() {
-        let err = parse(Path::new("x"), &[1, 2, 3, 4, 5]).unwrap_err();
+        let err = parse(Path::new("x"), &[1, 2, 3, 4, 5]).err().unwrap();
         assert!(err.to_string().contains("expected magic"));
     }
 }

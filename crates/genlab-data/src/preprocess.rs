@@ -27,7 +27,7 @@ pub enum Scale {
 }
 
 /// The fixed seed of static binarization, printed in every eval protocol.
-pub const STATIC_BINARIZATION_SEED: u64 = 0x5EED_B1;
+pub const STATIC_BINARIZATION_SEED: u64 = 0x005E_EDB1;
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Preprocess {
@@ -42,17 +42,21 @@ impl Preprocess {
     pub fn apply(&self, x: &mut [f32], d: usize, index: &[usize], rng: &mut impl Rng) {
         match self.binarize {
             Binarize::None => {}
-            Binarize::Dynamic => x.iter_mut().for_each(|v| *v = (rng.random::<f32>() < *v) as u8 as f32),
+            Binarize::Dynamic => x
+                .iter_mut()
+                .for_each(|v| *v = (rng.random::<f32>() < *v) as u8 as f32),
             Binarize::Static => {
                 for (row, &i) in x.chunks_mut(d).zip(index) {
                     let mut r = static_rng(i);
-                    row.iter_mut().for_each(|v| *v = (r.random::<f32>() < *v) as u8 as f32);
+                    row.iter_mut()
+                        .for_each(|v| *v = (r.random::<f32>() < *v) as u8 as f32);
                 }
             }
         }
         if self.dequantize && self.binarize == Binarize::None {
             // x in {0, 1/255, ..., 1} -> (255 x + u) / 256 in [0, 1).
-            x.iter_mut().for_each(|v| *v = (*v * 255.0 + rng.random::<f32>()) / 256.0);
+            x.iter_mut()
+                .for_each(|v| *v = (*v * 255.0 + rng.random::<f32>()) / 256.0);
         }
         if self.scale == Scale::Symmetric {
             x.iter_mut().for_each(|v| *v = *v * 2.0 - 1.0);
@@ -75,7 +79,9 @@ impl Preprocess {
 
 fn static_rng(i: usize) -> rand_chacha::ChaCha8Rng {
     use rand::SeedableRng;
-    rand_chacha::ChaCha8Rng::seed_from_u64(STATIC_BINARIZATION_SEED ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+    rand_chacha::ChaCha8Rng::seed_from_u64(
+        STATIC_BINARIZATION_SEED ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    )
 }
 
 #[cfg(test)]
@@ -85,7 +91,11 @@ mod tests {
 
     #[test]
     fn static_binarization_is_the_same_every_time() {
-        let p = Preprocess { binarize: Binarize::Static, scale: Scale::Unit, dequantize: false };
+        let p = Preprocess {
+            binarize: Binarize::Static,
+            scale: Scale::Unit,
+            dequantize: false,
+        };
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut a = vec![0.5f32; 8];
         let mut b = vec![0.5f32; 8];
@@ -97,7 +107,11 @@ mod tests {
 
     #[test]
     fn dequantized_pixels_stay_in_their_bin() {
-        let p = Preprocess { binarize: Binarize::None, scale: Scale::Unit, dequantize: true };
+        let p = Preprocess {
+            binarize: Binarize::None,
+            scale: Scale::Unit,
+            dequantize: true,
+        };
         let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(1);
         let mut x = vec![0.0, 1.0, 128.0 / 255.0];
         p.apply(&mut x, 3, &[0], &mut r);

@@ -84,7 +84,11 @@ pub(crate) fn generate(n: usize, seed: u64) -> Dataset {
     Dataset {
         name: "shapes".into(),
         kind: Kind::Images,
-        shape: Shape { c: 1, h: SIZE, w: SIZE },
+        shape: Shape {
+            c: 1,
+            h: SIZE,
+            w: SIZE,
+        },
         x,
         y: Some(y),
         classes: CLASSES.iter().map(|s| s.to_string()).collect(),

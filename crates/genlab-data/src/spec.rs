@@ -7,7 +7,16 @@ use std::path::{Path, PathBuf};
 /// Where the Debian package `dataset-fashion-mnist` puts its files.
 pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
 const FASHION_CLASSES: [&str; 10] = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 ];
 /// Sizes of the built-in generated sets: (train, test).
 const SHAPES_SIZES: (usize, usize) = (12_000, 2_000);
@@ -46,11 +55,20 @@ impl DataSpec {
     }
 }
 
-
 /// Load one split of the dataset named by `spec`.
-pub fn load(spec: &str, split: Split, data_dir: Option<&Path>, channels: usize, image_size: Option<u32>) -> Result<Dataset, DataError> {
+pub fn load(
+    spec: &str,
+    split: Split,
+    data_dir: Option<&Path>,
+    channels: usize,
+    image_size: Option<u32>,
+) -> Result<Dataset, DataError> {
     let test = split == Split::Test;
-    let seed = if test { TEST_DATA_SEED } else { TRAIN_DATA_SEED };
+    let seed = if test {
+        TEST_DATA_SEED
+    } else {
+        TRAIN_DATA_SEED
+    };
     let pick = |sizes: (usize, usize)| if test { sizes.1 } else { sizes.0 };
     let prefix = match split {
         Split::Train => "train",
@@ -92,13 +110,25 @@ mod tests {
 
     #[test]
     fn missing_fashion_mnist_says_how_to_install_it() {
-        let err = load("fashion-mnist", Split::Train, Some(Path::new("/nonexistent/fm")), 1, None).unwrap_err();
-        assert!(err.to_string().contains("apt-get install -y dataset-fashion-mnist"), "{err}");
+        let err = load(
+            "fashion-mnist",
+            Split::Train,
+            Some(Path::new("/nonexistent/fm")),
+            1,
+            None,
+        )
+        .err()
+        .unwrap();
+        assert!(
+            err.to_string()
+                .contains("apt-get install -y dataset-fashion-mnist"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_specs_list_the_valid_ones() {
-        let err = DataSpec::parse("cifar").unwrap_err();
+        let err = DataSpec::parse("cifar").err().unwrap();
         assert!(err.to_string().contains("fashion-mnist, idx:DIR"));
     }
 

@@ -42,7 +42,9 @@ pub fn toy_modes(kind: ToyKind) -> Option<(Vec<[f32; 2]>, f32)> {
             0.02,
         )),
         ToyKind::Grid25 => Some((
-            (0..25).map(|i| [-4.0 + 2.0 * (i / 5) as f32, -4.0 + 2.0 * (i % 5) as f32]).collect(),
+            (0..25)
+                .map(|i| [-4.0 + 2.0 * (i / 5) as f32, -4.0 + 2.0 * (i % 5) as f32])
+                .collect(),
             0.05,
         )),
         _ => None,
@@ -69,8 +71,16 @@ pub(crate) fn generate(kind: ToyKind, n: usize, seed: u64) -> Dataset {
                 // As sklearn.datasets.make_moons with noise 0.05.
                 let upper = i % 2 == 0;
                 let t = rng.random_range(0.0..PI);
-                let (mx, my) = if upper { (t.cos(), t.sin()) } else { (1.0 - t.cos(), 0.5 - t.sin()) };
-                (mx + 0.05 * std.sample(&mut rng), my + 0.05 * std.sample(&mut rng), (!upper) as u32)
+                let (mx, my) = if upper {
+                    (t.cos(), t.sin())
+                } else {
+                    (1.0 - t.cos(), 0.5 - t.sin())
+                };
+                (
+                    mx + 0.05 * std.sample(&mut rng),
+                    my + 0.05 * std.sample(&mut rng),
+                    (!upper) as u32,
+                )
             }
             ToyKind::SwissRoll => {
                 // sklearn make_swiss_roll projected to (x, z), scaled by 1/5, noise 0.25/5.

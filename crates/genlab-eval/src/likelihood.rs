@@ -26,9 +26,19 @@ pub struct LikelihoodReport {
     pub n_examples: usize,
 }
 
-pub fn likelihood(model: &dyn Model, info: &DataInfo, data: &Dataset, k: usize, seed: u64, device: &Device) -> Result<LikelihoodReport> {
+pub fn likelihood(
+    model: &dyn Model,
+    info: &DataInfo,
+    data: &Dataset,
+    k: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<LikelihoodReport> {
     let Some(lik) = model.as_likelihood() else {
-        bail!("{} has no likelihood; try `genlab eval --metric reconstruction`", model.family());
+        bail!(
+            "{} has no likelihood; try `genlab eval --metric reconstruction`",
+            model.family()
+        );
     };
     if lik.needs_binary_data() && info.preprocess.binarize == Binarize::None && !data.binary {
         bail!(

@@ -16,9 +16,18 @@ pub struct ReconstructionReport {
     pub n_examples: usize,
 }
 
-pub fn reconstruction(model: &dyn Model, info: &DataInfo, data: &Dataset, seed: u64, device: &Device) -> Result<ReconstructionReport> {
+pub fn reconstruction(
+    model: &dyn Model,
+    info: &DataInfo,
+    data: &Dataset,
+    seed: u64,
+    device: &Device,
+) -> Result<ReconstructionReport> {
     let Some(rec) = model.as_reconstruct() else {
-        bail!("{} cannot reconstruct; try `genlab eval` for its likelihood", model.family());
+        bail!(
+            "{} cannot reconstruct; try `genlab eval` for its likelihood",
+            model.family()
+        );
     };
     let mut pre = info.preprocess;
     if pre.binarize == Binarize::Dynamic {
@@ -29,8 +38,18 @@ pub fn reconstruction(model: &dyn Model, info: &DataInfo, data: &Dataset, seed: 
     for (chunk, start) in (0..data.len()).step_by(ROWS_PER_PASS).enumerate() {
         let idx: Vec<usize> = (start..(start + ROWS_PER_PASS).min(data.len())).collect();
         let mut x = data.gather(&idx);
-        pre.apply(&mut x, d, &idx, &mut rng_for(seed, chunk as u64, Stream::Eval));
-        let x_hat = genlab_core::tensor::to_vec(rec.reconstruct(genlab_core::tensor::matrix(x.clone(), idx.len(), d, device))?);
+        pre.apply(
+            &mut x,
+            d,
+            &idx,
+            &mut rng_for(seed, chunk as u64, Stream::Eval),
+        );
+        let x_hat = genlab_core::tensor::to_vec(rec.reconstruct(genlab_core::tensor::matrix(
+            x.clone(),
+            idx.len(),
+            d,
+            device,
+        ))?);
         for (a, b) in x.iter().zip(&x_hat) {
             let (a, b) = (pre.to_unit(*a) as f64, pre.to_unit(*b) as f64);
             se += (a - b).powi(2);
@@ -38,5 +57,9 @@ pub fn reconstruction(model: &dyn Model, info: &DataInfo, data: &Dataset, seed: 
         }
     }
     let count = (data.len() * d) as f64;
-    Ok(ReconstructionReport { mse_per_pixel: se / count, mae_per_pixel: ae / count, n_examples: data.len() })
+    Ok(ReconstructionReport {
+        mse_per_pixel: se / count,
+        mae_per_pixel: ae / count,
+        n_examples: data.len(),
+    })
 }

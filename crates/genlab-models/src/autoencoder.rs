@@ -16,7 +16,9 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
-use genlab_core::{Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct, StepCtx};
+use genlab_core::{
+    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct, StepCtx,
+};
 use genlab_data::Scale;
 use genlab_nn::loss::bernoulli_log_prob;
 use genlab_nn::{Activation, Arch, Decoder, Encoder, NetConfig};
@@ -115,7 +117,12 @@ impl Default for AutoencoderConfig {
 
 impl AutoencoderConfig {
     pub fn net(&self) -> NetConfig {
-        NetConfig { arch: self.arch, hidden: self.hidden.clone(), channels: self.channels.clone(), activation: self.activation }
+        NetConfig {
+            arch: self.arch,
+            hidden: self.hidden.clone(),
+            channels: self.channels.clone(),
+            activation: self.activation,
+        }
     }
 
     fn validate(&self, info: &DataInfo) -> Result<()> {
@@ -131,10 +138,17 @@ impl AutoencoderConfig {
             bail!("KL sparsity needs code activations in (0, 1); set model.code_activation = \"sigmoid\" or model.sparsity = \"l1\"");
         }
         if !(0.0 < self.sparsity_target && self.sparsity_target < 1.0) {
-            bail!("model.sparsity_target must be in (0, 1), found {}", self.sparsity_target);
+            bail!(
+                "model.sparsity_target must be in (0, 1), found {}",
+                self.sparsity_target
+            );
         }
         if self.noise_level < 0.0 || (self.noise != Noise::Gaussian && self.noise_level > 1.0) {
-            bail!("model.noise_level must be a probability in [0, 1] for {:?} noise, found {}", self.noise, self.noise_level);
+            bail!(
+                "model.noise_level must be a probability in [0, 1] for {:?} noise, found {}",
+                self.noise,
+                self.noise_level
+            );
         }
         if self.loss == RecLoss::Bce && info.preprocess.scale != Scale::Unit {
             bail!("loss = \"bce\" needs pixels in [0, 1]; set data.scale = \"unit\" or model.loss = \"mse\"");
@@ -187,9 +201,13 @@ impl Autoencoder {
         let p = self.config.noise_level;
         let dims = x.dims();
         match self.config.noise {
-            Noise::Gaussian => x + genlab_core::tensor::normal(dims, &mut ctx.rng, &ctx.device).mul_scalar(p),
+            Noise::Gaussian => {
+                x + genlab_core::tensor::normal(dims, &mut ctx.rng, &ctx.device).mul_scalar(p)
+            }
             Noise::Masking => {
-                let keep = genlab_core::tensor::uniform(dims, &mut ctx.rng, &ctx.device).greater_equal_elem(p).float();
+                let keep = genlab_core::tensor::uniform(dims, &mut ctx.rng, &ctx.device)
+                    .greater_equal_elem(p)
+                    .float();
                 x * keep
             }
             Noise::SaltPepper => {
@@ -212,12 +230,16 @@ impl Model for Autoencoder {
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
         let cfg = &self.config;
         let x = batch.x.clone(); // [b, d]
-        // 1. Corrupt the input (denoising only).
-        let x_in = if cfg.kind == AeKind::Denoising { self.corrupt(x.clone(), ctx) } else { x.clone() };
+                                 // 1. Corrupt the input (denoising only).
+        let x_in = if cfg.kind == AeKind::Denoising {
+            self.corrupt(x.clone(), ctx)
+        } else {
+            x.clone()
+        };
         // 2. Encode and decode.
         let h = Self::code(&self.net, cfg, x_in); //   [b, latent]
         let out = self.net.decoder.forward(h.clone()); // [b, d]
-        // 3. Reconstruction loss against the clean x, summed over pixels.
+                                                       // 3. Reconstruction loss against the clean x, summed over pixels.
         let rec = match cfg.loss {
             RecLoss::Bce => bernoulli_log_prob(out, x).neg().mean(),
             RecLoss::Mse => (out - x).square().sum_dim(1).mean(),
@@ -230,15 +252,31 @@ impl Model for Autoencoder {
                 Sparsity::Kl => {
                     let rho = cfg.sparsity_target;
                     let rho_hat = h.mean_dim(0).clamp(1e-6, 1.0 - 1e-6); // [1, latent]
-                    let kl = rho_hat.clone().recip().mul_scalar(rho).log().mul_scalar(rho)
-                        + rho_hat.neg().add_scalar(1.0).recip().mul_scalar(1.0 - rho).log().mul_scalar(1.0 - rho);
+                    let kl = rho_hat
+                        .clone()
+                        .recip()
+                        .mul_scalar(rho)
+                        .log()
+                        .mul_scalar(rho)
+                        + rho_hat
+                            .neg()
+                            .add_scalar(1.0)
+                            .recip()
+                            .mul_scalar(1.0 - rho)
+                            .log()
+                            .mul_scalar(1.0 - rho);
                     kl.sum().mul_scalar(cfg.sparsity_weight)
                 }
             }),
             AeKind::Contractive => {
                 let w_sq = self.net.encoder.last_weight().square().sum_dim(0); // [1, latent]
                 let dh = (h.clone() * h.neg().add_scalar(1.0)).square(); //      [b, latent]
-                Some((dh * w_sq).sum_dim(1).mean().mul_scalar(cfg.contractive_weight))
+                Some(
+                    (dh * w_sq)
+                        .sum_dim(1)
+                        .mean()
+                        .mul_scalar(cfg.contractive_weight),
+                )
             }
         };
         let mut losses = Losses::default();
@@ -304,7 +342,11 @@ fn default_model() -> toml::Table {
 }
 
 fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
-    Ok(Box::new(Autoencoder::new(parse_section("model", model)?, info, device)?))
+    Ok(Box::new(Autoencoder::new(
+        parse_section("model", model)?,
+        info,
+        device,
+    )?))
 }
 
 pub const FAMILY: Family = Family {
@@ -314,10 +356,109 @@ pub const FAMILY: Family = Family {
     groups: &["model"],
     capabilities: &["reconstruct", "interpolate"],
     presets: &[
-        ("default", include_str!("../../../configs/autoencoder/default.toml")),
-        ("denoising", include_str!("../../../configs/autoencoder/denoising.toml")),
-        ("tiny", include_str!("../../../configs/autoencoder/tiny.toml")),
+        (
+            "default",
+            include_str!("../../../configs/autoencoder/default.toml"),
+        ),
+        (
+            "denoising",
+            include_str!("../../../configs/autoencoder/denoising.toml"),
+        ),
+        (
+            "tiny",
+            include_str!("../../../configs/autoencoder/tiny.toml"),
+        ),
     ],
     default_model,
     build,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genlab_core::rng::{rng_for, Stream};
+    use genlab_data::{Binarize, Kind, Preprocess, Shape};
+
+    #[test]
+    fn contractive_closed_form_matches_a_finite_difference_jacobian() {
+        // One sigmoid layer h = sigmoid(W^T x + b): ||dh/dx||_F^2 by central differences over
+        // every input pixel must equal sum_j (h_j (1 - h_j))^2 sum_i W_ij^2.
+        let shape = Shape { c: 1, h: 4, w: 4 };
+        let info = DataInfo {
+            kind: Kind::Images,
+            shape,
+            classes: 0,
+            preprocess: Preprocess {
+                binarize: Binarize::None,
+                scale: Scale::Unit,
+                dequantize: false,
+            },
+        };
+        let device =
+            genlab_core::device::inference_device(&genlab_core::device::training_device(5));
+        let cfg = AutoencoderConfig {
+            hidden: vec![],
+            latent_dim: 3,
+            kind: AeKind::Contractive,
+            ..AutoencoderConfig::default()
+        };
+        let ae = Autoencoder::new(cfg, &info, &device).unwrap();
+        let x: Vec<f32> = genlab_core::tensor::to_vec(genlab_core::tensor::uniform(
+            [1, 16],
+            &mut rng_for(0, 0, Stream::Eval),
+            &device,
+        ));
+        let code = |v: &[f32]| {
+            genlab_core::tensor::to_vec(
+                ae.encode(genlab_core::tensor::matrix(v.to_vec(), 1, 16, &device))
+                    .unwrap(),
+            )
+        };
+        let eps = 1e-2f32;
+        let mut fd = 0.0f64;
+        for i in 0..16 {
+            let (mut up, mut down) = (x.clone(), x.clone());
+            up[i] += eps;
+            down[i] -= eps;
+            let (hu, hd) = (code(&up), code(&down));
+            fd += hu
+                .iter()
+                .zip(&hd)
+                .map(|(a, b)| (((a - b) / (2.0 * eps)) as f64).powi(2))
+                .sum::<f64>();
+        }
+        let h = Tensor::<2>::from_data(burn::tensor::TensorData::new(code(&x), [1, 3]), &device);
+        let w_sq = ae.net.encoder.last_weight().square().sum_dim(0);
+        let closed = genlab_core::tensor::to_vec(
+            ((h.clone() * h.neg().add_scalar(1.0)).square() * w_sq).sum(),
+        )[0] as f64;
+        assert!(
+            (closed - fd).abs() < 1e-3 * closed.max(1e-3),
+            "closed form {closed} vs finite differences {fd}"
+        );
+    }
+
+    #[test]
+    fn rejects_contractive_with_a_linear_code() {
+        let info = DataInfo {
+            kind: Kind::Images,
+            shape: Shape { c: 1, h: 4, w: 4 },
+            classes: 0,
+            preprocess: Preprocess {
+                binarize: Binarize::None,
+                scale: Scale::Unit,
+                dequantize: false,
+            },
+        };
+        let cfg = AutoencoderConfig {
+            kind: AeKind::Contractive,
+            code_activation: CodeActivation::Linear,
+            ..AutoencoderConfig::default()
+        };
+        let err = Autoencoder::new(cfg, &info, &burn::tensor::Device::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("code_activation"), "{err}");
+    }
+}

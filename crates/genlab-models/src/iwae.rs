@@ -16,7 +16,11 @@ use genlab_core::{DataInfo, Family, Model};
 
 fn default_model() -> toml::Table {
     // k = 5: the paper's smaller setting, a good speed/tightness trade-off on a CPU.
-    toml::Table::try_from(VaeConfig { k: 5, ..VaeConfig::default() }).expect("config serialises")
+    toml::Table::try_from(VaeConfig {
+        k: 5,
+        ..VaeConfig::default()
+    })
+    .expect("config serialises")
 }
 
 fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
@@ -37,7 +41,10 @@ pub const FAMILY: Family = Family {
     groups: &["model"],
     capabilities: &["sample", "reconstruct", "interpolate", "likelihood"],
     presets: &[
-        ("default", include_str!("../../../configs/iwae/default.toml")),
+        (
+            "default",
+            include_str!("../../../configs/iwae/default.toml"),
+        ),
         ("tiny", include_str!("../../../configs/iwae/tiny.toml")),
     ],
     default_model,

@@ -9,9 +9,17 @@ pub fn find(name: &str) -> Result<&'static Family> {
         return Ok(f);
     }
     let names: Vec<&str> = FAMILIES.iter().map(|f| f.name).collect();
-    let closest = names.iter().min_by_key(|n| edit_distance(n, name)).filter(|n| edit_distance(n, name) <= 3);
-    let hint = closest.map(|c| format!(" Did you mean `{c}`?")).unwrap_or_default();
-    Err(anyhow!("unknown family `{name}`.{hint} Valid families: {}", names.join(", ")))
+    let closest = names
+        .iter()
+        .min_by_key(|n| edit_distance(n, name))
+        .filter(|n| edit_distance(n, name) <= 3);
+    let hint = closest
+        .map(|c| format!(" Did you mean `{c}`?"))
+        .unwrap_or_default();
+    Err(anyhow!(
+        "unknown family `{name}`.{hint} Valid families: {}",
+        names.join(", ")
+    ))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -20,7 +28,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + (ca != *cb) as usize).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + (ca != *cb) as usize)
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -33,7 +45,10 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_family() {
-        let err = find("vea").unwrap_err().to_string();
-        assert!(err.contains("Did you mean `vae`?") && err.contains("autoencoder"), "{err}");
+        let err = find("vea").err().unwrap().to_string();
+        assert!(
+            err.contains("Did you mean `vae`?") && err.contains("autoencoder"),
+            "{err}"
+        );
     }
 }

@@ -16,9 +16,15 @@ use burn::module::{Module, Param};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
-use genlab_core::{Batch, Bound, DataInfo, Family, LatentDecode, Likelihood, Losses, Model, NamedTensors, Reconstruct, Sample, StepCtx};
+use genlab_core::{
+    Batch, Bound, DataInfo, Family, LatentDecode, Likelihood, Losses, Model, NamedTensors,
+    Reconstruct, Sample, StepCtx,
+};
 use genlab_data::Scale;
-use genlab_nn::loss::{bernoulli_log_prob, gaussian_kl_per_unit, gaussian_log_prob, log_mean_exp, standard_normal_log_prob};
+use genlab_nn::loss::{
+    bernoulli_log_prob, gaussian_kl_per_unit, gaussian_log_prob, log_mean_exp,
+    standard_normal_log_prob,
+};
 use genlab_nn::{Activation, Arch, Decoder, Encoder, NetConfig};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -74,7 +80,12 @@ impl Default for VaeConfig {
 
 impl VaeConfig {
     pub fn net(&self) -> NetConfig {
-        NetConfig { arch: self.arch, hidden: self.hidden.clone(), channels: self.channels.clone(), activation: self.activation }
+        NetConfig {
+            arch: self.arch,
+            hidden: self.hidden.clone(),
+            channels: self.channels.clone(),
+            activation: self.activation,
+        }
     }
 
     pub fn validate(&self, info: &DataInfo) -> Result<()> {
@@ -105,7 +116,8 @@ impl VaeNet {
         Self {
             encoder: Encoder::new(&cfg.net(), info.shape, 2 * cfg.latent_dim, device),
             decoder: Decoder::new(&cfg.net(), info.shape, cfg.latent_dim, 1, device),
-            log_var_x: (cfg.decoder == DecoderKind::Gaussian).then(|| Param::from_tensor(Tensor::zeros([info.shape.dim()], device))),
+            log_var_x: (cfg.decoder == DecoderKind::Gaussian)
+                .then(|| Param::from_tensor(Tensor::zeros([info.shape.dim()], device))),
         }
     }
 
@@ -141,11 +153,21 @@ impl VaeNet {
 
     /// Importance log-weights log p(x, z_i) - log q(z_i | x) for `k` draws per example:
     /// `x [b, d] -> [b, k]`. Used by the IWAE bound in training and by evaluation.
-    pub fn log_weights(&self, x: Tensor<2>, k: usize, rng: &mut ChaCha8Rng, device: &Device) -> Tensor<2> {
+    pub fn log_weights(
+        &self,
+        x: Tensor<2>,
+        k: usize,
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Tensor<2> {
         let [b, d] = x.dims();
         let (mu, log_var) = self.encode(x.clone()); // [b, z]
         let zdim = mu.dims()[1];
-        let rep = |t: Tensor<2>, w: usize| t.unsqueeze_dim::<3>(1).expand([b, k, w]).reshape([b * k, w]);
+        let rep = |t: Tensor<2>, w: usize| {
+            t.unsqueeze_dim::<3>(1)
+                .expand([b, k, w])
+                .reshape([b * k, w])
+        };
         let (mu, log_var, x) = (rep(mu, zdim), rep(log_var, zdim), rep(x, d)); // [b*k, .]
         let eps = genlab_core::tensor::normal([b * k, zdim], rng, device);
         let z = mu.clone() + log_var.clone().mul_scalar(0.5).exp() * eps; // [b*k, z]
@@ -163,9 +185,19 @@ pub struct Vae {
 }
 
 impl Vae {
-    pub fn new(config: VaeConfig, info: &DataInfo, device: &Device, family: &'static str) -> Result<Self> {
+    pub fn new(
+        config: VaeConfig,
+        info: &DataInfo,
+        device: &Device,
+        family: &'static str,
+    ) -> Result<Self> {
         config.validate(info)?;
-        Ok(Self { net: VaeNet::new(&config, info, device), config, device: device.clone(), family })
+        Ok(Self {
+            net: VaeNet::new(&config, info, device),
+            config,
+            device: device.clone(),
+            family,
+        })
     }
 
     fn infer(&self) -> VaeNet {
@@ -177,22 +209,32 @@ impl Vae {
         let [b, _] = x.dims();
         // 1. q(z|x) and one reparameterised draw z = mu + sigma * eps.
         let (mu, log_var) = self.net.encode(x.clone()); // [b, z]
-        let eps = genlab_core::tensor::normal([b, self.config.latent_dim], &mut ctx.rng, &ctx.device);
+        let eps =
+            genlab_core::tensor::normal([b, self.config.latent_dim], &mut ctx.rng, &ctx.device);
         let z = mu.clone() + log_var.clone().mul_scalar(0.5).exp() * eps; // [b, z]
-        // 2. Reconstruction term log p(x|z).
+                                                                          // 2. Reconstruction term log p(x|z).
         let rec = self.net.log_px_z(z, x).mean(); // [1]
-        // 3. KL(q(z|x) || p(z)) in closed form, per unit.
-        let kl_units = gaussian_kl_per_unit(mu, log_var).mean_dim(0).squeeze_dim::<1>(0); // [z]
+                                                  // 3. KL(q(z|x) || p(z)) in closed form, per unit.
+        let kl_units = gaussian_kl_per_unit(mu, log_var)
+            .mean_dim(0)
+            .squeeze_dim::<1>(0); // [z]
         let kl = kl_units.clone().sum(); // [1]
-        // 4. Free bits: units under the floor give no gradient.
-        let kl_loss = if self.config.free_bits > 0.0 { kl_units.clamp_min(self.config.free_bits).sum() } else { kl.clone() };
+                                         // 4. Free bits: units under the floor give no gradient.
+        let kl_loss = if self.config.free_bits > 0.0 {
+            kl_units.clamp_min(self.config.free_bits).sum()
+        } else {
+            kl.clone()
+        };
         // 5. beta with linear warm-up.
         let warm = match self.config.kl_warmup_steps {
             0 => 1.0,
             w => ((ctx.step + 1) as f64 / w as f64).min(1.0),
         };
         let loss = kl_loss.mul_scalar(self.config.beta * warm) - rec.clone();
-        let (rec, kl) = (genlab_core::tensor::scalar(rec), genlab_core::tensor::scalar(kl));
+        let (rec, kl) = (
+            genlab_core::tensor::scalar(rec),
+            genlab_core::tensor::scalar(kl),
+        );
         let mut losses = Losses::default();
         losses.push("neg_elbo", kl - rec);
         losses.push("rec_nll", -rec);
@@ -202,10 +244,15 @@ impl Vae {
 
     /// Negative IWAE bound, log (1/k) sum_i w_i (Burda et al. 2016, eq. 8).
     fn iwae_step(&self, x: Tensor<2>, ctx: &mut StepCtx) -> (Tensor<1>, Losses) {
-        let log_w = self.net.log_weights(x, self.config.k, &mut ctx.rng, &ctx.device); // [b, k]
+        let log_w = self
+            .net
+            .log_weights(x, self.config.k, &mut ctx.rng, &ctx.device); // [b, k]
         let bound = log_mean_exp(log_w).mean(); // [1]
         let mut losses = Losses::default();
-        losses.push("neg_iwae_bound", -genlab_core::tensor::scalar(bound.clone()));
+        losses.push(
+            "neg_iwae_bound",
+            -genlab_core::tensor::scalar(bound.clone()),
+        );
         (bound.neg(), losses)
     }
 
@@ -224,7 +271,11 @@ impl Model for Vae {
         vec!["model"]
     }
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let (loss, losses) = if self.config.k == 1 { self.elbo_step(batch.x.clone(), ctx) } else { self.iwae_step(batch.x.clone(), ctx) };
+        let (loss, losses) = if self.config.k == 1 {
+            self.elbo_step(batch.x.clone(), ctx)
+        } else {
+            self.iwae_step(batch.x.clone(), ctx)
+        };
         self.net = ctx.update("model", self.net.clone(), &loss);
         Ok(losses)
     }
@@ -287,12 +338,17 @@ impl Likelihood for Vae {
             let (mu, log_var) = net.encode(x.clone());
             let eps = genlab_core::tensor::normal(mu.dims(), rng, &device);
             let z = mu.clone() + log_var.clone().mul_scalar(0.5).exp() * eps;
-            let kl = gaussian_kl_per_unit(mu, log_var).sum_dim(1).squeeze_dim::<1>(1);
+            let kl = gaussian_kl_per_unit(mu, log_var)
+                .sum_dim(1)
+                .squeeze_dim::<1>(1);
             net.log_px_z(z, x) - kl
         } else {
             log_mean_exp(net.log_weights(x, k, rng, &device))
         };
-        Ok(genlab_core::tensor::to_vec(out).into_iter().map(f64::from).collect())
+        Ok(genlab_core::tensor::to_vec(out)
+            .into_iter()
+            .map(f64::from)
+            .collect())
     }
     fn bound(&self, k: usize) -> Bound {
         if k == 1 {
@@ -311,7 +367,12 @@ fn default_model() -> toml::Table {
 }
 
 fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
-    Ok(Box::new(Vae::new(parse_section("model", model)?, info, device, "vae")?))
+    Ok(Box::new(Vae::new(
+        parse_section("model", model)?,
+        info,
+        device,
+        "vae",
+    )?))
 }
 
 pub const FAMILY: Family = Family {
@@ -329,3 +390,76 @@ pub const FAMILY: Family = Family {
     default_model,
     build,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genlab_core::rng::{rng_for, Stream};
+    use genlab_data::{Binarize, Kind, Preprocess, Shape};
+
+    fn setup() -> (Vae, Tensor<2>) {
+        let info = DataInfo {
+            kind: Kind::Images,
+            shape: Shape { c: 1, h: 28, w: 28 },
+            classes: 4,
+            preprocess: Preprocess {
+                binarize: Binarize::Static,
+                scale: Scale::Unit,
+                dequantize: false,
+            },
+        };
+        let device =
+            genlab_core::device::inference_device(&genlab_core::device::training_device(3));
+        let cfg = VaeConfig {
+            hidden: vec![64],
+            latent_dim: 4,
+            ..VaeConfig::default()
+        };
+        let vae = Vae::new(cfg, &info, &device, "vae").unwrap();
+        let mut rng = rng_for(0, 0, Stream::Eval);
+        let x = genlab_core::tensor::uniform([16, 784], &mut rng, &device)
+            .greater_elem(0.7)
+            .float();
+        (vae, x)
+    }
+
+    fn mean_log_lik(vae: &Vae, x: &Tensor<2>, k: usize, draws: u64) -> f64 {
+        let total: f64 = (0..draws)
+            .map(|s| {
+                let v = vae
+                    .log_likelihood(x.clone(), k, &mut rng_for(s, 1, Stream::Eval))
+                    .unwrap();
+                v.iter().sum::<f64>() / v.len() as f64
+            })
+            .sum();
+        total / draws as f64
+    }
+
+    #[test]
+    fn iwae_bound_is_at_least_the_elbo_and_tightens_with_k() {
+        // Burda et al. theorem 1: E[L_1] <= E[L_k] <= E[L_m] for k <= m.
+        let (vae, x) = setup();
+        let elbo = mean_log_lik(&vae, &x, 1, 20);
+        let l10 = mean_log_lik(&vae, &x, 10, 5);
+        let l200 = mean_log_lik(&vae, &x, 200, 2);
+        assert!(
+            elbo < l10 && l10 < l200,
+            "ELBO {elbo}, L10 {l10}, L200 {l200}"
+        );
+    }
+
+    #[test]
+    fn elbo_equals_reconstruction_minus_kl_in_training_terms() {
+        let (vae, x) = setup();
+        let train_device = genlab_core::device::training_device(3);
+        let mut optim = genlab_core::optim::Optimizers::new(
+            &std::collections::BTreeMap::from([("model".to_string(), Default::default())]),
+            1,
+        );
+        let mut ctx = StepCtx::new(0, 1, 0, train_device.clone(), &mut optim);
+        let (_, losses) = vae.elbo_step(x.to_device(&train_device), &mut ctx);
+        let get = |k: &str| losses.0.iter().find(|(n, _)| n == k).unwrap().1;
+        assert!((get("neg_elbo") - (get("rec_nll") + get("kl"))).abs() < 1e-3);
+        assert!(get("kl") >= 0.0);
+    }
+}

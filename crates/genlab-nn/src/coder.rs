@@ -31,14 +31,20 @@ impl NetConfig {
     pub fn validate(&self, shape: Shape) -> Result<()> {
         if self.arch == Arch::Conv {
             if self.channels.len() != 2 || self.channels.contains(&0) {
-                bail!("model.channels must hold two positive sizes for arch = \"conv\", found {:?}", self.channels);
+                bail!(
+                    "model.channels must hold two positive sizes for arch = \"conv\", found {:?}",
+                    self.channels
+                );
             }
-            if shape.h % 4 != 0 || shape.w % 4 != 0 || shape.h < 4 {
+            if !shape.h.is_multiple_of(4) || !shape.w.is_multiple_of(4) || shape.h < 4 {
                 bail!("arch = \"conv\" needs images whose sides divide by 4, found {}x{}; use arch = \"mlp\" or set data.image_size", shape.h, shape.w);
             }
         }
         if self.hidden.contains(&0) {
-            bail!("model.hidden sizes must be positive, found {:?}", self.hidden);
+            bail!(
+                "model.hidden sizes must be positive, found {:?}",
+                self.hidden
+            );
         }
         Ok(())
     }
@@ -54,12 +60,24 @@ impl Encoder {
     pub fn new(cfg: &NetConfig, shape: Shape, out: usize, device: &Device) -> Self {
         match cfg.arch {
             Arch::Mlp => {
-                let sizes: Vec<usize> = std::iter::once(shape.dim()).chain(cfg.hidden.iter().copied()).chain([out]).collect();
-                Self { mlp: Some(Mlp::new(&sizes, cfg.activation, device)), conv: None }
+                let sizes: Vec<usize> = std::iter::once(shape.dim())
+                    .chain(cfg.hidden.iter().copied())
+                    .chain([out])
+                    .collect();
+                Self {
+                    mlp: Some(Mlp::new(&sizes, cfg.activation, device)),
+                    conv: None,
+                }
             }
             Arch::Conv => Self {
                 mlp: None,
-                conv: Some(ConvEncoder::new(shape, [cfg.channels[0], cfg.channels[1]], out, cfg.activation, device)),
+                conv: Some(ConvEncoder::new(
+                    shape,
+                    [cfg.channels[0], cfg.channels[1]],
+                    out,
+                    cfg.activation,
+                    device,
+                )),
             },
         }
     }
@@ -91,15 +109,34 @@ pub struct Decoder {
 
 impl Decoder {
     /// Outputs `out_per_pixel` values per data dimension (1 for logits or means).
-    pub fn new(cfg: &NetConfig, shape: Shape, input: usize, out_per_pixel: usize, device: &Device) -> Self {
+    pub fn new(
+        cfg: &NetConfig,
+        shape: Shape,
+        input: usize,
+        out_per_pixel: usize,
+        device: &Device,
+    ) -> Self {
         match cfg.arch {
             Arch::Mlp => {
-                let sizes: Vec<usize> = std::iter::once(input).chain(cfg.hidden.iter().rev().copied()).chain([shape.dim() * out_per_pixel]).collect();
-                Self { mlp: Some(Mlp::new(&sizes, cfg.activation, device)), conv: None }
+                let sizes: Vec<usize> = std::iter::once(input)
+                    .chain(cfg.hidden.iter().rev().copied())
+                    .chain([shape.dim() * out_per_pixel])
+                    .collect();
+                Self {
+                    mlp: Some(Mlp::new(&sizes, cfg.activation, device)),
+                    conv: None,
+                }
             }
             Arch::Conv => Self {
                 mlp: None,
-                conv: Some(ConvDecoder::new(shape, [cfg.channels[0], cfg.channels[1]], input, shape.c * out_per_pixel, cfg.activation, device)),
+                conv: Some(ConvDecoder::new(
+                    shape,
+                    [cfg.channels[0], cfg.channels[1]],
+                    input,
+                    shape.c * out_per_pixel,
+                    cfg.activation,
+                    device,
+                )),
             },
         }
     }

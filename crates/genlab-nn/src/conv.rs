@@ -21,8 +21,19 @@ pub struct ConvEncoder {
 
 impl ConvEncoder {
     /// `channels = [c1, c2]`; output has `out` features.
-    pub fn new(shape: Shape, channels: [usize; 2], out: usize, activation: Activation, device: &Device) -> Self {
-        let conv = |i, o| Conv2dConfig::new([i, o], [4, 4]).with_stride([2, 2]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device);
+    pub fn new(
+        shape: Shape,
+        channels: [usize; 2],
+        out: usize,
+        activation: Activation,
+        device: &Device,
+    ) -> Self {
+        let conv = |i, o| {
+            Conv2dConfig::new([i, o], [4, 4])
+                .with_stride([2, 2])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(device)
+        };
         let flat = channels[1] * (shape.h / 4) * (shape.w / 4);
         Self {
             conv1: conv(shape.c, channels[0]),
@@ -59,8 +70,20 @@ pub struct ConvDecoder {
 
 impl ConvDecoder {
     /// Mirror of [`ConvEncoder`]: `in` features to `out_channels` maps of the data's size.
-    pub fn new(shape: Shape, channels: [usize; 2], input: usize, out_channels: usize, activation: Activation, device: &Device) -> Self {
-        let deconv = |i, o| ConvTranspose2dConfig::new([i, o], [4, 4]).with_stride([2, 2]).with_padding([1, 1]).init(device);
+    pub fn new(
+        shape: Shape,
+        channels: [usize; 2],
+        input: usize,
+        out_channels: usize,
+        activation: Activation,
+        device: &Device,
+    ) -> Self {
+        let deconv = |i, o| {
+            ConvTranspose2dConfig::new([i, o], [4, 4])
+                .with_stride([2, 2])
+                .with_padding([1, 1])
+                .init(device)
+        };
         Self {
             fc: LinearConfig::new(input, channels[1] * (shape.h / 4) * (shape.w / 4)).init(device),
             deconv1: deconv(channels[1], channels[0]),

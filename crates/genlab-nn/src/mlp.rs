@@ -37,7 +37,10 @@ pub struct Mlp {
 impl Mlp {
     /// Sizes `[in, hidden..., out]`.
     pub fn new(sizes: &[usize], activation: Activation, device: &Device) -> Self {
-        let layers = sizes.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        let layers = sizes
+            .windows(2)
+            .map(|w| LinearConfig::new(w[0], w[1]).init(device))
+            .collect();
         Self { layers, activation }
     }
 

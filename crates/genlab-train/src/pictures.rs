@@ -12,23 +12,46 @@ use rand_chacha::ChaCha8Rng;
 /// Model-space `[n, d]` values to images in [0, 1].
 pub fn to_images(x: Tensor<2>, info: &DataInfo) -> Images {
     let n = x.dims()[0];
-    let v = genlab_core::tensor::to_vec(x).into_iter().map(|v| info.preprocess.to_unit(v)).collect();
+    let v = genlab_core::tensor::to_vec(x)
+        .into_iter()
+        .map(|v| info.preprocess.to_unit(v))
+        .collect();
     Images::new(v, n, info.shape.c, info.shape.h, info.shape.w)
 }
 
 /// A grid of `n` samples, or a scatter plot for 2-D points.
-pub fn sample_picture(model: &dyn Model, info: &DataInfo, n: usize, rng: &mut ChaCha8Rng, device: &Device, toy_modes: &[[f32; 2]]) -> Result<image::RgbImage> {
-    let sampler = model.as_sample().ok_or_else(|| cannot(model, "sample unconditionally", "genlab reconstruct"))?;
+pub fn sample_picture(
+    model: &dyn Model,
+    info: &DataInfo,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+    toy_modes: &[[f32; 2]],
+) -> Result<image::RgbImage> {
+    let sampler = model
+        .as_sample()
+        .ok_or_else(|| cannot(model, "sample unconditionally", "genlab reconstruct"))?;
     let x = sampler.sample(n, rng, device)?;
     Ok(match info.kind {
         Kind::Points => genlab_viz::scatter_png(&genlab_core::tensor::to_vec(x), toy_modes, 5.0),
-        Kind::Images => Grid { cols: (n as f64).sqrt().ceil() as usize, ..Grid::default() }.render(&to_images(x, info)),
+        Kind::Images => Grid {
+            cols: (n as f64).sqrt().ceil() as usize,
+            ..Grid::default()
+        }
+        .render(&to_images(x, info)),
     })
 }
 
 /// Originals on odd rows, reconstructions below them.
-pub fn reconstruction_picture(model: &dyn Model, info: &DataInfo, x: Tensor<2>, cols: usize) -> Result<image::RgbImage> {
-    let rec = model.as_reconstruct().ok_or_else(|| cannot(model, "reconstruct", "genlab sample"))?;
+pub fn reconstruction_picture(
+    model: &dyn Model,
+    info: &DataInfo,
+    x: Tensor<2>,
+    cols: usize,
+) -> Result<image::RgbImage> {
+    let rec = model
+        .as_reconstruct()
+        .ok_or_else(|| cannot(model, "reconstruct", "genlab sample"))?;
     let x_hat = rec.reconstruct(x.clone())?;
     let (orig, recon) = (to_images(x, info), to_images(x_hat, info));
     let mut rows = Vec::new();
@@ -36,10 +59,20 @@ pub fn reconstruction_picture(model: &dyn Model, info: &DataInfo, x: Tensor<2>, 
         let end = (start + cols).min(orig.n);
         for src in [&orig, &recon] {
             let per = src.c * src.h * src.w;
-            rows.push(Images::new(src.data[start * per..end * per].to_vec(), end - start, src.c, src.h, src.w));
+            rows.push(Images::new(
+                src.data[start * per..end * per].to_vec(),
+                end - start,
+                src.c,
+                src.h,
+                src.w,
+            ));
         }
     }
-    Ok(Grid { cols, ..Grid::default() }.render(&Images::concat(&rows)))
+    Ok(Grid {
+        cols,
+        ..Grid::default()
+    }
+    .render(&Images::concat(&rows)))
 }
 
 /// Spherical interpolation between two latent vectors (Shoemake 1985; White 2016 for GANs).
@@ -51,12 +84,22 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     if omega.abs() < 1e-4 {
         return a.iter().zip(b).map(|(x, y)| x + t * (y - x)).collect();
     }
-    let (sa, sb) = (((1.0 - t) * omega).sin() / omega.sin(), (t * omega).sin() / omega.sin());
+    let (sa, sb) = (
+        ((1.0 - t) * omega).sin() / omega.sin(),
+        (t * omega).sin() / omega.sin(),
+    );
     a.iter().zip(b).map(|(x, y)| sa * x + sb * y).collect()
 }
 
 /// Rows of `steps` decoded points between pairs of codes: `pairs` is a list of (z_a, z_b).
-pub fn interpolation_picture(latent: &dyn LatentDecode, info: &DataInfo, pairs: &[(Vec<f32>, Vec<f32>)], steps: usize, spherical: bool, device: &Device) -> Result<image::RgbImage> {
+pub fn interpolation_picture(
+    latent: &dyn LatentDecode,
+    info: &DataInfo,
+    pairs: &[(Vec<f32>, Vec<f32>)],
+    steps: usize,
+    spherical: bool,
+    device: &Device,
+) -> Result<image::RgbImage> {
     let dim = latent.latent_dim();
     let mut z = Vec::with_capacity(pairs.len() * steps * dim);
     for (a, b) in pairs {
@@ -69,19 +112,37 @@ pub fn interpolation_picture(latent: &dyn LatentDecode, info: &DataInfo, pairs: 
             }
         }
     }
-    let x = latent.decode(genlab_core::tensor::matrix(z, pairs.len() * steps, dim, device))?;
-    Ok(Grid { cols: steps, ..Grid::default() }.render(&to_images(x, info)))
+    let x = latent.decode(genlab_core::tensor::matrix(
+        z,
+        pairs.len() * steps,
+        dim,
+        device,
+    ))?;
+    Ok(Grid {
+        cols: steps,
+        ..Grid::default()
+    }
+    .render(&to_images(x, info)))
 }
 
 /// For a 2-D latent: decode a `side x side` grid through the Gaussian inverse CDF, as in
 /// Kingma & Welling's figure 4 (or a uniform grid of [-3, 3]^2 without a Gaussian prior).
-pub fn manifold_picture(latent: &dyn LatentDecode, info: &DataInfo, side: usize, device: &Device) -> Result<image::RgbImage> {
+pub fn manifold_picture(
+    latent: &dyn LatentDecode,
+    info: &DataInfo,
+    side: usize,
+    device: &Device,
+) -> Result<image::RgbImage> {
     if latent.latent_dim() != 2 {
         return Err(anyhow!("a manifold grid needs a 2-D latent, this model has {}; train with --set model.latent_dim=2", latent.latent_dim()));
     }
     let coord = |i: usize| {
         let p = (i as f64 + 0.5) / side as f64;
-        if latent.gaussian_prior() { normal_quantile(p) as f32 } else { (6.0 * p - 3.0) as f32 }
+        if latent.gaussian_prior() {
+            normal_quantile(p) as f32
+        } else {
+            (6.0 * p - 3.0) as f32
+        }
     };
     let mut z = Vec::with_capacity(side * side * 2);
     for r in 0..side {
@@ -91,16 +152,49 @@ pub fn manifold_picture(latent: &dyn LatentDecode, info: &DataInfo, side: usize,
         }
     }
     let x = latent.decode(genlab_core::tensor::matrix(z, side * side, 2, device))?;
-    Ok(Grid { cols: side, scale: 1, gutter: 0 }.render(&to_images(x, info)))
+    Ok(Grid {
+        cols: side,
+        scale: 1,
+        gutter: 0,
+    }
+    .render(&to_images(x, info)))
 }
 
 /// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
 pub fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
-    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-    let tail = |q: f64| (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0);
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.38357751867269e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
     if p < 0.02425 {
         tail((-2.0 * p.ln()).sqrt())
     } else if p > 1.0 - 0.02425 {
@@ -108,14 +202,19 @@ pub fn normal_quantile(p: f64) -> f64 {
     } else {
         let q = p - 0.5;
         let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     }
 }
 
 /// The error for a missing capability, naming a command that does work.
 pub fn cannot(model: &dyn Model, what: &str, try_instead: &str) -> anyhow::Error {
     let caps = model.capabilities();
-    let hint = if caps.is_empty() { String::new() } else { format!("; try `{try_instead}` (it can: {})", caps.join(", ")) };
+    let hint = if caps.is_empty() {
+        String::new()
+    } else {
+        format!("; try `{try_instead}` (it can: {})", caps.join(", "))
+    };
     anyhow!("{} cannot {what}{hint}", model.family())
 }
 

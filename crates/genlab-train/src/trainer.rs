@@ -45,26 +45,57 @@ pub struct Outcome {
 }
 
 /// Train `model` per `cfg` on `data`, writing everything into `opts.out`.
-pub fn train(model: &mut dyn Model, cfg: &RunConfig, info: &DataInfo, data: &Dataset, device: &Device, opts: &TrainOptions) -> Result<Outcome> {
+pub fn train(
+    model: &mut dyn Model,
+    cfg: &RunConfig,
+    info: &DataInfo,
+    data: &Dataset,
+    device: &Device,
+    opts: &TrainOptions,
+) -> Result<Outcome> {
     let run = &opts.out;
     let total = cfg.train.steps;
     let groups = model.groups();
     let mut optim = Optimizers::new(&cfg.optim, total);
-    let mut state = CkptState { step: 0, optim_t: Default::default(), best_loss: f64::INFINITY, best_step: 0 };
+    let mut state = CkptState {
+        step: 0,
+        optim_t: Default::default(),
+        best_loss: f64::INFINITY,
+        best_step: 0,
+    };
     if opts.resume {
         if let Ok(dir) = run_dir::latest_checkpoint(run) {
-            let ckpt = run_dir::load_checkpoint(&dir, &groups)
-                .with_context(|| format!("cannot resume from {}; delete that folder to resume from the one before it", dir.display()))?;
+            let ckpt = run_dir::load_checkpoint(&dir, &groups).with_context(|| {
+                format!(
+                    "cannot resume from {}; delete that folder to resume from the one before it",
+                    dir.display()
+                )
+            })?;
             model.load_params(&ckpt.params)?;
             optim.load_state(&ckpt.optim, &ckpt.state.optim_t, device)?;
             state = ckpt.state;
             run_dir::truncate_metrics(run, state.step)?;
-            say(opts, &format!("resuming {} from step {}", run.display(), state.step));
+            say(
+                opts,
+                &format!("resuming {} from step {}", run.display(), state.step),
+            );
         }
     }
     if state.step >= total {
-        say(opts, &format!("{} is already at step {} of {total}; raise --steps to train further", run.display(), state.step));
-        return Ok(Outcome { step: state.step, interrupted: false, last_losses: Losses::default(), checkpoint: run_dir::latest_checkpoint(run).ok() });
+        say(
+            opts,
+            &format!(
+                "{} is already at step {} of {total}; raise --steps to train further",
+                run.display(),
+                state.step
+            ),
+        );
+        return Ok(Outcome {
+            step: state.step,
+            interrupted: false,
+            last_losses: Losses::default(),
+            checkpoint: run_dir::latest_checkpoint(run).ok(),
+        });
     }
 
     let mut batches = Batches::new(data, info.preprocess, cfg.seed, cfg.train.batch_size);
@@ -77,16 +108,30 @@ pub fn train(model: &mut dyn Model, cfg: &RunConfig, info: &DataInfo, data: &Dat
     for step in state.step..total {
         if opts.interrupt.load(Ordering::SeqCst) {
             state.step = step;
-            let dir = save(model, &optim, run, &mut state, window.main_mean(), cfg.train.keep_last)?;
+            let dir = save(
+                model,
+                &optim,
+                run,
+                &mut state,
+                window.main_mean(),
+                cfg.train.keep_last,
+            )?;
             bar.abandon();
-            return Ok(Outcome { step, interrupted: true, last_losses: last, checkpoint: Some(dir) });
+            return Ok(Outcome {
+                step,
+                interrupted: true,
+                last_losses: last,
+                checkpoint: Some(dir),
+            });
         }
         let batch = batches.batch(step, device);
         let mut ctx = StepCtx::new(step, total, cfg.seed, device.clone(), &mut optim);
         let losses = model.train_step(&batch, &mut ctx)?;
         if let Some(term) = losses.non_finite() {
             bar.abandon();
-            let keep = run_dir::latest_checkpoint(run).map(|p| format!("the last good checkpoint is {}", p.display())).unwrap_or_else(|_| "no checkpoint was written yet".into());
+            let keep = run_dir::latest_checkpoint(run)
+                .map(|p| format!("the last good checkpoint is {}", p.display()))
+                .unwrap_or_else(|_| "no checkpoint was written yet".into());
             bail!(
                 "training diverged: loss term `{term}` is {} at step {}; {keep}. Lower the learning rate (e.g. --set optim.{}.lr=...) or enable clipping (--set optim.{}.clip_grad_norm=1), then --resume",
                 losses.0.iter().find(|(k, _)| k == term).unwrap().1,
@@ -110,7 +155,10 @@ pub fn train(model: &mut dyn Model, cfg: &RunConfig, info: &DataInfo, data: &Dat
             if opts.progress {
                 bar.set_message(msg);
             } else {
-                say(opts, &format!("step {done}/{total}  {msg}  {rate:.1} steps/s"));
+                say(
+                    opts,
+                    &format!("step {done}/{total}  {msg}  {rate:.1} steps/s"),
+                );
             }
             window.roll();
         }
@@ -119,14 +167,33 @@ pub fn train(model: &mut dyn Model, cfg: &RunConfig, info: &DataInfo, data: &Dat
         }
         if done % cfg.train.checkpoint_every == 0 || done == total {
             state.step = done;
-            checkpoint = Some(save(model, &optim, run, &mut state, window.last_main, cfg.train.keep_last)?);
+            checkpoint = Some(save(
+                model,
+                &optim,
+                run,
+                &mut state,
+                window.last_main,
+                cfg.train.keep_last,
+            )?);
         }
     }
     bar.finish_and_clear();
-    Ok(Outcome { step: total, interrupted: false, last_losses: last, checkpoint })
+    Ok(Outcome {
+        step: total,
+        interrupted: false,
+        last_losses: last,
+        checkpoint,
+    })
 }
 
-fn save(model: &dyn Model, optim: &Optimizers, run: &Path, state: &mut CkptState, main_loss: f64, keep_last: usize) -> Result<PathBuf> {
+fn save(
+    model: &dyn Model,
+    optim: &Optimizers,
+    run: &Path,
+    state: &mut CkptState,
+    main_loss: f64,
+    keep_last: usize,
+) -> Result<PathBuf> {
     if main_loss.is_finite() && main_loss < state.best_loss {
         state.best_loss = main_loss;
         state.best_step = state.step;
@@ -140,23 +207,56 @@ fn save(model: &dyn Model, optim: &Optimizers, run: &Path, state: &mut CkptState
             run_dir::atomic_write(&meta_path, serde_json::to_string_pretty(&meta)?.as_bytes())?;
         }
     }
-    run_dir::save_checkpoint(run, &model.save_params(), &model.groups(), &tensors, state, keep_last)
+    run_dir::save_checkpoint(
+        run,
+        &model.save_params(),
+        &model.groups(),
+        &tensors,
+        state,
+        keep_last,
+    )
 }
 
 /// Fixed-noise samples (same z every time), else reconstructions of fixed training examples.
 #[allow(clippy::too_many_arguments)]
-fn write_samples(model: &dyn Model, info: &DataInfo, data: &Dataset, seed: u64, step: u64, run: &Path, device: &Device, opts: &TrainOptions) -> Result<()> {
+fn write_samples(
+    model: &dyn Model,
+    info: &DataInfo,
+    data: &Dataset,
+    seed: u64,
+    step: u64,
+    run: &Path,
+    device: &Device,
+    opts: &TrainOptions,
+) -> Result<()> {
     let infer = genlab_core::device::inference_device(device);
     let img = if model.as_sample().is_some() {
-        pictures::sample_picture(model, info, SAMPLE_GRID, &mut rng_for(seed, 0, Stream::FixedNoise), &infer, &opts.toy_modes)?
+        pictures::sample_picture(
+            model,
+            info,
+            SAMPLE_GRID,
+            &mut rng_for(seed, 0, Stream::FixedNoise),
+            &infer,
+            &opts.toy_modes,
+        )?
     } else if model.as_reconstruct().is_some() && info.kind == genlab_data::Kind::Images {
         let idx: Vec<usize> = (0..RECON_GRID.min(data.len())).collect();
-        let batch = crate::batches::make_batch(data, &idx, &info.preprocess, &mut rng_for(seed, 0, Stream::FixedNoise), &infer);
+        let batch = crate::batches::make_batch(
+            data,
+            &idx,
+            &info.preprocess,
+            &mut rng_for(seed, 0, Stream::FixedNoise),
+            &infer,
+        );
         pictures::reconstruction_picture(model, info, batch.x, 8)?
     } else {
         return Ok(());
     };
-    pictures::save_png(&run.join(run_dir::SAMPLES).join(format!("{}.png", run_dir::step_name(step))), &img)
+    pictures::save_png(
+        &run.join(run_dir::SAMPLES)
+            .join(format!("{}.png", run_dir::step_name(step))),
+        &img,
+    )
 }
 
 fn say(opts: &TrainOptions, msg: &str) {
@@ -170,7 +270,10 @@ fn progress_bar(opts: &TrainOptions, pos: u64, total: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(total).with_position(pos);
-    bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} eta {eta} {msg}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {per_sec} eta {eta} {msg}")
+            .expect("valid template"),
+    );
     bar
 }
 
@@ -193,7 +296,10 @@ impl Window {
         self.count += 1;
     }
     fn means(&self) -> Vec<(String, f64)> {
-        self.sums.iter().map(|(k, s)| (k.clone(), s / self.count.max(1) as f64)).collect()
+        self.sums
+            .iter()
+            .map(|(k, s)| (k.clone(), s / self.count.max(1) as f64))
+            .collect()
     }
     fn main_mean(&self) -> f64 {
         self.means().first().map(|m| m.1).unwrap_or(self.last_main)
@@ -204,7 +310,11 @@ impl Window {
         self.count = 0;
     }
     fn summary(&self) -> String {
-        self.means().iter().map(|(k, v)| format!("{k} {v:.4}")).collect::<Vec<_>>().join("  ")
+        self.means()
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect::<Vec<_>>()
+            .join("  ")
     }
     fn to_json(&self, step: u64, lr: f64, rate: f64, per_epoch: u64) -> serde_json::Value {
         let mut m = serde_json::Map::new();

@@ -13,7 +13,11 @@ pub struct Images {
 
 impl Images {
     pub fn new(data: Vec<f32>, n: usize, c: usize, h: usize, w: usize) -> Self {
-        assert_eq!(data.len(), n * c * h * w, "image buffer does not match [n, c, h, w]");
+        assert_eq!(
+            data.len(),
+            n * c * h * w,
+            "image buffer does not match [n, c, h, w]"
+        );
         Self { data, n, c, h, w }
     }
 
@@ -35,7 +39,13 @@ impl Images {
     pub fn concat(parts: &[Images]) -> Images {
         let first = &parts[0];
         let data = parts.iter().flat_map(|p| p.data.iter().copied()).collect();
-        Images::new(data, parts.iter().map(|p| p.n).sum(), first.c, first.h, first.w)
+        Images::new(
+            data,
+            parts.iter().map(|p| p.n).sum(),
+            first.c,
+            first.h,
+            first.w,
+        )
     }
 }
 
@@ -50,7 +60,11 @@ pub struct Grid {
 
 impl Default for Grid {
     fn default() -> Self {
-        Self { cols: 8, scale: 2, gutter: 2 }
+        Self {
+            cols: 8,
+            scale: 2,
+            gutter: 2,
+        }
     }
 }
 
@@ -92,7 +106,12 @@ mod tests {
     fn places_each_image_in_its_cell() {
         // Two 1x1 images: black and white, in a 2-column grid without scaling.
         let imgs = Images::new(vec![0.0, 1.0], 2, 1, 1, 1);
-        let png = Grid { cols: 2, scale: 1, gutter: 1 }.render(&imgs);
+        let png = Grid {
+            cols: 2,
+            scale: 1,
+            gutter: 1,
+        }
+        .render(&imgs);
         assert_eq!((png.width(), png.height()), (5, 3));
         assert_eq!(png.get_pixel(1, 1).0, [0, 0, 0]);
         assert_eq!(png.get_pixel(3, 1).0, [255, 255, 255]);

@@ -20,7 +20,10 @@ pub fn scatter_png(points: &[f32], refs: &[[f32; 2]], extent: f32) -> RgbImage {
         for dy in -r..=r {
             for dx in -r..=r {
                 let (px, py) = (x + dx, SIZE as i64 - 1 - (y + dy));
-                if dx * dx + dy * dy <= r * r && (0..SIZE as i64).contains(&px) && (0..SIZE as i64).contains(&py) {
+                if dx * dx + dy * dy <= r * r
+                    && (0..SIZE as i64).contains(&px)
+                    && (0..SIZE as i64).contains(&py)
+                {
                     img.put_pixel(px as u32, py as u32, c);
                 }
             }

@@ -10,15 +10,30 @@ use std::path::PathBuf;
 /// Examples shown in the grid.
 const GRID: usize = 64;
 
-pub fn info(spec: &str, split: SplitArg, out: Option<PathBuf>, data_dir: Option<PathBuf>, json: bool) -> Result<()> {
+pub fn info(
+    spec: &str,
+    split: SplitArg,
+    out: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    json: bool,
+) -> Result<()> {
     let split: Split = split.into();
     let started = std::time::Instant::now();
     let data = genlab_data::load(spec, split, data_dir.as_deref(), 1, None)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
     let n = data.len();
     let mean = data.x.iter().map(|&v| v as f64).sum::<f64>() / data.x.len() as f64;
-    let std = (data.x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / data.x.len() as f64).sqrt();
-    let (min, max) = data.x.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let std = (data
+        .x
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / data.x.len() as f64)
+        .sqrt();
+    let (min, max) = data
+        .x
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
     let mut counts = vec![0usize; data.classes.len()];
     for &y in data.y.iter().flatten() {
         if let Some(c) = counts.get_mut(y as usize) {
@@ -29,7 +44,13 @@ pub fn info(spec: &str, split: SplitArg, out: Option<PathBuf>, data_dir: Option<
     let out = out.unwrap_or_else(|| PathBuf::from(format!("{safe}-grid.png")));
     let shown = GRID.min(n);
     let img = match data.kind {
-        Kind::Images => Grid::default().render(&Images::new(data.x[..shown * data.shape.dim()].to_vec(), shown, data.shape.c, data.shape.h, data.shape.w)),
+        Kind::Images => Grid::default().render(&Images::new(
+            data.x[..shown * data.shape.dim()].to_vec(),
+            shown,
+            data.shape.c,
+            data.shape.h,
+            data.shape.w,
+        )),
         Kind::Points => genlab_viz::scatter_png(&data.x, &[], 5.0),
     };
     save_png(&out, &img)?;

@@ -10,8 +10,15 @@ use std::path::PathBuf;
 pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
     let family = genlab_models::find("vae")?;
     let out = out.unwrap_or_else(|| super::fresh_dir("demo"));
-    if out.exists() && std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        anyhow::bail!("{} already holds a run; choose another --out", out.display());
+    if out.exists()
+        && std::fs::read_dir(&out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        anyhow::bail!(
+            "{} already holds a run; choose another --out",
+            out.display()
+        );
     }
     let args = TrainArgs {
         family: "vae".into(),
@@ -33,14 +40,36 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
     }
     let run = crate::run::open(&out)?;
     let samples = out.join("samples.png");
-    pictures::save_png(&samples, &pictures::sample_picture(run.model.as_ref(), &run.info, 64, &mut rng_for(config.seed, 0, Stream::FixedNoise), &run.device, &[])?)?;
+    pictures::save_png(
+        &samples,
+        &pictures::sample_picture(
+            run.model.as_ref(),
+            &run.info,
+            64,
+            &mut rng_for(config.seed, 0, Stream::FixedNoise),
+            &run.device,
+            &[],
+        )?,
+    )?;
     let recon = out.join("reconstructions.png");
     pictures::save_png(&recon, &super::reconstruct::picture(&run, 32)?)?;
-    let interp = super::interpolate::write(&run, 8, 10, InterpMode::Slerp, &out.join("interpolation.png"))?;
-    println!("demo finished in {:.0} s; pictures:", started.elapsed().as_secs_f64());
+    let interp = super::interpolate::write(
+        &run,
+        8,
+        10,
+        InterpMode::Slerp,
+        &out.join("interpolation.png"),
+    )?;
+    println!(
+        "demo finished in {:.0} s; pictures:",
+        started.elapsed().as_secs_f64()
+    );
     for p in [samples, recon].iter().chain(&interp) {
         println!("  {}", p.display());
     }
-    println!("training curve: {}", out.join(genlab_core::run_dir::METRICS).display());
+    println!(
+        "training curve: {}",
+        out.join(genlab_core::run_dir::METRICS).display()
+    );
     Ok(Status::Done)
 }

@@ -6,7 +6,15 @@ use genlab_core::run_dir;
 use genlab_data::Split;
 use std::path::Path;
 
-pub fn run(dir: &Path, data: Option<String>, split: Option<SplitArg>, k: usize, n: Option<usize>, seed: u64, json: bool) -> Result<()> {
+pub fn run(
+    dir: &Path,
+    data: Option<String>,
+    split: Option<SplitArg>,
+    k: usize,
+    n: Option<usize>,
+    seed: u64,
+    json: bool,
+) -> Result<()> {
     let run = crate::run::open(dir)?;
     let mut data_cfg = run.config.data.clone();
     if let Some(spec) = data {
@@ -18,7 +26,14 @@ pub fn run(dir: &Path, data: Option<String>, split: Option<SplitArg>, k: usize, 
     if dataset.shape != run.info.shape {
         bail!(
             "{} has examples of shape {}x{}x{}, but the model in {} was trained on {}x{}x{}",
-            data_cfg.spec, dataset.shape.c, dataset.shape.h, dataset.shape.w, dir.display(), run.info.shape.c, run.info.shape.h, run.info.shape.w
+            data_cfg.spec,
+            dataset.shape.c,
+            dataset.shape.h,
+            dataset.shape.w,
+            dir.display(),
+            run.info.shape.c,
+            run.info.shape.h,
+            run.info.shape.w
         );
     }
     if let Some(n) = n {
@@ -28,17 +43,37 @@ pub fn run(dir: &Path, data: Option<String>, split: Option<SplitArg>, k: usize, 
         bail!("-k must be at least 1");
     }
     let mut out = serde_json::Map::new();
-    let step = run_dir::checkpoints(&run.dir).last().map(|c| c.0).unwrap_or(0);
+    let step = run_dir::checkpoints(&run.dir)
+        .last()
+        .map(|c| c.0)
+        .unwrap_or(0);
     out.insert("family".into(), run.config.family.clone().into());
     out.insert("step".into(), step.into());
+    out.insert(
+        "checkpoint".into(),
+        run.checkpoint.display().to_string().into(),
+    );
     if run.model.as_likelihood().is_some() {
-        let r = genlab_eval::likelihood(run.model.as_ref(), &run.info, &dataset, k, seed, &run.device)?;
+        let r = genlab_eval::likelihood(
+            run.model.as_ref(),
+            &run.info,
+            &dataset,
+            k,
+            seed,
+            &run.device,
+        )?;
         for (key, v) in serde_json::to_value(&r)?.as_object().unwrap() {
             out.insert(key.clone(), v.clone());
         }
     }
     if run.model.as_reconstruct().is_some() {
-        let r = genlab_eval::reconstruction(run.model.as_ref(), &run.info, &dataset, seed, &run.device)?;
+        let r = genlab_eval::reconstruction(
+            run.model.as_ref(),
+            &run.info,
+            &dataset,
+            seed,
+            &run.device,
+        )?;
         out.insert("mse_per_pixel".into(), r.mse_per_pixel.into());
         out.insert("mae_per_pixel".into(), r.mae_per_pixel.into());
         out.entry("n_examples").or_insert(r.n_examples.into());
@@ -56,7 +91,12 @@ pub fn run(dir: &Path, data: Option<String>, split: Option<SplitArg>, k: usize, 
         }),
     );
     let value = serde_json::Value::Object(out);
-    run_dir::atomic_write(&run.dir.join(run_dir::EVAL).join(format!("{}.json", run_dir::step_name(step))), serde_json::to_string_pretty(&value)?.as_bytes())?;
+    run_dir::atomic_write(
+        &run.dir
+            .join(run_dir::EVAL)
+            .join(format!("{}.json", run_dir::step_name(step))),
+        serde_json::to_string_pretty(&value)?.as_bytes(),
+    )?;
     if json {
         println!("{value}");
     } else {

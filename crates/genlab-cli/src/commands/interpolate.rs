@@ -8,7 +8,13 @@ use std::path::{Path, PathBuf};
 /// Side of the manifold grid of a 2-D latent.
 const MANIFOLD_SIDE: usize = 20;
 
-pub fn run(dir: &Path, rows: usize, steps: usize, mode: InterpMode, out: Option<PathBuf>) -> Result<()> {
+pub fn run(
+    dir: &Path,
+    rows: usize,
+    steps: usize,
+    mode: InterpMode,
+    out: Option<PathBuf>,
+) -> Result<()> {
     let run = crate::run::open(dir)?;
     let out = out.unwrap_or_else(|| run.dir.join("interpolation.png"));
     for path in write(&run, rows, steps, mode, &out)? {
@@ -18,30 +24,65 @@ pub fn run(dir: &Path, rows: usize, steps: usize, mode: InterpMode, out: Option<
 }
 
 /// Interpolate between the codes of pairs of test images; also a manifold for a 2-D latent.
-pub fn write(run: &crate::run::OpenRun, rows: usize, steps: usize, mode: InterpMode, out: &Path) -> Result<Vec<PathBuf>> {
-    let latent = run.model.as_latent().ok_or_else(|| pictures::cannot(run.model.as_ref(), "interpolate (it has no latent space)", "genlab sample"))?;
+pub fn write(
+    run: &crate::run::OpenRun,
+    rows: usize,
+    steps: usize,
+    mode: InterpMode,
+    out: &Path,
+) -> Result<Vec<PathBuf>> {
+    let latent = run.model.as_latent().ok_or_else(|| {
+        pictures::cannot(
+            run.model.as_ref(),
+            "interpolate (it has no latent space)",
+            "genlab sample",
+        )
+    })?;
     if steps < 2 {
         anyhow::bail!("--steps must be at least 2 (the two ends), found {steps}");
     }
-    let data = run.config.data.load(Split::Test).or_else(|_| run.config.data.load(Split::Train))?;
+    let data = run
+        .config
+        .data
+        .load(Split::Test)
+        .or_else(|_| run.config.data.load(Split::Train))?;
     // Pairs of different examples, spread over the set so classes differ.
     let stride = (data.len() / (2 * rows).max(1)).max(1);
-    let idx: Vec<usize> = (0..2 * rows).map(|i| (i * stride + i) % data.len()).collect();
+    let idx: Vec<usize> = (0..2 * rows)
+        .map(|i| (i * stride + i) % data.len())
+        .collect();
     let mut pre = run.info.preprocess;
     if pre.binarize == genlab_data::Binarize::Dynamic {
         pre.binarize = genlab_data::Binarize::Static;
     }
-    let batch = make_batch(&data, &idx, &pre, &mut rng_for(0, 0, Stream::Eval), &run.device);
+    let batch = make_batch(
+        &data,
+        &idx,
+        &pre,
+        &mut rng_for(0, 0, Stream::Eval),
+        &run.device,
+    );
     let z = genlab_core::tensor::to_vec(latent.encode(batch.x)?);
     let dim = latent.latent_dim();
-    let pairs: Vec<(Vec<f32>, Vec<f32>)> = (0..rows).map(|r| (z[2 * r * dim..(2 * r + 1) * dim].to_vec(), z[(2 * r + 1) * dim..(2 * r + 2) * dim].to_vec())).collect();
+    let pairs: Vec<(Vec<f32>, Vec<f32>)> = (0..rows)
+        .map(|r| {
+            (
+                z[2 * r * dim..(2 * r + 1) * dim].to_vec(),
+                z[(2 * r + 1) * dim..(2 * r + 2) * dim].to_vec(),
+            )
+        })
+        .collect();
     let spherical = matches!(mode, InterpMode::Slerp) && latent.gaussian_prior();
-    let img = pictures::interpolation_picture(latent, &run.info, &pairs, steps, spherical, &run.device)?;
+    let img =
+        pictures::interpolation_picture(latent, &run.info, &pairs, steps, spherical, &run.device)?;
     pictures::save_png(out, &img)?;
     let mut written = vec![out.to_path_buf()];
     if dim == 2 {
         let path = out.with_file_name("manifold.png");
-        pictures::save_png(&path, &pictures::manifold_picture(latent, &run.info, MANIFOLD_SIDE, &run.device)?)?;
+        pictures::save_png(
+            &path,
+            &pictures::manifold_picture(latent, &run.info, MANIFOLD_SIDE, &run.device)?,
+        )?;
         written.push(path);
     }
     Ok(written)

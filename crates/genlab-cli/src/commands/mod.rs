@@ -23,9 +23,32 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Train(args) => return train::run(args),
         Command::Sample { run, n, out, seed } => sample::run(&run, n, out, seed),
         Command::Reconstruct { run, n, out } => reconstruct::run(&run, n, out),
-        Command::Interpolate { run, rows, steps, mode, out } => interpolate::run(&run, rows, steps, mode, out),
-        Command::Eval { run, data, split, k, n, seed, json } => eval::run(&run, data, split, k, n, seed, json),
-        Command::Data { command: DataCommand::Info { spec, split, out, data_dir, json } } => data::info(&spec, split, out, data_dir, json),
+        Command::Interpolate {
+            run,
+            rows,
+            steps,
+            mode,
+            out,
+        } => interpolate::run(&run, rows, steps, mode, out),
+        Command::Eval {
+            run,
+            data,
+            split,
+            k,
+            n,
+            seed,
+            json,
+        } => eval::run(&run, data, split, k, n, seed, json),
+        Command::Data {
+            command:
+                DataCommand::Info {
+                    spec,
+                    split,
+                    out,
+                    data_dir,
+                    json,
+                },
+        } => data::info(&spec, split, out, data_dir, json),
         Command::Demo { out, steps } => return demo::run(out, steps),
     }?;
     Ok(Status::Done)
@@ -38,5 +61,8 @@ pub fn fresh_dir(name: &str) -> std::path::PathBuf {
     if !first.exists() {
         return first;
     }
-    (2..).map(|i| base.join(format!("{name}-{i}"))).find(|p| !p.exists()).expect("some suffix is free")
+    (2..)
+        .map(|i| base.join(format!("{name}-{i}")))
+        .find(|p| !p.exists())
+        .expect("some suffix is free")
 }

@@ -16,10 +16,16 @@ pub fn run(json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!("{:<13} {:<40} {:<30} {}", "FAMILY", "CAPABILITIES", "PRESETS", "PAPER");
+    println!("{:<13} {:<40} {:<30} PAPER", "FAMILY", "CAPABILITIES", "PRESETS");
     for f in FAMILIES {
         let presets: Vec<&str> = f.presets.iter().map(|p| p.0).collect();
-        println!("{:<13} {:<40} {:<30} {}", f.name, f.capabilities.join(", "), presets.join(", "), f.paper);
+        println!(
+            "{:<13} {:<40} {:<30} {}",
+            f.name,
+            f.capabilities.join(", "),
+            presets.join(", "),
+            f.paper
+        );
         println!("{:<13} {}", "", f.summary);
     }
     Ok(())

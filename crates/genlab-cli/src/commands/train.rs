@@ -19,12 +19,30 @@ pub fn resolve(family: &Family, args: &TrainArgs) -> Result<RunConfig> {
     let preset_name = args.preset.as_deref().unwrap_or("default");
     let preset = family.preset(preset_name).ok_or_else(|| {
         let names: Vec<&str> = family.presets.iter().map(|p| p.0).collect();
-        anyhow!("{} has no preset `{preset_name}`; valid presets: {}", family.name, names.join(", "))
+        anyhow!(
+            "{} has no preset `{preset_name}`; valid presets: {}",
+            family.name,
+            names.join(", ")
+        )
     })?;
-    let preset: toml::Table = toml::from_str(preset).map_err(|e| anyhow!("preset {}/{preset_name} is invalid TOML: {}", family.name, e.message()))?;
-    config::merge(&mut table, &preset, &format!("preset {}/{preset_name}", family.name))?;
+    let preset: toml::Table = toml::from_str(preset).map_err(|e| {
+        anyhow!(
+            "preset {}/{preset_name} is invalid TOML: {}",
+            family.name,
+            e.message()
+        )
+    })?;
+    config::merge(
+        &mut table,
+        &preset,
+        &format!("preset {}/{preset_name}", family.name),
+    )?;
     if let Some(path) = &args.config {
-        config::merge(&mut table, &config::read_file(path)?, &path.display().to_string())?;
+        config::merge(
+            &mut table,
+            &config::read_file(path)?,
+            &path.display().to_string(),
+        )?;
     }
     if let Some(spec) = &args.data {
         DataSpec::parse(spec)?;
@@ -47,12 +65,22 @@ pub fn resolve(family: &Family, args: &TrainArgs) -> Result<RunConfig> {
 
 pub fn run(args: TrainArgs) -> Result<Status> {
     let family = genlab_models::find(&args.family)?;
-    let out = args.out.clone().unwrap_or_else(|| super::fresh_dir(family.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| super::fresh_dir(family.name));
     let config = if args.resume {
         resume_config(family, &args, &out)?
     } else {
-        if out.exists() && std::fs::read_dir(&out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-            bail!("{} already holds a run; pass --resume to continue it, or choose another --out", out.display());
+        if out.exists()
+            && std::fs::read_dir(&out)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true)
+        {
+            bail!(
+                "{} already holds a run; pass --resume to continue it, or choose another --out",
+                out.display()
+            );
         }
         resolve(family, &args)?
     };
@@ -64,12 +92,24 @@ fn resume_config(family: &Family, args: &TrainArgs, out: &Path) -> Result<RunCon
     if args.out.is_none() {
         bail!("--resume needs --out DIR, the run to continue");
     }
-    if !args.sets.is_empty() || args.preset.is_some() || args.config.is_some() || args.data.is_some() || args.seed.is_some() {
+    if !args.sets.is_empty()
+        || args.preset.is_some()
+        || args.config.is_some()
+        || args.data.is_some()
+        || args.seed.is_some()
+    {
         bail!("--resume continues {} with its own config.toml; only --steps may change (drop --set/--preset/--config/--data/--seed)", out.display());
     }
     let mut config = crate::run::read_config(out)?;
     if config.family != family.name {
-        bail!("{} is a {} run, not {}; resume it with `genlab train {} --out {} --resume`", out.display(), config.family, family.name, config.family, out.display());
+        bail!(
+            "{} is a {} run, not {}; resume it with `genlab train {} --out {} --resume`",
+            out.display(),
+            config.family,
+            family.name,
+            config.family,
+            out.display()
+        );
     }
     if let Some(steps) = args.steps {
         config.train.steps = steps;
@@ -78,13 +118,25 @@ fn resume_config(family: &Family, args: &TrainArgs, out: &Path) -> Result<RunCon
 }
 
 /// Build, write config and meta, and train. Shared by `train` and `demo`.
-pub fn train_run(family: &Family, config: &RunConfig, out: &Path, resume: bool, quiet: bool) -> Result<Status> {
+pub fn train_run(
+    family: &Family,
+    config: &RunConfig,
+    out: &Path,
+    resume: bool,
+    quiet: bool,
+) -> Result<Status> {
     let data = config.data.load(Split::Train)?;
-    let info = DataInfo { kind: data.kind, shape: data.shape, classes: data.classes.len(), preprocess: config.data.preprocess() };
+    let info = DataInfo {
+        kind: data.kind,
+        shape: data.shape,
+        classes: data.classes.len(),
+        preprocess: config.data.preprocess(),
+    };
     let device = genlab_core::device::training_device(config.seed);
     let mut model = (family.build)(&config.model, &info, &device)?;
 
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create run directory {}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create run directory {}", out.display()))?;
     run_dir::atomic_write(&out.join(run_dir::CONFIG), config.to_toml().as_bytes())?;
     if !resume || !out.join(run_dir::META).exists() {
         let meta = Meta {
@@ -92,13 +144,19 @@ pub fn train_run(family: &Family, config: &RunConfig, out: &Path, resume: bool, 
             genlab_version: env!("CARGO_PKG_VERSION").into(),
             seed: config.seed,
             backend: "burn-flex (cpu)".into(),
-            started_unix: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+            started_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
             last_step: 0,
             data_kind: data.kind,
             data_shape: data.shape,
             classes: data.classes.clone(),
         };
-        run_dir::atomic_write(&out.join(run_dir::META), serde_json::to_string_pretty(&meta)?.as_bytes())?;
+        run_dir::atomic_write(
+            &out.join(run_dir::META),
+            serde_json::to_string_pretty(&meta)?.as_bytes(),
+        )?;
     }
 
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -106,23 +164,50 @@ pub fn train_run(family: &Family, config: &RunConfig, out: &Path, resume: bool, 
     // A second handler cannot be installed (demo after train in one process); that is fine.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let toy_modes = match genlab_data::DataSpec::parse(&config.data.spec)? {
-        DataSpec::Toy(kind) => genlab_data::toy_modes(kind).map(|m| m.0).unwrap_or_default(),
+        DataSpec::Toy(kind) => genlab_data::toy_modes(kind)
+            .map(|m| m.0)
+            .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let opts = genlab_train::TrainOptions { out: out.to_path_buf(), resume, interrupt, progress: std::io::stderr().is_terminal(), quiet, toy_modes };
+    let opts = genlab_train::TrainOptions {
+        out: out.to_path_buf(),
+        resume,
+        interrupt,
+        progress: std::io::stderr().is_terminal(),
+        quiet,
+        toy_modes,
+    };
     if !quiet {
-        eprintln!("training {} on {} ({} examples) for {} steps -> {}", family.name, config.data.spec, data.len(), config.train.steps, out.display());
+        eprintln!(
+            "training {} on {} ({} examples) for {} steps -> {}",
+            family.name,
+            config.data.spec,
+            data.len(),
+            config.train.steps,
+            out.display()
+        );
     }
     let outcome = genlab_train::train(model.as_mut(), config, &info, &data, &device, &opts)?;
-    let ckpt = outcome.checkpoint.map(|p| p.display().to_string()).unwrap_or_default();
+    let ckpt = outcome
+        .checkpoint
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     if outcome.interrupted {
         eprintln!("interrupted at step {}; checkpoint saved in {ckpt}; continue with `genlab train {} --out {} --resume`", outcome.step, family.name, out.display());
         return Ok(Status::Interrupted);
     }
     if !quiet {
-        let losses: Vec<String> = outcome.last_losses.0.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
-        eprintln!("done: step {}  {}  checkpoint {ckpt}", outcome.step, losses.join("  "));
+        let losses: Vec<String> = outcome
+            .last_losses
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect();
+        eprintln!(
+            "done: step {}  {}  checkpoint {ckpt}",
+            outcome.step,
+            losses.join("  ")
+        );
     }
     Ok(Status::Done)
 }
-

@@ -1,0 +1,393 @@
+//! CLI integration tests in temp dirs: run-directory contents, bit-exact resume, and every
+//! documented error message (exit code 2, nothing lost).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn genlab(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("genlab runs")
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "genlab failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Asserts exit code 2 and that stderr contains every needle; returns stderr.
+fn fails_with(out: &Output, needles: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "expected exit 2, stderr: {err}");
+    assert!(
+        !err.contains("panicked"),
+        "panic instead of an error: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks `{n}`: {err}");
+    }
+    err
+}
+
+fn tiny_train(dir: &Path, family: &str, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["train", family, "--preset", "tiny", "--out", out, "--quiet"];
+    args.extend_from_slice(extra);
+    genlab(&args, dir)
+}
+
+fn files_under(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().to_string());
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn train_writes_the_documented_run_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(tmp.path(), "vae", "run", &[]));
+    let files = files_under(&tmp.path().join("run"));
+    let expected = [
+        "ckpt/best",
+        "ckpt/step-000010/model.safetensors",
+        "ckpt/step-000010/optim-model.safetensors",
+        "ckpt/step-000010/state.json",
+        "ckpt/step-000020/model.safetensors",
+        "ckpt/step-000020/optim-model.safetensors",
+        "ckpt/step-000020/state.json",
+        "config.toml",
+        "meta.json",
+        "metrics.jsonl",
+        "samples/step-000010.png",
+        "samples/step-000020.png",
+    ];
+    assert_eq!(files, expected);
+    let metrics = std::fs::read_to_string(tmp.path().join("run/metrics.jsonl")).unwrap();
+    let steps: Vec<u64> = metrics
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, vec![5, 10, 15, 20]);
+    let config = std::fs::read_to_string(tmp.path().join("run/config.toml")).unwrap();
+    assert!(
+        config.contains("family = \"vae\"") && config.contains("latent_dim = 2"),
+        "{config}"
+    );
+    let png = image::open(tmp.path().join("run/samples/step-000020.png")).unwrap();
+    assert_eq!((png.width(), png.height()), (8 * 58 + 2, 8 * 58 + 2));
+}
+
+#[test]
+fn resume_continues_bit_for_bit() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(tmp.path(), "vae", "straight", &[]));
+    ok(&tiny_train(tmp.path(), "vae", "split", &["--steps", "10"]));
+    ok(&genlab(
+        &[
+            "train", "vae", "--out", "split", "--resume", "--steps", "20", "--quiet",
+        ],
+        tmp.path(),
+    ));
+    for file in ["model.safetensors", "optim-model.safetensors"] {
+        let a = std::fs::read(tmp.path().join("straight/ckpt/step-000020").join(file)).unwrap();
+        let b = std::fs::read(tmp.path().join("split/ckpt/step-000020").join(file)).unwrap();
+        assert!(
+            a == b,
+            "{file} differs between 20 straight steps and 10 + resume + 10"
+        );
+    }
+    let metrics = std::fs::read_to_string(tmp.path().join("split/metrics.jsonl")).unwrap();
+    assert_eq!(
+        metrics.lines().count(),
+        4,
+        "resume must not duplicate metric lines"
+    );
+}
+
+#[test]
+fn sample_reconstruct_interpolate_and_eval_work_on_a_trained_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(tmp.path(), "vae", "run", &[]));
+    ok(&genlab(
+        &["sample", "run", "-n", "16", "--out", "s.png"],
+        tmp.path(),
+    ));
+    let s = image::open(tmp.path().join("s.png")).unwrap();
+    assert_eq!(s.width(), 4 * 58 + 2);
+    ok(&genlab(&["reconstruct", "run", "-n", "8"], tmp.path()));
+    assert!(tmp.path().join("run/reconstructions.png").exists());
+    let printed = ok(&genlab(
+        &["interpolate", "run", "--rows", "2", "--steps", "5"],
+        tmp.path(),
+    ));
+    assert!(
+        printed.contains("manifold.png"),
+        "a 2-D latent also gets a manifold grid: {printed}"
+    );
+    let json = ok(&genlab(
+        &["eval", "run", "-k", "8", "-n", "40", "--json"],
+        tmp.path(),
+    ));
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    for key in [
+        "nll_nats",
+        "bits_per_dim",
+        "bound",
+        "k",
+        "n_examples",
+        "data",
+        "mse_per_pixel",
+    ] {
+        assert!(v.get(key).is_some(), "eval --json lacks {key}: {v}");
+    }
+    assert_eq!(v["bound"], "estimate");
+    assert_eq!(v["n_examples"], 40);
+    assert_eq!(v["data"]["split"], "test");
+    let nll = v["nll_nats"].as_f64().unwrap();
+    assert!(
+        (v["bits_per_dim"].as_f64().unwrap() - nll / (784.0 * std::f64::consts::LN_2)).abs() < 1e-9
+    );
+    assert!(tmp.path().join("run/eval/step-000020.json").exists());
+}
+
+#[test]
+fn models_lists_every_family_with_capabilities() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ok(&genlab(&["models"], tmp.path()));
+    for f in [
+        "autoencoder",
+        "vae",
+        "iwae",
+        "reconstruct",
+        "likelihood",
+        "Kingma & Welling",
+    ] {
+        assert!(out.contains(f), "{out}");
+    }
+}
+
+#[test]
+fn data_info_describes_a_set_and_writes_a_grid() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ok(&genlab(
+        &["data", "info", "shapes", "--json", "--out", "g.png"],
+        tmp.path(),
+    ));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["examples"], 12000);
+    assert_eq!(v["classes"].as_array().unwrap().len(), 4);
+    assert!(tmp.path().join("g.png").exists());
+}
+
+// ---- errors: exit 2, a message that names the problem and the fix ----
+
+#[test]
+fn missing_dataset_says_how_to_install_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tiny_train(
+        tmp.path(),
+        "vae",
+        "run",
+        &["--data", "fashion-mnist", "--data-dir", "/nonexistent/fm"],
+    );
+    fails_with(&out, &["apt-get install -y dataset-fashion-mnist"]);
+    assert!(
+        !tmp.path().join("run").exists(),
+        "a failed start must not leave a run directory"
+    );
+}
+
+#[test]
+fn truncated_idx_reports_expected_and_found_sizes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("mnist");
+    std::fs::create_dir(&dir).unwrap();
+    let mut images = vec![0u8, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28];
+    images.extend(vec![0u8; 784 * 2 - 10]);
+    std::fs::write(dir.join("train-images-idx3-ubyte"), images).unwrap();
+    std::fs::write(
+        dir.join("train-labels-idx1-ubyte"),
+        [0u8, 0, 8, 1, 0, 0, 0, 2, 1, 2],
+    )
+    .unwrap();
+    let spec = format!("idx:{}", dir.display());
+    fails_with(
+        &tiny_train(tmp.path(), "vae", "run", &["--data", &spec]),
+        &[
+            "train-images-idx3-ubyte",
+            "need 1568 data bytes, found 1558",
+        ],
+    );
+}
+
+#[test]
+fn empty_and_mixed_size_image_folders_are_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "run",
+            &["--data", &format!("folder:{}", empty.display())],
+        ),
+        &["holds no PNG or JPEG images"],
+    );
+    let mixed = tmp.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    image::GrayImage::new(8, 8)
+        .save(mixed.join("a.png"))
+        .unwrap();
+    image::GrayImage::new(12, 8)
+        .save(mixed.join("b.png"))
+        .unwrap();
+    fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "run",
+            &["--data", &format!("folder:{}", mixed.display())],
+        ),
+        &["12x8 differs from the first image's 8x8", "data.image_size"],
+    );
+}
+
+#[test]
+fn unknown_family_suggests_the_closest() {
+    let tmp = tempfile::tempdir().unwrap();
+    fails_with(
+        &genlab(&["train", "vea"], tmp.path()),
+        &[
+            "unknown family `vea`",
+            "Did you mean `vae`?",
+            "autoencoder, vae, iwae",
+        ],
+    );
+}
+
+#[test]
+fn unknown_config_key_lists_the_valid_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    fails_with(
+        &tiny_train(tmp.path(), "vae", "run", &["--set", "model.latnet_dim=3"]),
+        &["unknown config key `model.latnet_dim`", "model.latent_dim"],
+    );
+}
+
+#[test]
+fn wrong_type_and_out_of_range_values_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "run",
+            &["--set", "model.latent_dim=\"two\""],
+        ),
+        &["latent_dim"],
+    );
+    fails_with(
+        &tiny_train(tmp.path(), "vae", "run", &["--set", "train.batch_size=0"]),
+        &["train.batch_size must be at least 1"],
+    );
+    fails_with(
+        &tiny_train(tmp.path(), "vae", "run", &["--set", "optim.model.lr=-1"]),
+        &["optim.model.lr"],
+    );
+}
+
+#[test]
+fn an_existing_run_needs_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(tmp.path(), "vae", "run", &["--steps", "10"]));
+    let before = files_under(&tmp.path().join("run"));
+    fails_with(
+        &tiny_train(tmp.path(), "vae", "run", &[]),
+        &["already holds a run", "--resume"],
+    );
+    assert_eq!(
+        before,
+        files_under(&tmp.path().join("run")),
+        "the refused command changed the run"
+    );
+}
+
+#[test]
+fn missing_and_truncated_checkpoints_are_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    fails_with(
+        &genlab(&["sample", "nowhere"], tmp.path()),
+        &["nowhere is not a run directory"],
+    );
+    ok(&tiny_train(tmp.path(), "vae", "run", &[]));
+    let f = tmp.path().join("run/ckpt/step-000020/model.safetensors");
+    let bytes = std::fs::read(&f).unwrap();
+    std::fs::write(&f, &bytes[..bytes.len() / 2]).unwrap();
+    fails_with(
+        &genlab(&["sample", "run"], tmp.path()),
+        &["model.safetensors is truncated or corrupt", "step-000010"],
+    );
+}
+
+#[test]
+fn unsupported_capability_teaches_the_right_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(tmp.path(), "autoencoder", "ae", &[]));
+    fails_with(
+        &genlab(&["sample", "ae"], tmp.path()),
+        &["autoencoder cannot sample unconditionally; try `genlab reconstruct`"],
+    );
+}
+
+#[test]
+fn an_unwritable_output_directory_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("afile"), "x").unwrap();
+    fails_with(
+        &tiny_train(tmp.path(), "vae", "afile/run", &[]),
+        &["cannot create run directory afile/run"],
+    );
+}
+
+#[test]
+fn resume_refuses_to_change_the_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(tmp.path(), "vae", "run", &["--steps", "10"]));
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "vae",
+                "--out",
+                "run",
+                "--resume",
+                "--set",
+                "model.latent_dim=3",
+            ],
+            tmp.path(),
+        ),
+        &["only --steps may change"],
+    );
+}
