@@ -83,6 +83,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Speed benchmarks: ms per training step of the workloads in bench/ (W1 VAE, W2 DCGAN,
+    /// W3 PixelCNN-lite). bench/run.sh runs them beside PyTorch.
+    Bench {
+        /// Comma-separated workloads.
+        #[arg(long, default_value = "w1,w2,w3")]
+        workloads: String,
+        /// Timed steps per workload (after 3 warm-up steps).
+        #[arg(long, default_value_t = 20)]
+        steps: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect datasets.
     Data {
         #[command(subcommand)]

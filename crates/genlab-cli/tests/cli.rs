@@ -162,6 +162,10 @@ fn sample_reconstruct_interpolate_and_eval_work_on_a_trained_run() {
         assert!(v.get(key).is_some(), "eval --json lacks {key}: {v}");
     }
     assert_eq!(v["bound"], "estimate");
+    assert!(
+        v["active_units"].as_u64().unwrap() <= 2 && v["kl_per_unit"].as_array().unwrap().len() == 2,
+        "{v}"
+    );
     assert_eq!(v["n_examples"], 40);
     assert_eq!(v["data"]["split"], "test");
     let nll = v["nll_nats"].as_f64().unwrap();
@@ -390,4 +394,73 @@ fn resume_refuses_to_change_the_config() {
         ),
         &["only --steps may change"],
     );
+}
+
+#[test]
+fn divergence_stops_with_the_step_and_the_loss_term() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tiny_train(tmp.path(), "vae", "run", &["--set", "optim.model.lr=1e30"]);
+    fails_with(
+        &out,
+        &[
+            "training diverged: loss term",
+            "at step",
+            "Lower the learning rate",
+        ],
+    );
+}
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_and_the_run_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genlab"))
+        .args([
+            "train",
+            "vae",
+            "--preset",
+            "tiny",
+            "--steps",
+            "100000",
+            "--out",
+            "run",
+            "--quiet",
+            "--set",
+            "train.checkpoint_every=100000",
+        ])
+        .current_dir(tmp.path())
+        .spawn()
+        .unwrap();
+    // Wait until training has started (the run directory has its config), then interrupt.
+    let started = std::time::Instant::now();
+    while !tmp.path().join("run/samples/step-000010.png").exists() {
+        assert!(started.elapsed().as_secs() < 60, "training did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let ckpts: Vec<String> = std::fs::read_dir(tmp.path().join("run/ckpt"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("step-"))
+        .collect();
+    assert_eq!(ckpts.len(), 1, "{ckpts:?}");
+    let step: u64 = ckpts[0].trim_start_matches("step-").parse().unwrap();
+    assert!(step >= 10 && step < 100000);
+    let target = (step + 5).to_string();
+    ok(&genlab(
+        &[
+            "train", "vae", "--out", "run", "--resume", "--steps", &target, "--quiet",
+        ],
+        tmp.path(),
+    ));
+    assert!(tmp
+        .path()
+        .join(format!("run/ckpt/step-{:06}", step + 5))
+        .exists());
 }

@@ -142,6 +142,12 @@ pub trait Model {
         None
     }
 
+    /// Family-specific diagnostics on a batch of held-out data, reported by `genlab eval`
+    /// (e.g. a VAE's KL per latent unit and its number of active units).
+    fn diagnostics(&self, _x: Tensor<2>) -> Result<serde_json::Map<String, serde_json::Value>> {
+        Ok(serde_json::Map::new())
+    }
+
     /// Capability names for `genlab models` and error messages.
     fn capabilities(&self) -> Vec<&'static str> {
         let mut caps = Vec::new();

@@ -255,13 +255,10 @@ impl Vae {
         );
         (bound.neg(), losses)
     }
-
-    /// Mean KL per latent unit over `x`, and how many units are active (KL > 0.01 nats).
-    pub fn kl_per_unit(&self, x: Tensor<2>) -> Vec<f32> {
-        let (mu, log_var) = self.infer().encode(x);
-        genlab_core::tensor::to_vec(gaussian_kl_per_unit(mu, log_var).mean_dim(0))
-    }
 }
+
+/// A latent unit is active when Cov_x(E_q[z_u]) > 0.01 (Burda et al. 2016, section 5.2).
+const ACTIVE_UNIT_THRESHOLD: f64 = 0.01;
 
 impl Model for Vae {
     fn family(&self) -> &'static str {
@@ -287,6 +284,20 @@ impl Model for Vae {
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
         self.net = params.restore("model", self.net.clone())?;
         Ok(())
+    }
+    fn diagnostics(&self, x: Tensor<2>) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let (mu, log_var) = self.infer().encode(x);
+        let kl = genlab_core::tensor::to_vec(gaussian_kl_per_unit(mu.clone(), log_var).mean_dim(0)); // [z]
+        let var = genlab_core::tensor::to_vec(mu.var(0)); //                                              [z]
+        let active = var
+            .iter()
+            .filter(|&&v| v as f64 > ACTIVE_UNIT_THRESHOLD)
+            .count();
+        let mut m = serde_json::Map::new();
+        m.insert("kl_per_unit".into(), kl.into());
+        m.insert("active_units".into(), active.into());
+        m.insert("latent_dim".into(), self.config.latent_dim.into());
+        Ok(m)
     }
     fn as_sample(&self) -> Option<&dyn Sample> {
         Some(self)

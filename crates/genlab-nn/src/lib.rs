@@ -3,8 +3,10 @@
 pub mod coder;
 pub mod conv;
 pub mod loss;
+pub mod masked_conv;
 pub mod mlp;
 
 pub use coder::{Arch, Decoder, Encoder, NetConfig};
 pub use conv::{ConvDecoder, ConvEncoder};
+pub use masked_conv::{MaskType, MaskedConv2d};
 pub use mlp::{Activation, Mlp};

@@ -6,6 +6,9 @@ use genlab_core::run_dir;
 use genlab_data::Split;
 use std::path::Path;
 
+/// Held-out examples used for family diagnostics (active units, KL per unit).
+const DIAGNOSTIC_ROWS: usize = 2000;
+
 pub fn run(
     dir: &Path,
     data: Option<String>,
@@ -78,6 +81,20 @@ pub fn run(
         out.insert("mae_per_pixel".into(), r.mae_per_pixel.into());
         out.entry("n_examples").or_insert(r.n_examples.into());
     }
+    // Diagnostics on up to DIAGNOSTIC_ROWS held-out examples.
+    let rows: Vec<usize> = (0..dataset.len().min(DIAGNOSTIC_ROWS)).collect();
+    let mut pre = run.info.preprocess;
+    if pre.binarize == genlab_data::Binarize::Dynamic {
+        pre.binarize = genlab_data::Binarize::Static;
+    }
+    let batch = genlab_train::batches::make_batch(
+        &dataset,
+        &rows,
+        &pre,
+        &mut genlab_core::rng::rng_for(seed, 0, genlab_core::rng::Stream::Eval),
+        &run.device,
+    );
+    out.extend(run.model.diagnostics(batch.x)?);
     let mut binarize = data_cfg.binarize;
     if binarize == genlab_data::Binarize::Dynamic {
         binarize = genlab_data::Binarize::Static;

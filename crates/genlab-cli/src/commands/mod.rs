@@ -50,6 +50,11 @@ pub fn run(cli: Cli) -> Result<Status> {
                 },
         } => data::info(&spec, split, out, data_dir, json),
         Command::Demo { out, steps } => return demo::run(out, steps),
+        Command::Bench {
+            workloads,
+            steps,
+            json,
+        } => crate::bench::run(&workloads, steps, json),
     }?;
     Ok(Status::Done)
 }

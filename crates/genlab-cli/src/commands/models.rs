@@ -16,7 +16,10 @@ pub fn run(json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    println!("{:<13} {:<40} {:<30} PAPER", "FAMILY", "CAPABILITIES", "PRESETS");
+    println!(
+        "{:<13} {:<40} {:<30} PAPER",
+        "FAMILY", "CAPABILITIES", "PRESETS"
+    );
     for f in FAMILIES {
         let presets: Vec<&str> = f.presets.iter().map(|p| p.0).collect();
         println!(

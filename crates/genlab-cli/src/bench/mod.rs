@@ -1,0 +1,82 @@
+//! `genlab bench speed`: the workloads of bench/torch_workloads.py, step for step, timed the
+//! same way (warm-up, then the median of single-step wall times). bench/run.sh runs both and
+//! writes the ratios to bench/RESULTS.md.
+
+mod dcgan28;
+mod pixelcnn_lite;
+
+use anyhow::{bail, Result};
+use genlab_core::config::parse_section;
+use genlab_core::optim::{OptimConfig, Optimizers};
+use genlab_core::rng::{rng_for, Stream};
+use genlab_core::{Batch, DataInfo, StepCtx};
+use genlab_data::{Binarize, Kind, Preprocess, Scale, Shape};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const WARMUP: usize = 3;
+
+pub fn run(workloads: &str, steps: usize, json: bool) -> Result<()> {
+    let mut results = serde_json::Map::new();
+    for w in workloads.split(',') {
+        let times = match w.trim() {
+            "w1" => w1_vae(steps)?,
+            "w2" => dcgan28::run(steps, WARMUP),
+            "w3" => pixelcnn_lite::run(steps, WARMUP),
+            other => bail!("unknown workload `{other}`; valid: w1, w2, w3"),
+        };
+        let median = median_ms(times);
+        if !json {
+            println!("{w:<4} {median:>9.2} ms/step (median of {steps})");
+        }
+        results.insert(w.trim().into(), median.into());
+    }
+    if json {
+        println!("{}", serde_json::Value::Object(results));
+    }
+    Ok(())
+}
+
+pub fn median_ms(mut t: Vec<f64>) -> f64 {
+    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    t[t.len() / 2] * 1e3
+}
+
+/// W1: MLP VAE 784-400-20, batch 128, the `vae` family's own train_step with Adam.
+fn w1_vae(steps: usize) -> Result<Vec<f64>> {
+    let family = genlab_models::find("vae")?;
+    let mut model_cfg = (family.default_model)();
+    model_cfg.insert("hidden".into(), toml::Value::Array(vec![400.into()]));
+    model_cfg.insert("latent_dim".into(), 20.into());
+    let _: genlab_models::vae::VaeConfig = parse_section("model", &model_cfg)?;
+    let info = DataInfo {
+        kind: Kind::Images,
+        shape: Shape { c: 1, h: 28, w: 28 },
+        classes: 0,
+        preprocess: Preprocess {
+            binarize: Binarize::Dynamic,
+            scale: Scale::Unit,
+            dequantize: false,
+        },
+    };
+    let device = genlab_core::device::training_device(0);
+    let mut model = (family.build)(&model_cfg, &info, &device)?;
+    let mut optim = Optimizers::new(
+        &BTreeMap::from([("model".to_string(), OptimConfig::default())]),
+        1_000_000,
+    );
+    let x = genlab_core::tensor::uniform([128, 784], &mut rng_for(0, 0, Stream::Eval), &device)
+        .greater_elem(0.5)
+        .float();
+    let batch = Batch { x, y: None };
+    let mut times = Vec::new();
+    for step in 0..WARMUP + steps {
+        let t = Instant::now();
+        let mut ctx = StepCtx::new(step as u64, 1_000_000, 0, device.clone(), &mut optim);
+        model.train_step(&batch, &mut ctx)?;
+        if step >= WARMUP {
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    Ok(times)
+}

@@ -1,0 +1,79 @@
+//! W3: PixelCNN-lite, batch 32 on 28x28: masked 7x7 type A (1 -> 64), five masked 3x3 type B
+//! (64 -> 64) with ReLU, a 1x1 conv to 256 logits per pixel, cross-entropy, Adam 1e-3.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::tensor::activation::{log_softmax, relu};
+use burn::tensor::{Device, Int, Tensor};
+use genlab_core::optim::{OptimConfig, Optimizers};
+use genlab_core::rng::{rng_for, Stream};
+use genlab_core::StepCtx;
+use genlab_nn::{MaskType, MaskedConv2d};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const BATCH: usize = 32;
+const LEVELS: usize = 256;
+
+#[derive(Module, Debug)]
+struct PixelCnnLite {
+    first: MaskedConv2d,
+    blocks: Vec<MaskedConv2d>,
+    out: Conv2d,
+}
+
+impl PixelCnnLite {
+    fn new(device: &Device) -> Self {
+        Self {
+            first: MaskedConv2d::new([1, 64], 7, MaskType::A, device),
+            blocks: (0..5)
+                .map(|_| MaskedConv2d::new([64, 64], 3, MaskType::B, device))
+                .collect(),
+            out: Conv2dConfig::new([64, LEVELS], [1, 1]).init(device),
+        }
+    }
+    /// `[b, 1, 28, 28] -> [b, 256, 28, 28]` logits
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut h = relu(self.first.forward(x)); // [b, 64, 28, 28]
+        for block in &self.blocks {
+            h = relu(block.forward(h)); //         [b, 64, 28, 28]
+        }
+        self.out.forward(h) //                      [b, 256, 28, 28]
+    }
+}
+
+pub fn run(steps: usize, warmup: usize) -> Vec<f64> {
+    let device = genlab_core::device::training_device(0);
+    let mut net = PixelCnnLite::new(&device);
+    let mut optim = Optimizers::new(
+        &BTreeMap::from([("model".to_string(), OptimConfig::default())]),
+        1_000_000,
+    );
+    let u = genlab_core::tensor::uniform(
+        [BATCH, 1, 28, 28],
+        &mut rng_for(0, 0, Stream::Eval),
+        &device,
+    );
+    let levels: Tensor<4, Int> = u.clone().mul_scalar(255.0).int(); //          [b, 1, 28, 28]
+    let x = levels.clone().float().div_scalar(255.0);
+    let target = levels.permute([0, 2, 3, 1]).reshape([BATCH * 28 * 28, 1]); // [b*784, 1]
+    let mut times = Vec::new();
+    for step in 0..warmup + steps {
+        let t = Instant::now();
+        let mut ctx = StepCtx::new(step as u64, 1_000_000, 0, device.clone(), &mut optim);
+        let logits = net
+            .forward(x.clone())
+            .permute([0, 2, 3, 1])
+            .reshape([BATCH * 28 * 28, LEVELS]); // [b*784, 256]
+        let loss = log_softmax(logits, 1)
+            .gather(1, target.clone())
+            .mean()
+            .neg();
+        net = ctx.update("model", net.clone(), &loss);
+        let _ = loss.into_scalar::<f32>();
+        if step >= warmup {
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    times
+}
