@@ -451,7 +451,7 @@ fn ctrl_c_saves_a_checkpoint_and_the_run_resumes() {
         .collect();
     assert_eq!(ckpts.len(), 1, "{ckpts:?}");
     let step: u64 = ckpts[0].trim_start_matches("step-").parse().unwrap();
-    assert!(step >= 10 && step < 100000);
+    assert!((10..100000).contains(&step));
     let target = (step + 5).to_string();
     ok(&genlab(
         &[
