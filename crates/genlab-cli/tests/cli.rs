@@ -464,3 +464,53 @@ fn ctrl_c_saves_a_checkpoint_and_the_run_resumes() {
         .join(format!("run/ckpt/step-{:06}", step + 5))
         .exists());
 }
+
+#[test]
+fn point_data_refuses_pixel_preprocessing_and_pixel_likelihoods() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The default vae preset binarizes Fashion-MNIST; on points that is refused by name.
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "vae",
+                "--data",
+                "toy:ring8",
+                "--out",
+                "r",
+                "--steps",
+                "2",
+            ],
+            tmp.path(),
+        ),
+        &["holds 2-D points", "data.binarize"],
+    );
+    fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "r",
+            &["--data", "toy:ring8", "--set", "data.binarize=none"],
+        ),
+        &["model.decoder = \"gaussian\""],
+    );
+    ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "r",
+        &[
+            "--data",
+            "toy:ring8",
+            "--set",
+            "data.binarize=none",
+            "--set",
+            "model.decoder=gaussian",
+        ],
+    ));
+    let png = image::open(tmp.path().join("r/samples/step-000020.png")).unwrap();
+    assert_eq!(
+        (png.width(), png.height()),
+        (480, 480),
+        "2-D samples are drawn as a scatter plot"
+    );
+}

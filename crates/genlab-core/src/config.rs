@@ -58,13 +58,16 @@ impl DataConfig {
         }
         let dir = (!self.data_dir.is_empty()).then(|| std::path::Path::new(&self.data_dir));
         let size = (self.image_size > 0).then_some(self.image_size);
-        Ok(genlab_data::load(
-            &self.spec,
-            split,
-            dir,
-            self.channels,
-            size,
-        )?)
+        let data = genlab_data::load(&self.spec, split, dir, self.channels, size)?;
+        let pixel_options =
+            self.binarize != Binarize::None || self.dequantize || self.scale != Scale::Unit;
+        if data.kind == genlab_data::Kind::Points && pixel_options {
+            bail!(
+                "{} holds 2-D points, not pixels: binarize, dequantize and scale do not apply; set data.binarize = \"none\", data.dequantize = false, data.scale = \"unit\" (a preset for images may have set them)",
+                self.spec
+            );
+        }
+        Ok(data)
     }
 }
 

@@ -96,6 +96,9 @@ impl VaeConfig {
         if self.beta < 0.0 || self.free_bits < 0.0 {
             bail!("model.beta and model.free_bits must not be negative");
         }
+        if self.decoder == DecoderKind::Bernoulli && info.kind == genlab_data::Kind::Points {
+            bail!("a bernoulli decoder models pixels; for 2-D points set model.decoder = \"gaussian\"");
+        }
         if self.decoder == DecoderKind::Bernoulli && info.preprocess.scale != Scale::Unit {
             bail!("a bernoulli decoder models pixels in [0, 1]; set data.scale = \"unit\" or model.decoder = \"gaussian\"");
         }
