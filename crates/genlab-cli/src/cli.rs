@@ -101,7 +101,7 @@ pub enum Command {
         command: DataCommand,
     },
     /// Train a small VAE on the built-in shapes and write samples, interpolations and
-    /// reconstructions (about a minute on 2 CPU cores).
+    /// reconstructions (under a minute on 2 CPU cores).
     Demo {
         /// Run directory (default runs/demo, or runs/demo-N if that exists).
         #[arg(long)]
