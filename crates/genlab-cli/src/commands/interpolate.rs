@@ -5,6 +5,8 @@ use genlab_data::Split;
 use genlab_train::{batches::make_batch, pictures};
 use std::path::{Path, PathBuf};
 
+/// Step between the chosen test examples: a prime, so that pairs mix classes in any layout.
+const PAIR_STRIDE: usize = 7919;
 /// Side of the manifold grid of a 2-D latent.
 const MANIFOLD_SIDE: usize = 20;
 
@@ -46,10 +48,9 @@ pub fn write(
         .data
         .load(Split::Test)
         .or_else(|_| run.config.data.load(Split::Train))?;
-    // Pairs of different examples, spread over the set so classes differ.
-    let stride = (data.len() / (2 * rows).max(1)).max(1);
+    // Pairs of different examples, spread over the set so that classes mix.
     let idx: Vec<usize> = (0..2 * rows)
-        .map(|i| (i * stride + i) % data.len())
+        .map(|i| (i * PAIR_STRIDE + 13) % data.len())
         .collect();
     let mut pre = run.info.preprocess;
     if pre.binarize == genlab_data::Binarize::Dynamic {
