@@ -74,6 +74,10 @@ pub fn open(dir: &Path) -> Result<OpenRun> {
         format!("cannot load checkpoint {}{earlier}", checkpoint.display())
     })?;
     model.load_params(&ckpt.params)?;
+    // Runs trained with train.ema_decay > 0 sample and evaluate with the averaged weights.
+    if let Some(ema) = run_dir::load_ema(&checkpoint, &model.groups())? {
+        model.load_params(&ema)?;
+    }
     Ok(OpenRun {
         dir: dir.to_path_buf(),
         config,

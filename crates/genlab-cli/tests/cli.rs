@@ -514,3 +514,49 @@ fn point_data_refuses_pixel_preprocessing_and_pixel_likelihoods() {
         "2-D samples are drawn as a scatter plot"
     );
 }
+
+#[test]
+fn ema_weights_are_checkpointed_and_resume_bit_for_bit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ema = ["--set", "train.ema_decay=0.9"];
+    ok(&tiny_train(tmp.path(), "vae", "straight", &ema));
+    ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "split",
+        &[&ema[..], &["--steps", "10"]].concat(),
+    ));
+    ok(&genlab(
+        &[
+            "train", "vae", "--out", "split", "--resume", "--steps", "20", "--quiet",
+        ],
+        tmp.path(),
+    ));
+    for file in [
+        "model.safetensors",
+        "ema-model.safetensors",
+        "optim-model.safetensors",
+    ] {
+        let a = std::fs::read(tmp.path().join("straight/ckpt/step-000020").join(file)).unwrap();
+        let b = std::fs::read(tmp.path().join("split/ckpt/step-000020").join(file)).unwrap();
+        assert!(
+            a == b,
+            "{file} differs between 20 straight steps and 10 + resume + 10"
+        );
+    }
+    let a = std::fs::read(
+        tmp.path()
+            .join("straight/ckpt/step-000020/model.safetensors"),
+    )
+    .unwrap();
+    let e = std::fs::read(
+        tmp.path()
+            .join("straight/ckpt/step-000020/ema-model.safetensors"),
+    )
+    .unwrap();
+    assert!(a != e, "the EMA must differ from the live weights");
+    fails_with(
+        &tiny_train(tmp.path(), "vae", "bad", &["--set", "train.ema_decay=1.5"]),
+        &["train.ema_decay must be in [0, 1)"],
+    );
+}

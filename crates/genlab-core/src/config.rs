@@ -82,6 +82,9 @@ pub struct TrainConfig {
     pub checkpoint_every: u64,
     /// Checkpoints kept besides the best one.
     pub keep_last: usize,
+    /// Decay of an exponential moving average of the weights, used for samples and evaluation
+    /// when on (e.g. 0.999); 0 turns it off.
+    pub ema_decay: f64,
 }
 
 impl Default for TrainConfig {
@@ -93,6 +96,7 @@ impl Default for TrainConfig {
             sample_every: 500,
             checkpoint_every: 500,
             keep_last: 3,
+            ema_decay: 0.0,
         }
     }
 }
@@ -111,6 +115,12 @@ impl TrainConfig {
         }
         if self.batch_size == 0 {
             bail!("train.batch_size must be at least 1, found 0");
+        }
+        if !(0.0..1.0).contains(&self.ema_decay) {
+            bail!(
+                "train.ema_decay must be in [0, 1) (0 = off), found {}",
+                self.ema_decay
+            );
         }
         if self.keep_last == 0 {
             bail!("train.keep_last must be at least 1, found 0");

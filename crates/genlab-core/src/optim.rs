@@ -138,6 +138,9 @@ pub struct GroupOptimizer {
     /// Number of updates taken (Adam's bias correction).
     pub t: u64,
     slots: BTreeMap<String, Slot>,
+    /// Exponential moving average of the weights (0 = off), with each parameter's shape.
+    ema_decay: f64,
+    ema: BTreeMap<String, (Vec<usize>, Tensor<1>)>,
 }
 
 impl GroupOptimizer {
@@ -146,6 +149,8 @@ impl GroupOptimizer {
             config,
             t: 0,
             slots: BTreeMap::new(),
+            ema_decay: 0.0,
+            ema: BTreeMap::new(),
         }
     }
 }
@@ -165,6 +170,31 @@ impl Optimizers {
                 .map(|(g, c)| (g.clone(), GroupOptimizer::new(c.clone())))
                 .collect(),
         }
+    }
+
+    /// Keep an exponential moving average of every group's weights (Polyak averaging; the
+    /// "EMA generator" of GAN practice): ema = decay * ema + (1 - decay) * theta after each step,
+    /// starting from the initial weights.
+    pub fn with_ema(mut self, decay: f64) -> Self {
+        for g in self.groups.values_mut() {
+            g.ema_decay = decay;
+        }
+        self
+    }
+
+    /// The averaged weights keyed like `Model::save_params`, once an update has been taken.
+    pub fn ema_params(&self) -> Option<NamedTensors> {
+        let mut out = NamedTensors::default();
+        for (g, opt) in &self.groups {
+            for (path, (shape, t)) in &opt.ema {
+                out.insert(
+                    format!("{g}/{path}"),
+                    shape.clone(),
+                    crate::tensor::to_vec(t.clone()),
+                );
+            }
+        }
+        (!out.0.is_empty()).then_some(out)
     }
 
     pub fn lr(&self, group: &str, step: u64) -> f64 {
@@ -217,6 +247,13 @@ impl Optimizers {
                     out.insert(format!("{g}/{path}/{k}"), vec![values.len()], values);
                 }
             }
+            for (path, (shape, t)) in &opt.ema {
+                out.insert(
+                    format!("{g}/{path}/ema"),
+                    shape.clone(),
+                    crate::tensor::to_vec(t.clone()),
+                );
+            }
         }
         (out, counts)
     }
@@ -230,6 +267,7 @@ impl Optimizers {
         for (g, opt) in self.groups.iter_mut() {
             opt.t = counts.get(g).copied().unwrap_or(0);
             opt.slots.clear();
+            opt.ema.clear();
             let prefix = format!("{g}/");
             let mut pending: BTreeMap<String, (Option<Tensor<1>>, Option<Tensor<1>>)> =
                 BTreeMap::new();
@@ -238,10 +276,15 @@ impl Optimizers {
                 let Some((path, which)) = rest.rsplit_once('/') else {
                     bail!("optimizer state entry `{name}` is malformed");
                 };
+                let n = shape.iter().product::<usize>();
                 let t = Tensor::<1>::from_data(
-                    burn::tensor::TensorData::new(values.clone(), shape.clone()),
+                    burn::tensor::TensorData::new(values.clone(), [n]),
                     device,
                 );
+                if which == "ema" {
+                    opt.ema.insert(path.to_string(), (shape.clone(), t));
+                    continue;
+                }
                 let e = pending.entry(path.to_string()).or_default();
                 match which {
                     "m" => e.0 = Some(t),
@@ -307,6 +350,7 @@ impl ModuleMapper for Updater<'_> {
             g = g.mul_scalar(self.clip_scale);
         }
         let key = self.path.join(".");
+        let theta_before = theta.clone();
         let c = &self.opt.config;
         let (lr, t) = (self.lr, self.opt.t as i32);
         let slot = self.opt.slots.remove(&key).unwrap_or_else(|| Slot {
@@ -357,6 +401,17 @@ impl ModuleMapper for Updater<'_> {
                 (theta - m.clone().mul_scalar(lr), Slot { m, v })
             }
         };
+        if self.opt.ema_decay > 0.0 {
+            let d = self.opt.ema_decay;
+            let prev = self
+                .opt
+                .ema
+                .remove(&key)
+                .map(|e| e.1)
+                .unwrap_or(theta_before);
+            let ema = prev.mul_scalar(d) + theta.clone().mul_scalar(1.0 - d);
+            self.opt.ema.insert(key.clone(), (dims.to_vec(), ema));
+        }
         self.opt.slots.insert(key, slot);
         let updated = Tensor::from_inner(theta.reshape(dims)).require_grad();
         Param::from_mapped_value(id, updated, mapper)
@@ -385,6 +440,44 @@ mod tests {
             ..Default::default()
         };
         assert!((c.lr_at(4, 100) - 5e-4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ema_after_one_step_blends_the_initial_and_updated_weights() {
+        use burn::module::Module;
+        let device = crate::device::training_device(0);
+        let lin = burn::nn::LinearConfig::new(3, 2).init(&device);
+        let mut before = NamedTensors::default();
+        before.collect("model", &lin);
+        let mut opt = Optimizers::new(
+            &BTreeMap::from([(
+                "model".to_string(),
+                OptimConfig {
+                    lr: 0.1,
+                    ..Default::default()
+                },
+            )]),
+            10,
+        )
+        .with_ema(0.75);
+        let x = crate::tensor::matrix(vec![1.0, -2.0, 0.5], 1, 3, &device);
+        let loss = lin.forward(x).sum();
+        let lin = opt.step("model", 0, lin.clone(), &loss.backward());
+        let mut after = NamedTensors::default();
+        after.collect("model", &lin.valid());
+        let ema = opt.ema_params().unwrap();
+        for (name, (_, theta1)) in &after.0 {
+            let theta0 = &before.0[name].1;
+            let e = &ema.0[name].1;
+            for i in 0..theta1.len() {
+                let want = 0.75 * theta0[i] + 0.25 * theta1[i];
+                assert!(
+                    (e[i] - want).abs() < 1e-6,
+                    "{name}[{i}]: ema {} vs {want}",
+                    e[i]
+                );
+            }
+        }
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub const CKPT: &str = "ckpt";
 pub const EVAL: &str = "eval";
 pub const BEST: &str = "best";
 pub const STATE: &str = "state.json";
+/// Prefix of the EMA weights of a group inside a checkpoint (`ema-<group>.safetensors`).
+pub const EMA_PREFIX: &str = "ema-";
 
 pub fn step_name(step: u64) -> String {
     format!("step-{step:06}")
@@ -160,6 +162,7 @@ pub fn save_checkpoint(
     params: &NamedTensors,
     groups: &[&str],
     optim: &NamedTensors,
+    ema: Option<&NamedTensors>,
     state: &CkptState,
     keep_last: usize,
 ) -> Result<PathBuf> {
@@ -177,6 +180,12 @@ pub fn save_checkpoint(
             &tmp.join(format!("optim-{g}.safetensors")),
             &to_safetensors(&optim.group(g))?,
         )?;
+        if let Some(ema) = ema {
+            atomic_write(
+                &tmp.join(format!("{EMA_PREFIX}{g}.safetensors")),
+                &to_safetensors(&ema.group(g))?,
+            )?;
+        }
     }
     atomic_write(
         &tmp.join(STATE),
@@ -220,6 +229,19 @@ pub fn load_checkpoint(dir: &Path, groups: &[&str]) -> Result<Checkpoint> {
         optim,
         state,
     })
+}
+
+/// The EMA weights of a checkpoint, if it has them.
+pub fn load_ema(dir: &Path, groups: &[&str]) -> Result<Option<NamedTensors>> {
+    let mut out = NamedTensors::default();
+    for g in groups {
+        let path = dir.join(format!("{EMA_PREFIX}{g}.safetensors"));
+        if !path.exists() {
+            return Ok(None);
+        }
+        out.extend(from_safetensors(&path)?);
+    }
+    Ok(Some(out))
 }
 
 /// The newest checkpoint of a run, or a message that says there is none.
@@ -284,6 +306,7 @@ mod tests {
                 &p,
                 &["model"],
                 &NamedTensors::default(),
+                None,
                 &state(step, 10),
                 2,
             )
@@ -306,6 +329,7 @@ mod tests {
             &p,
             &["model"],
             &NamedTensors::default(),
+            None,
             &state(5, 5),
             2,
         )

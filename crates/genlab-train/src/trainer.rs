@@ -56,7 +56,7 @@ pub fn train(
     let run = &opts.out;
     let total = cfg.train.steps;
     let groups = model.groups();
-    let mut optim = Optimizers::new(&cfg.optim, total);
+    let mut optim = Optimizers::new(&cfg.optim, total).with_ema(cfg.train.ema_decay);
     let mut state = CkptState {
         step: 0,
         optim_t: Default::default(),
@@ -163,7 +163,15 @@ pub fn train(
             window.roll();
         }
         if done % cfg.train.sample_every == 0 || done == total {
+            // With an EMA, pictures show the averaged weights; the live ones come back exactly.
+            let live = optim.ema_params().map(|ema| (model.save_params(), ema));
+            if let Some((_, ema)) = &live {
+                model.load_params(ema)?;
+            }
             write_samples(model, info, data, cfg.seed, done, run, device, opts)?;
+            if let Some((params, _)) = &live {
+                model.load_params(params)?;
+            }
         }
         if done % cfg.train.checkpoint_every == 0 || done == total {
             state.step = done;
@@ -212,6 +220,7 @@ fn save(
         &model.save_params(),
         &model.groups(),
         &tensors,
+        optim.ema_params().as_ref(),
         state,
         keep_last,
     )
