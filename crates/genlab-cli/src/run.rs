@@ -3,8 +3,11 @@
 use anyhow::{anyhow, Context, Result};
 use burn::tensor::Device;
 use genlab_core::config::RunConfig;
+use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::{self, Meta};
 use genlab_core::{DataInfo, Family, Model};
+use genlab_data::Split;
+use genlab_train::batches::make_batch;
 use std::path::{Path, PathBuf};
 
 pub struct OpenRun {
@@ -15,6 +18,30 @@ pub struct OpenRun {
     /// Inference device (no autodiff).
     pub device: Device,
     pub checkpoint: PathBuf,
+}
+
+impl OpenRun {
+    /// Test examples `idx` (train when the data has no test split), preprocessed for
+    /// evaluation, on the inference device.
+    pub fn held_out_batch(
+        &self,
+        idx_of: impl Fn(usize) -> Vec<usize>,
+    ) -> Result<genlab_core::Batch> {
+        let data = self
+            .config
+            .data
+            .load(Split::Test)
+            .or_else(|_| self.config.data.load(Split::Train))?;
+        let idx = idx_of(data.len());
+        let pre = self.info.preprocess.for_evaluation();
+        Ok(make_batch(
+            &data,
+            &idx,
+            &pre,
+            &mut rng_for(0, 0, Stream::Eval),
+            &self.device,
+        ))
+    }
 }
 
 pub fn read_config(dir: &Path) -> Result<RunConfig> {

@@ -63,6 +63,17 @@ impl Preprocess {
         }
     }
 
+    /// Evaluation never draws a fresh binarization: dynamic training means a fixed static one.
+    pub fn for_evaluation(self) -> Self {
+        match self.binarize {
+            Binarize::Dynamic => Self {
+                binarize: Binarize::Static,
+                ..self
+            },
+            _ => self,
+        }
+    }
+
     /// Map model-space values back to [0, 1] for pictures.
     pub fn to_unit(&self, v: f32) -> f32 {
         match self.scale {

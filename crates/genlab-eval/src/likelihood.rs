@@ -46,11 +46,7 @@ pub fn likelihood(
             model.family()
         );
     }
-    // Evaluation never draws a fresh binarization: dynamic training means static evaluation.
-    let mut pre = info.preprocess;
-    if pre.binarize == Binarize::Dynamic {
-        pre.binarize = Binarize::Static;
-    }
+    let pre = info.preprocess.for_evaluation();
     let d = info.shape.dim();
     let rows = (ROWS_PER_PASS / k.max(1)).max(1);
     let mut all = Vec::with_capacity(data.len());

@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::{DataInfo, Model};
-use genlab_data::{Binarize, Dataset};
+use genlab_data::Dataset;
 use serde::Serialize;
 
 const ROWS_PER_PASS: usize = 1024;
@@ -29,10 +29,7 @@ pub fn reconstruction(
             model.family()
         );
     };
-    let mut pre = info.preprocess;
-    if pre.binarize == Binarize::Dynamic {
-        pre.binarize = Binarize::Static;
-    }
+    let pre = info.preprocess.for_evaluation();
     let d = info.shape.dim();
     let (mut se, mut ae) = (0.0f64, 0.0f64);
     for (chunk, start) in (0..data.len()).step_by(ROWS_PER_PASS).enumerate() {

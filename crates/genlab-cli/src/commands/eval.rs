@@ -83,10 +83,7 @@ pub fn run(
     }
     // Diagnostics on up to DIAGNOSTIC_ROWS held-out examples.
     let rows: Vec<usize> = (0..dataset.len().min(DIAGNOSTIC_ROWS)).collect();
-    let mut pre = run.info.preprocess;
-    if pre.binarize == genlab_data::Binarize::Dynamic {
-        pre.binarize = genlab_data::Binarize::Static;
-    }
+    let pre = run.info.preprocess.for_evaluation();
     let batch = genlab_train::batches::make_batch(
         &dataset,
         &rows,
@@ -95,10 +92,7 @@ pub fn run(
         &run.device,
     );
     out.extend(run.model.diagnostics(batch.x)?);
-    let mut binarize = data_cfg.binarize;
-    if binarize == genlab_data::Binarize::Dynamic {
-        binarize = genlab_data::Binarize::Static;
-    }
+    let binarize = data_cfg.preprocess().for_evaluation().binarize;
     out.insert(
         "data".into(),
         serde_json::json!({

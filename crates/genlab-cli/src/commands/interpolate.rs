@@ -1,8 +1,6 @@
 use crate::cli::InterpMode;
 use anyhow::Result;
-use genlab_core::rng::{rng_for, Stream};
-use genlab_data::Split;
-use genlab_train::{batches::make_batch, pictures};
+use genlab_train::pictures;
 use std::path::{Path, PathBuf};
 
 /// Step between the chosen test examples: a prime, so that pairs mix classes in any layout.
@@ -43,26 +41,12 @@ pub fn write(
     if steps < 2 {
         anyhow::bail!("--steps must be at least 2 (the two ends), found {steps}");
     }
-    let data = run
-        .config
-        .data
-        .load(Split::Test)
-        .or_else(|_| run.config.data.load(Split::Train))?;
     // Pairs of different examples, spread over the set so that classes mix.
-    let idx: Vec<usize> = (0..2 * rows)
-        .map(|i| (i * PAIR_STRIDE + 13) % data.len())
-        .collect();
-    let mut pre = run.info.preprocess;
-    if pre.binarize == genlab_data::Binarize::Dynamic {
-        pre.binarize = genlab_data::Binarize::Static;
-    }
-    let batch = make_batch(
-        &data,
-        &idx,
-        &pre,
-        &mut rng_for(0, 0, Stream::Eval),
-        &run.device,
-    );
+    let batch = run.held_out_batch(|len| {
+        (0..2 * rows)
+            .map(|i| (i * PAIR_STRIDE + 13) % len)
+            .collect()
+    })?;
     let z = genlab_core::tensor::to_vec(latent.encode(batch.x)?);
     let dim = latent.latent_dim();
     let pairs: Vec<(Vec<f32>, Vec<f32>)> = (0..rows)

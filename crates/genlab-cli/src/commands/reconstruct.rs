@@ -1,7 +1,5 @@
 use anyhow::Result;
-use genlab_core::rng::{rng_for, Stream};
-use genlab_data::Split;
-use genlab_train::{batches::make_batch, pictures};
+use genlab_train::pictures;
 use std::path::{Path, PathBuf};
 
 /// Columns of the reconstruction picture.
@@ -18,22 +16,6 @@ pub fn run(dir: &Path, n: usize, out: Option<PathBuf>) -> Result<()> {
 
 /// The first `n` test images above their reconstructions.
 pub fn picture(run: &crate::run::OpenRun, n: usize) -> Result<image::RgbImage> {
-    let data = run
-        .config
-        .data
-        .load(Split::Test)
-        .or_else(|_| run.config.data.load(Split::Train))?;
-    let idx: Vec<usize> = (0..n.min(data.len())).collect();
-    let mut pre = run.info.preprocess;
-    if pre.binarize == genlab_data::Binarize::Dynamic {
-        pre.binarize = genlab_data::Binarize::Static;
-    }
-    let batch = make_batch(
-        &data,
-        &idx,
-        &pre,
-        &mut rng_for(0, 0, Stream::Eval),
-        &run.device,
-    );
+    let batch = run.held_out_batch(|len| (0..n.min(len)).collect())?;
     pictures::reconstruction_picture(run.model.as_ref(), &run.info, batch.x, COLS)
 }
