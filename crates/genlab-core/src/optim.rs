@@ -480,6 +480,113 @@ mod tests {
         }
     }
 
+    /// One step of `cfg` on y = sum(W x + b) from a seeded Linear(3, 2); returns (before, after)
+    /// values of every parameter (the gradient of W[i, j] is x[i], of b[j] is 1).
+    fn one_step(cfg: OptimConfig, steps: u64) -> (NamedTensors, NamedTensors) {
+        use burn::module::Module;
+        let device = crate::device::training_device(0);
+        let mut lin = burn::nn::LinearConfig::new(3, 2).init(&device);
+        let mut before = NamedTensors::default();
+        before.collect("model", &lin);
+        let mut opt = Optimizers::new(&BTreeMap::from([("model".to_string(), cfg)]), 10);
+        for step in 0..steps {
+            let x = crate::tensor::matrix(vec![1.0, -2.0, 0.5], 1, 3, &device);
+            let loss = lin.forward(x).sum();
+            lin = opt.step("model", step, lin.clone(), &loss.backward());
+        }
+        let mut after = NamedTensors::default();
+        after.collect("model", &lin.valid());
+        (before, after)
+    }
+
+    fn grad_of(name: &str, i: usize) -> f32 {
+        if name.ends_with("bias") {
+            1.0
+        } else {
+            [1.0, -2.0, 0.5][i / 2]
+        }
+    }
+
+    #[test]
+    fn sgd_with_momentum_follows_the_pytorch_recurrence() {
+        // buf_1 = g, buf_2 = mu g + g; theta_2 = theta_0 - lr (g + (mu + 1) g).
+        let (lr, mu) = (0.1f32, 0.9f32);
+        let cfg = OptimConfig {
+            kind: OptimKind::Sgd,
+            lr: lr as f64,
+            momentum: mu as f64,
+            ..Default::default()
+        };
+        let (before, after) = one_step(cfg, 2);
+        for (name, (_, t2)) in &after.0 {
+            for (i, v) in t2.iter().enumerate() {
+                let g = grad_of(name, i);
+                let want = before.0[name].1[i] - lr * (g + (mu + 1.0) * g);
+                assert!((v - want).abs() < 1e-5, "{name}[{i}]: {v} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn adamw_first_step_is_decay_then_a_unit_step() {
+        // Bias-corrected first Adam step is lr * g / (|g| + eps) = lr * sign(g); AdamW first
+        // shrinks theta by (1 - lr * wd).
+        let (lr, wd) = (0.01f32, 0.1f32);
+        let cfg = OptimConfig {
+            kind: OptimKind::AdamW,
+            lr: lr as f64,
+            weight_decay: wd as f64,
+            ..Default::default()
+        };
+        let (before, after) = one_step(cfg, 1);
+        for (name, (_, t1)) in &after.0 {
+            for (i, v) in t1.iter().enumerate() {
+                let want = before.0[name].1[i] * (1.0 - lr * wd) - lr * grad_of(name, i).signum();
+                assert!((v - want).abs() < 1e-5, "{name}[{i}]: {v} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn rmsprop_first_step_divides_by_the_root_mean_square() {
+        // v_1 = (1 - alpha) g^2, so the step is lr * g / sqrt((1 - alpha) g^2) = lr sign(g) / sqrt(1 - alpha).
+        let (lr, alpha) = (0.01f32, 0.99f32);
+        let cfg = OptimConfig {
+            kind: OptimKind::RmsProp,
+            lr: lr as f64,
+            alpha: alpha as f64,
+            ..Default::default()
+        };
+        let (before, after) = one_step(cfg, 1);
+        for (name, (_, t1)) in &after.0 {
+            for (i, v) in t1.iter().enumerate() {
+                let want =
+                    before.0[name].1[i] - lr * grad_of(name, i).signum() / (1.0 - alpha).sqrt();
+                assert!((v - want).abs() < 1e-4, "{name}[{i}]: {v} vs {want}");
+            }
+        }
+    }
+
+    #[test]
+    fn clipping_scales_the_whole_group_to_the_norm_limit() {
+        // Global norm of the gradients: sqrt(2 (1 + 4 + 0.25) + 2 * 1) = sqrt(12.5).
+        let (lr, clip) = (0.1f32, 0.5f32);
+        let cfg = OptimConfig {
+            kind: OptimKind::Sgd,
+            lr: lr as f64,
+            clip_grad_norm: clip as f64,
+            ..Default::default()
+        };
+        let (before, after) = one_step(cfg, 1);
+        let scale = clip / 12.5f32.sqrt();
+        for (name, (_, t1)) in &after.0 {
+            for (i, v) in t1.iter().enumerate() {
+                let want = before.0[name].1[i] - lr * grad_of(name, i) * scale;
+                assert!((v - want).abs() < 1e-5, "{name}[{i}]: {v} vs {want}");
+            }
+        }
+    }
+
     #[test]
     fn rejects_a_negative_learning_rate() {
         let c = OptimConfig {
