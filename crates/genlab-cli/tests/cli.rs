@@ -73,6 +73,7 @@ fn train_writes_the_documented_run_directory() {
         "ckpt/step-000020/optim-model.safetensors",
         "ckpt/step-000020/state.json",
         "config.toml",
+        "curves.png",
         "meta.json",
         "metrics.jsonl",
         "samples/step-000010.png",

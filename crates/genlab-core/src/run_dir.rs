@@ -5,6 +5,7 @@
 //!   config.toml                 fully resolved
 //!   meta.json                   family, version, seed, backend, started, last step
 //!   metrics.jsonl               one JSON object per logged step
+//!   curves.png                  the losses of metrics.jsonl over steps, drawn when a run ends
 //!   samples/step-000500.png     fixed noise, same z every time
 //!   ckpt/step-000500/{<group>.safetensors, optim-<group>.safetensors, state.json}
 //!   ckpt/best                   name of the best checkpoint (lowest logged main loss)
@@ -24,6 +25,8 @@ use std::path::{Path, PathBuf};
 pub const CONFIG: &str = "config.toml";
 pub const META: &str = "meta.json";
 pub const METRICS: &str = "metrics.jsonl";
+/// Training curves drawn from metrics.jsonl when a run ends.
+pub const CURVES: &str = "curves.png";
 pub const SAMPLES: &str = "samples";
 pub const CKPT: &str = "ckpt";
 pub const EVAL: &str = "eval";

@@ -218,6 +218,45 @@ pub fn cannot(model: &dyn Model, what: &str, try_instead: &str) -> anyhow::Error
     anyhow!("{} cannot {what}{hint}", model.family())
 }
 
+/// A logged loss: its name, first and last value.
+pub type SeriesEnds = (String, f64, f64);
+
+/// Metric keys that are not losses.
+const NOT_LOSSES: [&str; 4] = ["step", "epoch", "lr", "steps_per_sec"];
+
+/// Training curves of a run from its metrics.jsonl (each loss scaled to its own range), with
+/// each loss's first and last logged value; None before the first log line.
+pub fn curves_picture(run: &std::path::Path) -> Result<Option<(image::RgbImage, Vec<SeriesEnds>)>> {
+    let path = run.join(genlab_core::run_dir::METRICS);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| anyhow!("{} is corrupt: {e}", path.display()))?;
+        let step = v["step"].as_f64().unwrap_or(0.0);
+        for (k, val) in v.as_object().into_iter().flatten() {
+            if NOT_LOSSES.contains(&k.as_str()) {
+                continue;
+            }
+            let Some(val) = val.as_f64() else { continue };
+            match series.iter_mut().find(|s| &s.0 == k) {
+                Some(s) => s.1.push((step, val)),
+                None => series.push((k.clone(), vec![(step, val)])),
+            }
+        }
+    }
+    if series.is_empty() {
+        return Ok(None);
+    }
+    let ends = series
+        .iter()
+        .map(|(k, pts)| (k.clone(), pts[0].1, pts[pts.len() - 1].1))
+        .collect();
+    Ok(Some((genlab_viz::curve_png(&series).0, ends)))
+}
+
 /// Write a PNG atomically.
 pub fn save_png(path: &std::path::Path, img: &image::RgbImage) -> Result<()> {
     genlab_core::run_dir::atomic_write(path, &genlab_viz::png_bytes(img))

@@ -186,6 +186,9 @@ pub fn train(
         }
     }
     bar.finish_and_clear();
+    if let Some((img, _)) = pictures::curves_picture(run)? {
+        pictures::save_png(&run.join(run_dir::CURVES), &img)?;
+    }
     Ok(Outcome {
         step: total,
         interrupted: false,

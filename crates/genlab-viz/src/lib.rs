@@ -1,8 +1,10 @@
 //! Pixels in, pictures out. Knows no tensors: callers hand over `[n, c, h, w]` values in [0, 1].
 
+mod curve;
 mod grid;
 mod scatter;
 
+pub use curve::{curve_png, COLOUR_NAMES};
 pub use grid::{Grid, Images};
 pub use scatter::scatter_png;
 

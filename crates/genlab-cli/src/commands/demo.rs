@@ -67,8 +67,25 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
     for p in [samples, recon].iter().chain(&interp) {
         println!("  {}", p.display());
     }
+    if let Some((_, ranges)) = pictures::curves_picture(&out)? {
+        let ranges: Vec<String> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, (k, first, last))| {
+                format!(
+                    "{k} ({}) {first:.1} -> {last:.1}",
+                    genlab_viz::COLOUR_NAMES[i % genlab_viz::COLOUR_NAMES.len()]
+                )
+            })
+            .collect();
+        println!(
+            "  {}  ({}; each scaled to its own range)",
+            out.join(genlab_core::run_dir::CURVES).display(),
+            ranges.join(", ")
+        );
+    }
     println!(
-        "training curve: {}",
+        "metrics: {}",
         out.join(genlab_core::run_dir::METRICS).display()
     );
     Ok(Status::Done)
