@@ -499,6 +499,17 @@ mod tests {
         (before, after)
     }
 
+    /// Run `steps` updates of `cfg` and check every parameter against `want(theta_0, g)`.
+    fn assert_update(cfg: OptimConfig, steps: u64, tol: f32, want: impl Fn(f32, f32) -> f32) {
+        let (before, after) = one_step(cfg, steps);
+        for (name, (_, theta)) in &after.0 {
+            for (i, v) in theta.iter().enumerate() {
+                let w = want(before.0[name].1[i], grad_of(name, i));
+                assert!((v - w).abs() < tol, "{name}[{i}]: {v} vs {w}");
+            }
+        }
+    }
+
     fn grad_of(name: &str, i: usize) -> f32 {
         if name.ends_with("bias") {
             1.0
@@ -517,14 +528,7 @@ mod tests {
             momentum: mu as f64,
             ..Default::default()
         };
-        let (before, after) = one_step(cfg, 2);
-        for (name, (_, t2)) in &after.0 {
-            for (i, v) in t2.iter().enumerate() {
-                let g = grad_of(name, i);
-                let want = before.0[name].1[i] - lr * (g + (mu + 1.0) * g);
-                assert!((v - want).abs() < 1e-5, "{name}[{i}]: {v} vs {want}");
-            }
-        }
+        assert_update(cfg, 2, 1e-5, |theta0, g| theta0 - lr * (g + (mu + 1.0) * g));
     }
 
     #[test]
@@ -538,13 +542,9 @@ mod tests {
             weight_decay: wd as f64,
             ..Default::default()
         };
-        let (before, after) = one_step(cfg, 1);
-        for (name, (_, t1)) in &after.0 {
-            for (i, v) in t1.iter().enumerate() {
-                let want = before.0[name].1[i] * (1.0 - lr * wd) - lr * grad_of(name, i).signum();
-                assert!((v - want).abs() < 1e-5, "{name}[{i}]: {v} vs {want}");
-            }
-        }
+        assert_update(cfg, 1, 1e-5, |theta0, g| {
+            theta0 * (1.0 - lr * wd) - lr * g.signum()
+        });
     }
 
     #[test]
@@ -557,14 +557,9 @@ mod tests {
             alpha: alpha as f64,
             ..Default::default()
         };
-        let (before, after) = one_step(cfg, 1);
-        for (name, (_, t1)) in &after.0 {
-            for (i, v) in t1.iter().enumerate() {
-                let want =
-                    before.0[name].1[i] - lr * grad_of(name, i).signum() / (1.0 - alpha).sqrt();
-                assert!((v - want).abs() < 1e-4, "{name}[{i}]: {v} vs {want}");
-            }
-        }
+        assert_update(cfg, 1, 1e-4, |theta0, g| {
+            theta0 - lr * g.signum() / (1.0 - alpha).sqrt()
+        });
     }
 
     #[test]
@@ -577,14 +572,8 @@ mod tests {
             clip_grad_norm: clip as f64,
             ..Default::default()
         };
-        let (before, after) = one_step(cfg, 1);
         let scale = clip / 12.5f32.sqrt();
-        for (name, (_, t1)) in &after.0 {
-            for (i, v) in t1.iter().enumerate() {
-                let want = before.0[name].1[i] - lr * grad_of(name, i) * scale;
-                assert!((v - want).abs() < 1e-5, "{name}[{i}]: {v} vs {want}");
-            }
-        }
+        assert_update(cfg, 1, 1e-5, |theta0, g| theta0 - lr * g * scale);
     }
 
     #[test]

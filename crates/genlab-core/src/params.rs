@@ -15,6 +15,13 @@ impl NamedTensors {
         self.0.insert(name, (shape, values));
     }
 
+    /// Every parameter of `module` under `prefix/`.
+    pub fn of<M: Module>(prefix: &str, module: &M) -> Self {
+        let mut t = Self::default();
+        t.collect(prefix, module);
+        t
+    }
+
     /// Add every parameter of `module` under `prefix/`.
     pub fn collect<M: Module>(&mut self, prefix: &str, module: &M) {
         let mut v = Collector {

@@ -280,9 +280,7 @@ impl Model for Vae {
         Ok(losses)
     }
     fn save_params(&self) -> NamedTensors {
-        let mut t = NamedTensors::default();
-        t.collect("model", &self.net);
-        t
+        NamedTensors::of("model", &self.net)
     }
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
         self.net = params.restore("model", self.net.clone())?;

@@ -133,11 +133,14 @@ pub fn train(
                 .map(|p| format!("the last good checkpoint is {}", p.display()))
                 .unwrap_or_else(|_| "no checkpoint was written yet".into());
             bail!(
-                "training diverged: loss term `{term}` is {} at step {}; {keep}. Lower the learning rate (e.g. --set optim.{}.lr=...) or enable clipping (--set optim.{}.clip_grad_norm=1), then --resume",
+                "training diverged: loss term `{term}` is {} at step {}; {keep}. Lower the learning rate (optim.{}.lr) or enable clipping (optim.{}.clip_grad_norm = 1) in {}, then continue with `genlab train {} --out {} --resume`",
                 losses.0.iter().find(|(k, _)| k == term).unwrap().1,
                 step + 1,
                 groups[0],
-                groups[0]
+                groups[0],
+                run.join(run_dir::CONFIG).display(),
+                model.family(),
+                run.display()
             );
         }
         if (step + 1) % batches.per_epoch() == 0 {
