@@ -36,7 +36,7 @@ pub fn likelihood(
 ) -> Result<LikelihoodReport> {
     let Some(lik) = model.as_likelihood() else {
         bail!(
-            "{} has no likelihood; try `genlab eval --metric reconstruction`",
+            "{} has no likelihood; `genlab eval` reports its reconstruction error instead",
             model.family()
         );
     };
