@@ -350,7 +350,9 @@ impl ModuleMapper for Updater<'_> {
             g = g.mul_scalar(self.clip_scale);
         }
         let key = self.path.join(".");
-        let theta_before = theta.clone();
+        // The EMA starts from the weights before the first update.
+        let theta_before =
+            (self.opt.ema_decay > 0.0 && !self.opt.ema.contains_key(&key)).then(|| theta.clone());
         let c = &self.opt.config;
         let (lr, t) = (self.lr, self.opt.t as i32);
         let slot = self.opt.slots.remove(&key).unwrap_or_else(|| Slot {
@@ -408,7 +410,8 @@ impl ModuleMapper for Updater<'_> {
                 .ema
                 .remove(&key)
                 .map(|e| e.1)
-                .unwrap_or(theta_before);
+                .or(theta_before)
+                .expect("an EMA slot exists or was seeded above");
             let ema = prev.mul_scalar(d) + theta.clone().mul_scalar(1.0 - d);
             self.opt.ema.insert(key.clone(), (dims.to_vec(), ema));
         }
