@@ -3,6 +3,8 @@
 # bench/RESULTS.md quotes them with this command.
 #   bash bench/run.sh speed [ROUNDS]   W1..W3 ms/step, genlab and PyTorch alternating, ROUNDS times
 #   bash bench/run.sh vae [STEPS]      VAE on binarized Fashion-MNIST, test NLL by IWAE K=1000
+#   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
+#                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=bench/.venv
@@ -39,8 +41,40 @@ vae)
   echo "{\"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab\": $g, \"torch\": $t}" | tee bench/results/vae.json
   "$PY" bench/summarize.py vae bench/results/vae.json
   ;;
+classical)
+  iters=${2:-${ITERS:-50}}
+  if ! "$PY" -c "import sklearn" 2>/dev/null; then
+    "$VENV/bin/pip" install -q scikit-learn
+  fi
+  if [ ! -f bench/data/fmnist-pca50.npy ]; then
+    "$PY" bench/sklearn_classical.py prep --out bench/data
+  fi
+  out=bench/results/classical-gmm.jsonl
+  : > "$out"
+  for cov in full diag tied spherical; do
+    sets=fmnist-pca50
+    case $cov in full|diag) sets="fmnist-pca50 fmnist-pca50-x4" ;; esac
+    for x in $sets; do
+      s=$("$PY" bench/sklearn_classical.py gmm --x "bench/data/$x.npy" \
+        --means bench/data/init-means-k10.npy --covariance "$cov" --iters "$iters" --reg 1e-6)
+      g=$(RAYON_NUM_THREADS=$THREADS "$BIN" bench gmm --x "bench/data/$x.npy" \
+        --means bench/data/init-means-k10.npy --covariance "$cov" --iters "$iters" --reg 1e-6 --json)
+      echo "{\"sklearn\": $s, \"genlab\": $g}" | tee -a "$out"
+    done
+  done
+  "$PY" bench/summarize.py gmm "$out"
+  out=bench/results/classical-rbm.jsonl
+  : > "$out"
+  s=$("$PY" bench/sklearn_classical.py rbm --train bench/data/fmnist-bin-train.npy \
+    --test bench/data/fmnist-bin-test.npy --hidden 500 --batch 100 --epochs 2 --lr 0.01 --seed 0)
+  g=$(RAYON_NUM_THREADS=$THREADS "$BIN" bench rbm --train bench/data/fmnist-bin-train.npy \
+    --test bench/data/fmnist-bin-test.npy --hidden 500 --batch 100 --epochs 2 --lr 0.01 --json)
+  echo "{\"sklearn\": $s, \"genlab\": $g}" | tee -a "$out"
+  echo
+  "$PY" bench/summarize.py rbm "$out"
+  ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical" >&2
   exit 2
   ;;
 esac

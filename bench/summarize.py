@@ -13,7 +13,7 @@ if kind == "speed":
         t = statistics.median(r["torch"][w] for r in rows)
         print(f"| {w} | {t:.1f} | {g:.1f} | {g / t:.2f}x |")
     print(f"\n(median over {len(rows)} rounds, each the median of 20 steps)")
-else:
+elif kind == "vae":
     r = json.load(open(path))
     g, t = r["genlab"], r["torch"]
     print("| | test NLL (nats) | bits/dim | K | train time (s) |")
@@ -21,3 +21,30 @@ else:
     print(f"| PyTorch | {t['nll_nats']:.2f} | {t['bits_per_dim']:.4f} | {t['k']} | {t['train_s']:.0f} |")
     print(f"| genlab | {g['nll_nats']:.2f} | {g['bits_per_dim']:.4f} | {g['k']} | {r['genlab_train_s']} |")
     print(f"\ngenlab - PyTorch = {g['nll_nats'] - t['nll_nats']:+.2f} nats ({r['steps']} steps of batch 100)")
+elif kind == "gmm":
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    print("| covariance | N x d, K | iters | sklearn mean loglik | genlab mean loglik | relative difference "
+          "| sklearn fit s | genlab fit s | speed-up (sklearn/genlab) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        s, g = r["sklearn"], r["genlab"]
+        rel = (g["mean_loglik"] - s["mean_loglik"]) / abs(s["mean_loglik"])
+        print(f"| {s['covariance']} | {s['n']} x {s['d']}, {s['k']} | {s['iters']} "
+              f"| {s['mean_loglik']:.4f} | {g['mean_loglik']:.4f} | {rel:+.1e} "
+              f"| {s['fit_seconds']:.2f} | {g['fit_seconds']:.2f} | {s['fit_seconds'] / g['fit_seconds']:.2f}x |")
+    s0 = rows[0]["sklearn"]
+    print(f"\n(mean log-likelihood per point on the training set after the last M-step; "
+          f"scikit-learn {s0['sklearn_version']}, {s0['threads']} BLAS threads)")
+elif kind == "rbm":
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    r = rows[-1]
+    s, g = r["sklearn"], r["genlab"]
+    print("| | seconds/epoch | test pseudo-loglik | AIS test loglik |")
+    print("|---|---|---|---|")
+    print(f"| scikit-learn {s['sklearn_version']} | {s['seconds_per_epoch']:.1f} | {s['pseudo_loglik']:.2f} | - |")
+    print(f"| genlab | {g['seconds_per_epoch']:.1f} | {g['pseudo_loglik']:.2f} "
+          f"| {g['ais_loglik']:.2f} +- {g['ais_stderr']:.2f} |")
+    print(f"\n({s['hidden']} hidden units, batch {s['batch']}, {s['epochs']} epochs on binarized "
+          f"Fashion-MNIST; pseudo-loglik is stochastic: one random bit flipped per test image)")
+else:
+    sys.exit(f"unknown kind {kind!r}: speed|vae|gmm|rbm")

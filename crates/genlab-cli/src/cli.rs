@@ -37,6 +37,33 @@ pub enum Command {
         /// Seed of the noise.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Class-conditional models: draw every sample from this class (0-based).
+        #[arg(long, conflicts_with = "per_class")]
+        label: Option<u32>,
+        /// Class-conditional models: a grid with one row per class, this many per row.
+        #[arg(long)]
+        per_class: Option<usize>,
+        /// Gibbs-sampled models (rbm): rows are chains from noise, columns snapshots over time.
+        #[arg(long)]
+        chain: bool,
+    },
+    /// Fill in a hidden part of held-out images (RBM: clamped Gibbs sampling). Writes the
+    /// masked inputs, several completions and the originals side by side.
+    Complete {
+        run: PathBuf,
+        /// Which part to hide.
+        #[arg(long, value_enum, default_value_t = MaskArg::BottomHalf)]
+        mask: MaskArg,
+        /// Images (rows).
+        #[arg(short, default_value_t = 8)]
+        n: usize,
+        /// Completions per image.
+        #[arg(long, default_value_t = 4)]
+        samples: usize,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Show test images above their reconstructions.
     Reconstruct {
@@ -85,7 +112,10 @@ pub enum Command {
     },
     /// Speed benchmarks: ms per training step of the workloads in bench/ (W1 VAE, W2 DCGAN,
     /// W3 PixelCNN-lite). bench/run.sh runs them beside PyTorch.
+    #[command(args_conflicts_with_subcommands = true)]
     Bench {
+        #[command(subcommand)]
+        classical: Option<BenchCommand>,
         /// Comma-separated workloads.
         #[arg(long, default_value = "w1,w2,w3")]
         workloads: String,
@@ -109,6 +139,46 @@ pub enum Command {
         /// Training steps.
         #[arg(long)]
         steps: Option<u64>,
+    },
+}
+
+/// The classical models beside scikit-learn (bench/sklearn_classical.py makes the files).
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// EM from given means for a fixed number of iterations; prints one JSON line.
+    Gmm {
+        /// Data, a 2-D float64 .npy file.
+        #[arg(long)]
+        x: PathBuf,
+        /// Initial means, a `[K, d]` .npy file.
+        #[arg(long)]
+        means: PathBuf,
+        /// full, tied, diag or spherical.
+        #[arg(long, default_value = "full")]
+        covariance: String,
+        #[arg(long, default_value_t = 50)]
+        iters: usize,
+        #[arg(long, default_value_t = 1e-6)]
+        reg: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// PCD-1 RBM epochs on binary .npy rows; prints time per epoch and test likelihoods.
+    Rbm {
+        #[arg(long)]
+        train: PathBuf,
+        #[arg(long)]
+        test: PathBuf,
+        #[arg(long, default_value_t = 500)]
+        hidden: usize,
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        #[arg(long, default_value_t = 1)]
+        epochs: usize,
+        #[arg(long, default_value_t = 0.01)]
+        lr: f64,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -166,6 +236,15 @@ pub struct TrainArgs {
     /// Log lines only, no progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MaskArg {
+    BottomHalf,
+    TopHalf,
+    LeftHalf,
+    RightHalf,
+    Center,
 }
 
 #[derive(Clone, Copy, ValueEnum)]

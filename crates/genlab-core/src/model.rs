@@ -86,6 +86,40 @@ pub trait Sample {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>>;
 }
 
+/// Draw examples of given classes (class-conditional models).
+pub trait SampleGiven {
+    fn classes(&self) -> usize;
+    /// One example per entry of `labels`, `[labels.len(), c*h*w]`.
+    fn sample_given(
+        &self,
+        labels: &[u32],
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Tensor<2>>;
+}
+
+/// Predict a class for each example (Bayes rule for generative classifiers).
+pub trait Classify {
+    fn classify(&self, x: Tensor<2>) -> Result<Vec<u32>>;
+}
+
+/// Run Markov chains from noise and keep `frames` snapshots, `every` steps apart (RBM, DBN).
+pub trait GibbsChain {
+    fn chain(
+        &self,
+        n: usize,
+        frames: usize,
+        every: usize,
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Vec<Tensor<2>>>;
+}
+
+/// Fill in the unknown part of examples: `known` is 1 where `x` is given, 0 where to sample.
+pub trait Complete {
+    fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>>;
+}
+
 /// Encode and decode one batch.
 pub trait Reconstruct {
     fn reconstruct(&self, x: Tensor<2>) -> Result<Tensor<2>>;
@@ -121,6 +155,15 @@ pub trait Model {
     /// Names of the parameter groups, each with its own optimizer (`model`, or `gen`/`disc`).
     fn groups(&self) -> Vec<&'static str>;
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
+    /// True for families that learn from the whole training set at every step (EM): the
+    /// trainer then hands each step one batch holding every example.
+    fn full_batch(&self) -> bool {
+        false
+    }
+    /// True once training can stop early (EM has converged); the trainer then saves and ends.
+    fn converged(&self) -> bool {
+        false
+    }
     /// Called after each pass over the data (EM M-steps, next DBN layer).
     fn end_epoch(&mut self, _epoch: u64) -> Result<()> {
         Ok(())
@@ -132,7 +175,19 @@ pub trait Model {
     fn as_sample(&self) -> Option<&dyn Sample> {
         None
     }
+    fn as_sample_given(&self) -> Option<&dyn SampleGiven> {
+        None
+    }
+    fn as_classify(&self) -> Option<&dyn Classify> {
+        None
+    }
     fn as_reconstruct(&self) -> Option<&dyn Reconstruct> {
+        None
+    }
+    fn as_chain(&self) -> Option<&dyn GibbsChain> {
+        None
+    }
+    fn as_complete(&self) -> Option<&dyn Complete> {
         None
     }
     fn as_latent(&self) -> Option<&dyn LatentDecode> {
@@ -154,6 +209,9 @@ pub trait Model {
         if self.as_sample().is_some() {
             caps.push("sample");
         }
+        if self.as_sample_given().is_some() {
+            caps.push("sample-given-label");
+        }
         if self.as_reconstruct().is_some() {
             caps.push("reconstruct");
         }
@@ -162,6 +220,15 @@ pub trait Model {
         }
         if self.as_likelihood().is_some() {
             caps.push("likelihood");
+        }
+        if self.as_chain().is_some() {
+            caps.push("gibbs-chain");
+        }
+        if self.as_complete().is_some() {
+            caps.push("complete");
+        }
+        if self.as_classify().is_some() {
+            caps.push("classify");
         }
         caps
     }

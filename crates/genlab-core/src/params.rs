@@ -6,13 +6,34 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
 use std::collections::BTreeMap;
 
-/// `name -> (shape, values)`, names like `model/encoder.layers.0.weight`.
+/// `name -> (shape, values)`, names like `model/encoder.layers.0.weight`. Network weights are
+/// f32 (`.0`); the closed-form families (EM, Gaussians) keep f64 statistics (`.1`) so that a
+/// resumed fit continues from exactly the numbers it stopped at.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct NamedTensors(pub BTreeMap<String, (Vec<usize>, Vec<f32>)>);
+#[allow(clippy::type_complexity)]
+pub struct NamedTensors(
+    pub BTreeMap<String, (Vec<usize>, Vec<f32>)>,
+    pub BTreeMap<String, (Vec<usize>, Vec<f64>)>,
+);
 
 impl NamedTensors {
     pub fn insert(&mut self, name: String, shape: Vec<usize>, values: Vec<f32>) {
         self.0.insert(name, (shape, values));
+    }
+
+    pub fn insert_f64(&mut self, name: String, shape: Vec<usize>, values: Vec<f64>) {
+        self.1.insert(name, (shape, values));
+    }
+
+    /// The f64 tensor `name`, checked against the shape the model expects.
+    pub fn get_f64(&self, name: &str, shape: &[usize]) -> Result<Vec<f64>> {
+        match self.1.get(name) {
+            None => bail!("checkpoint does not fit this model: missing parameter {name}"),
+            Some((s, _)) if s != shape => bail!(
+                "checkpoint does not fit this model: {name} has shape {s:?}, the model expects {shape:?}"
+            ),
+            Some((_, v)) => Ok(v.clone()),
+        }
     }
 
     /// Every parameter of `module` under `prefix/`.
@@ -60,11 +81,17 @@ impl NamedTensors {
                 .filter(|(k, _)| k.starts_with(&p))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            self.1
+                .iter()
+                .filter(|(k, _)| k.starts_with(&p))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         )
     }
 
     pub fn extend(&mut self, other: NamedTensors) {
         self.0.extend(other.0);
+        self.1.extend(other.1);
     }
 }
 

@@ -98,19 +98,18 @@ pub struct Checkpoint {
 }
 
 fn to_safetensors(t: &NamedTensors) -> Result<Vec<u8>> {
-    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
-        t.0.iter()
-            .map(|(k, (shape, v))| {
-                (
-                    k.clone(),
-                    shape.clone(),
-                    v.iter().flat_map(|x| x.to_le_bytes()).collect(),
-                )
-            })
-            .collect();
+    let f32s = t.0.iter().map(|(k, (shape, v))| {
+        let b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        (k.clone(), Dtype::F32, shape.clone(), b)
+    });
+    let f64s = t.1.iter().map(|(k, (shape, v))| {
+        let b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        (k.clone(), Dtype::F64, shape.clone(), b)
+    });
+    let bytes: Vec<_> = f32s.chain(f64s).collect();
     let views: Vec<(String, TensorView)> = bytes
         .iter()
-        .map(|(k, s, b)| Ok((k.clone(), TensorView::new(Dtype::F32, s.clone(), b)?)))
+        .map(|(k, dt, s, b)| Ok((k.clone(), TensorView::new(*dt, s.clone(), b)?)))
         .collect::<Result<_, safetensors::SafeTensorError>>()?;
     Ok(safetensors::serialize(views, &None)?)
 }
@@ -126,19 +125,29 @@ fn from_safetensors(path: &Path) -> Result<NamedTensors> {
     })?;
     let mut out = NamedTensors::default();
     for (name, view) in st.tensors() {
-        if view.dtype() != Dtype::F32 {
-            bail!(
-                "checkpoint file {}: tensor {name} is {:?}, expected F32",
-                path.display(),
-                view.dtype()
-            );
+        let shape = view.shape().to_vec();
+        match view.dtype() {
+            Dtype::F32 => out.insert(
+                name,
+                shape,
+                view.data()
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            Dtype::F64 => out.insert_f64(
+                name,
+                shape,
+                view.data()
+                    .chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            other => bail!(
+                "checkpoint file {}: tensor {name} is {other:?}, expected F32 or F64",
+                path.display()
+            ),
         }
-        let v = view
-            .data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        out.insert(name, view.shape().to_vec(), v);
     }
     Ok(out)
 }

@@ -26,10 +26,12 @@ pub enum DataError {
     },
     #[error("cannot decode image {path}: {problem}")]
     BadImage { path: PathBuf, problem: String },
-    #[error("unknown data spec `{spec}`; valid: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, toy:grid25, toy:moons, toy:swissroll, toy:checkerboard")]
+    #[error("unknown data spec `{spec}`; valid: fashion-mnist, idx:DIR, folder:DIR, csv:FILE, npy:FILE, shapes, toy:ring8, toy:grid25, toy:moons, toy:swissroll, toy:checkerboard")]
     UnknownSpec { spec: String },
     #[error("unknown toy set `{name}`; valid: ring8, grid25, moons, swissroll, checkerboard")]
     UnknownToy { name: String },
+    #[error("{path}: {problem}")]
+    BadTable { path: PathBuf, problem: String },
     #[error("{0}")]
     Invalid(String),
 }

@@ -1,5 +1,5 @@
 //! Datasets for genlab. Every dataset is named by a spec string (`fashion-mnist`, `idx:DIR`,
-//! `folder:DIR`, `toy:ring8`, `shapes`) and loads into one in-memory [`Dataset`].
+//! `folder:DIR`, `csv:FILE`, `npy:FILE`, `toy:ring8`, `shapes`) and loads into one in-memory [`Dataset`].
 //! This crate knows no tensors and no models.
 
 mod dataset;
@@ -9,6 +9,7 @@ mod idx;
 mod preprocess;
 mod shapes;
 mod spec;
+mod table;
 mod toy;
 
 pub use dataset::{Dataset, Kind, Shape};

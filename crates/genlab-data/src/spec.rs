@@ -1,6 +1,6 @@
 //! Data spec strings, parsed once and loaded the same way by every command.
 
-use crate::{folder, idx, shapes, toy, DataError, Dataset, ToyKind};
+use crate::{folder, idx, shapes, table, toy, DataError, Dataset, ToyKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -38,6 +38,8 @@ pub enum DataSpec {
     FashionMnist,
     Idx(PathBuf),
     Folder(PathBuf),
+    Csv(PathBuf),
+    Npy(PathBuf),
     Shapes,
     Toy(ToyKind),
 }
@@ -49,6 +51,8 @@ impl DataSpec {
             None if spec == "shapes" => Self::Shapes,
             Some(("idx", dir)) => Self::Idx(dir.into()),
             Some(("folder", dir)) => Self::Folder(dir.into()),
+            Some(("csv", file)) => Self::Csv(file.into()),
+            Some(("npy", file)) => Self::Npy(file.into()),
             Some(("toy", name)) => Self::Toy(ToyKind::parse(name)?),
             _ => return Err(DataError::UnknownSpec { spec: spec.into() }),
         })
@@ -99,6 +103,19 @@ pub fn load(
             }
             folder::load(&dir, channels.max(1), image_size)
         }
+        DataSpec::Csv(file) | DataSpec::Npy(file) => {
+            if test {
+                return Err(DataError::Invalid(format!(
+                    "{spec} is one file with no test split; evaluate on another file with `--data {}:TEST_FILE --split train`",
+                    &spec[..3]
+                )));
+            }
+            if spec.starts_with("csv") {
+                table::load_csv(&file, spec)
+            } else {
+                table::load_npy(&file, spec)
+            }
+        }
         DataSpec::Shapes => Ok(shapes::generate(pick(SHAPES_SIZES), seed)),
         DataSpec::Toy(kind) => Ok(toy::generate(kind, pick(TOY_SIZES), seed)),
     }
@@ -129,7 +146,9 @@ mod tests {
     #[test]
     fn unknown_specs_list_the_valid_ones() {
         let err = DataSpec::parse("cifar").err().unwrap();
-        assert!(err.to_string().contains("fashion-mnist, idx:DIR"));
+        assert!(err
+            .to_string()
+            .contains("fashion-mnist, idx:DIR, folder:DIR, csv:FILE"));
     }
 
     #[test]

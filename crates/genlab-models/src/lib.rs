@@ -1,11 +1,21 @@
 //! genlab's model families, one per file; file name == CLI name == configs/ folder.
 
 pub mod autoencoder;
+pub mod class_gaussian;
+pub mod gmm;
 pub mod iwae;
+pub mod rbm;
 mod registry;
 pub mod vae;
 
 pub use registry::find;
 
 /// Every family genlab knows. Drives `genlab models`, CLI help, docs and the smoke tests.
-pub const FAMILIES: &[&genlab_core::Family] = &[&autoencoder::FAMILY, &vae::FAMILY, &iwae::FAMILY];
+pub const FAMILIES: &[&genlab_core::Family] = &[
+    &autoencoder::FAMILY,
+    &vae::FAMILY,
+    &iwae::FAMILY,
+    &gmm::FAMILY,
+    &class_gaussian::FAMILY,
+    &rbm::FAMILY,
+];

@@ -98,13 +98,19 @@ pub fn train(
         });
     }
 
-    let mut batches = Batches::new(data, info.preprocess, cfg.seed, cfg.train.batch_size);
+    let batch_size = if model.full_batch() {
+        data.len()
+    } else {
+        cfg.train.batch_size
+    };
+    let mut batches = Batches::new(data, info.preprocess, cfg.seed, batch_size);
     let bar = progress_bar(opts, state.step, total);
     let mut window = Window::default();
     let mut last = Losses::default();
     let mut checkpoint = None;
     let started = Instant::now();
     let start_step = state.step;
+    let mut finished = total;
     for step in state.step..total {
         if opts.interrupt.load(Ordering::SeqCst) {
             state.step = step;
@@ -147,10 +153,11 @@ pub fn train(
             model.end_epoch(step / batches.per_epoch())?;
         }
         let done = step + 1;
+        let stop = model.converged();
         window.add(&losses);
         last = losses;
         bar.set_position(done);
-        if done % cfg.train.log_every == 0 || done == total {
+        if done % cfg.train.log_every == 0 || done == total || stop {
             let rate = (done - start_step) as f64 / started.elapsed().as_secs_f64().max(1e-9);
             let line = window.to_json(done, optim.lr(groups[0], step), rate, batches.per_epoch());
             run_dir::append_metrics(run, &line)?;
@@ -165,7 +172,7 @@ pub fn train(
             }
             window.roll();
         }
-        if done % cfg.train.sample_every == 0 || done == total {
+        if done % cfg.train.sample_every == 0 || done == total || stop {
             // With an EMA, pictures show the averaged weights; the live ones come back exactly.
             let live = optim.ema_params().map(|ema| (model.save_params(), ema));
             if let Some((_, ema)) = &live {
@@ -176,7 +183,7 @@ pub fn train(
                 model.load_params(params)?;
             }
         }
-        if done % cfg.train.checkpoint_every == 0 || done == total {
+        if done % cfg.train.checkpoint_every == 0 || done == total || stop {
             state.step = done;
             checkpoint = Some(save(
                 model,
@@ -187,13 +194,18 @@ pub fn train(
                 cfg.train.keep_last,
             )?);
         }
+        if stop {
+            say(opts, &format!("converged at step {done}"));
+            finished = done;
+            break;
+        }
     }
     bar.finish_and_clear();
     if let Some((img, _)) = pictures::curves_picture(run)? {
         pictures::save_png(&run.join(run_dir::CURVES), &img)?;
     }
     Ok(Outcome {
-        step: total,
+        step: finished,
         interrupted: false,
         last_losses: last,
         checkpoint,

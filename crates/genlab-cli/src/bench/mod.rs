@@ -2,6 +2,7 @@
 //! same way (warm-up, then the median of single-step wall times). bench/run.sh runs both and
 //! writes the ratios to bench/RESULTS.md.
 
+pub mod classical;
 mod dcgan28;
 mod pixelcnn_lite;
 

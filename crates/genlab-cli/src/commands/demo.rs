@@ -88,5 +88,45 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
         "metrics: {}",
         out.join(genlab_core::run_dir::METRICS).display()
     );
+    classical(&out)
+}
+
+/// Two classical models in a second or two each: a Gaussian per shapes class (samples by
+/// class) and a Gaussian mixture fitted by EM to the ring of 8 (samples over the true modes).
+fn classical(out: &std::path::Path) -> Result<Status> {
+    for (name, preset, picture) in [
+        ("class-gaussian", "demo", "samples-by-class.png"),
+        ("gmm", "default", "samples.png"),
+    ] {
+        let family = genlab_models::find(name)?;
+        let dir = out.join(name);
+        let args = TrainArgs {
+            family: name.into(),
+            data: None,
+            preset: Some(preset.into()),
+            config: None,
+            sets: Vec::new(),
+            steps: None,
+            out: Some(dir.clone()),
+            seed: None,
+            resume: false,
+            data_dir: None,
+            quiet: true,
+        };
+        let config = super::train::resolve(family, &args)?;
+        if let Status::Interrupted = super::train::train_run(family, &config, &dir, false, true)? {
+            return Ok(Status::Interrupted);
+        }
+        let opts = super::sample::Options {
+            n: 64,
+            out: Some(dir.join(picture)),
+            seed: config.seed,
+            label: None,
+            per_class: (name == "class-gaussian").then_some(8),
+            chain: false,
+        };
+        print!("{name}: ");
+        super::sample::run(&dir, opts)?;
+    }
     Ok(Status::Done)
 }

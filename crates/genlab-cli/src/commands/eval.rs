@@ -81,6 +81,26 @@ pub fn run(
         out.insert("mae_per_pixel".into(), r.mae_per_pixel.into());
         out.entry("n_examples").or_insert(r.n_examples.into());
     }
+    if let (Some(c), Some(y)) = (run.model.as_classify(), dataset.y.as_ref()) {
+        // Bayes-rule classification of every evaluated example, in chunks.
+        let pre = run.info.preprocess.for_evaluation();
+        let mut correct = 0usize;
+        for chunk in (0..dataset.len()).collect::<Vec<_>>().chunks(1000) {
+            let b = genlab_train::batches::make_batch(
+                &dataset,
+                chunk,
+                &pre,
+                &mut genlab_core::rng::rng_for(seed, 0, genlab_core::rng::Stream::Eval),
+                &run.device,
+            );
+            let pred = c.classify(b.x)?;
+            correct += chunk.iter().zip(pred).filter(|(&i, p)| y[i] == *p).count();
+        }
+        out.insert(
+            "accuracy".into(),
+            (correct as f64 / dataset.len() as f64).into(),
+        );
+    }
     // Diagnostics on up to DIAGNOSTIC_ROWS held-out examples.
     let rows: Vec<usize> = (0..dataset.len().min(DIAGNOSTIC_ROWS)).collect();
     let pre = run.info.preprocess.for_evaluation();

@@ -1,5 +1,6 @@
 //! One file per verb.
 
+mod complete;
 mod data;
 mod demo;
 mod eval;
@@ -21,7 +22,33 @@ pub fn run(cli: Cli) -> Result<Status> {
     match cli.command {
         Command::Models { json } => models::run(json),
         Command::Train(args) => return train::run(args),
-        Command::Sample { run, n, out, seed } => sample::run(&run, n, out, seed),
+        Command::Sample {
+            run,
+            n,
+            out,
+            seed,
+            label,
+            per_class,
+            chain,
+        } => sample::run(
+            &run,
+            sample::Options {
+                n,
+                out,
+                seed,
+                label,
+                per_class,
+                chain,
+            },
+        ),
+        Command::Complete {
+            run,
+            mask,
+            n,
+            samples,
+            out,
+            seed,
+        } => complete::run(&run, mask, n, samples, out, seed),
         Command::Reconstruct { run, n, out } => reconstruct::run(&run, n, out),
         Command::Interpolate {
             run,
@@ -51,9 +78,31 @@ pub fn run(cli: Cli) -> Result<Status> {
         } => data::info(&spec, split, out, data_dir, json),
         Command::Demo { out, steps } => return demo::run(out, steps),
         Command::Bench {
+            classical: Some(c), ..
+        } => match c {
+            crate::cli::BenchCommand::Gmm {
+                x,
+                means,
+                covariance,
+                iters,
+                reg,
+                json: _,
+            } => crate::bench::classical::gmm(&x, &means, &covariance, iters, reg),
+            crate::cli::BenchCommand::Rbm {
+                train,
+                test,
+                hidden,
+                batch,
+                epochs,
+                lr,
+                json: _,
+            } => crate::bench::classical::rbm(&train, &test, hidden, batch, epochs, lr),
+        },
+        Command::Bench {
             workloads,
             steps,
             json,
+            ..
         } => crate::bench::run(&workloads, steps, json),
     }?;
     Ok(Status::Done)

@@ -1,26 +1,106 @@
-use anyhow::Result;
+//! `genlab sample`: a grid of samples; `--label` / `--per-class` for class-conditional models,
+//! `--chain` for a strip of Gibbs chains over time (RBM, DBN).
+
+use anyhow::{bail, Result};
+use burn::tensor::Tensor;
 use genlab_core::rng::{rng_for, Stream};
-use genlab_train::pictures;
+use genlab_train::pictures::{self, cannot, to_images};
+use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
 
-pub fn run(dir: &Path, n: usize, out: Option<PathBuf>, seed: u64) -> Result<()> {
+pub struct Options {
+    pub n: usize,
+    pub out: Option<PathBuf>,
+    pub seed: u64,
+    pub label: Option<u32>,
+    pub per_class: Option<usize>,
+    pub chain: bool,
+}
+
+pub fn run(dir: &Path, o: Options) -> Result<()> {
     let run = crate::run::open(dir)?;
-    let toy = match genlab_data::DataSpec::parse(&run.config.data.spec)? {
-        genlab_data::DataSpec::Toy(kind) => genlab_data::toy_modes(kind)
-            .map(|m| m.0)
-            .unwrap_or_default(),
-        _ => Vec::new(),
+    let mut rng = rng_for(o.seed, 0, Stream::Eval);
+    let model = run.model.as_ref();
+    let (img, default_name) = if o.chain {
+        let chain = model
+            .as_chain()
+            .ok_or_else(|| cannot(model, "run Gibbs chains", "genlab sample RUN"))?;
+        // Rows: chains; columns: snapshots spaced so the last is the model's full sampling run.
+        let frames = 12;
+        let every = (sample_steps(&run).max(frames) / frames).max(1);
+        let snaps = chain.chain(o.n.min(16), frames, every, &mut rng, &run.device)?;
+        let rows = snaps[0].dims()[0];
+        // [frames, rows, d] -> [rows, frames, d] so that each row is one chain.
+        let all = Tensor::stack::<3>(snaps, 1).reshape([rows * frames, run.info.shape.dim()]);
+        let grid = Grid {
+            cols: frames,
+            ..Grid::default()
+        };
+        (grid.render(&to_images(all, &run.info)), "chain.png")
+    } else if o.label.is_some() || o.per_class.is_some() {
+        let given = model
+            .as_sample_given()
+            .ok_or_else(|| cannot(model, "sample given a label", "genlab sample RUN"))?;
+        let classes = given.classes();
+        let labels: Vec<u32> = match (o.label, o.per_class) {
+            (Some(l), _) if l as usize >= classes => bail!(
+                "--label {l} is out of range: {} was trained on {classes} classes (0..{}){}",
+                run.config.family,
+                classes - 1,
+                class_names(&run)
+            ),
+            (Some(l), _) => vec![l; o.n],
+            (None, Some(k)) => (0..classes as u32).flat_map(|c| vec![c; k]).collect(),
+            _ => unreachable!(),
+        };
+        let x = given.sample_given(&labels, &mut rng, &run.device)?;
+        let cols = o.per_class.unwrap_or(8);
+        let grid = Grid {
+            cols,
+            ..Grid::default()
+        };
+        (
+            grid.render(&to_images(x, &run.info)),
+            "samples-by-class.png",
+        )
+    } else {
+        let toy = match genlab_data::DataSpec::parse(&run.config.data.spec)? {
+            genlab_data::DataSpec::Toy(kind) => genlab_data::toy_modes(kind)
+                .map(|m| m.0)
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let img = pictures::sample_picture(model, &run.info, o.n, &mut rng, &run.device, &toy)?;
+        (img, "sample.png")
     };
-    let img = pictures::sample_picture(
-        run.model.as_ref(),
-        &run.info,
-        n,
-        &mut rng_for(seed, 0, Stream::Eval),
-        &run.device,
-        &toy,
-    )?;
-    let out = out.unwrap_or_else(|| run.dir.join("sample.png"));
+    let out = o.out.unwrap_or_else(|| run.dir.join(default_name));
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())
+}
+
+fn sample_steps(run: &crate::run::OpenRun) -> usize {
+    run.config
+        .model
+        .get("sample_steps")
+        .and_then(|v| v.as_integer())
+        .unwrap_or(1000) as usize
+}
+
+fn class_names(run: &crate::run::OpenRun) -> String {
+    crate::run::read_meta(&run.dir)
+        .ok()
+        .filter(|m| !m.classes.is_empty())
+        .map(|m| {
+            format!(
+                ": {}",
+                m.classes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{i} {c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default()
 }

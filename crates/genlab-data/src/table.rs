@@ -1,0 +1,315 @@
+//! Tabular data: `csv:FILE` (numeric columns, optional header, optional `label` column) and
+//! `npy:FILE` (a 2-D numeric NumPy array). Both load as points `[n, d]`.
+//!
+//! NOTE: the NumPy reader is written here rather than taken from a crate: it is forty lines for
+//! the one layout genlab reads (a 2-D little-endian array), and the npy crates pull in a Python
+//! literal parser and big-integer support for the general case.
+
+use crate::{DataError, Dataset, Kind, Shape};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn invalid(path: &Path, problem: String) -> DataError {
+    DataError::BadTable {
+        path: path.to_path_buf(),
+        problem,
+    }
+}
+
+/// Points from a CSV file. The first row is a header when any of its cells is not a number; a
+/// column named `label` (header required) holds class labels (any text; sorted into classes).
+pub fn load_csv(path: &Path, spec: &str) -> Result<Dataset, DataError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(std::fs::File::open(path).map_err(|e| DataError::io(path, e))?);
+    let mut rows: Vec<csv::StringRecord> = Vec::new();
+    for r in reader.records() {
+        rows.push(r.map_err(|e| invalid(path, e.to_string()))?);
+    }
+    let first = rows
+        .first()
+        .ok_or_else(|| invalid(path, "the file is empty".into()))?;
+    let has_header = first.iter().any(|c| c.parse::<f64>().is_err());
+    let header: Vec<String> = if has_header {
+        first.iter().map(str::to_string).collect()
+    } else {
+        (0..first.len())
+            .map(|i| format!("column {}", i + 1))
+            .collect()
+    };
+    let body = &rows[has_header as usize..];
+    if body.is_empty() {
+        return Err(invalid(path, "no data rows after the header".into()));
+    }
+    let label_col = header.iter().position(|h| h == "label");
+    let d = header.len() - label_col.is_some() as usize;
+    if d == 0 {
+        return Err(invalid(path, "no numeric columns besides `label`".into()));
+    }
+    let mut x = Vec::with_capacity(body.len() * d);
+    let mut labels = Vec::new();
+    for (i, row) in body.iter().enumerate() {
+        let line = i + 1 + has_header as usize;
+        if row.len() != header.len() {
+            return Err(invalid(
+                path,
+                format!(
+                    "line {line} has {} cells, the first row has {}; every row needs the same columns",
+                    row.len(),
+                    header.len()
+                ),
+            ));
+        }
+        for (j, cell) in row.iter().enumerate() {
+            if Some(j) == label_col {
+                labels.push(cell.to_string());
+                continue;
+            }
+            let v: f64 = cell.parse().map_err(|_| {
+                invalid(
+                    path,
+                    format!(
+                        "line {line}, column `{}`: `{cell}` is not a number (name a label column `label`, or remove text columns)",
+                        header[j]
+                    ),
+                )
+            })?;
+            if !v.is_finite() {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "line {line}, column `{}` is {cell}; drop or impute missing values first",
+                        header[j]
+                    ),
+                ));
+            }
+            x.push(v as f32);
+        }
+    }
+    let (y, classes) = if label_col.is_some() {
+        let classes: Vec<String> = labels
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let y = labels
+            .iter()
+            .map(|l| classes.binary_search(l).unwrap() as u32)
+            .collect();
+        (Some(y), classes)
+    } else {
+        (None, Vec::new())
+    };
+    Ok(points(spec, x, d, y, classes))
+}
+
+/// Points from a 2-D `.npy` array of floats or integers (C or Fortran order).
+pub fn load_npy(path: &Path, spec: &str) -> Result<Dataset, DataError> {
+    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(invalid(path, "not a NumPy .npy file (bad magic)".into()));
+    }
+    let (hlen, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize,
+            12,
+        ),
+        v => return Err(invalid(path, format!("unsupported .npy version {v}"))),
+    };
+    let header = bytes
+        .get(start..start + hlen)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| invalid(path, "truncated header".into()))?;
+    let field = |key: &str| -> Option<&str> {
+        let at = header.find(&format!("'{key}'"))? + key.len() + 2;
+        Some(header[at..].trim_start_matches([':', ' ']))
+    };
+    let descr = field("descr")
+        .and_then(|s| s.strip_prefix('\'')?.split('\'').next())
+        .ok_or_else(|| invalid(path, "header has no descr".into()))?;
+    let fortran = field("fortran_order").is_some_and(|s| s.starts_with("True"));
+    let shape: Vec<usize> = field("shape")
+        .and_then(|s| s.strip_prefix('(')?.split(')').next())
+        .ok_or_else(|| invalid(path, "header has no shape".into()))?
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| invalid(path, format!("bad shape entry `{s}`")))
+        })
+        .collect::<Result<_, _>>()?;
+    let [n, d] = shape[..] else {
+        return Err(invalid(
+            path,
+            format!(
+                "array has shape {shape:?}; genlab reads 2-D arrays (n examples x d features): reshape it, e.g. x.reshape(len(x), -1)"
+            ),
+        ));
+    };
+    let data = &bytes[start + hlen..];
+    let width = match descr {
+        "<f8" | "<i8" | "<u8" => 8,
+        "<f4" | "<i4" | "<u4" => 4,
+        "|u1" | "<u1" | "|i1" => 1,
+        other => {
+            return Err(invalid(
+                path,
+                format!(
+                    "dtype `{other}` is not supported; save as float32 or float64 (little-endian)"
+                ),
+            ))
+        }
+    };
+    if data.len() < n * d * width {
+        return Err(invalid(
+            path,
+            format!(
+                "file is truncated: {} bytes of data for shape ({n}, {d})",
+                data.len()
+            ),
+        ));
+    }
+    let value = |i: usize| -> f64 {
+        let b = &data[i * width..(i + 1) * width];
+        match descr {
+            "<f8" => f64::from_le_bytes(b.try_into().unwrap()),
+            "<i8" => i64::from_le_bytes(b.try_into().unwrap()) as f64,
+            "<u8" => u64::from_le_bytes(b.try_into().unwrap()) as f64,
+            "<f4" => f32::from_le_bytes(b.try_into().unwrap()) as f64,
+            "<i4" => i32::from_le_bytes(b.try_into().unwrap()) as f64,
+            "<u4" => u32::from_le_bytes(b.try_into().unwrap()) as f64,
+            "|i1" => b[0] as i8 as f64,
+            _ => b[0] as f64,
+        }
+    };
+    let mut x = Vec::with_capacity(n * d);
+    for r in 0..n {
+        for c in 0..d {
+            let v = value(if fortran { c * n + r } else { r * d + c });
+            if !v.is_finite() {
+                return Err(invalid(
+                    path,
+                    format!("row {r}, column {c} is {v}; drop or impute missing values first"),
+                ));
+            }
+            x.push(v as f32);
+        }
+    }
+    Ok(points(spec, x, d, None, Vec::new()))
+}
+
+fn points(spec: &str, x: Vec<f32>, d: usize, y: Option<Vec<u32>>, classes: Vec<String>) -> Dataset {
+    Dataset {
+        name: spec.to_string(),
+        kind: Kind::Points,
+        shape: Shape { c: d, h: 1, w: 1 },
+        x,
+        y,
+        classes,
+        binary: false,
+    }
+    .mark_binary()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, body: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn csv_with_header_and_labels() {
+        let (_d, p) = write("a.csv", b"x,y,label\n1,2,cat\n3,4.5,dog\n-1,0,cat\n");
+        let ds = load_csv(&p, "csv:a.csv").unwrap();
+        assert_eq!(ds.shape.dim(), 2);
+        assert_eq!(ds.x, vec![1.0, 2.0, 3.0, 4.5, -1.0, 0.0]);
+        assert_eq!(ds.y, Some(vec![0, 1, 0]));
+        assert_eq!(ds.classes, vec!["cat", "dog"]);
+    }
+
+    #[test]
+    fn csv_without_header() {
+        let (_d, p) = write("a.csv", b"1,2,3\n4,5,6\n");
+        let ds = load_csv(&p, "csv:a.csv").unwrap();
+        assert_eq!(ds.len(), 2);
+        assert_eq!(ds.shape.dim(), 3);
+        assert!(ds.y.is_none());
+    }
+
+    #[test]
+    fn csv_errors_name_line_and_column() {
+        let (_d, p) = write("a.csv", b"a,b\n1,2\n3\n");
+        let e = load_csv(&p, "s").err().unwrap().to_string();
+        assert!(e.contains("line 3 has 1 cells"), "{e}");
+        let (_d, p) = write("a.csv", b"a,b\n1,2\n3,oops\n");
+        let e = load_csv(&p, "s").err().unwrap().to_string();
+        assert!(
+            e.contains("line 3, column `b`: `oops` is not a number"),
+            "{e}"
+        );
+        let (_d, p) = write("a.csv", b"a,b\n1,NaN\n");
+        let e = load_csv(&p, "s").err().unwrap().to_string();
+        assert!(e.contains("column `b` is NaN"), "{e}");
+    }
+
+    fn npy(descr: &str, shape: &str, fortran: bool, data: &[u8]) -> Vec<u8> {
+        let mut h = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+            if fortran { "True" } else { "False" }
+        );
+        while (10 + h.len() + 1) % 64 != 0 {
+            h.push(' ');
+        }
+        h.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((h.len() as u16).to_le_bytes());
+        out.extend(h.as_bytes());
+        out.extend(data);
+        out
+    }
+
+    #[test]
+    fn npy_float64_c_and_fortran_order() {
+        let vals: Vec<u8> = [1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let (_d, p) = write("a.npy", &npy("<f8", "(2, 3)", false, &vals));
+        assert_eq!(
+            load_npy(&p, "s").unwrap().x,
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+        );
+        let (_d, p) = write("a.npy", &npy("<f8", "(2, 3)", true, &vals));
+        assert_eq!(
+            load_npy(&p, "s").unwrap().x,
+            vec![1.0, 3.0, 5.0, 2.0, 4.0, 6.0]
+        );
+    }
+
+    #[test]
+    fn npy_errors() {
+        let (_d, p) = write("a.npy", &npy("<f4", "(4,)", false, &[0; 16]));
+        let e = load_npy(&p, "s").err().unwrap().to_string();
+        assert!(e.contains("reads 2-D arrays"), "{e}");
+        let (_d, p) = write("a.npy", &npy("<f4", "(4, 2)", false, &[0; 16]));
+        let e = load_npy(&p, "s").err().unwrap().to_string();
+        assert!(e.contains("truncated"), "{e}");
+        let nan: Vec<u8> = [1.0f32, f32::NAN]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let (_d, p) = write("a.npy", &npy("<f4", "(1, 2)", false, &nan));
+        let e = load_npy(&p, "s").err().unwrap().to_string();
+        assert!(e.contains("row 0, column 1 is NaN"), "{e}");
+    }
+}
