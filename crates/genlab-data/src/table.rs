@@ -108,6 +108,19 @@ pub fn load_csv(path: &Path, spec: &str) -> Result<Dataset, DataError> {
 
 /// Points from a 2-D `.npy` array of floats or integers (C or Fortran order).
 pub fn load_npy(path: &Path, spec: &str) -> Result<Dataset, DataError> {
+    let (x, _, d) = read_npy(path)?;
+    Ok(points(
+        spec,
+        x.into_iter().map(|v| v as f32).collect(),
+        d,
+        None,
+        Vec::new(),
+    ))
+}
+
+/// The rows of a 2-D `.npy` array as f64 `(values [n, d], n, d)`, exactly as stored (the
+/// benchmarks compare with float64 scikit-learn results).
+pub fn read_npy(path: &Path) -> Result<(Vec<f64>, usize, usize), DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(invalid(path, "not a NumPy .npy file (bad magic)".into()));
@@ -197,10 +210,10 @@ pub fn load_npy(path: &Path, spec: &str) -> Result<Dataset, DataError> {
                     format!("row {r}, column {c} is {v}; drop or impute missing values first"),
                 ));
             }
-            x.push(v as f32);
+            x.push(v);
         }
     }
-    Ok(points(spec, x, d, None, Vec::new()))
+    Ok((x, n, d))
 }
 
 fn points(spec: &str, x: Vec<f32>, d: usize, y: Option<Vec<u32>>, classes: Vec<String>) -> Dataset {

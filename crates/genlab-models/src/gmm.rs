@@ -105,6 +105,8 @@ pub struct Mixture {
     pub means: Vec<f64>,
     pub covariances: Vec<f64>,
     prec_chol: Vec<f64>,
+    /// Cholesky factors `L` of the covariances (full and tied only), for sampling.
+    lower: Vec<f64>,
     /// `log det P_k` = -1/2 log det Sigma_k, per component.
     log_det: Vec<f64>,
 }
@@ -125,10 +127,11 @@ impl Mixture {
                 "gmm: component {j} has a singular covariance (it collapsed onto too few or duplicate points); raise model.reg_covar (e.g. --set model.reg_covar=1e-3), lower model.k, or use model.covariance = \"diag\""
             )
         };
-        let (prec_chol, log_det) = match covariance {
+        let (prec_chol, lower, log_det) = match covariance {
             Covariance::Full | Covariance::Tied => {
                 let mats = if covariance == Covariance::Full { k } else { 1 };
                 let mut pc = Vec::with_capacity(mats * d * d);
+                let mut lower = Vec::with_capacity(mats * d * d);
                 let mut ld = Vec::with_capacity(mats);
                 for j in 0..mats {
                     let l = cholesky(&covariances[j * d * d..(j + 1) * d * d], d)
@@ -141,11 +144,12 @@ impl Mixture {
                         }
                     }
                     ld.push(-(0..d).map(|i| l[i * d + i].ln()).sum::<f64>());
+                    lower.extend(l);
                 }
                 if covariance == Covariance::Tied {
                     ld = vec![ld[0]; k];
                 }
-                (pc, ld)
+                (pc, lower, ld)
             }
             Covariance::Diag | Covariance::Spherical => {
                 if let Some(j) = covariances.iter().position(|v| *v <= 0.0 || !v.is_finite()) {
@@ -159,7 +163,7 @@ impl Mixture {
                         _ => d as f64 * pc[j].ln(),
                     })
                     .collect();
-                (pc, ld)
+                (pc, Vec::new(), ld)
             }
         };
         Ok(Self {
@@ -170,6 +174,7 @@ impl Mixture {
             means,
             covariances,
             prec_chol,
+            lower,
             log_det,
         })
     }
@@ -370,15 +375,7 @@ impl Mixture {
 
     /// `n` draws `[n, d]`: a component by its weight, then its Gaussian.
     pub fn sample(&self, n: usize, rng: &mut impl Rng) -> Vec<f64> {
-        let d = self.d;
-        let mut out = Vec::with_capacity(n * d);
-        let lower: Vec<Vec<f64>> = match self.covariance {
-            Covariance::Full => (0..self.k)
-                .map(|j| cholesky(&self.covariances[j * d * d..(j + 1) * d * d], d).unwrap())
-                .collect(),
-            Covariance::Tied => vec![cholesky(&self.covariances, d).unwrap()],
-            _ => Vec::new(),
-        };
+        let mut out = Vec::with_capacity(n * self.d);
         for _ in 0..n {
             let u: f64 = rng.random();
             let mut acc = 0.0;
@@ -390,46 +387,34 @@ impl Mixture {
                     u < acc
                 })
                 .unwrap_or(self.k - 1);
-            let eps: Vec<f64> = (0..d).map(|_| StandardNormal.sample(rng)).collect();
-            let mu = &self.means[j * d..(j + 1) * d];
-            for r in 0..d {
+            out.extend(self.sample_component(j, rng));
+        }
+        out
+    }
+
+    /// One draw `[d]` from component `j`: mu_j + L_j eps with eps ~ N(0, I).
+    pub fn sample_component(&self, j: usize, rng: &mut impl Rng) -> Vec<f64> {
+        let d = self.d;
+        let eps: Vec<f64> = (0..d).map(|_| StandardNormal.sample(rng)).collect();
+        let mu = &self.means[j * d..(j + 1) * d];
+        (0..d)
+            .map(|r| {
                 let dev = match self.covariance {
                     Covariance::Full | Covariance::Tied => {
-                        let l = &lower[if self.covariance == Covariance::Full {
+                        let m = if self.covariance == Covariance::Full {
                             j
                         } else {
                             0
-                        }];
+                        };
+                        let l = &self.lower[m * d * d..(m + 1) * d * d];
                         (0..=r).map(|c| l[r * d + c] * eps[c]).sum::<f64>()
                     }
                     Covariance::Diag => self.covariances[j * d + r].sqrt() * eps[r],
                     Covariance::Spherical => self.covariances[j].sqrt() * eps[r],
                 };
-                out.push(mu[r] + dev);
-            }
-        }
-        out
-    }
-
-    /// One draw `[d]` from component `j`.
-    pub fn sample_component(&self, j: usize, rng: &mut impl Rng) -> Vec<f64> {
-        let one = Self {
-            weights: vec![1.0],
-            k: 1,
-            means: self.means[j * self.d..(j + 1) * self.d].to_vec(),
-            covariances: match self.covariance {
-                Covariance::Full => {
-                    self.covariances[j * self.d * self.d..(j + 1) * self.d * self.d].to_vec()
-                }
-                Covariance::Diag => self.covariances[j * self.d..(j + 1) * self.d].to_vec(),
-                Covariance::Spherical => vec![self.covariances[j]],
-                Covariance::Tied => self.covariances.clone(),
-            },
-            prec_chol: Vec::new(),
-            log_det: Vec::new(),
-            ..*self
-        };
-        one.sample(1, rng)
+                mu[r] + dev
+            })
+            .collect()
     }
 
     /// Free parameters: K - 1 weights, K d means, and the covariances.

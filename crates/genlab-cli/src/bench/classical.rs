@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use genlab_core::optim::{OptimConfig, OptimKind, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::{Batch, DataInfo, Model, StepCtx};
-use genlab_data::{Binarize, Kind, Preprocess, Scale, Split};
+use genlab_data::{Binarize, Kind, Preprocess, Scale};
 use genlab_models::gmm::{self, Covariance, Mixture};
 use genlab_models::rbm::{self, Rbm, RbmConfig};
 use std::collections::BTreeMap;
@@ -13,40 +13,14 @@ use std::path::Path;
 use std::time::Instant;
 
 fn load_rows(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
-    let ds = genlab_data::load(
-        &format!("npy:{}", path.display()),
-        Split::Train,
-        None,
-        1,
-        None,
-    )?;
-    let d = ds.shape.dim();
-    Ok((ds.x.iter().map(|&v| f64::from(v)).collect(), ds.len(), d))
-}
-
-/// Load rows as f64 exactly: the f32 path of Dataset would round sklearn's float64 inputs.
-fn load_f64(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
-    let bytes = std::fs::read(path)?;
-    let hlen = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = std::str::from_utf8(&bytes[10..10 + hlen])?;
-    if !header.contains("'<f8'") || header.contains("'fortran_order': True") {
-        return load_rows(path);
-    }
-    let (x, n, d) = load_rows(path)?; // shape and validation
-    let data = &bytes[10 + hlen..];
-    let exact = data[..n * d * 8]
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-        .collect();
-    drop(x);
-    Ok((exact, n, d))
+    Ok(genlab_data::read_npy(path)?)
 }
 
 /// EM from the given means (every component starting at the data covariance), `iters`
 /// iterations with no early stop, then the mean log-likelihood under the final parameters.
 pub fn gmm(x: &Path, means: &Path, covariance: &str, iters: usize, reg: f64) -> Result<()> {
-    let (x, n, d) = load_f64(x)?;
-    let (means, k, dm) = load_f64(means)?;
+    let (x, n, d) = load_rows(x)?;
+    let (means, k, dm) = load_rows(means)?;
     if dm != d {
         bail!("means have {dm} columns, the data {d}");
     }

@@ -20,19 +20,7 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
             out.display()
         );
     }
-    let args = TrainArgs {
-        family: "vae".into(),
-        data: None,
-        preset: Some("demo".into()),
-        config: None,
-        sets: Vec::new(),
-        steps,
-        out: Some(out.clone()),
-        seed: None,
-        resume: false,
-        data_dir: None,
-        quiet: false,
-    };
+    let args = demo_args("vae", "demo", steps, &out, false);
     let config = super::train::resolve(family, &args)?;
     let started = std::time::Instant::now();
     if let Status::Interrupted = super::train::train_run(family, &config, &out, false, false)? {
@@ -100,19 +88,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
     ] {
         let family = genlab_models::find(name)?;
         let dir = out.join(name);
-        let args = TrainArgs {
-            family: name.into(),
-            data: None,
-            preset: Some(preset.into()),
-            config: None,
-            sets: Vec::new(),
-            steps: None,
-            out: Some(dir.clone()),
-            seed: None,
-            resume: false,
-            data_dir: None,
-            quiet: true,
-        };
+        let args = demo_args(name, preset, None, &dir, true);
         let config = super::train::resolve(family, &args)?;
         if let Status::Interrupted = super::train::train_run(family, &config, &dir, false, true)? {
             return Ok(Status::Interrupted);
@@ -129,4 +105,27 @@ fn classical(out: &std::path::Path) -> Result<Status> {
         super::sample::run(&dir, opts)?;
     }
     Ok(Status::Done)
+}
+
+/// Training arguments for one of the demo's runs: a preset, optionally other steps, a folder.
+fn demo_args(
+    family: &str,
+    preset: &str,
+    steps: Option<u64>,
+    out: &std::path::Path,
+    quiet: bool,
+) -> TrainArgs {
+    TrainArgs {
+        family: family.into(),
+        data: None,
+        preset: Some(preset.into()),
+        config: None,
+        sets: Vec::new(),
+        steps,
+        out: Some(out.to_path_buf()),
+        seed: None,
+        resume: false,
+        data_dir: None,
+        quiet,
+    }
 }
