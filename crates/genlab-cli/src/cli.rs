@@ -177,6 +177,9 @@ pub enum BenchCommand {
         epochs: usize,
         #[arg(long, default_value_t = 0.01)]
         lr: f64,
+        /// AIS intermediate distributions (Salakhutdinov & Murray: 14,500).
+        #[arg(long, default_value_t = 14_500)]
+        ais_betas: usize,
         #[arg(long)]
         json: bool,
     },

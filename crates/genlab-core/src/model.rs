@@ -70,6 +70,17 @@ impl<'a> StepCtx<'a> {
         let grads = loss.backward();
         self.optimizers.step(group, self.step, module, &grads)
     }
+
+    /// Let the optimizer of `group` update `module` with gradients the family computed itself
+    /// (keyed by parameter path, flattened): e.g. an RBM's contrastive-divergence update.
+    pub fn apply<M: Module>(
+        &mut self,
+        group: &str,
+        module: M,
+        grads: &std::collections::BTreeMap<String, Tensor<1>>,
+    ) -> M {
+        self.optimizers.step_given(group, self.step, module, grads)
+    }
 }
 
 /// How a reported log-likelihood relates to the true one.

@@ -201,8 +201,32 @@ impl Optimizers {
         self.groups[group].config.lr_at(step, self.total_steps)
     }
 
-    /// One update of `module` (the parameters of `group`) from `grads`.
+    /// One update of `module` (the parameters of `group`) from back-propagated `grads`.
     pub fn step<M: Module>(&mut self, group: &str, step: u64, module: M, grads: &Gradients) -> M {
+        self.step_with(group, step, module, Grads::Backprop(grads))
+    }
+
+    /// One update of `module` from gradients a family computed itself, keyed by parameter path
+    /// (`w`, `layers.0.weight`), flattened. Panics if a key names no parameter of `module`.
+    pub fn step_given<M: Module>(
+        &mut self,
+        group: &str,
+        step: u64,
+        module: M,
+        grads: &BTreeMap<String, Tensor<1>>,
+    ) -> M {
+        let mut used = Vec::new();
+        let out = self.step_with(group, step, module, Grads::Given(grads, &mut used));
+        for key in grads.keys() {
+            assert!(
+                used.contains(key),
+                "gradient for `{key}` names no parameter of group `{group}`"
+            );
+        }
+        out
+    }
+
+    fn step_with<M: Module>(&mut self, group: &str, step: u64, module: M, grads: Grads) -> M {
         let total = self.total_steps;
         let opt = self.groups.get_mut(group).unwrap_or_else(|| {
             panic!("family used parameter group `{group}` without declaring it in groups()")
@@ -210,7 +234,11 @@ impl Optimizers {
         opt.t += 1;
         let lr = opt.config.lr_at(step, total);
         let clip_scale = if opt.config.clip_grad_norm > 0.0 {
-            let mut sq = SquaredNorm { grads, total: None };
+            let mut sq = SquaredNorm {
+                grads: &grads,
+                total: None,
+                path: Vec::new(),
+            };
             module.visit(&mut sq);
             let norm = sq
                 .total
@@ -305,14 +333,50 @@ impl Optimizers {
     }
 }
 
-struct SquaredNorm<'a> {
-    grads: &'a Gradients,
-    total: Option<Tensor<1>>,
+/// Where an update's gradients come from.
+enum Grads<'a> {
+    Backprop(&'a Gradients),
+    /// Computed by the family (e.g. the CD update of an RBM), keyed by path; records the keys used.
+    Given(&'a BTreeMap<String, Tensor<1>>, &'a mut Vec<String>),
 }
 
-impl ModuleVisitor for SquaredNorm<'_> {
+impl Grads<'_> {
+    /// The gradient of `param` at `key`, flattened.
+    fn of<const D: usize>(&mut self, key: &str, param: &Tensor<D>) -> Option<Tensor<1>> {
+        let n = param.dims().iter().product::<usize>();
+        match self {
+            Grads::Backprop(g) => param.grad(g).map(|g| g.reshape([n])),
+            Grads::Given(map, used) => map.get(key).map(|g| {
+                used.push(key.to_string());
+                assert_eq!(g.dims()[0], n, "gradient for `{key}` has the wrong size");
+                g.clone()
+            }),
+        }
+    }
+}
+
+struct SquaredNorm<'a, 'g> {
+    grads: &'a Grads<'g>,
+    total: Option<Tensor<1>>,
+    path: Vec<String>,
+}
+
+impl ModuleVisitor for SquaredNorm<'_, '_> {
+    fn enter_module(&mut self, name: &str, _container: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container: &str) {
+        self.path.pop();
+    }
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(g) = param.val().grad(self.grads) {
+        let grad = match self.grads {
+            Grads::Backprop(g) => {
+                let n = param.val().dims().iter().product::<usize>();
+                param.val().grad(g).map(|g| g.reshape([n]))
+            }
+            Grads::Given(map, _) => map.get(&self.path.join(".")).cloned(),
+        };
+        if let Some(g) = grad {
             let s = g.square().sum();
             self.total = Some(match self.total.take() {
                 Some(t) => t + s,
@@ -322,15 +386,15 @@ impl ModuleVisitor for SquaredNorm<'_> {
     }
 }
 
-struct Updater<'a> {
+struct Updater<'a, 'g> {
     opt: &'a mut GroupOptimizer,
-    grads: &'a Gradients,
+    grads: Grads<'g>,
     lr: f64,
     clip_scale: f64,
     path: Vec<String>,
 }
 
-impl ModuleMapper for Updater<'_> {
+impl ModuleMapper for Updater<'_, '_> {
     fn enter_module(&mut self, name: &str, _container: &str) {
         self.path.push(name.to_string());
     }
@@ -339,17 +403,16 @@ impl ModuleMapper for Updater<'_> {
     }
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
-        let Some(grad) = tensor.grad(self.grads) else {
+        let key = self.path.join(".");
+        let Some(mut g) = self.grads.of(&key, &tensor) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let dims = tensor.dims();
         let n = dims.iter().product::<usize>();
         let theta = tensor.inner().reshape([n]);
-        let mut g = grad.reshape([n]);
         if self.clip_scale != 1.0 {
             g = g.mul_scalar(self.clip_scale);
         }
-        let key = self.path.join(".");
         // The EMA starts from the weights before the first update.
         let theta_before =
             (self.opt.ema_decay > 0.0 && !self.opt.ema.contains_key(&key)).then(|| theta.clone());

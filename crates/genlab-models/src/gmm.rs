@@ -108,7 +108,7 @@ pub struct Mixture {
     /// Cholesky factors `L` of the covariances (full and tied only), for sampling.
     lower: Vec<f64>,
     /// `log det P_k` = -1/2 log det Sigma_k, per component.
-    log_det: Vec<f64>,
+    pub(crate) log_det: Vec<f64>,
 }
 
 impl Mixture {
@@ -319,51 +319,7 @@ impl Mixture {
         covariance: Covariance,
         reg: f64,
     ) -> Result<Self> {
-        let n = resp.len() / k;
-        let d = x.len() / n.max(1);
-        let nk: Vec<f64> = (0..k)
-            .map(|j| (0..n).map(|i| resp[i * k + j]).sum::<f64>() + 10.0 * f64::EPSILON)
-            .collect();
-        let rx = matmul_tn(resp, x, n, k, d); // [K, d] = Rᵀ X
-        let means: Vec<f64> = (0..k * d).map(|i| rx[i] / nk[i / d]).collect();
-        let covariances = match covariance {
-            Covariance::Full => full_covariances(x, resp, &means, &nk, k, d, reg),
-            Covariance::Tied => {
-                let mut c = matmul_tn(x, x, n, d, d); // Xᵀ X
-                let total: f64 = nk.iter().sum();
-                for j in 0..k {
-                    let mu = &means[j * d..(j + 1) * d];
-                    for r in 0..d {
-                        for s in 0..d {
-                            c[r * d + s] -= nk[j] * mu[r] * mu[s];
-                        }
-                    }
-                }
-                c.iter_mut().for_each(|v| *v /= total);
-                for i in 0..d {
-                    c[i * d + i] += reg;
-                }
-                c
-            }
-            Covariance::Diag | Covariance::Spherical => {
-                // sklearn's form: E[x²] - 2 mu E[x] + mu², per component and dimension.
-                let x2: Vec<f64> = x.iter().map(|v| v * v).collect();
-                let rx2 = matmul_tn(resp, &x2, n, k, d);
-                let var: Vec<f64> = (0..k * d)
-                    .map(|i| {
-                        let j = i / d;
-                        rx2[i] / nk[j] - 2.0 * means[i] * rx[i] / nk[j] + means[i] * means[i] + reg
-                    })
-                    .collect();
-                if covariance == Covariance::Diag {
-                    var
-                } else {
-                    var.chunks_exact(d)
-                        .map(|v| v.iter().sum::<f64>() / d as f64)
-                        .collect()
-                }
-            }
-        };
+        let (nk, means, covariances) = gaussian_statistics(x, resp, k, covariance, reg);
         let total: f64 = nk.iter().sum();
         Self::new(
             covariance,
@@ -490,6 +446,64 @@ fn sum_sq_diff(a: &[f64], b: &[f64]) -> f64 {
     }
     let tail: f64 = ra.iter().zip(rb).map(|(u, v)| (u - v) * (u - v)).sum();
     acc[0] + acc[1] + acc[2] + acc[3] + tail
+}
+
+/// Responsibility-weighted statistics of `x` (sklearn's `_estimate_gaussian_parameters`):
+/// `N_k = sum_i r_ik + 10 eps` `[K]`, means `x̄_k` `[K, d]`, and covariances `S_k` (+ `reg` on
+/// every variance) in the layout of `covariance`. Shared by the EM and the variational M-steps.
+pub(crate) fn gaussian_statistics(
+    x: &[f64],
+    resp: &[f64],
+    k: usize,
+    covariance: Covariance,
+    reg: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let n = resp.len() / k;
+    let d = x.len() / n.max(1);
+    let nk: Vec<f64> = (0..k)
+        .map(|j| (0..n).map(|i| resp[i * k + j]).sum::<f64>() + 10.0 * f64::EPSILON)
+        .collect();
+    let rx = matmul_tn(resp, x, n, k, d); // [K, d] = Rᵀ X
+    let means: Vec<f64> = (0..k * d).map(|i| rx[i] / nk[i / d]).collect();
+    let covariances = match covariance {
+        Covariance::Full => full_covariances(x, resp, &means, &nk, k, d, reg),
+        Covariance::Tied => {
+            let mut c = matmul_tn(x, x, n, d, d); // Xᵀ X
+            let total: f64 = nk.iter().sum();
+            for j in 0..k {
+                let mu = &means[j * d..(j + 1) * d];
+                for r in 0..d {
+                    for s in 0..d {
+                        c[r * d + s] -= nk[j] * mu[r] * mu[s];
+                    }
+                }
+            }
+            c.iter_mut().for_each(|v| *v /= total);
+            for i in 0..d {
+                c[i * d + i] += reg;
+            }
+            c
+        }
+        Covariance::Diag | Covariance::Spherical => {
+            // sklearn's form: E[x²] - 2 mu E[x] + mu², per component and dimension.
+            let x2: Vec<f64> = x.iter().map(|v| v * v).collect();
+            let rx2 = matmul_tn(resp, &x2, n, k, d);
+            let var: Vec<f64> = (0..k * d)
+                .map(|i| {
+                    let j = i / d;
+                    rx2[i] / nk[j] - 2.0 * means[i] * rx[i] / nk[j] + means[i] * means[i] + reg
+                })
+                .collect();
+            if covariance == Covariance::Diag {
+                var
+            } else {
+                var.chunks_exact(d)
+                    .map(|v| v.iter().sum::<f64>() / d as f64)
+                    .collect()
+            }
+        }
+    };
+    (nk, means, covariances)
 }
 
 /// Sigma_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)ᵀ / N_k + reg I, in row blocks across threads.

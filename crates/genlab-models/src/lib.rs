@@ -2,6 +2,7 @@
 
 pub mod autoencoder;
 pub mod class_gaussian;
+pub mod dbn;
 pub mod gmm;
 pub mod iwae;
 pub mod rbm;
@@ -18,4 +19,5 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &gmm::FAMILY,
     &class_gaussian::FAMILY,
     &rbm::FAMILY,
+    &dbn::FAMILY,
 ];

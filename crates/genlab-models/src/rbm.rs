@@ -11,11 +11,12 @@
 //! over from the previous step (PCD). So each step:
 //!   1. h ~ p(h | v_data) (CD) or the persistent chain's h (PCD)
 //!   2. k Gibbs steps v ~ p(v | h), h ~ p(h | v) -> v_neg (no gradient through the chain)
-//!   3. loss = mean F(v_data) - mean F(v_neg) [+ sparsity cost * sum_j (p - mean_j q_j)²]
-//!   4. the optimizer of group `model` (SGD with momentum and weight decay) steps on its gradient.
+//!   3. gradient of  mean F(v_data) - mean F(v_neg) [+ sparsity cost * sum_j (p - mean_j q_j)²],
+//!      written out (no autodiff): dW = (v_negᵀ q_neg - v_dataᵀ q_pos) / b, ...
+//!   4. the optimizer of group `model` (SGD with momentum and weight decay) steps on it.
 //!
-//! NOTE: the gradient of step 3 is exactly the CD/PCD update of the papers; writing it as a
-//! surrogate loss lets the shared optimizers apply momentum, weight decay and schedules.
+//! NOTE: step 3 is exactly the CD/PCD update of the papers; handing it to the shared optimizers
+//! (rather than adding it by hand) gives momentum, weight decay and schedules.
 //! NOTE: sparsity follows Lee, Ekanadham & Ng 2008 (squared deviation of mean activation).
 
 use anyhow::{bail, Result};
@@ -32,6 +33,7 @@ use genlab_data::Kind;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +89,29 @@ pub struct RbmNet {
     pub c: Param<Tensor<1>>,
 }
 
+impl RbmNet {
+    /// Hinton's practical guide: W ~ N(0, 0.01²), zero biases.
+    pub fn new(visible: usize, hidden: usize, device: &Device) -> Self {
+        let w = Tensor::random([visible, hidden], Distribution::Normal(0.0, 0.01), device);
+        Self {
+            w: Param::from_tensor(w),
+            b: Param::from_tensor(Tensor::zeros([visible], device)),
+            c: Param::from_tensor(Tensor::zeros([hidden], device)),
+        }
+    }
+
+    /// The tensors without autodiff, on `device`.
+    pub fn weights(&self, visible: Visible, device: &Device) -> Weights {
+        let net = self.valid();
+        Weights {
+            w: net.w.val().to_device(device),
+            b: net.b.val().to_device(device),
+            c: net.c.val().to_device(device),
+            visible,
+        }
+    }
+}
+
 /// The tensors of one RBM without autodiff, for Gibbs chains and AIS.
 #[derive(Clone)]
 pub struct Weights {
@@ -97,9 +122,14 @@ pub struct Weights {
 }
 
 impl Weights {
+    /// c + v W   `[b, v] -> [b, h]`
+    pub fn activation(&self, v: Tensor<2>) -> Tensor<2> {
+        v.matmul(self.w.clone()) + self.c.clone().unsqueeze()
+    }
+
     /// p(h = 1 | v) = sigmoid(c + v W)   `[b, v] -> [b, h]`
     pub fn hidden_prob(&self, v: Tensor<2>) -> Tensor<2> {
-        sigmoid(v.matmul(self.w.clone()) + self.c.clone().unsqueeze())
+        sigmoid(self.activation(v))
     }
 
     /// E[v | h]: sigmoid(b + h Wᵀ) or b + h Wᵀ   `[b, h] -> [b, v]`
@@ -125,12 +155,13 @@ impl Weights {
 
     /// F(v) per example `[b]`.
     pub fn free_energy(&self, v: Tensor<2>) -> Tensor<1> {
-        let hidden_term = softplus(
-            v.clone().matmul(self.w.clone()) + self.c.clone().unsqueeze(),
-            1.0,
-        )
-        .sum_dim(1)
-        .squeeze_dim(1); // [b]
+        let act = self.activation(v.clone());
+        self.free_energy_from(v, act)
+    }
+
+    /// F(v) given the activations `act = c + v W` already computed.
+    pub fn free_energy_from(&self, v: Tensor<2>, act: Tensor<2>) -> Tensor<1> {
+        let hidden_term = softplus(act, 1.0).sum_dim(1).squeeze_dim(1); // [b]
         let visible_term = match self.visible {
             Visible::Bernoulli => -(v * self.b.clone().unsqueeze()).sum_dim(1).squeeze_dim(1),
             Visible::Gaussian => {
@@ -142,8 +173,104 @@ impl Weights {
     }
 }
 
+/// One CD-k / PCD-k update of the RBM `wts` on the batch `v0` `[b, v]` (steps 1-3 above): runs
+/// the negative chain (PCD carries its hidden states in `chains`) and returns the gradient keyed
+/// `w`, `b`, `c` with the losses to report.
+pub fn cd_step(
+    wts: &Weights,
+    cfg: &RbmConfig,
+    chains: &mut Option<(usize, Vec<f32>)>,
+    v0: Tensor<2>,
+    rng: &mut ChaCha8Rng,
+) -> (BTreeMap<String, Tensor<1>>, Losses) {
+    let [bsz, _] = v0.dims();
+    let [_, nh] = wts.w.dims();
+    let device = v0.device();
+    // 1. Positive phase: q = p(h | v_data).
+    let act_pos = wts.activation(v0.clone()); // [b, h]
+    let h_pos = sigmoid(act_pos.clone());
+    // 2. Start of the negative chain: the data's hidden sample (CD) or the persistent one.
+    let mut h = match (chains.as_ref(), cfg.persistent) {
+        (Some((n, hs)), true) if *n == bsz && hs.len() == bsz * nh => {
+            matrix(hs.clone(), bsz, nh, &device)
+        }
+        (_, true) => Tensor::zeros([bsz, nh], &device), // sklearn's start
+        (_, false) => bernoulli(h_pos.clone(), rng),
+    };
+    // 3. k Gibbs steps -> v_neg and its activations.
+    let mut v_neg = v0.clone();
+    let mut act_neg = act_pos.clone();
+    for _ in 0..cfg.k {
+        v_neg = wts.sample_visible(h, rng);
+        act_neg = wts.activation(v_neg.clone());
+        h = bernoulli(sigmoid(act_neg.clone()), rng);
+    }
+    if cfg.persistent {
+        *chains = Some((bsz, to_vec(h)));
+    }
+    let grads = cd_gradient(
+        v0.clone(),
+        h_pos.clone(),
+        v_neg.clone(),
+        sigmoid(act_neg.clone()),
+        cfg.sparsity_target,
+        cfg.sparsity_cost,
+    );
+    // Reported, on (at most) 32 examples of the batch to keep the step lean: the free-energy gap
+    // (from the activations at hand) and the squared error of a one-step reconstruction.
+    let m = bsz.min(32);
+    let gap = (wts.free_energy_from(v0.clone().narrow(0, 0, m), act_pos.narrow(0, 0, m))
+        - wts.free_energy_from(v_neg.narrow(0, 0, m), act_neg.narrow(0, 0, m)))
+    .mean()
+    .into_scalar::<f32>() as f64;
+    let recon = wts.visible_mean(h_pos.narrow(0, 0, m));
+    let err = (recon - v0.narrow(0, 0, m))
+        .powf_scalar(2.0)
+        .sum()
+        .into_scalar::<f32>() as f64
+        / m as f64;
+    let mut losses = Losses::default();
+    losses.push("recon_error", err);
+    losses.push("free_energy_gap", gap);
+    (grads, losses)
+}
+
+/// The gradient of  mean F(v_data) - mean F(v_neg) + cost * sum_j (p - mean_i q_ij)²  written out
+/// (both visible types), keyed by parameter path:
+///   dW = (v_negᵀ q_neg - v_dataᵀ q_pos) / b + v_dataᵀ S,   db = mean v_neg - mean v_data,
+///   dc = mean q_neg - mean q_pos + sum_i S_i,   S_ij = -2 cost (p - q_j) q_ij (1 - q_ij) / b,
+/// with q = p(h | v). dW is one GEMM over the stacked batch [v_neg; v_data].
+pub fn cd_gradient(
+    v_data: Tensor<2>,
+    q_pos: Tensor<2>,
+    v_neg: Tensor<2>,
+    q_neg: Tensor<2>,
+    sparsity_target: f64,
+    sparsity_cost: f64,
+) -> BTreeMap<String, Tensor<1>> {
+    let [bsz, _] = v_data.dims();
+    let scale = 1.0 / bsz as f64;
+    let mut pos = q_pos.clone().neg() * scale; // [b, h]
+    if sparsity_cost > 0.0 {
+        let q = q_pos.clone().mean_dim(0); // [1, h]
+        let dev = (q.neg() + sparsity_target) * (-2.0 * sparsity_cost);
+        pos = pos + q_pos.clone() * (q_pos.neg() + 1.0) * dev * scale;
+    }
+    let right = Tensor::cat(vec![q_neg * scale, pos], 0); // [2b, h]
+    let db = (v_neg.clone() - v_data.clone()).mean_dim(0).reshape([-1]); // [v]
+    let left = Tensor::cat(vec![v_neg, v_data], 0); // [2b, v]
+    BTreeMap::from([
+        (
+            "w".to_string(),
+            left.transpose().matmul(right.clone()).reshape([-1]),
+        ),
+        ("b".to_string(), db),
+        ("c".to_string(), right.sum_dim(0).reshape([-1])),
+    ])
+}
+
 /// 1 with probability p, drawn from the host RNG so that chains are reproducible.
-fn bernoulli(p: Tensor<2>, rng: &mut impl Rng) -> Tensor<2> {
+pub fn bernoulli(p: Tensor<2>, rng: &mut impl Rng) -> Tensor<2> {
     let u = uniform(p.dims(), rng, &p.device());
     p.greater(u).float()
 }
@@ -168,14 +295,8 @@ impl Rbm {
             bail!("rbm: bernoulli visible units model values in [0, 1]; set data.scale = \"unit\" or model.visible = \"gaussian\"");
         }
         let v = info.shape.dim();
-        // Hinton's practical guide: W ~ N(0, 0.01²), zero biases.
-        let w = Tensor::random([v, cfg.hidden], Distribution::Normal(0.0, 0.01), device);
         Ok(Self {
-            net: RbmNet {
-                w: Param::from_tensor(w),
-                b: Param::from_tensor(Tensor::zeros([v], device)),
-                c: Param::from_tensor(Tensor::zeros([cfg.hidden], device)),
-            },
+            net: RbmNet::new(v, cfg.hidden, device),
             cfg,
             kind: info.kind,
             shape_dim: v,
@@ -186,13 +307,7 @@ impl Rbm {
 
     /// The current parameters without autodiff, on `device`.
     pub fn weights(&self, device: &Device) -> Weights {
-        let net = self.net.valid();
-        Weights {
-            w: net.w.val().to_device(device),
-            b: net.b.val().to_device(device),
-            c: net.c.val().to_device(device),
-            visible: self.cfg.visible,
-        }
+        self.net.weights(self.cfg.visible, device)
     }
 
     /// Bernoulli-visible AIS estimate of log Z with its standard error.
@@ -284,48 +399,16 @@ impl Model for Rbm {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let v0 = batch.x.clone(); // [b, v]
-        let [bsz, _] = v0.dims();
-        let device = v0.device();
-        let wts = self.weights(&device);
-        // 1. Start of the negative chain: the data's hidden sample (CD) or the persistent one.
-        let mut h = match (&self.chains, self.cfg.persistent) {
-            (Some((n, hs)), true) if *n == bsz => matrix(hs.clone(), bsz, self.cfg.hidden, &device),
-            (_, true) => Tensor::zeros([bsz, self.cfg.hidden], &device), // sklearn's start
-            (_, false) => bernoulli(wts.hidden_prob(v0.clone()), &mut ctx.rng),
-        };
-        // 2. k Gibbs steps, no gradient.
-        let mut v_neg = v0.clone();
-        for _ in 0..self.cfg.k {
-            v_neg = wts.sample_visible(h, &mut ctx.rng);
-            h = bernoulli(wts.hidden_prob(v_neg.clone()), &mut ctx.rng);
-        }
-        if self.cfg.persistent {
-            self.chains = Some((bsz, to_vec(h)));
-        }
-        // 3. Surrogate loss whose gradient is the CD/PCD update.
-        let live = Weights {
-            w: self.net.w.val(),
-            b: self.net.b.val(),
-            c: self.net.c.val(),
-            visible: self.cfg.visible,
-        };
-        let mut loss =
-            live.free_energy(v0.clone()).mean() - live.free_energy(v_neg.detach()).mean();
-        if self.cfg.sparsity_cost > 0.0 {
-            let q = live.hidden_prob(v0.clone()).mean_dim(0); // [1, h]
-            let dev = q.neg() + self.cfg.sparsity_target;
-            loss = loss + (dev.clone() * dev).sum().reshape([1]) * self.cfg.sparsity_cost;
-        }
-        // Reported: squared error of a one-step reconstruction, per example.
-        let recon = wts.visible_mean(wts.hidden_prob(v0.clone()));
-        let err = (recon - v0).powf_scalar(2.0).sum().into_scalar::<f32>() as f64 / bsz as f64;
-        // 4. Update.
-        self.net = ctx.update("model", self.net.clone(), &loss);
+        let wts = self.weights(&batch.x.device());
+        let (grads, losses) = cd_step(
+            &wts,
+            &self.cfg,
+            &mut self.chains,
+            batch.x.clone(),
+            &mut ctx.rng,
+        );
+        self.net = ctx.apply("model", self.net.clone(), &grads);
         *self.log_z.lock().unwrap() = None;
-        let mut losses = Losses::default();
-        losses.push("recon_error", err);
-        losses.push("free_energy_gap", loss.into_scalar::<f32>() as f64);
         Ok(losses)
     }
 
@@ -591,22 +674,88 @@ mod tests {
     #[test]
     fn cd_gradient_has_the_sign_that_raises_data_probability() {
         // Two visible units, one hidden: the data always has v = (1, 1), the chain's negative
-        // sample v = (0, 0). The surrogate's gradient must push W and b up (descent lowers the
-        // loss, so the gradient itself is negative).
-        let device = Device::default().autodiff();
-        let live = Weights {
-            w: host(vec![0.1, -0.2], [2, 1], &device).require_grad(),
-            b: Tensor::<1>::zeros([2], &device).require_grad(),
-            c: Tensor::<1>::zeros([1], &device).require_grad(),
+        // sample v = (0, 0). The update must push W and b up (descent lowers the loss, so the
+        // gradient itself is negative).
+        let device = Device::default();
+        let w = Weights {
+            w: host(vec![0.1, -0.2], [2, 1], &device),
+            b: Tensor::<1>::zeros([2], &device),
+            c: Tensor::<1>::zeros([1], &device),
             visible: Visible::Bernoulli,
         };
         let v_data = host(vec![1.0, 1.0], [1, 2], &device);
         let v_neg = host(vec![0.0, 0.0], [1, 2], &device);
-        let loss = live.free_energy(v_data).mean() - live.free_energy(v_neg).mean();
-        let grads = loss.backward();
-        let gw = to_vec(live.w.grad(&grads).unwrap());
-        let gb = to_vec(live.b.grad(&grads).unwrap().unsqueeze::<2>());
+        let g = cd_gradient(
+            v_data.clone(),
+            w.hidden_prob(v_data),
+            v_neg.clone(),
+            w.hidden_prob(v_neg),
+            0.0,
+            0.0,
+        );
+        let (gw, gb) = (to_vec(g["w"].clone()), to_vec(g["b"].clone()));
         assert!(gw.iter().all(|&g| g < 0.0), "dW {gw:?}");
         assert!(gb.iter().all(|&g| g < 0.0), "db {gb:?}");
+    }
+
+    #[test]
+    fn written_out_gradient_equals_autodiff_of_the_free_energy_gap() {
+        let device = Device::default().autodiff();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let (b, nv, nh) = (5, 6, 4);
+        let r = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f32> {
+            (0..n).map(|_| rng.random::<f32>() - 0.5).collect()
+        };
+        let bits = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| (rng.random::<f32>() < 0.5) as u8 as f32)
+                .collect()
+        };
+        for visible in [Visible::Bernoulli, Visible::Gaussian] {
+            let live = Weights {
+                w: host(r(&mut rng, nv * nh), [nv, nh], &device).require_grad(),
+                b: Tensor::from_floats(r(&mut rng, nv).as_slice(), &device).require_grad(),
+                c: Tensor::from_floats(r(&mut rng, nh).as_slice(), &device).require_grad(),
+                visible,
+            };
+            let v_data = host(bits(&mut rng, b * nv), [b, nv], &device);
+            let v_neg = host(bits(&mut rng, b * nv), [b, nv], &device);
+            let (p, cost) = (0.1, 0.7);
+            let q = live.hidden_prob(v_data.clone()).mean_dim(0);
+            let dev = q.neg() + p;
+            let loss = live.free_energy(v_data.clone()).mean()
+                - live.free_energy(v_neg.clone()).mean()
+                + (dev.clone() * dev).sum().reshape([1]) * cost;
+            let grads = loss.backward();
+            let inner = Weights {
+                w: live.w.clone().inner(),
+                b: live.b.clone().inner(),
+                c: live.c.clone().inner(),
+                visible,
+            };
+            let (vd, vn) = (v_data.inner(), v_neg.inner());
+            let mine = cd_gradient(
+                vd.clone(),
+                inner.hidden_prob(vd),
+                vn.clone(),
+                inner.hidden_prob(vn),
+                p,
+                cost,
+            );
+            let want = [
+                ("w", to_vec(live.w.grad(&grads).unwrap().reshape([-1]))),
+                ("b", to_vec(live.b.grad(&grads).unwrap())),
+                ("c", to_vec(live.c.grad(&grads).unwrap())),
+            ];
+            for (k, want) in want {
+                let got = to_vec(mine[k].clone());
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(
+                        (g - w).abs() < 1e-5,
+                        "{visible:?} d{k}: {got:?} vs {want:?}"
+                    );
+                }
+            }
+        }
     }
 }

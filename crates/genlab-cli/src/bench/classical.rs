@@ -53,6 +53,7 @@ pub fn rbm(
     batch: usize,
     epochs: usize,
     lr: f64,
+    ais_betas: usize,
 ) -> Result<()> {
     let (x, n, d) = load_rows(train)?;
     let (xt, nt, _) = load_rows(test)?;
@@ -69,6 +70,7 @@ pub fn rbm(
     };
     let cfg = RbmConfig {
         hidden,
+        ais_betas,
         ..Default::default()
     };
     let mut model = Rbm::new(cfg, &info, &device)?;
@@ -110,7 +112,7 @@ pub fn rbm(
             "seconds_per_epoch": secs,
             "pseudo_loglik": pl.iter().sum::<f64>() / nt as f64,
             "ais_loglik": ll.iter().sum::<f64>() / nt as f64,
-            "ais_log_z": log_z, "ais_stderr": se, "ais_seconds": ais_secs,
+            "ais_log_z": log_z, "ais_stderr": se, "ais_seconds": ais_secs, "ais_betas": ais_betas,
         })
     );
     Ok(())

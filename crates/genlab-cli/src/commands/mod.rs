@@ -95,8 +95,9 @@ pub fn run(cli: Cli) -> Result<Status> {
                 batch,
                 epochs,
                 lr,
+                ais_betas,
                 json: _,
-            } => crate::bench::classical::rbm(&train, &test, hidden, batch, epochs, lr),
+            } => crate::bench::classical::rbm(&train, &test, hidden, batch, epochs, lr, ais_betas),
         },
         Command::Bench {
             workloads,
