@@ -43,9 +43,13 @@ pub enum Command {
         /// Class-conditional models: a grid with one row per class, this many per row.
         #[arg(long)]
         per_class: Option<usize>,
-        /// Gibbs-sampled models (rbm): rows are chains from noise, columns snapshots over time.
-        #[arg(long)]
+        /// Gibbs-sampled models (rbm, dbn): rows are chains from noise, columns snapshots over
+        /// time.
+        #[arg(long, conflicts_with_all = ["label", "per_class", "filters"])]
         chain: bool,
+        /// First-layer weights as images (rbm, dbn), each scaled to its own range; -n of them.
+        #[arg(long, conflicts_with_all = ["label", "per_class"])]
+        filters: bool,
     },
     /// Fill in a hidden part of held-out images (RBM: clamped Gibbs sampling). Writes the
     /// masked inputs, several completions and the originals side by side.
@@ -129,6 +133,39 @@ pub enum Command {
     Data {
         #[command(subcommand)]
         command: DataCommand,
+    },
+    /// Fit a Gaussian mixture for every K in a range and pick K by BIC; writes bic.png and
+    /// gmm-select.json.
+    GmmSelect {
+        /// Data spec (csv:FILE, npy:FILE, toy:ring8, fashion-mnist, ...).
+        #[arg(long)]
+        data: String,
+        /// Components to try: a range `1..20` (inclusive) or a list `2,4,8`.
+        #[arg(long, default_value = "1..12")]
+        k: String,
+        /// Covariance types to compare, comma-separated: full, tied, diag, spherical.
+        #[arg(long, default_value = "full")]
+        covariance: String,
+        /// Project on this many principal components first (0 = no PCA).
+        #[arg(long, default_value_t = 0)]
+        pca: usize,
+        /// k-means restarts per K; the best log-likelihood is kept.
+        #[arg(long, default_value_t = 1)]
+        n_init: usize,
+        #[arg(long, default_value_t = 100)]
+        max_iter: usize,
+        #[arg(long, default_value_t = 1e-3)]
+        tol: f64,
+        #[arg(long, default_value_t = 1e-6)]
+        reg_covar: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output folder (default gmm-select/).
+        #[arg(long, default_value = "gmm-select")]
+        out: PathBuf,
+        /// Folder of the Fashion-MNIST files.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
     /// Train a small VAE on the built-in shapes and write samples, interpolations and
     /// reconstructions (under a minute on 2 CPU cores).

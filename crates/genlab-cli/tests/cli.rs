@@ -561,3 +561,111 @@ fn ema_weights_are_checkpointed_and_resume_bit_for_bit() {
         &["train.ema_decay must be in [0, 1)"],
     );
 }
+
+#[test]
+fn mixtures_on_tabular_data_name_bad_input_and_pick_k_by_bic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Three tight clusters in 3-D, 12 rows each; a header line, then the rows.
+    let mut csv = String::from("a,b,c\n");
+    for i in 0..36 {
+        let (c, j) = ((i % 3) as f64 * 10.0, (i / 3) as f64 * 0.01);
+        csv += &format!("{},{},{}\n", c + j, c - j, c + 2.0 * j);
+    }
+    std::fs::write(dir.join("x.csv"), &csv).unwrap();
+    // K larger than N.
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "gmm",
+                "--data",
+                "csv:x.csv",
+                "--set",
+                "model.k=40",
+                "--out",
+                "r0",
+                "--quiet",
+            ],
+            dir,
+        ),
+        &["model.k = 40", "only 36", "lower model.k"],
+    );
+    assert!(
+        !dir.join("r0/ckpt").exists(),
+        "a refused run leaves no checkpoint"
+    );
+    // NaN in the data: the line and the column are named.
+    std::fs::write(dir.join("nan.csv"), "a,b,c\n1,2,3\n4,NaN,6\n").unwrap();
+    fails_with(
+        &genlab(
+            &["train", "gmm", "--data", "csv:nan.csv", "--out", "r1"],
+            dir,
+        ),
+        &["nan.csv", "line 3", "column `b`", "NaN"],
+    );
+    // A fit, then evaluation on data of another dimension.
+    ok(&genlab(
+        &[
+            "train",
+            "gmm",
+            "--data",
+            "csv:x.csv",
+            "--set",
+            "model.k=3",
+            "--out",
+            "r2",
+            "--quiet",
+        ],
+        dir,
+    ));
+    std::fs::write(dir.join("four.csv"), "1,2,3,4\n5,6,7,8\n").unwrap();
+    fails_with(
+        &genlab(
+            &["eval", "r2", "--data", "csv:four.csv", "--split", "train"],
+            dir,
+        ),
+        &["four.csv", "4 values (columns)", "trained on 3 values"],
+    );
+    // Model selection by BIC finds the three clusters.
+    let out = ok(&genlab(
+        &[
+            "gmm-select",
+            "--data",
+            "csv:x.csv",
+            "--k",
+            "1..6",
+            "--out",
+            "sel",
+        ],
+        dir,
+    ));
+    assert!(out.contains("best by BIC: K = 3"), "{out}");
+    assert!(dir.join("sel/bic.png").exists() && dir.join("sel/gmm-select.json").exists());
+}
+
+#[test]
+fn rbm_and_dbn_show_chains_filters_and_completions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(&tiny_train(dir, "rbm", "rbm", &[]));
+    ok(&tiny_train(dir, "dbn", "dbn", &[]));
+    for run in ["rbm", "dbn"] {
+        ok(&genlab(&["sample", run, "--chain", "-n", "4"], dir));
+        ok(&genlab(&["sample", run, "--filters", "-n", "16"], dir));
+        let chain = image::open(dir.join(run).join("chain.png")).unwrap();
+        let filters = image::open(dir.join(run).join("filters.png")).unwrap();
+        // 12 snapshots per chain side by side; 16 filters in a 4 x 4 grid.
+        assert!(chain.width() > 10 * chain.height() / 4, "{run} chain strip");
+        assert_eq!(filters.width(), filters.height(), "{run} filters grid");
+    }
+    ok(&genlab(
+        &["complete", "rbm", "--mask", "bottom-half", "-n", "2"],
+        dir,
+    ));
+    // Only the RBM can complete images: the DBN says which command it supports instead.
+    fails_with(
+        &genlab(&["complete", "dbn", "-n", "2"], dir),
+        &["dbn", "complete"],
+    );
+}

@@ -175,6 +175,10 @@ pub trait Model {
     fn converged(&self) -> bool {
         false
     }
+    /// First-layer weights as images `[units, c*h*w]` (RBM, DBN filters), any scale.
+    fn filters(&self) -> Option<Tensor<2>> {
+        None
+    }
     /// Called after each pass over the data (EM M-steps, next DBN layer).
     fn end_epoch(&mut self, _epoch: u64) -> Result<()> {
         Ok(())

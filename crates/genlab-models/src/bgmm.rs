@@ -6,16 +6,19 @@
 //! Priors: q(pi) Dirichlet(alpha_0) or stick-breaking v_k ~ Beta(1, alpha_0) (`dirichlet_process`),
 //! mu_k | Lambda_k ~ N(m_0, (beta_0 Lambda_k)⁻¹), Lambda_k ~ Wishart(W_0, nu_0). Each train step
 //! is one coordinate-ascent iteration over the whole training set:
-//!   1. E-step:  ln r_ik = E[ln pi_k] + ½ E[ln |Lambda_k|] - D/2 ln 2π
-//!                         - ½ (D / beta_k + nu_k (x_i - m_k)ᵀ W_k (x_i - m_k))  (eqs. 10.64-10.67)
+//! ```text
+//!   1. E-step (eqs. 10.64-10.67):
+//!      ln r_ik = E[ln pi_k] + ½ E[ln |Lambda_k|] - D/2 ln 2π
+//!      - ½ (D / beta_k + nu_k (x_i - m_k)ᵀ W_k (x_i - m_k))
 //!      with E[ln pi_k] = psi(alpha_k) - psi(sum_j alpha_j)                            (eq. 10.66)
 //!      or, for the DP, psi(a_k) - psi(a_k + b_k) + sum_{j<k} [psi(b_j) - psi(a_j + b_j)].
 //!   2. M-step from N_k, x̄_k, S_k (`gmm::gaussian_statistics`):
 //!      alpha_k = alpha_0 + N_k  (DP: a_k = 1 + N_k, b_k = alpha_0 + sum_{j>k} N_j)     (eq. 10.58)
 //!      beta_k = beta_0 + N_k,  m_k = (beta_0 m_0 + N_k x̄_k) / beta_k           (eqs. 10.60-10.61)
 //!      W_k⁻¹ = W_0⁻¹ + N_k S_k + beta_0 N_k / beta_k (x̄_k - m_0)(x̄_k - m_0)ᵀ, nu_k = nu_0 + N_k
-//!                                                                              (eqs. 10.62-10.63)
+//!      (eqs. 10.62-10.63)
 //!   3. the lower bound (sklearn's `_compute_lower_bound`); stop when it changes by < `tol`.
+//! ```
 //!
 //! The fitted model is the plug-in mixture sklearn reports: weights E[pi_k] (normalised),
 //! means m_k, covariances (nu_k W_k)⁻¹ = E[Lambda_k]⁻¹. It samples and scores with that mixture.
@@ -143,9 +146,9 @@ fn positive(key: &str, prior: &Prior, auto: f64) -> Result<f64> {
         Prior::Auto(_) => Ok(auto),
         Prior::Scalar(v) if *v > 0.0 && v.is_finite() => Ok(*v),
         Prior::Scalar(v) => bail!(
-            "bgmm: model.{key} = {v} must be > 0; set a positive number or \"auto\" (= {auto})"
+            "bgmm: model.{key} = {v} must be > 0; set a positive number, or \"auto\" for sklearn's default"
         ),
-        _ => bail!("bgmm: model.{key} takes a number > 0 or \"auto\" (= {auto}), not a list"),
+        _ => bail!("bgmm: model.{key} takes a number > 0 or \"auto\", not a list"),
     }
 }
 
@@ -170,7 +173,9 @@ impl Priors {
     pub fn resolve(cfg: &BgmmConfig, x: &[f64], d: usize) -> Result<Self> {
         let n = x.len() / d;
         if n < 2 {
-            bail!("bgmm: needs at least 2 training examples for the data covariance prior, found {n}");
+            bail!(
+                "bgmm: needs at least 2 training examples for the data covariance prior, found {n}"
+            );
         }
         let (data_mean, mut data_cov) = mean_and_covariance(x, n, d);
         // np.cov divides by N - 1.
@@ -239,7 +244,9 @@ impl Priors {
             }
             (cov, _) => {
                 let form = match cov {
-                    Covariance::Full | Covariance::Tied => format!("a {d} x {d} matrix [[...], ...]"),
+                    Covariance::Full | Covariance::Tied => {
+                        format!("a {d} x {d} matrix [[...], ...]")
+                    }
                     Covariance::Diag => format!("a list of {d} variances"),
                     Covariance::Spherical => "one variance (a number)".to_string(),
                 };
@@ -342,7 +349,8 @@ impl WeightPosterior {
     fn log_norm(&self) -> f64 {
         match self {
             Self::Dirichlet { alpha } => {
-                ln_gamma(alpha.iter().sum::<f64>()) - alpha.iter().map(|a| ln_gamma(*a)).sum::<f64>()
+                ln_gamma(alpha.iter().sum::<f64>())
+                    - alpha.iter().map(|a| ln_gamma(*a)).sum::<f64>()
             }
             Self::Stick { a, b } => -a.iter().zip(b).map(|(a, b)| ln_beta(*a, *b)).sum::<f64>(),
         }
@@ -398,7 +406,9 @@ impl Posterior {
                     for r in 0..d {
                         for s in 0..d {
                             let i = j * d * d + r * d + s;
-                            c[i] = (c0[r * d + s] + nk[j] * sk[i] + shrink * (diff(j, r) * diff(j, s)))
+                            c[i] = (c0[r * d + s]
+                                + nk[j] * sk[i]
+                                + shrink * (diff(j, r) * diff(j, s)))
                                 / nu[j];
                         }
                     }
@@ -505,14 +515,7 @@ impl Posterior {
     pub fn iterate(&self, x: &[f64], priors: &Priors, reg: f64) -> Result<(Self, f64)> {
         let log_resp = self.log_resp(x);
         let resp: Vec<f64> = log_resp.iter().map(|l| l.exp()).collect();
-        let next = Self::update(
-            x,
-            &resp,
-            self.gauss.k,
-            self.gauss.covariance,
-            reg,
-            priors,
-        )?;
+        let next = Self::update(x, &resp, self.gauss.k, self.gauss.covariance, reg, priors)?;
         let bound = next.lower_bound(&log_resp);
         Ok((next, bound))
     }
@@ -530,7 +533,11 @@ impl Posterior {
             WeightPosterior::Dirichlet { alpha } => (vec![k], alpha.clone()),
             WeightPosterior::Stick { a, b } => (vec![2, k], [a.as_slice(), b.as_slice()].concat()),
         };
-        out.insert_f64(format!("{prefix}.weight_concentration"), shape, concentration);
+        out.insert_f64(
+            format!("{prefix}.weight_concentration"),
+            shape,
+            concentration,
+        );
         out.insert_f64(
             format!("{prefix}.mean_precision"),
             vec![k],
@@ -541,7 +548,11 @@ impl Posterior {
             vec![k],
             self.degrees_of_freedom.clone(),
         );
-        out.insert_f64(format!("{prefix}.means"), vec![k, d], self.gauss.means.clone());
+        out.insert_f64(
+            format!("{prefix}.means"),
+            vec![k, d],
+            self.gauss.means.clone(),
+        );
         out.insert_f64(
             format!("{prefix}.covariances"),
             vec![self.gauss.covariances.len()],
@@ -713,7 +724,11 @@ impl Bgmm {
             1.0 / cfg.k as f64,
         )?;
         positive("mean_precision_prior", &cfg.mean_precision_prior, 1.0)?;
-        positive("degrees_of_freedom_prior", &cfg.degrees_of_freedom_prior, 1.0)?;
+        positive(
+            "degrees_of_freedom_prior",
+            &cfg.degrees_of_freedom_prior,
+            1.0,
+        )?;
         let d = info.shape.dim();
         if cfg.pca > d {
             bail!(
@@ -728,12 +743,14 @@ impl Bgmm {
             Kind::Points => (0.0, 1.0),
         };
         let k = cfg.k;
-        let eye: Vec<f64> = (0..d * d)
-            .map(|i| if i / d == i % d { var } else { 0.0 })
-            .collect();
+        let eye = || -> Vec<f64> {
+            (0..d * d)
+                .map(|i| if i / d == i % d { var } else { 0.0 })
+                .collect()
+        };
         let covariances = match cfg.covariance {
-            Covariance::Full => eye.repeat(k),
-            Covariance::Tied => eye,
+            Covariance::Full => eye().repeat(k),
+            Covariance::Tied => eye(),
             Covariance::Diag => vec![var; k * d],
             Covariance::Spherical => vec![var; k],
         };
@@ -745,7 +762,12 @@ impl Bgmm {
             ),
             mean_precision: vec![1.0; k],
             degrees_of_freedom: vec![d as f64; k],
-            gauss: Mixture::new(cfg.covariance, vec![1.0; k], vec![center; k * d], covariances)?,
+            gauss: Mixture::new(
+                cfg.covariance,
+                vec![1.0; k],
+                vec![center; k * d],
+                covariances,
+            )?,
         };
         Ok(Self {
             restarts: vec![
@@ -871,9 +893,17 @@ impl Model for Bgmm {
             out.insert_f64(
                 "model/prior.scalars".into(),
                 vec![3],
-                vec![p.weight_concentration, p.mean_precision, p.degrees_of_freedom],
+                vec![
+                    p.weight_concentration,
+                    p.mean_precision,
+                    p.degrees_of_freedom,
+                ],
             );
-            out.insert_f64("model/prior.mean".into(), vec![p.mean.len()], p.mean.clone());
+            out.insert_f64(
+                "model/prior.mean".into(),
+                vec![p.mean.len()],
+                p.mean.clone(),
+            );
             out.insert_f64(
                 "model/prior.covariance".into(),
                 vec![p.covariance.len()],
@@ -1109,13 +1139,469 @@ mod tests {
         means: &'static [f64],
     }
 
-    use crate::gmm::Covariance::{Diag, Full, Spherical, Tied};
     use super::PriorType::{DirichletDistribution as Dd, DirichletProcess as Dp};
+    use crate::gmm::Covariance::{Diag, Full, Spherical, Tied};
 
     // Output of bench/golden/bgmm_golden.py (scikit-learn 1.9.1, numpy 2.4.6, scipy 1.17.1):
     // the bound after each of 10 iterations from `golden_resp`, then weights_ and means_.
     const GOLDEN: &[Golden] = &[
         // GOLDEN-BEGIN
+        Golden {
+            name: "full_dp",
+            covariance: Full,
+            kind: Dp,
+            explicit: false,
+            lower_bounds: &[
+                -66.96234819305873,
+                -64.17406560392675,
+                -57.48660633595003,
+                -41.92942193731582,
+                -28.098126426608008,
+                -17.069230633592376,
+                -13.745716716914282,
+                -13.734534114802415,
+                -13.734534087208258,
+                -13.734534087208232,
+            ],
+            weights: &[
+                0.36403053920862827,
+                0.3272958834642512,
+                0.3043249354614979,
+                0.004348641865622707,
+            ],
+            means: &[
+                -1.7976673738443703,
+                0.12357540356609857,
+                0.8682906375942954,
+                1.874153060801752,
+                0.5773292611096491,
+                -0.860102959770173,
+                -0.09454126913809459,
+                2.7974833149904748,
+                0.5050590652296658,
+                -0.04768711407996488,
+                1.1418799077038546,
+                0.1872970501144304,
+            ],
+        },
+        Golden {
+            name: "tied_dp",
+            covariance: Tied,
+            kind: Dp,
+            explicit: false,
+            lower_bounds: &[
+                -68.37720947996408,
+                -67.93979763720873,
+                -67.32152947341811,
+                -66.40446376998803,
+                -64.93626229597723,
+                -62.268586335154,
+                -56.29223553836107,
+                -39.901078953517256,
+                -23.712205043368698,
+                -23.276685996340355,
+            ],
+            weights: &[
+                0.36404553053035354,
+                0.3272936875528301,
+                0.30431154862836424,
+                0.004349233288452067,
+            ],
+            means: &[
+                -1.7976153757670221,
+                0.12366649290008942,
+                0.8682793003273049,
+                1.8741692623313158,
+                0.5773287452191234,
+                -0.8601111098464972,
+                -0.09452280228273291,
+                2.7974944125807863,
+                0.5050540522095663,
+                -0.04774054971534404,
+                1.1418824238633616,
+                0.18732428555347208,
+            ],
+        },
+        Golden {
+            name: "diag_dp",
+            covariance: Diag,
+            kind: Dp,
+            explicit: false,
+            lower_bounds: &[
+                -118.50116218930567,
+                -101.29069174109037,
+                -59.29939868843407,
+                -36.185478209078354,
+                -34.67059145577289,
+                -34.670383876777976,
+                -34.670383876577866,
+                -34.67038387657789,
+                -34.670383876577816,
+                -34.6703838765778,
+            ],
+            weights: &[
+                0.36403036835421215,
+                0.32729444370941513,
+                0.30432715998385695,
+                0.004348027952515785,
+            ],
+            means: &[
+                -1.7976778254065269,
+                0.12355534991428196,
+                0.8682924183642464,
+                1.874171599722947,
+                0.5773288079231053,
+                -0.8601123135512414,
+                -0.09454035900923935,
+                2.7974892900567427,
+                0.5050597989722341,
+                -0.04769182855573452,
+                1.141900175277016,
+                0.18730025457822844,
+            ],
+        },
+        Golden {
+            name: "spherical_dp",
+            covariance: Spherical,
+            kind: Dp,
+            explicit: false,
+            lower_bounds: &[
+                -131.67756965622934,
+                -120.52747153741883,
+                -91.3739559498298,
+                -51.41866785486964,
+                -48.35152790189905,
+                -48.346051711983975,
+                -48.34605168858992,
+                -48.34605168859002,
+                -48.346051688590066,
+                -48.346051688590066,
+            ],
+            weights: &[
+                0.36403516280403114,
+                0.3272943474543997,
+                0.3043224046709228,
+                0.00434808507064639,
+            ],
+            means: &[
+                -1.7976691721664233,
+                0.12357095681637621,
+                0.8682915046749741,
+                1.8741715458174966,
+                0.5773290197346688,
+                -0.8601122003777771,
+                -0.09452564842437207,
+                2.797510151355152,
+                0.5050555001955429,
+                -0.04768999408169821,
+                1.1419036836573213,
+                0.18730140143546686,
+            ],
+        },
+        Golden {
+            name: "full_dd",
+            covariance: Full,
+            kind: Dd,
+            explicit: false,
+            lower_bounds: &[
+                -66.2080555559217,
+                -64.33282712680469,
+                -59.34677105029684,
+                -45.58930858842389,
+                -30.03914956826381,
+                -18.33272199063195,
+                -14.563356627850848,
+                -14.191186598245844,
+                -14.190991725792056,
+                -14.190991723804071,
+            ],
+            weights: &[
+                0.34755833390626595,
+                0.32317185670898757,
+                0.32316985254350966,
+                0.006099956841236803,
+            ],
+            means: &[
+                -1.7976697290271284,
+                0.12357127195466722,
+                0.8682910481692614,
+                1.8741527603170567,
+                0.5773290972147013,
+                -0.8601028431624054,
+                -0.09454418750287684,
+                2.7974791392047607,
+                0.5050597627766491,
+                -0.04769210216654774,
+                1.1418745408454607,
+                0.18729876147452887,
+            ],
+        },
+        Golden {
+            name: "tied_dd",
+            covariance: Tied,
+            kind: Dd,
+            explicit: false,
+            lower_bounds: &[
+                -67.42554259512536,
+                -67.33989023647617,
+                -67.19446075268263,
+                -66.928219456867,
+                -66.38842856937018,
+                -65.12958325446353,
+                -61.59909370240378,
+                -50.05319469733287,
+                -28.135992375194416,
+                -23.782930326735865,
+            ],
+            weights: &[
+                0.3473837364431575,
+                0.32315421516132314,
+                0.3230273197937005,
+                0.006434728601818867,
+            ],
+            means: &[
+                -1.797648862245785,
+                0.12365533700373837,
+                0.8682851807650999,
+                1.874177020493397,
+                0.57732673992364,
+                -0.860115183196936,
+                -0.09444368900519497,
+                2.7975381026717114,
+                0.5050354212766371,
+                -0.06097822764410618,
+                1.141800296362116,
+                0.19378469584501698,
+            ],
+        },
+        Golden {
+            name: "diag_dd",
+            covariance: Diag,
+            kind: Dd,
+            explicit: false,
+            lower_bounds: &[
+                -117.82672155921024,
+                -102.08486489385672,
+                -62.57911378798347,
+                -37.758305101958136,
+                -35.12811140002688,
+                -35.126856333381475,
+                -35.126856330576004,
+                -35.12685633057598,
+                -35.12685633057602,
+                -35.12685633057603,
+            ],
+            weights: &[
+                0.34755907682854803,
+                0.32317061073647,
+                0.3231716995242991,
+                0.006098612910682811,
+            ],
+            means: &[
+                -1.7976787491956903,
+                0.12355380962245978,
+                0.8682924865832992,
+                1.8741716314769086,
+                0.5773288136810445,
+                -0.860112331731969,
+                -0.0945418456983252,
+                2.797486918227394,
+                0.5050603194755716,
+                -0.04769875243013331,
+                1.141908340785492,
+                0.18730391915997183,
+            ],
+        },
+        Golden {
+            name: "spherical_dd",
+            covariance: Spherical,
+            kind: Dd,
+            explicit: false,
+            lower_bounds: &[
+                -131.0430427394112,
+                -121.41625459973585,
+                -92.64560778150654,
+                -54.748899964046885,
+                -49.230437704175706,
+                -48.802654444959195,
+                -48.8025441718002,
+                -48.802544171595684,
+                -48.80254417159587,
+                -48.80254417159583,
+            ],
+            weights: &[
+                0.34756399250179576,
+                0.32317058316030645,
+                0.32316668376857405,
+                0.006098740569323732,
+            ],
+            means: &[
+                -1.7976704848058696,
+                0.12356847453251484,
+                0.8682917224682745,
+                1.874171617440564,
+                0.577329020580369,
+                -0.86011222449151,
+                -0.09452624809862917,
+                2.797509555843475,
+                0.5050556932084234,
+                -0.047695651407724166,
+                1.1419136121920113,
+                0.18730555939368884,
+            ],
+        },
+        Golden {
+            name: "full_dp_explicit",
+            covariance: Full,
+            kind: Dp,
+            explicit: true,
+            lower_bounds: &[
+                -73.01798122815762,
+                -64.99627463595309,
+                -36.246940108668625,
+                8.963220421491013,
+                19.47782380260132,
+                19.50125401913143,
+                19.50125406430257,
+                19.50125406430256,
+                19.50125406430257,
+                19.50125406430257,
+            ],
+            weights: &[
+                0.36542675903145,
+                0.3284565076707755,
+                0.305079050180174,
+                0.0010376831176004903,
+            ],
+            means: &[
+                -1.8529330654647198,
+                0.0421611046621565,
+                0.895663028327125,
+                1.9508209237088237,
+                0.5067201221257733,
+                -0.8947308131291732,
+                -0.09079902174092877,
+                2.8091239216603596,
+                0.5210006161964321,
+                0.0999999999999561,
+                -0.1999999999999936,
+                0.3000000000000128,
+            ],
+        },
+        Golden {
+            name: "tied_dd_explicit",
+            covariance: Tied,
+            kind: Dd,
+            explicit: true,
+            lower_bounds: &[
+                -75.4254268347729,
+                -74.49958299867716,
+                -71.64503029423689,
+                -60.47641889514089,
+                -18.425254069086286,
+                6.014703578015245,
+                7.088586583311011,
+                7.0885868258841,
+                7.0885868258842155,
+                7.088586825884178,
+            ],
+            weights: &[
+                0.34950263861271247,
+                0.32462686566829185,
+                0.3246267146244643,
+                0.0012437810945313836,
+            ],
+            means: &[
+                -1.8529320643025804,
+                0.0421629272172611,
+                0.8956628057183843,
+                1.950820924022412,
+                0.5067201221824653,
+                -0.8947308132899162,
+                -0.09079802491854588,
+                2.8091252177162884,
+                0.5210004147103404,
+                0.09999999999957747,
+                -0.19999999999994816,
+                0.3000000000001358,
+            ],
+        },
+        Golden {
+            name: "diag_dd_explicit",
+            covariance: Diag,
+            kind: Dd,
+            explicit: true,
+            lower_bounds: &[
+                -113.89645960431069,
+                -74.73867817994297,
+                -4.315255714953768,
+                9.404421412757578,
+                9.448702805551312,
+                9.448702805739341,
+                9.448702805739233,
+                9.44870280573924,
+                9.44870280573924,
+                9.44870280573924,
+            ],
+            weights: &[
+                0.3495020804389169,
+                0.32462686555466597,
+                0.32462727291188964,
+                0.00124378109452744,
+            ],
+            means: &[
+                -1.8529332777541276,
+                0.04216080745787784,
+                0.8956629428662578,
+                1.9508209242166072,
+                0.5067201221283932,
+                -0.8947308133728402,
+                -0.09079964995848834,
+                2.809122894753633,
+                0.5210008897397914,
+                0.09999999999999817,
+                -0.19999999999999868,
+                0.29999999999999893,
+            ],
+        },
+        Golden {
+            name: "spherical_dp_explicit",
+            covariance: Spherical,
+            kind: Dp,
+            explicit: true,
+            lower_bounds: &[
+                -125.94961988401283,
+                -96.59700910066843,
+                -15.90781676143428,
+                3.888426075110152,
+                4.372247805737734,
+                4.372247805738862,
+                4.372247805739061,
+                4.372247805739061,
+                4.372247805739061,
+                4.372247805739061,
+            ],
+            weights: &[
+                0.3654269908581916,
+                0.32845650293932976,
+                0.30507882315268037,
+                0.0010376830497982933,
+            ],
+            means: &[
+                -1.852932819023767,
+                0.04216138368748896,
+                0.8956629921841598,
+                1.9508209244924894,
+                0.5067201220493551,
+                -0.8947308134915325,
+                -0.09079804320648685,
+                2.8091255703113918,
+                0.5210003899652901,
+                0.09999999999999172,
+                -0.19999999999999812,
+                0.3000000000000013,
+            ],
+        },
         // GOLDEN-END
     ];
 
@@ -1136,11 +1622,21 @@ mod tests {
             }
             let w = f.posterior.weights.mean();
             for (a, b) in w.iter().zip(g.weights) {
-                assert!(close(*a, *b), "{} weights: {w:?} vs sklearn {:?}", g.name, g.weights);
+                assert!(
+                    close(*a, *b),
+                    "{} weights: {w:?} vs sklearn {:?}",
+                    g.name,
+                    g.weights
+                );
             }
             let m = &f.posterior.gauss.means;
             for (a, b) in m.iter().zip(g.means) {
-                assert!(close(*a, *b), "{} means: {m:?} vs sklearn {:?}", g.name, g.means);
+                assert!(
+                    close(*a, *b),
+                    "{} means: {m:?} vs sklearn {:?}",
+                    g.name,
+                    g.means
+                );
             }
         }
     }
@@ -1218,7 +1714,10 @@ mod tests {
             (digamma(0.01), -100.560_885_457_868_68),
         ];
         for (i, (got, want)) in cases.iter().enumerate() {
-            assert!((got - want).abs() < 1e-13 * want.abs().max(1.0), "{i}: {got} vs {want}");
+            assert!(
+                (got - want).abs() < 1e-13 * want.abs().max(1.0),
+                "{i}: {got} vs {want}"
+            );
         }
     }
 
@@ -1254,7 +1753,10 @@ mod tests {
             degrees_of_freedom_prior: Prior::Scalar(0.5),
             ..BgmmConfig::default()
         });
-        assert!(e.contains("model.degrees_of_freedom_prior") && e.contains("> d - 1"), "{e}");
+        assert!(
+            e.contains("model.degrees_of_freedom_prior") && e.contains("> d - 1"),
+            "{e}"
+        );
         let e = bad(BgmmConfig {
             covariance_prior: Prior::Vector(vec![1.0, 1.0]),
             ..BgmmConfig::default()
@@ -1288,6 +1790,9 @@ mod tests {
         .unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let e = model.start(&x, 30, &mut rng).unwrap_err().to_string();
-        assert!(e.contains("model.k = 40") && e.contains("lower model.k"), "{e}");
+        assert!(
+            e.contains("model.k = 40") && e.contains("lower model.k"),
+            "{e}"
+        );
     }
 }

@@ -216,6 +216,9 @@ impl Model for Dbn {
         Ok(())
     }
 
+    fn filters(&self) -> Option<Tensor<2>> {
+        Some(self.net.layers[0].valid().w.val().transpose()) // [h1, v]
+    }
     fn as_sample(&self) -> Option<&dyn Sample> {
         Some(self)
     }

@@ -1,6 +1,7 @@
 //! genlab's model families, one per file; file name == CLI name == configs/ folder.
 
 pub mod autoencoder;
+pub mod bgmm;
 pub mod class_gaussian;
 pub mod dbn;
 pub mod gmm;
@@ -17,6 +18,7 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &vae::FAMILY,
     &iwae::FAMILY,
     &gmm::FAMILY,
+    &bgmm::FAMILY,
     &class_gaussian::FAMILY,
     &rbm::FAMILY,
     &dbn::FAMILY,

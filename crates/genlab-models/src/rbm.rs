@@ -433,6 +433,9 @@ impl Model for Rbm {
         Ok(())
     }
 
+    fn filters(&self) -> Option<Tensor<2>> {
+        Some(self.net.valid().w.val().transpose()) // [h, v]
+    }
     fn as_sample(&self) -> Option<&dyn Sample> {
         Some(self)
     }

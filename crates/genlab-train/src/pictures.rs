@@ -42,6 +42,38 @@ pub fn sample_picture(
     })
 }
 
+/// Heat map of a 2-D likelihood model's log-density, one evaluation per pixel, over the square
+/// that holds the true modes with a margin of 0.5 (or `[-5, 5]²` without modes), with the modes
+/// as thin rings; `None` for models without likelihood or data that is not 2-D points.
+pub fn density_picture(
+    model: &dyn Model,
+    info: &DataInfo,
+    device: &Device,
+    toy_modes: &[[f32; 2]],
+) -> Result<Option<image::RgbImage>> {
+    let (Some(lik), Kind::Points, 2) = (model.as_likelihood(), info.kind, info.shape.dim()) else {
+        return Ok(None);
+    };
+    let res = genlab_viz::DENSITY_SIZE as usize;
+    let extent = toy_modes
+        .iter()
+        .flat_map(|m| [m[0].abs(), m[1].abs()])
+        .fold(None, |a: Option<f32>, v| Some(a.map_or(v, |a| a.max(v))))
+        .map_or(5.0, |m| m + 0.5);
+    let grid = genlab_viz::density_grid(res, extent);
+    let mut logp = Vec::with_capacity(res * res);
+    let mut rng = genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval);
+    for chunk in grid.chunks(2 * 8192) {
+        let x = genlab_core::tensor::matrix(chunk.to_vec(), chunk.len() / 2, 2, device);
+        logp.extend(
+            lik.log_likelihood(x, 1, &mut rng)?
+                .into_iter()
+                .map(|v| v as f32),
+        );
+    }
+    Ok(Some(genlab_viz::density_png(&logp, res, extent, toy_modes)))
+}
+
 /// Originals on odd rows, reconstructions below them.
 pub fn reconstruction_picture(
     model: &dyn Model,

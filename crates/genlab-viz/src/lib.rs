@@ -1,10 +1,12 @@
 //! Pixels in, pictures out. Knows no tensors: callers hand over `[n, c, h, w]` values in [0, 1].
 
 mod curve;
+mod density;
 mod grid;
 mod scatter;
 
 pub use curve::{curve_png, COLOUR_NAMES};
+pub use density::{density_grid, density_png, SIZE as DENSITY_SIZE};
 pub use grid::{Grid, Images};
 pub use scatter::scatter_png;
 

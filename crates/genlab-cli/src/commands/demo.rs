@@ -100,6 +100,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
             label: None,
             per_class: (name == "class-gaussian").then_some(8),
             chain: false,
+            filters: false,
         };
         print!("{name}: ");
         super::sample::run(&dir, opts)?;

@@ -27,16 +27,20 @@ pub fn run(
     let split: Split = split.map(Into::into).unwrap_or(data_cfg.eval_split);
     let mut dataset = data_cfg.load(split)?;
     if dataset.shape != run.info.shape {
+        // Tables and points are vectors: say "columns"; images: channels x height x width.
+        let describe = |s: genlab_data::Shape| {
+            if s.h == 1 && s.w == 1 {
+                format!("{} values (columns) per example", s.c)
+            } else {
+                format!("examples of shape {}x{}x{}", s.c, s.h, s.w)
+            }
+        };
         bail!(
-            "{} has examples of shape {}x{}x{}, but the model in {} was trained on {}x{}x{}",
+            "{} has {}, but the model in {} was trained on {}; evaluate on data like its training data",
             data_cfg.spec,
-            dataset.shape.c,
-            dataset.shape.h,
-            dataset.shape.w,
+            describe(dataset.shape),
             dir.display(),
-            run.info.shape.c,
-            run.info.shape.h,
-            run.info.shape.w
+            describe(run.info.shape),
         );
     }
     if let Some(n) = n {

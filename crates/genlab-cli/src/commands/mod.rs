@@ -4,6 +4,7 @@ mod complete;
 mod data;
 mod demo;
 mod eval;
+mod gmm_select;
 mod interpolate;
 mod models;
 mod reconstruct;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             label,
             per_class,
             chain,
+            filters,
         } => sample::run(
             &run,
             sample::Options {
@@ -39,6 +41,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                 label,
                 per_class,
                 chain,
+                filters,
             },
         ),
         Command::Complete {
@@ -76,6 +79,31 @@ pub fn run(cli: Cli) -> Result<Status> {
                     json,
                 },
         } => data::info(&spec, split, out, data_dir, json),
+        Command::GmmSelect {
+            data,
+            k,
+            covariance,
+            pca,
+            n_init,
+            max_iter,
+            tol,
+            reg_covar,
+            seed,
+            out,
+            data_dir,
+        } => gmm_select::run(gmm_select::Options {
+            spec: data,
+            k,
+            covariance,
+            pca,
+            n_init,
+            max_iter,
+            tol,
+            reg_covar,
+            seed,
+            out,
+            data_dir,
+        }),
         Command::Demo { out, steps } => return demo::run(out, steps),
         Command::Bench {
             classical: Some(c), ..

@@ -1,5 +1,6 @@
 //! `genlab sample`: a grid of samples; `--label` / `--per-class` for class-conditional models,
-//! `--chain` for a strip of Gibbs chains over time (RBM, DBN).
+//! `--chain` for a strip of Gibbs chains over time (RBM, DBN), `--filters` for first-layer
+//! weights as images.
 
 use anyhow::{bail, Result};
 use burn::tensor::Tensor;
@@ -15,13 +16,37 @@ pub struct Options {
     pub label: Option<u32>,
     pub per_class: Option<usize>,
     pub chain: bool,
+    pub filters: bool,
 }
 
 pub fn run(dir: &Path, o: Options) -> Result<()> {
     let run = crate::run::open(dir)?;
     let mut rng = rng_for(o.seed, 0, Stream::Eval);
     let model = run.model.as_ref();
-    let (img, default_name) = if o.chain {
+    let (img, default_name) = if o.filters {
+        let w = model
+            .filters()
+            .ok_or_else(|| cannot(model, "show filters", "genlab sample RUN"))?;
+        let [units, d] = w.dims();
+        let shown = o.n.min(units);
+        // Each filter scaled to [0, 1] on its own: mid-grey is 0 only if the filter is symmetric.
+        let mut v = genlab_core::tensor::to_vec(w);
+        v.truncate(shown * d);
+        for f in v.chunks_mut(d) {
+            let (lo, hi) = f
+                .iter()
+                .fold((f32::MAX, f32::MIN), |a, &x| (a.0.min(x), a.1.max(x)));
+            f.iter_mut()
+                .for_each(|x| *x = (*x - lo) / (hi - lo).max(1e-12));
+        }
+        let s = run.info.shape;
+        let images = genlab_viz::Images::new(v, shown, s.c, s.h, s.w);
+        let grid = Grid {
+            cols: (shown as f64).sqrt().ceil() as usize,
+            ..Grid::default()
+        };
+        (grid.render(&images), "filters.png")
+    } else if o.chain {
         let chain = model
             .as_chain()
             .ok_or_else(|| cannot(model, "run Gibbs chains", "genlab sample RUN"))?;
@@ -71,6 +96,16 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
             _ => Vec::new(),
         };
         let img = pictures::sample_picture(model, &run.info, o.n, &mut rng, &run.device, &toy)?;
+        // 2-D models with a likelihood: the density beside the samples.
+        if let Some(map) = pictures::density_picture(model, &run.info, &run.device, &toy)? {
+            let dir = match &o.out {
+                Some(p) => p.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                None => run.dir.clone(),
+            };
+            let path = dir.join("density.png");
+            pictures::save_png(&path, &map)?;
+            println!("{}", path.display());
+        }
         (img, "sample.png")
     };
     let out = o.out.unwrap_or_else(|| run.dir.join(default_name));
