@@ -615,6 +615,7 @@ pub const FAMILY: Family = Family {
     ],
     presets: &[
         ("default", include_str!("../../../configs/rbm/default.toml")),
+        ("demo", include_str!("../../../configs/rbm/demo.toml")),
         ("tiny", include_str!("../../../configs/rbm/tiny.toml")),
     ],
     default_model,

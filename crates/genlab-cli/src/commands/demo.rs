@@ -49,7 +49,7 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
         &out.join("interpolation.png"),
     )?;
     println!(
-        "demo finished in {:.0} s; pictures:",
+        "VAE done in {:.0} s; pictures:",
         started.elapsed().as_secs_f64()
     );
     for p in [samples, recon].iter().chain(&interp) {
@@ -76,15 +76,21 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
         "metrics: {}",
         out.join(genlab_core::run_dir::METRICS).display()
     );
-    classical(&out)
+    let status = classical(&out)?;
+    if let Status::Done = status {
+        println!("demo finished in {:.0} s", started.elapsed().as_secs_f64());
+    }
+    Ok(status)
 }
 
-/// Two classical models in a second or two each: a Gaussian per shapes class (samples by
-/// class) and a Gaussian mixture fitted by EM to the ring of 8 (samples over the true modes).
+/// Three classical models: a Gaussian per shapes class (samples by class, a second), a Gaussian
+/// mixture fitted by EM to the ring of 8 (samples over the true modes and the density, a
+/// second) and an RBM on shapes (Gibbs chains from noise, about 15 s).
 fn classical(out: &std::path::Path) -> Result<Status> {
     for (name, preset, picture) in [
         ("class-gaussian", "demo", "samples-by-class.png"),
         ("gmm", "default", "samples.png"),
+        ("rbm", "demo", "chain.png"),
     ] {
         let family = genlab_models::find(name)?;
         let dir = out.join(name);
@@ -99,11 +105,24 @@ fn classical(out: &std::path::Path) -> Result<Status> {
             seed: config.seed,
             label: None,
             per_class: (name == "class-gaussian").then_some(8),
-            chain: false,
+            chain: name == "rbm",
             filters: false,
         };
         print!("{name}: ");
         super::sample::run(&dir, opts)?;
+        if name == "rbm" {
+            let opts = super::sample::Options {
+                n: 100,
+                out: Some(dir.join("filters.png")),
+                seed: config.seed,
+                label: None,
+                per_class: None,
+                chain: false,
+                filters: true,
+            };
+            print!("{name}: ");
+            super::sample::run(&dir, opts)?;
+        }
     }
     Ok(Status::Done)
 }
