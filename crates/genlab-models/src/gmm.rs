@@ -33,6 +33,13 @@ const LN_2PI: f64 = 1.837_877_066_409_345_3;
 /// Rows per parallel block: a block of x and its scratch stay in L2 cache.
 const BLOCK: usize = 256;
 
+/// Per-thread scratch buffers, reused across the blocks a thread takes (no allocation per block).
+#[derive(Default)]
+struct Scratch {
+    a: Vec<f64>,
+    b: Vec<f64>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Covariance {
@@ -209,12 +216,14 @@ impl Mixture {
         let n = x.len() / d;
         let mut out = vec![0.0; n * k];
         let log_w: Vec<f64> = self.weights.iter().map(|w| w.ln()).collect();
+        let stacked = self.stacked_precisions();
         out.par_chunks_mut(BLOCK * k)
             .zip(x.par_chunks(BLOCK * d))
-            .for_each(|(o, xb)| {
+            .for_each_init(Scratch::default, |scratch, (o, xb)| {
                 let rows = xb.len() / d;
-                let mut maha = vec![0.0; rows * k];
-                self.mahalanobis(xb, &mut maha);
+                let maha = &mut scratch.b;
+                maha.resize(rows * k, 0.0);
+                self.mahalanobis(xb, &stacked, &mut scratch.a, maha);
                 for i in 0..rows {
                     for j in 0..k {
                         o[i * k + j] = log_w[j] - 0.5 * (d as f64 * LN_2PI + maha[i * k + j])
@@ -225,35 +234,61 @@ impl Mixture {
         out
     }
 
+    /// Full / tied: the precision factors side by side, `[P_1 | ... | P_K]` `[d, K d]`, and
+    /// `mu_k P_k` `[K d]`, so that one product per block of rows serves every component.
+    fn stacked_precisions(&self) -> (Vec<f64>, Vec<f64>) {
+        let (k, d) = (self.k, self.d);
+        if !matches!(self.covariance, Covariance::Full | Covariance::Tied) {
+            return (Vec::new(), Vec::new());
+        }
+        let mut stacked = vec![0.0; d * k * d];
+        let mut mu_p = vec![0.0; k * d];
+        for j in 0..k {
+            let m = if self.covariance == Covariance::Full {
+                j
+            } else {
+                0
+            };
+            let p = &self.prec_chol[m * d * d..(m + 1) * d * d];
+            for r in 0..d {
+                stacked[r * k * d + j * d..r * k * d + (j + 1) * d]
+                    .copy_from_slice(&p[r * d..(r + 1) * d]);
+            }
+            let mu = &self.means[j * d..(j + 1) * d];
+            gemm_into(
+                &mut mu_p[j * d..(j + 1) * d],
+                mu,
+                p,
+                (1, d, d),
+                false,
+                false,
+                false,
+                false,
+            );
+        }
+        (stacked, mu_p)
+    }
+
     /// `||(x_i - mu_k) P_k||²` into `out [rows, K]` for a block of rows.
-    fn mahalanobis(&self, xb: &[f64], out: &mut [f64]) {
+    fn mahalanobis(
+        &self,
+        xb: &[f64],
+        stacked: &(Vec<f64>, Vec<f64>),
+        y: &mut Vec<f64>,
+        out: &mut [f64],
+    ) {
         let (k, d) = (self.k, self.d);
         let rows = xb.len() / d;
         match self.covariance {
             Covariance::Full | Covariance::Tied => {
-                let mut y = vec![0.0; rows * d];
-                for j in 0..k {
-                    let m = if self.covariance == Covariance::Full {
-                        j
-                    } else {
-                        0
-                    };
-                    let p = &self.prec_chol[m * d * d..(m + 1) * d * d];
-                    // y = x P - mu P   [rows, d]
-                    gemm_into(&mut y, xb, p, (rows, d, d), false, false, false, false);
-                    let mut mu_p = vec![0.0; d];
-                    gemm_into(
-                        &mut mu_p,
-                        &self.means[j * d..(j + 1) * d],
-                        p,
-                        (1, d, d),
-                        false,
-                        false,
-                        false,
-                        false,
-                    );
-                    for i in 0..rows {
-                        out[i * k + j] = sum_sq_diff(&y[i * d..(i + 1) * d], &mu_p);
+                let (p_all, mu_p) = stacked;
+                // y = x [P_1 | ... | P_K]   [rows, K d]; row i, component j: y_ij - mu_j P_j
+                y.resize(rows * k * d, 0.0);
+                gemm_into(y, xb, p_all, (rows, d, k * d), false, false, false, false);
+                for (i, yi) in y.chunks_exact(k * d).enumerate() {
+                    for j in 0..k {
+                        out[i * k + j] =
+                            sum_sq_diff(&yi[j * d..(j + 1) * d], &mu_p[j * d..(j + 1) * d]);
                     }
                 }
             }
@@ -520,11 +555,12 @@ fn full_covariances(
         .par_chunks(BLOCK * d)
         .zip(resp.par_chunks(BLOCK * k))
         .fold(
-            || vec![0.0; k * d * d],
-            |mut acc, (xb, rb)| {
+            || (vec![0.0; k * d * d], Scratch::default()),
+            |(mut acc, mut scratch), (xb, rb)| {
                 let rows = xb.len() / d;
-                let mut diff = vec![0.0; rows * d];
-                let mut weighted = vec![0.0; rows * d];
+                let (diff, weighted) = (&mut scratch.a, &mut scratch.b);
+                diff.resize(rows * d, 0.0);
+                weighted.resize(rows * d, 0.0);
                 for j in 0..k {
                     let mu = &means[j * d..(j + 1) * d];
                     for i in 0..rows {
@@ -538,8 +574,8 @@ fn full_covariances(
                     // acc_k += (r ∘ D)ᵀ D   [d, d]
                     gemm_into(
                         &mut acc[j * d * d..(j + 1) * d * d],
-                        &weighted,
-                        &diff,
+                        weighted,
+                        diff,
                         (d, rows, d),
                         true,
                         false,
@@ -547,9 +583,10 @@ fn full_covariances(
                         false,
                     );
                 }
-                acc
+                (acc, scratch)
             },
         )
+        .map(|(acc, _)| acc)
         .reduce(
             || vec![0.0; k * d * d],
             |mut a, b| {

@@ -33,12 +33,20 @@ pub fn gmm(x: &Path, means: &Path, covariance: &str, iters: usize, reg: f64) -> 
     let fit = gmm::fit(&x, start, iters, -1.0, reg)?;
     let ll = fit.mixture.e_step(&x).0.iter().sum::<f64>() / n as f64;
     let secs = t.elapsed().as_secs_f64();
+    // Where the time goes: one more E-step and M-step, timed apart.
+    let t_e = Instant::now();
+    let (_, resp) = fit.mixture.e_step(&x);
+    let e_secs = t_e.elapsed().as_secs_f64();
+    let t_m = Instant::now();
+    Mixture::m_step(&x, &resp, k, cov, reg)?;
+    let m_secs = t_m.elapsed().as_secs_f64();
     println!(
         "{}",
         serde_json::json!({
             "impl": "genlab", "covariance": covariance, "n": n, "d": d, "k": k,
             "iters": fit.history.len(), "fit_seconds": secs, "mean_loglik": ll,
             "threads": rayon::current_num_threads(),
+            "e_step_seconds": e_secs, "m_step_seconds": m_secs,
         })
     );
     Ok(())
