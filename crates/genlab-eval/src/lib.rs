@@ -1,7 +1,9 @@
 //! Metrics, one per file. Each takes a model through its capability traits and a dataset.
 
 mod likelihood;
+mod modes;
 mod reconstruction;
 
 pub use likelihood::{likelihood, LikelihoodReport};
+pub use modes::{coverage_of, mode_coverage, reverse_kl, ModeCoverage, ModeProtocol};
 pub use reconstruction::{reconstruction, ReconstructionReport};

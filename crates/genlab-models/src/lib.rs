@@ -4,6 +4,7 @@ pub mod autoencoder;
 pub mod bgmm;
 pub mod class_gaussian;
 pub mod dbn;
+pub mod gan;
 pub mod gmm;
 pub mod iwae;
 pub mod rbm;
@@ -22,4 +23,5 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &class_gaussian::FAMILY,
     &rbm::FAMILY,
     &dbn::FAMILY,
+    &gan::FAMILY,
 ];

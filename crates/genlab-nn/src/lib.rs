@@ -2,6 +2,7 @@
 
 pub mod coder;
 pub mod conv;
+pub mod gan_loss;
 pub mod linalg;
 pub mod loss;
 pub mod masked_conv;

@@ -31,8 +31,10 @@ pub struct TrainOptions {
     /// A progress bar (terminal) instead of log lines.
     pub progress: bool,
     pub quiet: bool,
-    /// True modes of a toy set, drawn under its scatter plots.
+    /// True modes of a toy set, drawn under its scatter plots, and their standard deviation:
+    /// at every sample cadence the log shows the mode coverage, with an alarm when it falls.
     pub toy_modes: Vec<[f32; 2]>,
+    pub toy_sigma: f32,
 }
 
 #[derive(Debug)]
@@ -57,6 +59,8 @@ pub fn train(
     let total = cfg.train.steps;
     let groups = model.groups();
     let mut optim = Optimizers::new(&cfg.optim, total).with_ema(cfg.train.ema_decay);
+    // Most modes captured so far (toy sets with known modes).
+    let mut best_modes = 0usize;
     let mut state = CkptState {
         step: 0,
         optim_t: Default::default(),
@@ -179,6 +183,7 @@ pub fn train(
                 model.load_params(ema)?;
             }
             write_samples(model, info, data, cfg.seed, done, run, device, opts)?;
+            watch_modes(model, cfg.seed, done, device, opts, &mut best_modes)?;
             if let Some((params, _)) = &live {
                 model.load_params(params)?;
             }
@@ -242,6 +247,51 @@ fn save(
         state,
         keep_last,
     )
+}
+
+/// Mode coverage of 2,500 fixed-noise samples (genlab_eval's protocol) on toy sets with known
+/// modes, logged; an alarm (even with `quiet`) when coverage falls below 3/4 of its best.
+fn watch_modes(
+    model: &dyn Model,
+    seed: u64,
+    step: u64,
+    device: &Device,
+    opts: &TrainOptions,
+    best: &mut usize,
+) -> Result<()> {
+    if opts.toy_modes.is_empty() || model.full_batch() {
+        return Ok(());
+    }
+    let infer = genlab_core::device::inference_device(device);
+    let Some(c) = genlab_eval::mode_coverage(
+        model,
+        &opts.toy_modes,
+        opts.toy_sigma,
+        2500,
+        seed,
+        &infer,
+    )?
+    else {
+        return Ok(());
+    };
+    let line = format!(
+        "step {step}: modes {}/{}, high quality {:.1}%",
+        c.modes_captured,
+        c.modes_total,
+        100.0 * c.high_quality_fraction
+    );
+    // Collapse: under three quarters of the best coverage so far (small wobbles are normal
+    // early on, when a few stray samples decide whether a mode counts).
+    if 4 * c.modes_captured < 3 * *best {
+        eprintln!(
+            "ALARM {line}: coverage fell from {} modes (mode collapse); see the samples/ scatter plots",
+            *best
+        );
+    } else {
+        say(opts, &line);
+    }
+    *best = (*best).max(c.modes_captured);
+    Ok(())
 }
 
 /// Fixed-noise samples (same z every time), else reconstructions of fixed training examples.

@@ -8,6 +8,8 @@ use std::path::Path;
 
 /// Held-out examples used for family diagnostics (active units, KL per unit).
 const DIAGNOSTIC_ROWS: usize = 2000;
+/// Samples drawn for mode coverage (VEEGAN and PacGAN used 2,500).
+const MODE_SAMPLES: usize = 2500;
 
 pub fn run(
     dir: &Path,
@@ -104,6 +106,23 @@ pub fn run(
             "accuracy".into(),
             (correct as f64 / dataset.len() as f64).into(),
         );
+    }
+    // Mode coverage on mixtures with known modes (toy:ring8, toy:grid25).
+    if let genlab_data::DataSpec::Toy(kind) = genlab_data::DataSpec::parse(&data_cfg.spec)? {
+        if let Some((modes, sigma)) = genlab_data::toy_modes(kind) {
+            if let Some(c) = genlab_eval::mode_coverage(
+                run.model.as_ref(),
+                &modes,
+                sigma,
+                MODE_SAMPLES,
+                seed,
+                &run.device,
+            )? {
+                for (key, v) in serde_json::to_value(&c)?.as_object().unwrap() {
+                    out.insert(key.clone(), v.clone());
+                }
+            }
+        }
     }
     // Diagnostics on up to DIAGNOSTIC_ROWS held-out examples.
     let rows: Vec<usize> = (0..dataset.len().min(DIAGNOSTIC_ROWS)).collect();

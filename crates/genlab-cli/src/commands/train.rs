@@ -163,11 +163,9 @@ pub fn train_run(
     let flag = interrupt.clone();
     // A second handler cannot be installed (demo after train in one process); that is fine.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let toy_modes = match genlab_data::DataSpec::parse(&config.data.spec)? {
-        DataSpec::Toy(kind) => genlab_data::toy_modes(kind)
-            .map(|m| m.0)
-            .unwrap_or_default(),
-        _ => Vec::new(),
+    let (toy_modes, toy_sigma) = match genlab_data::DataSpec::parse(&config.data.spec)? {
+        DataSpec::Toy(kind) => genlab_data::toy_modes(kind).unwrap_or_default(),
+        _ => (Vec::new(), 0.0),
     };
     let opts = genlab_train::TrainOptions {
         out: out.to_path_buf(),
@@ -176,6 +174,7 @@ pub fn train_run(
         progress: std::io::stderr().is_terminal(),
         quiet,
         toy_modes,
+        toy_sigma,
     };
     if !quiet {
         eprintln!(
