@@ -3,6 +3,7 @@
 # bench/RESULTS.md quotes them with this command.
 #   bash bench/run.sh speed [ROUNDS]   W1..W3 ms/step, genlab and PyTorch alternating, ROUNDS times
 #   bash bench/run.sh vae [STEPS]      VAE on binarized Fashion-MNIST, test NLL by IWAE K=1000
+#   bash bench/run.sh modes            GAN mode coverage on toy:ring8 and toy:grid25
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
@@ -73,8 +74,23 @@ classical)
   echo
   "$PY" bench/summarize.py rbm "$out"
   ;;
+modes)
+  # Mode coverage of every GAN family's default config on toy:ring8 and toy:grid25
+  # (genlab eval's VEEGAN/PacGAN protocol: 2,500 samples, 3 sigma, seed 0).
+  out=bench/results/modes.jsonl
+  : > "$out"
+  for spec in "gan default" "gan grid25"; do
+    set -- $spec
+    dir=$(mktemp -d)
+    "$BIN" train "$1" --preset "$2" --out "$dir/run" --quiet
+    e=$("$BIN" eval "$dir/run" --json)
+    echo "{\"family\": \"$1\", \"preset\": \"$2\", \"eval\": $e}" | tee -a "$out"
+    rm -rf "$dir"
+  done
+  "$PY" bench/summarize.py modes "$out"
+  ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes" >&2
   exit 2
   ;;
 esac

@@ -669,3 +669,29 @@ fn rbm_and_dbn_show_chains_filters_and_completions() {
         &["dbn", "complete"],
     );
 }
+
+#[test]
+fn eval_reports_mode_coverage_on_toy_mixtures_with_its_protocol() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // EM on the ring of 8 finds every mode: a model whose coverage is known.
+    ok(&genlab(&["train", "gmm", "--out", "g", "--quiet"], dir));
+    let out = ok(&genlab(&["eval", "g", "--json"], dir));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["modes_total"], 8, "{v}");
+    assert_eq!(v["modes_captured"], 8, "{v}");
+    assert!(v["high_quality_fraction"].as_f64().unwrap() > 0.95, "{v}");
+    assert!(v["reverse_kl"].as_f64().unwrap() < 0.01, "{v}");
+    assert_eq!(v["protocol"]["samples"], 2500, "{v}");
+    assert_eq!(v["protocol"]["threshold_sigmas"], 3.0, "{v}");
+    // A short GAN run logs its coverage at every sample cadence.
+    let out = genlab(
+        &[
+            "train", "gan", "--steps", "40", "--set", "train.sample_every=20", "--out", "gan",
+        ],
+        dir,
+    );
+    ok(&out);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("step 20: modes ") || log.contains("ALARM step 20"), "{log}");
+}

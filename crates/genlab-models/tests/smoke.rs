@@ -98,9 +98,14 @@ fn every_family_samples_or_reconstructs_in_range() {
                 .unwrap();
             assert_eq!(x.dims(), [5, d], "{}", family.name);
             let v = genlab_core::tensor::to_vec(x);
+            // Model space: [0, 1], or [-1, 1] for data scaled symmetrically.
+            let lo = match info.preprocess.scale {
+                genlab_data::Scale::Unit => 0.0,
+                genlab_data::Scale::Symmetric => -1.0,
+            };
             assert!(
-                v.iter().all(|p| (0.0..=1.0).contains(p)),
-                "{}: samples outside [0, 1]",
+                v.iter().all(|p| (lo..=1.0).contains(p)),
+                "{}: samples outside [{lo}, 1]",
                 family.name
             );
         }
