@@ -687,11 +687,21 @@ fn eval_reports_mode_coverage_on_toy_mixtures_with_its_protocol() {
     // A short GAN run logs its coverage at every sample cadence.
     let out = genlab(
         &[
-            "train", "gan", "--steps", "40", "--set", "train.sample_every=20", "--out", "gan",
+            "train",
+            "gan",
+            "--steps",
+            "40",
+            "--set",
+            "train.sample_every=20",
+            "--out",
+            "gan",
         ],
         dir,
     );
     ok(&out);
     let log = String::from_utf8_lossy(&out.stderr);
-    assert!(log.contains("step 20: modes ") || log.contains("ALARM step 20"), "{log}");
+    assert!(
+        log.contains("step 20: modes ") || log.contains("ALARM step 20"),
+        "{log}"
+    );
 }

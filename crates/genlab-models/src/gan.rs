@@ -137,12 +137,13 @@ impl Model for Gan {
         let d_real = sigmoid(real_logit.clone()).mean().into_scalar::<f32>() as f64;
         let d_fake = sigmoid(fake_logit.clone()).mean().into_scalar::<f32>() as f64;
         // Reported on steps without a G update: G's loss on this step's samples.
-        let mut g_value = generator_loss(self.cfg.loss, fake_logit.clone()).into_scalar::<f32>() as f64;
+        let mut g_value =
+            generator_loss(self.cfg.loss, fake_logit.clone()).into_scalar::<f32>() as f64;
         let d_loss = discriminator_loss(real_logit, fake_logit, self.cfg.label_smoothing);
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
         self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
         // 2. Generator, every d_steps-th step, through the updated discriminator.
-        if (ctx.step + 1) % self.cfg.d_steps == 0 {
+        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
             let fake = Self::generate(&self.gen, self.output, z);
             let g_loss = generator_loss(self.cfg.loss, self.disc.forward(fake));

@@ -263,14 +263,8 @@ fn watch_modes(
         return Ok(());
     }
     let infer = genlab_core::device::inference_device(device);
-    let Some(c) = genlab_eval::mode_coverage(
-        model,
-        &opts.toy_modes,
-        opts.toy_sigma,
-        2500,
-        seed,
-        &infer,
-    )?
+    let Some(c) =
+        genlab_eval::mode_coverage(model, &opts.toy_modes, opts.toy_sigma, 2500, seed, &infer)?
     else {
         return Ok(());
     };
