@@ -6,6 +6,9 @@
 //!   2. every `d_steps`-th step (the paper's k), fresh z; update G by descending
 //!      log(1 - D(G(z))) (`minimax`) or -log D(G(z)) (`non_saturating`, §3)   (group `gen`)
 //!
+//! `model.loss` also selects the least-squares (LSGAN), Wasserstein (WGAN, with `model.clip`)
+//! and hinge games of `genlab_nn::gan_loss`; the presets `lsgan` and `wgan` set them up.
+//!
 //! NOTE: the paper draws k fresh minibatches for the k D updates; here consecutive train steps
 //! supply them (step t updates D, and G too when (t + 1) % d_steps == 0).
 //! NOTE: the generator's output layer matches the data: linear for points, tanh for images
@@ -19,7 +22,7 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
 use genlab_core::{Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, StepCtx};
 use genlab_data::{Kind, Scale};
-use genlab_nn::gan_loss::{discriminator_loss, generator_loss, GanLoss};
+use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss, GanLoss};
 use genlab_nn::{Activation, Mlp};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -39,6 +42,8 @@ pub struct GanConfig {
     pub d_steps: u64,
     /// One-sided label smoothing of the real target (0 = off).
     pub label_smoothing: f64,
+    /// WGAN weight clipping of the critic to [-clip, clip] after each update (0 = off).
+    pub clip: f64,
 }
 
 impl Default for GanConfig {
@@ -52,6 +57,7 @@ impl Default for GanConfig {
             loss: GanLoss::NonSaturating,
             d_steps: 1,
             label_smoothing: 0.0,
+            clip: 0.0,
         }
     }
 }
@@ -78,6 +84,13 @@ impl Gan {
         }
         if cfg.g_hidden.contains(&0) || cfg.d_hidden.contains(&0) {
             bail!("gan: model.g_hidden and model.d_hidden sizes must be positive");
+        }
+        if cfg.clip < 0.0 || (cfg.loss == GanLoss::Wasserstein) != (cfg.clip > 0.0) {
+            bail!(
+                "gan: model.clip = {} with model.loss = {:?}: weight clipping (e.g. 0.01) goes with the wasserstein loss, and only with it",
+                cfg.clip,
+                cfg.loss
+            );
         }
         if !(0.0..0.5).contains(&cfg.label_smoothing) {
             bail!(
@@ -134,14 +147,30 @@ impl Model for Gan {
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = Self::generate(&self.gen, self.output, z).detach();
         let (real_logit, fake_logit) = (self.disc.forward(x), self.disc.forward(fake));
-        let d_real = sigmoid(real_logit.clone()).mean().into_scalar::<f32>() as f64;
-        let d_fake = sigmoid(fake_logit.clone()).mean().into_scalar::<f32>() as f64;
+        // Reported: D's mean probability (logistic losses) or mean raw output (the others).
+        let report = |t: Tensor<2>| {
+            let t = if self.cfg.loss.is_logistic() {
+                sigmoid(t)
+            } else {
+                t
+            };
+            t.mean().into_scalar::<f32>() as f64
+        };
+        let (d_real, d_fake) = (report(real_logit.clone()), report(fake_logit.clone()));
         // Reported on steps without a G update: G's loss on this step's samples.
         let mut g_value =
             generator_loss(self.cfg.loss, fake_logit.clone()).into_scalar::<f32>() as f64;
-        let d_loss = discriminator_loss(real_logit, fake_logit, self.cfg.label_smoothing);
+        let d_loss = discriminator_loss(
+            self.cfg.loss,
+            real_logit,
+            fake_logit,
+            self.cfg.label_smoothing,
+        );
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
         self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
+        if self.cfg.clip > 0.0 {
+            self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
+        }
         // 2. Generator, every d_steps-th step, through the updated discriminator.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
@@ -197,13 +226,15 @@ fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dy
 
 pub const FAMILY: Family = Family {
     name: "gan",
-    summary: "generative adversarial net, MLP G and D (minimax or non-saturating loss, k D steps)",
+    summary: "generative adversarial net, MLP G and D (minimax, non-saturating, least-squares, Wasserstein, hinge)",
     paper: "Goodfellow et al. 2014",
     groups: &["gen", "disc"],
     capabilities: &["sample"],
     presets: &[
         ("default", include_str!("../../../configs/gan/default.toml")),
         ("grid25", include_str!("../../../configs/gan/grid25.toml")),
+        ("lsgan", include_str!("../../../configs/gan/lsgan.toml")),
+        ("wgan", include_str!("../../../configs/gan/wgan.toml")),
         ("tiny", include_str!("../../../configs/gan/tiny.toml")),
     ],
     default_model,
