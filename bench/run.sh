@@ -79,7 +79,7 @@ modes)
   # (genlab eval's VEEGAN/PacGAN protocol: 2,500 samples, 3 sigma, seed 0).
   out=bench/results/modes.jsonl
   : > "$out"
-  for spec in "gan default" "gan grid25" "gan lsgan" "gan wgan"; do
+  for spec in "gan default" "gan grid25" "lsgan default" "wgan default"; do
     set -- $spec
     dir=$(mktemp -d)
     "$BIN" train "$1" --preset "$2" --out "$dir/run" --quiet

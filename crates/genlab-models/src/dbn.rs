@@ -264,18 +264,9 @@ impl GibbsChain for Dbn {
         let top = self.stage;
         let wts = self.layer(top, device);
         let [width, _] = wts.w.dims();
-        let mut v = bernoulli(Tensor::full([n, width], 0.5, device), rng);
-        let mut out = Vec::with_capacity(frames);
-        for _ in 0..frames {
-            let mut mean = v.clone();
-            for _ in 0..every.max(1) {
-                let h = bernoulli(wts.hidden_prob(v), rng);
-                mean = wts.visible_mean(h.clone());
-                v = wts.sample_visible(h, rng);
-            }
-            out.push(self.down(mean, top));
-        }
-        Ok(out)
+        let v = bernoulli(Tensor::full([n, width], 0.5, device), rng);
+        let frames = wts.gibbs_frames(v, frames, every, rng);
+        Ok(frames.into_iter().map(|m| self.down(m, top)).collect())
     }
 }
 

@@ -6,8 +6,8 @@
 //!   2. every `d_steps`-th step (the paper's k), fresh z; update G by descending
 //!      log(1 - D(G(z))) (`minimax`) or -log D(G(z)) (`non_saturating`, §3)   (group `gen`)
 //!
-//! `model.loss` also selects the least-squares (LSGAN), Wasserstein (WGAN, with `model.clip`)
-//! and hinge games of `genlab_nn::gan_loss`; the presets `lsgan` and `wgan` set them up.
+//! `model.loss` also selects the least-squares, Wasserstein (with `model.clip`) and hinge games
+//! of `genlab_nn::gan_loss`; the `lsgan` and `wgan` families are this file with those games.
 //!
 //! NOTE: the paper draws k fresh minibatches for the k D updates; here consecutive train steps
 //! supply them (step t updates D, and G too when (t + 1) % d_steps == 0).
@@ -71,6 +71,8 @@ enum Output {
 }
 
 pub struct Gan {
+    /// Registry name: `gan`, or a family that is this game with another loss (`lsgan`, `wgan`).
+    name: &'static str,
     cfg: GanConfig,
     gen: Mlp,
     disc: Mlp,
@@ -78,7 +80,12 @@ pub struct Gan {
 }
 
 impl Gan {
-    pub fn new(cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
+    pub fn new(
+        name: &'static str,
+        cfg: GanConfig,
+        info: &DataInfo,
+        device: &Device,
+    ) -> Result<Self> {
         if cfg.latent_dim == 0 || cfg.d_steps == 0 {
             bail!("gan: model.latent_dim and model.d_steps must be at least 1");
         }
@@ -113,6 +120,7 @@ impl Gan {
             (Kind::Images, Scale::Unit) => Output::Sigmoid,
         };
         Ok(Self {
+            name,
             gen: Mlp::new(&g_sizes, cfg.g_activation, device),
             disc: Mlp::new(&d_sizes, cfg.d_activation, device),
             cfg,
@@ -133,7 +141,7 @@ impl Gan {
 
 impl Model for Gan {
     fn family(&self) -> &'static str {
-        "gan"
+        self.name
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["gen", "disc"]
@@ -218,6 +226,7 @@ fn default_model() -> toml::Table {
 
 fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
     Ok(Box::new(Gan::new(
+        "gan",
         parse_section("model", model)?,
         info,
         device,
@@ -226,15 +235,13 @@ fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dy
 
 pub const FAMILY: Family = Family {
     name: "gan",
-    summary: "generative adversarial net, MLP G and D (minimax, non-saturating, least-squares, Wasserstein, hinge)",
+    summary: "generative adversarial net, MLP G and D (minimax or non-saturating loss, k D steps)",
     paper: "Goodfellow et al. 2014",
     groups: &["gen", "disc"],
     capabilities: &["sample"],
     presets: &[
         ("default", include_str!("../../../configs/gan/default.toml")),
         ("grid25", include_str!("../../../configs/gan/grid25.toml")),
-        ("lsgan", include_str!("../../../configs/gan/lsgan.toml")),
-        ("wgan", include_str!("../../../configs/gan/wgan.toml")),
         ("tiny", include_str!("../../../configs/gan/tiny.toml")),
     ],
     default_model,

@@ -7,9 +7,11 @@ pub mod dbn;
 pub mod gan;
 pub mod gmm;
 pub mod iwae;
+pub mod lsgan;
 pub mod rbm;
 mod registry;
 pub mod vae;
+pub mod wgan;
 
 pub use registry::find;
 
@@ -24,4 +26,6 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &rbm::FAMILY,
     &dbn::FAMILY,
     &gan::FAMILY,
+    &lsgan::FAMILY,
+    &wgan::FAMILY,
 ];

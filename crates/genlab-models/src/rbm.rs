@@ -153,6 +153,28 @@ impl Weights {
         }
     }
 
+    /// Gibbs sampling from the visible state `v` `[n, v]`: `frames` snapshots of E[v | h], taken
+    /// every `every` steps (v -> h ~ p(h | v) -> v ~ p(v | h)).
+    pub fn gibbs_frames(
+        &self,
+        mut v: Tensor<2>,
+        frames: usize,
+        every: usize,
+        rng: &mut impl Rng,
+    ) -> Vec<Tensor<2>> {
+        let mut out = Vec::with_capacity(frames);
+        for _ in 0..frames {
+            let mut mean = v.clone();
+            for _ in 0..every.max(1) {
+                let h = bernoulli(self.hidden_prob(v), rng);
+                mean = self.visible_mean(h.clone());
+                v = self.sample_visible(h, rng);
+            }
+            out.push(mean);
+        }
+        out
+    }
+
     /// F(v) per example `[b]`.
     pub fn free_energy(&self, v: Tensor<2>) -> Tensor<1> {
         let act = self.activation(v.clone());
@@ -503,19 +525,9 @@ impl GibbsChain for Rbm {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Vec<Tensor<2>>> {
-        let wts = self.weights(device);
-        let mut v = bernoulli(Tensor::full([n, self.shape_dim], 0.5, device), rng);
-        let mut out = Vec::with_capacity(frames);
-        for _ in 0..frames {
-            let mut mean = v.clone();
-            for _ in 0..every.max(1) {
-                let h = bernoulli(wts.hidden_prob(v), rng);
-                mean = wts.visible_mean(h.clone());
-                v = wts.sample_visible(h, rng);
-            }
-            out.push(self.to_output(mean));
-        }
-        Ok(out)
+        let v = bernoulli(Tensor::full([n, self.shape_dim], 0.5, device), rng);
+        let frames = self.weights(device).gibbs_frames(v, frames, every, rng);
+        Ok(frames.into_iter().map(|m| self.to_output(m)).collect())
     }
 }
 
