@@ -79,10 +79,11 @@ modes)
   # (genlab eval's VEEGAN/PacGAN protocol: 2,500 samples, 3 sigma, seed 0).
   out=bench/results/modes.jsonl
   : > "$out"
-  for spec in "gan default" "gan grid25" "lsgan default" "wgan default"; do
+  for spec in "gan default" "gan grid25" "lsgan default" "lsgan default toy:grid25" \
+    "wgan default" "wgan default toy:grid25"; do
     set -- $spec
     dir=$(mktemp -d)
-    "$BIN" train "$1" --preset "$2" --out "$dir/run" --quiet
+    "$BIN" train "$1" --preset "$2" ${3:+--data "$3"} --out "$dir/run" --quiet
     e=$("$BIN" eval "$dir/run" --json)
     echo "{\"family\": \"$1\", \"preset\": \"$2\", \"eval\": $e}" | tee -a "$out"
     rm -rf "$dir"
