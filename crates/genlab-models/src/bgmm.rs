@@ -35,7 +35,8 @@
 //! NOTE: `n_init > 1` runs the restarts side by side and keeps the highest bound, as `gmm` does.
 
 use crate::gmm::{
-    gaussian_statistics, initial_resp, rows_f64, to_tensor, Covariance, Init, Mixture,
+    gaussian_statistics, initial_resp, log_density, project, rows_f64, to_tensor, Covariance, Init,
+    Mixture,
 };
 use anyhow::{anyhow, bail, Result};
 use burn::tensor::{Device, Tensor};
@@ -797,14 +798,6 @@ impl Bgmm {
         &self.best().post
     }
 
-    /// Data rows -> the space the mixture lives in.
-    fn project(&self, x: Vec<f64>, n: usize) -> Vec<f64> {
-        match &self.pca {
-            Some(p) => p.transform(&x, n),
-            None => x,
-        }
-    }
-
     /// First step: PCA, the priors from the data, and each restart's posterior from its initial
     /// responsibilities (sklearn's `_initialize`).
     fn start(&mut self, x: &[f64], n: usize, rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
@@ -818,7 +811,7 @@ impl Bgmm {
         if self.cfg.pca > 0 {
             self.pca = Some(Pca::fit(x, n, d, self.cfg.pca, self.cfg.whiten));
         }
-        let z = self.project(x.to_vec(), n);
+        let z = project(self.pca.as_ref(), x.to_vec(), n);
         let dz = z.len() / n;
         let priors = Priors::resolve(&self.cfg, &z, dz)?;
         let (k, cov, reg) = (self.cfg.k, self.cfg.covariance, self.cfg.reg_covar);
@@ -851,7 +844,7 @@ impl Model for Bgmm {
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
         let (x, n) = rows_f64(&batch.x);
         let z = if self.fitted {
-            self.project(x, n)
+            project(self.pca.as_ref(), x, n)
         } else {
             self.start(&x, n, &mut ctx.rng)?
         };
@@ -977,7 +970,7 @@ impl Model for Bgmm {
 
     fn diagnostics(&self, x: Tensor<2>) -> Result<serde_json::Map<String, serde_json::Value>> {
         let (x, n) = rows_f64(&x);
-        let z = self.project(x, n);
+        let z = project(self.pca.as_ref(), x, n);
         let best = self.best();
         let k = best.post.gauss.k;
         let weights = best.post.weights.mean();
@@ -1026,17 +1019,11 @@ impl Likelihood for Bgmm {
     /// unnormalised variational terms of the E-step) nor the Bayesian predictive density (a
     /// mixture of Student-t's, Bishop eq. 10.81).
     fn log_likelihood(&self, x: Tensor<2>, _k: usize, _rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
-        let (x, n) = rows_f64(&x);
-        let log_det = self.pca.as_ref().map(|p| p.log_det()).unwrap_or(0.0);
-        let z = self.project(x, n);
-        Ok(self
-            .posterior()
-            .mixture()
-            .e_step(&z)
-            .0
-            .into_iter()
-            .map(|l| l + log_det)
-            .collect())
+        Ok(log_density(
+            &self.posterior().mixture(),
+            self.pca.as_ref(),
+            &x,
+        ))
     }
     fn bound(&self, _k: usize) -> Bound {
         // Exact for the plug-in mixture; with PCA, of the projected data, as `gmm`.

@@ -826,14 +826,6 @@ impl Gmm {
         &self.best().mix
     }
 
-    /// Data rows -> the space the mixture lives in.
-    fn project(&self, x: Vec<f64>, n: usize) -> Vec<f64> {
-        match &self.pca {
-            Some(p) => p.transform(&x, n),
-            None => x,
-        }
-    }
-
     fn start(&mut self, x: &[f64], n: usize, rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
         let d = x.len() / n;
         if self.cfg.k > n {
@@ -845,7 +837,7 @@ impl Gmm {
         if self.cfg.pca > 0 {
             self.pca = Some(Pca::fit(x, n, d, self.cfg.pca, self.cfg.whiten));
         }
-        let z = self.project(x.to_vec(), n);
+        let z = project(self.pca.as_ref(), x.to_vec(), n);
         let dz = z.len() / n;
         for r in &mut self.restarts {
             let resp = initial_resp(&z, dz, self.cfg.k, self.cfg.init, rng);
@@ -897,7 +889,7 @@ impl Model for Gmm {
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
         let (x, n) = rows_f64(&batch.x);
         let z = if self.fitted {
-            self.project(x, n)
+            project(self.pca.as_ref(), x, n)
         } else {
             self.start(&x, n, &mut ctx.rng)?
         };
@@ -984,7 +976,7 @@ impl Model for Gmm {
 
     fn diagnostics(&self, x: Tensor<2>) -> Result<serde_json::Map<String, serde_json::Value>> {
         let (x, n) = rows_f64(&x);
-        let z = self.project(x, n);
+        let z = project(self.pca.as_ref(), x, n);
         let mix = self.mixture();
         let (ll, resp) = mix.e_step(&z);
         let total: f64 = ll.iter().sum();
@@ -1033,18 +1025,26 @@ pub(crate) fn to_tensor(x: Vec<f64>, n: usize, kind: Kind, device: &Device) -> T
     genlab_core::tensor::matrix(v, n, d, device)
 }
 
+/// Data rows -> the space a mixture lives in (its PCA projection, if it has one).
+pub(crate) fn project(pca: Option<&Pca>, x: Vec<f64>, n: usize) -> Vec<f64> {
+    match pca {
+        Some(p) => p.transform(&x, n),
+        None => x,
+    }
+}
+
+/// Per-example log-density of data rows under `mix` fitted after `pca`: the mixture's
+/// log-likelihood of the projected rows plus the projection's log-determinant.
+pub(crate) fn log_density(mix: &Mixture, pca: Option<&Pca>, x: &Tensor<2>) -> Vec<f64> {
+    let (x, n) = rows_f64(x);
+    let log_det = pca.map(|p| p.log_det()).unwrap_or(0.0);
+    let z = project(pca, x, n);
+    mix.e_step(&z).0.into_iter().map(|l| l + log_det).collect()
+}
+
 impl Likelihood for Gmm {
     fn log_likelihood(&self, x: Tensor<2>, _k: usize, _rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
-        let (x, n) = rows_f64(&x);
-        let log_det = self.pca.as_ref().map(|p| p.log_det()).unwrap_or(0.0);
-        let z = self.project(x, n);
-        Ok(self
-            .mixture()
-            .e_step(&z)
-            .0
-            .into_iter()
-            .map(|l| l + log_det)
-            .collect())
+        Ok(log_density(self.mixture(), self.pca.as_ref(), &x))
     }
     fn bound(&self, _k: usize) -> Bound {
         // With PCA this is the exact density of the projected data, not of the pixels.
