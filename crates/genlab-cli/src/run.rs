@@ -103,7 +103,10 @@ pub fn open(dir: &Path) -> Result<OpenRun> {
     model.load_params(&ckpt.params)?;
     // Runs trained with train.ema_decay > 0 sample and evaluate with the averaged weights.
     if let Some(ema) = run_dir::load_ema(&checkpoint, &model.groups())? {
-        model.load_params(&ema)?;
+        // Weights without an average (batch-norm statistics) keep their saved values.
+        let mut averaged = model.save_params();
+        averaged.extend(ema);
+        model.load_params(&averaged)?;
     }
     Ok(OpenRun {
         dir: dir.to_path_buf(),

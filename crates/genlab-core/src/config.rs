@@ -192,6 +192,24 @@ pub fn parse_section<T: serde::de::DeserializeOwned>(section: &str, table: &Tabl
         .map_err(|e| anyhow!("[{section}] {} {}", e.message().trim(), locate(&text, &e)))
 }
 
+/// Parse one table into two structs: the keys that `A`'s default names go to `A`, the rest to
+/// `B` (a family's own keys beside a config it shares with other families).
+pub fn parse_split<A, B>(section: &str, table: &Table) -> Result<(A, B)>
+where
+    A: serde::de::DeserializeOwned + serde::Serialize + Default,
+    B: serde::de::DeserializeOwned,
+{
+    let own = Table::try_from(A::default()).expect("a config serialises");
+    let (mine, rest): (Table, Table) = table
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .partition(|(k, _)| own.contains_key(k));
+    Ok((
+        parse_section(section, &mine)?,
+        parse_section(section, &rest)?,
+    ))
+}
+
 /// Overlay `over` onto `base`; every key of `over` must exist in `base`.
 pub fn merge(base: &mut Table, over: &Table, origin: &str) -> Result<()> {
     merge_at(base, over, origin, "")

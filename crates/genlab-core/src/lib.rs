@@ -13,7 +13,7 @@ pub mod tensor;
 
 pub use family::{DataInfo, Family};
 pub use model::{
-    Batch, Bound, Classify, Complete, GibbsChain, LatentDecode, Likelihood, Losses, Model,
+    Batch, Bound, Classify, Codes, Complete, GibbsChain, LatentDecode, Likelihood, Losses, Model,
     Reconstruct, Sample, SampleGiven, StepCtx,
 };
 pub use params::NamedTensors;

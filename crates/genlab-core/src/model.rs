@@ -148,6 +148,16 @@ pub trait LatentDecode {
     }
 }
 
+/// Structured latent codes (InfoGAN): decode from noise, a category and continuous codes, for
+/// traversal grids.
+pub trait Codes {
+    fn noise_dim(&self) -> usize;
+    fn categories(&self) -> usize;
+    fn continuous(&self) -> usize;
+    /// `z [b, noise]`, one category per row, `cont [b, continuous]` -> `[b, c*h*w]`.
+    fn decode_codes(&self, z: Tensor<2>, cat: &[u32], cont: Tensor<2>) -> Result<Tensor<2>>;
+}
+
 /// Per-example log-likelihood in nats. `k` is the number of importance samples where the family
 /// estimates (1 = its training bound).
 pub trait Likelihood {
@@ -211,6 +221,9 @@ pub trait Model {
     fn as_likelihood(&self) -> Option<&dyn Likelihood> {
         None
     }
+    fn as_codes(&self) -> Option<&dyn Codes> {
+        None
+    }
 
     /// Family-specific diagnostics on a batch of held-out data, reported by `genlab eval`
     /// (e.g. a VAE's KL per latent unit and its number of active units).
@@ -244,6 +257,9 @@ pub trait Model {
         }
         if self.as_classify().is_some() {
             caps.push("classify");
+        }
+        if self.as_codes().is_some() {
+            caps.push("traverse");
         }
         caps
     }

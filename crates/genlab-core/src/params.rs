@@ -50,7 +50,9 @@ impl NamedTensors {
             path: Vec::new(),
             out: self,
         };
-        module.visit(&mut v);
+        // `valid()` first: it folds the pending updates of running statistics (batch norm)
+        // into their values, which a plain visit would miss.
+        module.valid().visit(&mut v);
     }
 
     /// Restore every parameter of `module` from `prefix/...`; missing names or shapes that

@@ -37,3 +37,14 @@ pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 pub fn scalar(t: Tensor<1>) -> f64 {
     t.into_scalar::<f32>() as f64
 }
+
+/// Integer labels (class indices) as `u32`s.
+pub fn labels(t: burn::tensor::Tensor<1, burn::tensor::Int>) -> Vec<u32> {
+    t.into_data()
+        .convert::<i64>()
+        .try_into_vec::<i64>()
+        .expect("integer labels")
+        .into_iter()
+        .map(|c| c as u32)
+        .collect()
+}

@@ -174,17 +174,12 @@ impl Model for ClassGaussian {
         let Some(y) = &batch.y else {
             bail!("class-gaussian needs labels, and this data has none");
         };
-        let y: Vec<i64> = y
-            .clone()
-            .into_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .unwrap();
+        let y = genlab_core::tensor::labels(y.clone());
         let d = self.d;
         let (mut weights, mut means, mut covs) = (Vec::new(), Vec::new(), Vec::new());
         for c in 0..self.classes {
             let rows: Vec<f64> = (0..n)
-                .filter(|&i| y[i] == c as i64)
+                .filter(|&i| y[i] as usize == c)
                 .flat_map(|i| x[i * d..(i + 1) * d].to_vec())
                 .collect();
             let nc = rows.len() / d;

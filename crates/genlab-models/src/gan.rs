@@ -7,36 +7,65 @@
 //!      log(1 - D(G(z))) (`minimax`) or -log D(G(z)) (`non_saturating`, §3)   (group `gen`)
 //!
 //! `model.loss` also selects the least-squares, Wasserstein (with `model.clip`) and hinge games
-//! of `genlab_nn::gan_loss`; the `lsgan` and `wgan` families are this file with those games.
+//! of `genlab_nn::gan_loss`; `model.arch` the networks of `genlab_nn::gan_nets` (MLPs, or the
+//! DCGAN convnets). The `dcgan`, `lsgan`, `wgan` and `sngan` families are this file with their
+//! papers' choices; the other GAN families reuse its [`GanConfig`] and network builder.
+//!
+//! Options of later practice, all off by default: one-sided label smoothing (Salimans et al.
+//! 2016), instance noise annealed to 0 (Sønderby et al. 2017), minibatch standard deviation
+//! (Karras et al. 2018), spectral normalization (Miyato et al. 2018). The EMA generator and TTUR
+//! are the trainer's `train.ema_decay` and per-group `optim.gen.lr` / `optim.disc.lr`.
 //!
 //! NOTE: the paper draws k fresh minibatches for the k D updates; here consecutive train steps
 //! supply them (step t updates D, and G too when (t + 1) % d_steps == 0).
-//! NOTE: the generator's output layer matches the data: linear for points, tanh for images
-//! scaled to [-1, 1] (`data.scale = "symmetric"`), sigmoid for [0, 1].
 
 use anyhow::{bail, Result};
 use burn::module::Module;
-use burn::tensor::activation::{sigmoid, tanh};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Tensor, TensorData};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
-use genlab_core::{Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, StepCtx};
+use genlab_core::{
+    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, StepCtx,
+};
 use genlab_data::{Kind, Scale};
 use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss, GanLoss};
-use genlab_nn::{Activation, Mlp};
+use genlab_nn::gan_nets::{
+    dcgan_stages, Body, DiscSpec, Discriminator, GenSpec, Generator, Output,
+};
+use genlab_nn::Activation;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+/// Which networks: MLPs, the DCGAN convnets, or `auto` (MLPs for points, DCGAN for images).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    Auto,
+    Mlp,
+    Dcgan,
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GanConfig {
     pub latent_dim: usize,
-    /// Generator hidden sizes (z side first).
+    pub arch: Arch,
+    /// MLP generator hidden sizes (z side first).
     pub g_hidden: Vec<usize>,
-    /// Discriminator hidden sizes (data side first).
+    /// MLP discriminator hidden sizes (data side first).
     pub d_hidden: Vec<usize>,
+    /// DCGAN channels of G's last hidden stage and of D's first (64 in the paper).
+    pub g_width: usize,
+    pub d_width: usize,
     pub g_activation: Activation,
     pub d_activation: Activation,
+    /// Batch norm in G's hidden layers, and in D's convolutions but the first (DCGAN).
+    pub batch_norm: bool,
+    /// Spectral normalization of every discriminator weight.
+    pub spectral_norm: bool,
+    /// A minibatch standard-deviation feature before D's last layer.
+    pub minibatch_std: bool,
     pub loss: GanLoss,
     /// Discriminator updates per generator update (the paper's k).
     pub d_steps: u64,
@@ -44,38 +73,251 @@ pub struct GanConfig {
     pub label_smoothing: f64,
     /// WGAN weight clipping of the critic to [-clip, clip] after each update (0 = off).
     pub clip: f64,
+    /// Standard deviation of Gaussian noise added to every D input, annealed linearly to 0
+    /// over the run (0 = off).
+    pub instance_noise: f64,
 }
 
 impl Default for GanConfig {
     fn default() -> Self {
         Self {
             latent_dim: 16,
+            arch: Arch::Mlp,
             g_hidden: vec![128, 128],
             d_hidden: vec![128, 128],
+            g_width: 64,
+            d_width: 64,
             g_activation: Activation::Relu,
             d_activation: Activation::LeakyRelu,
+            batch_norm: false,
+            spectral_norm: false,
+            minibatch_std: false,
             loss: GanLoss::NonSaturating,
             d_steps: 1,
             label_smoothing: 0.0,
             clip: 0.0,
+            instance_noise: 0.0,
         }
     }
 }
 
-/// How the generator's last layer maps to data space.
-#[derive(Clone, Copy, Debug)]
-enum Output {
-    Linear,
-    Tanh,
-    Sigmoid,
+impl GanConfig {
+    /// The DCGAN paper's choices: convnets with batch norm, the non-saturating loss.
+    pub fn dcgan() -> Self {
+        Self {
+            latent_dim: 100,
+            arch: Arch::Dcgan,
+            batch_norm: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// Check the options and choose the networks' body for this data.
+pub(crate) fn check(name: &str, cfg: &GanConfig, info: &DataInfo) -> Result<Body> {
+    if cfg.latent_dim == 0 || cfg.d_steps == 0 {
+        bail!("{name}: model.latent_dim and model.d_steps must be at least 1");
+    }
+    if cfg.g_hidden.contains(&0)
+        || cfg.d_hidden.contains(&0)
+        || cfg.g_width == 0
+        || cfg.d_width == 0
+    {
+        bail!("{name}: model.g_hidden, model.d_hidden, model.g_width and model.d_width must be positive");
+    }
+    if cfg.clip < 0.0 || (cfg.clip > 0.0 && cfg.loss != GanLoss::Wasserstein) {
+        bail!(
+            "{name}: model.clip = {} with model.loss = {:?}: weight clipping (e.g. 0.01) goes with the wasserstein loss, and only with it",
+            cfg.clip,
+            cfg.loss
+        );
+    }
+    if !(0.0..0.5).contains(&cfg.label_smoothing) {
+        bail!(
+            "{name}: model.label_smoothing = {} must be in [0, 0.5) (0.1 is common)",
+            cfg.label_smoothing
+        );
+    }
+    if !(cfg.instance_noise >= 0.0 && cfg.instance_noise.is_finite()) {
+        bail!(
+            "{name}: model.instance_noise = {} must be a standard deviation >= 0 (0.1 is common)",
+            cfg.instance_noise
+        );
+    }
+    let images = info.kind == Kind::Images;
+    match (cfg.arch, images) {
+        (Arch::Dcgan, false) => bail!(
+            "{name}: model.arch = \"dcgan\" needs images, but the data holds points; use model.arch = \"mlp\" (or the `gan` family)"
+        ),
+        (Arch::Mlp, _) | (Arch::Auto, false) => Ok(Body::Mlp),
+        (Arch::Dcgan | Arch::Auto, true) => {
+            if dcgan_stages(info.shape).is_none() {
+                bail!(
+                    "{name}: the DCGAN nets need an image side that halves at least once to 4 or more (28, 32, 64), found {}x{}; resize the images (data.size) or use model.arch = \"mlp\"",
+                    info.shape.h,
+                    info.shape.w
+                );
+            }
+            Ok(Body::Dcgan)
+        }
+    }
+}
+
+/// G's output layer for this data.
+pub(crate) fn output(info: &DataInfo) -> Output {
+    match (info.kind, info.preprocess.scale) {
+        (Kind::Points, _) => Output::Linear,
+        (Kind::Images, Scale::Symmetric) => Output::Tanh,
+        (Kind::Images, Scale::Unit) => Output::Sigmoid,
+    }
+}
+
+/// The generator, taking `latent_dim + g_extra` inputs (codes, labels).
+pub(crate) fn generator(
+    cfg: &GanConfig,
+    body: Body,
+    info: &DataInfo,
+    g_extra: usize,
+    device: &Device,
+) -> Generator {
+    Generator::new(
+        &GenSpec {
+            body,
+            input: cfg.latent_dim + g_extra,
+            shape: info.shape,
+            hidden: cfg.g_hidden.clone(),
+            width: cfg.g_width,
+            activation: cfg.g_activation,
+            batch_norm: cfg.batch_norm,
+        },
+        device,
+    )
+}
+
+/// The discriminator with `d_extra` joined inputs and `out` outputs.
+pub(crate) fn discriminator(
+    cfg: &GanConfig,
+    body: Body,
+    info: &DataInfo,
+    d_extra: usize,
+    out: usize,
+    device: &Device,
+) -> Discriminator {
+    Discriminator::new(
+        &DiscSpec {
+            body,
+            shape: info.shape,
+            hidden: cfg.d_hidden.clone(),
+            width: cfg.d_width,
+            activation: cfg.d_activation,
+            batch_norm: cfg.batch_norm,
+            spectral_norm: cfg.spectral_norm,
+            minibatch_std: cfg.minibatch_std,
+            extra: d_extra,
+            out,
+        },
+        device,
+    )
+}
+
+/// A D input with instance noise: std `instance_noise` at step 0, falling linearly to 0.
+pub(crate) fn noisy(cfg: &GanConfig, x: Tensor<2>, ctx: &mut StepCtx) -> Tensor<2> {
+    if cfg.instance_noise == 0.0 {
+        return x;
+    }
+    let std = cfg.instance_noise * (1.0 - ctx.step as f64 / ctx.total_steps.max(1) as f64);
+    let noise = normal(x.dims(), &mut ctx.rng, &x.device());
+    x + noise.mul_scalar(std.max(0.0))
+}
+
+/// D's mean probability (logistic losses) or mean raw output (the others), for the log.
+pub(crate) fn report(loss: GanLoss, logit: Tensor<2>) -> f64 {
+    let t = if loss.is_logistic() {
+        sigmoid(logit)
+    } else {
+        logit
+    };
+    t.mean().into_scalar::<f32>() as f64
+}
+
+/// Save the spectral-norm vectors of `disc` as `prefix/sn_u.i`.
+pub(crate) fn save_sn(disc: &Discriminator, prefix: &str, out: &mut NamedTensors) {
+    for (i, u) in disc.sn_state().iter().enumerate() {
+        out.insert(
+            format!("{prefix}/sn_u.{i}"),
+            u.dims().to_vec(),
+            genlab_core::tensor::to_vec(u.clone()),
+        );
+    }
+}
+
+/// Restore what [`save_sn`] saved.
+pub(crate) fn load_sn(disc: &mut Discriminator, prefix: &str, params: &NamedTensors) -> Result<()> {
+    let mut us = Vec::new();
+    for (i, u) in disc.sn_state().iter().enumerate() {
+        let name = format!("{prefix}/sn_u.{i}");
+        match params.0.get(&name) {
+            Some((shape, v)) if shape == &u.dims().to_vec() => us.push(Tensor::from_data(
+                TensorData::new(v.clone(), shape.clone()),
+                &u.device(),
+            )),
+            _ => bail!("checkpoint does not fit this model: missing or misshapen {name} (spectral normalization)"),
+        }
+    }
+    if !us.is_empty() {
+        disc.set_sn_state(us);
+    }
+    Ok(())
+}
+
+/// One-hot rows `[labels.len(), k]`.
+pub(crate) fn one_hot(labels: &[u32], k: usize, device: &Device) -> Tensor<2> {
+    let mut v = vec![0.0f32; labels.len() * k];
+    for (i, &c) in labels.iter().enumerate() {
+        v[i * k + c as usize] = 1.0;
+    }
+    genlab_core::tensor::matrix(v, labels.len(), k, device)
+}
+
+/// The batch's labels, for the families that condition on them.
+pub(crate) fn batch_labels(name: &str, batch: &Batch) -> Result<Vec<u32>> {
+    let Some(y) = &batch.y else {
+        bail!("{name} needs labelled data (shapes, fashion-mnist, toy:ring8, a folder with one subfolder per class)");
+    };
+    Ok(genlab_core::tensor::labels(y.clone()))
+}
+
+/// `n` labels drawn uniformly from `0..k`.
+pub(crate) fn random_labels(n: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec<u32> {
+    use rand::Rng;
+    (0..n).map(|_| rng.random_range(0..k as u32)).collect()
+}
+
+/// Labels outside `0..k` are an error that names the range.
+pub(crate) fn check_labels(labels: &[u32], k: usize) -> Result<()> {
+    if let Some(&c) = labels.iter().find(|&&c| c as usize >= k) {
+        bail!(
+            "label {c} is out of range: this model knows classes 0..{}",
+            k - 1
+        );
+    }
+    Ok(())
+}
+
+/// A labelled family needs classes in its data.
+pub(crate) fn classes(name: &str, info: &DataInfo) -> Result<usize> {
+    if info.classes < 2 {
+        bail!("{name} needs labelled data with at least 2 classes (shapes, fashion-mnist, toy:ring8, a folder with one subfolder per class)");
+    }
+    Ok(info.classes)
 }
 
 pub struct Gan {
-    /// Registry name: `gan`, or a family that is this game with another loss (`lsgan`, `wgan`).
+    /// Registry name: `gan`, or a family that is this game with other choices.
     name: &'static str,
     cfg: GanConfig,
-    gen: Mlp,
-    disc: Mlp,
+    gen: Generator,
+    disc: Discriminator,
     output: Output,
 }
 
@@ -86,56 +328,22 @@ impl Gan {
         info: &DataInfo,
         device: &Device,
     ) -> Result<Self> {
-        if cfg.latent_dim == 0 || cfg.d_steps == 0 {
-            bail!("gan: model.latent_dim and model.d_steps must be at least 1");
+        let body = check(name, &cfg, info)?;
+        if cfg.loss == GanLoss::Wasserstein && cfg.clip == 0.0 && !cfg.spectral_norm {
+            bail!("{name}: the wasserstein loss needs a Lipschitz critic: set model.clip (0.01 in the WGAN paper) or model.spectral_norm = true, or train `wgan-gp`");
         }
-        if cfg.g_hidden.contains(&0) || cfg.d_hidden.contains(&0) {
-            bail!("gan: model.g_hidden and model.d_hidden sizes must be positive");
-        }
-        if cfg.clip < 0.0 || (cfg.loss == GanLoss::Wasserstein) != (cfg.clip > 0.0) {
-            bail!(
-                "gan: model.clip = {} with model.loss = {:?}: weight clipping (e.g. 0.01) goes with the wasserstein loss, and only with it",
-                cfg.clip,
-                cfg.loss
-            );
-        }
-        if !(0.0..0.5).contains(&cfg.label_smoothing) {
-            bail!(
-                "gan: model.label_smoothing = {} must be in [0, 0.5) (0.1 is common)",
-                cfg.label_smoothing
-            );
-        }
-        let d = info.shape.dim();
-        let g_sizes: Vec<usize> = std::iter::once(cfg.latent_dim)
-            .chain(cfg.g_hidden.iter().copied())
-            .chain([d])
-            .collect();
-        let d_sizes: Vec<usize> = std::iter::once(d)
-            .chain(cfg.d_hidden.iter().copied())
-            .chain([1])
-            .collect();
-        let output = match (info.kind, info.preprocess.scale) {
-            (Kind::Points, _) => Output::Linear,
-            (Kind::Images, Scale::Symmetric) => Output::Tanh,
-            (Kind::Images, Scale::Unit) => Output::Sigmoid,
-        };
         Ok(Self {
             name,
-            gen: Mlp::new(&g_sizes, cfg.g_activation, device),
-            disc: Mlp::new(&d_sizes, cfg.d_activation, device),
+            gen: generator(&cfg, body, info, 0, device),
+            disc: discriminator(&cfg, body, info, 0, 1, device),
+            output: output(info),
             cfg,
-            output,
         })
     }
 
     /// G(z): `[b, latent] -> [b, d]` in model space.
-    fn generate(gen: &Mlp, output: Output, z: Tensor<2>) -> Tensor<2> {
-        let x = gen.forward(z);
-        match output {
-            Output::Linear => x,
-            Output::Tanh => tanh(x),
-            Output::Sigmoid => sigmoid(x),
-        }
+    fn generate(&self, z: Tensor<2>) -> Tensor<2> {
+        self.output.apply(self.gen.forward(z))
     }
 }
 
@@ -151,29 +359,20 @@ impl Model for Gan {
         let x = batch.x.clone(); // [b, d]
         let [b, _] = x.dims();
         let device = x.device();
+        let loss = self.cfg.loss;
+        self.disc.power_iteration();
         // 1. Discriminator on real data and on detached samples.
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = Self::generate(&self.gen, self.output, z).detach();
-        let (real_logit, fake_logit) = (self.disc.forward(x), self.disc.forward(fake));
-        // Reported: D's mean probability (logistic losses) or mean raw output (the others).
-        let report = |t: Tensor<2>| {
-            let t = if self.cfg.loss.is_logistic() {
-                sigmoid(t)
-            } else {
-                t
-            };
-            t.mean().into_scalar::<f32>() as f64
-        };
-        let (d_real, d_fake) = (report(real_logit.clone()), report(fake_logit.clone()));
-        // Reported on steps without a G update: G's loss on this step's samples.
-        let mut g_value =
-            generator_loss(self.cfg.loss, fake_logit.clone()).into_scalar::<f32>() as f64;
-        let d_loss = discriminator_loss(
-            self.cfg.loss,
-            real_logit,
-            fake_logit,
-            self.cfg.label_smoothing,
+        let fake = self.generate(z).detach();
+        let real_logit = self.disc.forward(noisy(&self.cfg, x, ctx), None);
+        let fake_logit = self.disc.forward(noisy(&self.cfg, fake, ctx), None);
+        let (d_real, d_fake) = (
+            report(loss, real_logit.clone()),
+            report(loss, fake_logit.clone()),
         );
+        // Reported on steps without a G update: G's loss on this step's samples.
+        let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
+        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
         self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
         if self.cfg.clip > 0.0 {
@@ -182,8 +381,8 @@ impl Model for Gan {
         // 2. Generator, every d_steps-th step, through the updated discriminator.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = Self::generate(&self.gen, self.output, z);
-            let g_loss = generator_loss(self.cfg.loss, self.disc.forward(fake));
+            let fake = noisy(&self.cfg, self.generate(z), ctx);
+            let g_loss = generator_loss(loss, self.disc.forward(fake, None));
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
         }
@@ -198,16 +397,20 @@ impl Model for Gan {
     fn save_params(&self) -> NamedTensors {
         let mut out = NamedTensors::of("gen", &self.gen);
         out.collect("disc", &self.disc);
+        save_sn(&self.disc, "disc", &mut out);
         out
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
         self.gen = params.restore("gen", self.gen.clone())?;
         self.disc = params.restore("disc", self.disc.clone())?;
-        Ok(())
+        load_sn(&mut self.disc, "disc", params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {
+        Some(self)
+    }
+    fn as_latent(&self) -> Option<&dyn LatentDecode> {
         Some(self)
     }
 }
@@ -215,8 +418,30 @@ impl Model for Gan {
 impl Sample for Gan {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
         let z = normal([n, self.cfg.latent_dim], rng, device);
-        let gen = self.gen.valid().to_device(device);
-        Ok(Self::generate(&gen, self.output, z))
+        self.decode(z)
+    }
+}
+
+impl LatentDecode for Gan {
+    fn latent_dim(&self) -> usize {
+        self.cfg.latent_dim
+    }
+    fn encode(&self, _x: Tensor<2>) -> Result<Tensor<2>> {
+        bail!(
+            "{} has no encoder: find a latent code for an image with `genlab invert RUN IMAGE.png`, or interpolate between random codes with `genlab interpolate RUN --random`",
+            self.name
+        )
+    }
+    /// G(z) in inference mode (batch norm from its running statistics); differentiable in z
+    /// when z is on an autodiff device, which `genlab invert` uses.
+    fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let device = z.device();
+        let gen = if device.is_autodiff() {
+            self.gen.clone().freeze()
+        } else {
+            self.gen.valid().to_device(&device)
+        };
+        Ok(self.output.apply(gen.forward(z)))
     }
 }
 
@@ -238,7 +463,7 @@ pub const FAMILY: Family = Family {
     summary: "generative adversarial net, MLP G and D (minimax or non-saturating loss, k D steps)",
     paper: "Goodfellow et al. 2014",
     groups: &["gen", "disc"],
-    capabilities: &["sample"],
+    capabilities: &["sample", "interpolate"],
     presets: &[
         ("default", include_str!("../../../configs/gan/default.toml")),
         ("grid25", include_str!("../../../configs/gan/grid25.toml")),

@@ -1,17 +1,24 @@
 //! genlab's model families, one per file; file name == CLI name == configs/ folder.
 
+pub mod acgan;
 pub mod autoencoder;
 pub mod bgmm;
+pub mod bigan;
+pub mod cgan;
 pub mod class_gaussian;
 pub mod dbn;
+pub mod dcgan;
 pub mod gan;
 pub mod gmm;
+pub mod infogan;
 pub mod iwae;
 pub mod lsgan;
 pub mod rbm;
 mod registry;
+pub mod sngan;
 pub mod vae;
 pub mod wgan;
+pub mod wgan_gp;
 
 pub use registry::find;
 
@@ -28,4 +35,11 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &gan::FAMILY,
     &lsgan::FAMILY,
     &wgan::FAMILY,
+    &wgan_gp::FAMILY,
+    &dcgan::FAMILY,
+    &sngan::FAMILY,
+    &cgan::FAMILY,
+    &acgan::FAMILY,
+    &infogan::FAMILY,
+    &bigan::FAMILY,
 ];

@@ -33,7 +33,7 @@ pub const FAMILY: Family = Family {
     summary: "least-squares GAN: the gan family's MLPs with the least-squares game",
     paper: "Mao et al. 2017",
     groups: &["gen", "disc"],
-    capabilities: &["sample"],
+    capabilities: &["sample", "interpolate"],
     presets: &[
         (
             "default",

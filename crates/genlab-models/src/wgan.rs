@@ -39,7 +39,7 @@ pub const FAMILY: Family = Family {
     summary: "Wasserstein GAN with weight clipping: the gan family's MLPs, critic steps, RMSprop",
     paper: "Arjovsky, Chintala & Bottou 2017",
     groups: &["gen", "disc"],
-    capabilities: &["sample"],
+    capabilities: &["sample", "interpolate"],
     presets: &[
         (
             "default",

@@ -3,10 +3,12 @@
 pub mod coder;
 pub mod conv;
 pub mod gan_loss;
+pub mod gan_nets;
 pub mod linalg;
 pub mod loss;
 pub mod masked_conv;
 pub mod mlp;
+pub mod spectral_norm;
 
 pub use coder::{Arch, Decoder, Encoder, NetConfig};
 pub use conv::{ConvDecoder, ConvEncoder};

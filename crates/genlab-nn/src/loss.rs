@@ -48,6 +48,13 @@ pub fn log_mean_exp(x: Tensor<2>) -> Tensor<1> {
     (s + m).sub_scalar(k.ln()).squeeze_dim(1)
 }
 
+/// Mean softmax cross-entropy of `logits [b, k]` against one-hot (or soft) `targets [b, k]`,
+/// in nats: `[1]`.
+pub fn softmax_cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let log_p = burn::tensor::activation::log_softmax(logits, 1);
+    (targets * log_p).sum_dim(1).neg().mean()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,24 @@ impl Activation {
             Activation::Sigmoid => sigmoid(x),
         }
     }
+
+    /// The derivative at the pre-activation `pre`, from forward ops only, so that a backward
+    /// pass written with it can itself be differentiated (WGAN-GP's gradient penalty).
+    pub fn derivative<const D: usize>(self, pre: Tensor<D>) -> Tensor<D> {
+        match self {
+            Activation::Relu => pre.greater_elem(0.0).float(),
+            Activation::LeakyRelu => pre
+                .greater_elem(0.0)
+                .float()
+                .mul_scalar(0.8)
+                .add_scalar(0.2),
+            Activation::Tanh => tanh(pre).powi_scalar(2).neg().add_scalar(1.0),
+            Activation::Sigmoid => {
+                let s = sigmoid(pre);
+                s.clone() * s.neg().add_scalar(1.0)
+            }
+        }
+    }
 }
 
 #[derive(Module, Debug)]

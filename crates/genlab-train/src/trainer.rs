@@ -178,9 +178,16 @@ pub fn train(
         }
         if done % cfg.train.sample_every == 0 || done == total || stop {
             // With an EMA, pictures show the averaged weights; the live ones come back exactly.
-            let live = optim.ema_params().map(|ema| (model.save_params(), ema));
-            if let Some((_, ema)) = &live {
-                model.load_params(ema)?;
+            // Weights the optimizer does not average (batch-norm statistics, spectral-norm
+            // vectors) keep their live values.
+            let live = optim.ema_params().map(|ema| {
+                let live = model.save_params();
+                let mut averaged = live.clone();
+                averaged.extend(ema);
+                (live, averaged)
+            });
+            if let Some((_, averaged)) = &live {
+                model.load_params(averaged)?;
             }
             write_samples(model, info, data, cfg.seed, done, run, device, opts)?;
             watch_modes(model, cfg.seed, done, device, opts, &mut best_modes)?;

@@ -1,0 +1,181 @@
+//! `cgan`: conditional GAN (Mirza & Osindero 2014, "Conditional Generative Adversarial Nets"):
+//! both players see the class label y, as a one-hot vector joined to their input (to z in G; to
+//! x in an MLP D, after the convolutional body in a DCGAN D, through a joint hidden layer).
+//!
+//! One minibatch (x, y) per train step, the `gan` family's game conditioned on y (eq. 2):
+//!   1. z ~ N(0, I), y' ~ uniform; update D on  -log D(x | y) - log(1 - D(G(z | y') | y'))
+//!   2. every `d_steps`-th step, fresh z, y'; update G on  -log D(G(z | y') | y')
+//!      (non-saturating; `model.loss` selects the other games too)
+//!
+//! `genlab sample --label C` draws class C; `--per-class` one row per class.
+
+use crate::gan::{self, GanConfig};
+use anyhow::Result;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use genlab_core::config::parse_section;
+use genlab_core::tensor::normal;
+use genlab_core::{
+    Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, StepCtx,
+};
+use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss};
+use genlab_nn::gan_nets::{Discriminator, Generator, Output};
+use rand_chacha::ChaCha8Rng;
+
+pub struct Cgan {
+    cfg: GanConfig,
+    classes: usize,
+    gen: Generator,
+    disc: Discriminator,
+    output: Output,
+}
+
+impl Cgan {
+    pub fn new(cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
+        let body = gan::check("cgan", &cfg, info)?;
+        let k = gan::classes("cgan", info)?;
+        Ok(Self {
+            gen: gan::generator(&cfg, body, info, k, device),
+            disc: gan::discriminator(&cfg, body, info, k, 1, device),
+            output: gan::output(info),
+            classes: k,
+            cfg,
+        })
+    }
+
+    /// G(z | y): `[b, latent], [b, k] -> [b, d]`.
+    fn generate(&self, gen: &Generator, z: Tensor<2>, y: Tensor<2>) -> Tensor<2> {
+        self.output.apply(gen.forward(Tensor::cat(vec![z, y], 1)))
+    }
+}
+
+impl Model for Cgan {
+    fn family(&self) -> &'static str {
+        "cgan"
+    }
+    fn groups(&self) -> Vec<&'static str> {
+        vec!["gen", "disc"]
+    }
+
+    fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (x, k, loss) = (batch.x.clone(), self.classes, self.cfg.loss); // x: [b, d]
+        let [b, _] = x.dims();
+        let device = x.device();
+        let y = gan::one_hot(&gan::batch_labels("cgan", batch)?, k, &device); // [b, k]
+        self.disc.power_iteration();
+        // 1. D on (x, y) and on samples of random classes.
+        let y_fake = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = self.generate(&self.gen, z, y_fake.clone()).detach();
+        let real_logit = self.disc.forward(gan::noisy(&self.cfg, x, ctx), Some(y));
+        let fake_logit = self
+            .disc
+            .forward(gan::noisy(&self.cfg, fake, ctx), Some(y_fake));
+        let (d_real, d_fake) = (
+            gan::report(loss, real_logit.clone()),
+            gan::report(loss, fake_logit.clone()),
+        );
+        let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
+        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
+        if self.cfg.clip > 0.0 {
+            self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
+        }
+        // 2. G, every d_steps-th step.
+        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
+            let y_fake = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+            let fake = gan::noisy(&self.cfg, self.generate(&self.gen, z, y_fake.clone()), ctx);
+            let g_loss = generator_loss(loss, self.disc.forward(fake, Some(y_fake)));
+            g_value = g_loss.clone().into_scalar::<f32>() as f64;
+            self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
+        }
+        let mut losses = Losses::default();
+        losses.push("d_loss", d_value);
+        losses.push("g_loss", g_value);
+        losses.push("d_real", d_real);
+        losses.push("d_fake", d_fake);
+        Ok(losses)
+    }
+
+    fn save_params(&self) -> NamedTensors {
+        let mut out = NamedTensors::of("gen", &self.gen);
+        out.collect("disc", &self.disc);
+        gan::save_sn(&self.disc, "disc", &mut out);
+        out
+    }
+
+    fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
+        self.gen = params.restore("gen", self.gen.clone())?;
+        self.disc = params.restore("disc", self.disc.clone())?;
+        gan::load_sn(&mut self.disc, "disc", params)
+    }
+
+    fn as_sample(&self) -> Option<&dyn Sample> {
+        Some(self)
+    }
+    fn as_sample_given(&self) -> Option<&dyn SampleGiven> {
+        Some(self)
+    }
+}
+
+impl Sample for Cgan {
+    /// Classes drawn uniformly.
+    fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let labels = gan::random_labels(n, self.classes, rng);
+        self.sample_given(&labels, rng, device)
+    }
+}
+
+impl SampleGiven for Cgan {
+    fn classes(&self) -> usize {
+        self.classes
+    }
+    fn sample_given(
+        &self,
+        labels: &[u32],
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Tensor<2>> {
+        gan::check_labels(labels, self.classes)?;
+        let z = normal([labels.len(), self.cfg.latent_dim], rng, device);
+        let y = gan::one_hot(labels, self.classes, device);
+        let gen = self.gen.valid().to_device(device);
+        Ok(self.generate(&gen, z, y))
+    }
+}
+
+fn default_model() -> toml::Table {
+    toml::Table::try_from(GanConfig {
+        arch: gan::Arch::Auto,
+        ..GanConfig::default()
+    })
+    .expect("config serialises")
+}
+
+fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
+    Ok(Box::new(Cgan::new(
+        parse_section("model", model)?,
+        info,
+        device,
+    )?))
+}
+
+pub const FAMILY: Family = Family {
+    name: "cgan",
+    summary: "conditional GAN: the label joins G's and D's inputs; sample a chosen class",
+    paper: "Mirza & Osindero 2014",
+    groups: &["gen", "disc"],
+    capabilities: &["sample", "sample-given-label"],
+    presets: &[
+        (
+            "default",
+            include_str!("../../../configs/cgan/default.toml"),
+        ),
+        ("shapes", include_str!("../../../configs/cgan/shapes.toml")),
+        ("tiny", include_str!("../../../configs/cgan/tiny.toml")),
+    ],
+    default_model,
+    build,
+};
