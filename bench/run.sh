@@ -3,7 +3,7 @@
 # bench/RESULTS.md quotes them with this command.
 #   bash bench/run.sh speed [ROUNDS]   W1..W3 ms/step, genlab and PyTorch alternating, ROUNDS times
 #   bash bench/run.sh vae [STEPS]      VAE on binarized Fashion-MNIST, test NLL by IWAE K=1000
-#   bash bench/run.sh modes            GAN mode coverage on toy:ring8 and toy:grid25
+#   bash bench/run.sh modes [FAMILY..] GAN mode coverage on toy:ring8 and toy:grid25
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
@@ -77,10 +77,19 @@ classical)
 modes)
   # Mode coverage of every GAN family's default config on toy:ring8 and toy:grid25
   # (genlab eval's VEEGAN/PacGAN protocol: 2,500 samples, 3 sigma, seed 0).
+  # `modes FAMILY...` runs only those families (default preset on both sets) and appends.
   out=bench/results/modes.jsonl
-  : > "$out"
-  for spec in "gan default" "gan grid25" "lsgan default" "lsgan default toy:grid25" \
-    "wgan default" "wgan default toy:grid25"; do
+  shift
+  if [ $# -eq 0 ]; then
+    : > "$out"
+    specs=("gan default" "gan grid25" "lsgan default" "lsgan default toy:grid25"
+      "wgan default" "wgan default toy:grid25")
+    set -- wgan-gp sngan cgan acgan infogan bigan
+  else
+    specs=()
+  fi
+  for f in "$@"; do specs+=("$f default" "$f default toy:grid25"); done
+  for spec in "${specs[@]}"; do
     set -- $spec
     dir=$(mktemp -d)
     "$BIN" train "$1" --preset "$2" ${3:+--data "$3"} --out "$dir/run" --quiet

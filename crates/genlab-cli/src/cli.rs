@@ -93,6 +93,84 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Find latent codes whose images match given ones (GANs, BiGAN, VAEs): gradient descent on
+    /// z from several random starts. Writes [target, best, each start] rows and the codes.
+    Invert {
+        run: PathBuf,
+        /// PNG/JPEG images of the model's size.
+        images: Vec<PathBuf>,
+        /// Also invert these held-out test examples (0-based).
+        #[arg(long, value_delimiter = ',')]
+        index: Vec<usize>,
+        /// Also invert these of the model's own samples (indices in the grid `genlab sample
+        /// --seed S` draws): a check with a known answer.
+        #[arg(long, value_delimiter = ',')]
+        sample: Vec<usize>,
+        /// Gradient steps.
+        #[arg(long, default_value_t = 500)]
+        steps: usize,
+        /// Adam learning rate on z.
+        #[arg(long, default_value_t = 0.05)]
+        lr: f64,
+        /// Random starts; the best one is kept.
+        #[arg(long, default_value_t = 4)]
+        restarts: usize,
+        /// Start from these codes instead (JSON as `genlab invert` writes it).
+        #[arg(long)]
+        init: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output PNG (default RUN/invert.png; the codes go beside it as .json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Latent vector arithmetic (DCGAN figure 7): mean(A) - mean(B) + mean(C), where A, B, C are
+    /// sample indices in the grid `genlab sample RUN --seed S` draws.
+    Arithmetic {
+        run: PathBuf,
+        #[arg(long, value_delimiter = ',', required = true)]
+        a: Vec<usize>,
+        #[arg(long, value_delimiter = ',', required = true)]
+        b: Vec<usize>,
+        #[arg(long, value_delimiter = ',', required = true)]
+        c: Vec<usize>,
+        /// The seed of the `genlab sample` grid the indices refer to.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// InfoGAN codes: rows = categorical code, columns = one continuous code swept.
+    Traverse {
+        run: PathBuf,
+        /// Which continuous code to sweep (0-based).
+        #[arg(long, default_value_t = 0)]
+        code: usize,
+        /// Columns.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Sweep from -range to range (codes were trained on [-1, 1]).
+        #[arg(long, default_value_t = 2.0)]
+        range: f64,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Each sample beside its nearest training images: memorization or not.
+    Neighbours {
+        run: PathBuf,
+        /// Samples (rows).
+        #[arg(short, default_value_t = 8)]
+        n: usize,
+        /// Nearest training images per sample.
+        #[arg(short, default_value_t = 5)]
+        k: usize,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Evaluate a run on test data: likelihood (nats, bits/dim, bound kind) and reconstruction.
     Eval {
         run: PathBuf,

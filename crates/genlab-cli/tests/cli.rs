@@ -705,3 +705,127 @@ fn eval_reports_mode_coverage_on_toy_mixtures_with_its_protocol() {
         "{log}"
     );
 }
+
+/// The mean squared error `genlab invert` reports for image 0.
+fn inversion_error(out: &Output) -> f64 {
+    let text = ok(out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("image 0: mse "))
+        .unwrap_or_else(|| panic!("no error line in {text}"));
+    line["image 0: mse ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn gan_latent_tools_write_pictures_and_refuse_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(&tiny_train(dir, "gan", "g", &[]));
+    // Inversion finds the code of the model's own sample: the error falls towards 0.
+    let invert = |steps: &str| {
+        inversion_error(&genlab(
+            &[
+                "invert",
+                "g",
+                "--sample",
+                "0",
+                "--steps",
+                steps,
+                "--restarts",
+                "2",
+            ],
+            dir,
+        ))
+    };
+    let (few, many) = (invert("1"), invert("300"));
+    assert!(
+        many < 0.1 * few && many < 1e-3,
+        "inversion did not converge: {few} -> {many}"
+    );
+    ok(&genlab(
+        &["invert", "g", "--index", "0,1", "--steps", "5"],
+        dir,
+    ));
+    let codes: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("g/invert.json")).unwrap()).unwrap();
+    assert_eq!(codes["codes"][0].as_array().unwrap().len(), 8, "{codes}");
+    let img = image::open(dir.join("g/invert.png")).unwrap();
+    assert!(img.width() > 3 * 28 && img.height() >= 28);
+    // Codes of the wrong size, an image of the wrong size.
+    std::fs::write(dir.join("z.json"), r#"{"codes": [[0.1, 0.2, 0.3]]}"#).unwrap();
+    fails_with(
+        &genlab(&["invert", "g", "--index", "0", "--init", "z.json"], dir),
+        &["code 0 has 3 values", "latent size is 8"],
+    );
+    image::GrayImage::new(32, 32)
+        .save(dir.join("big.png"))
+        .unwrap();
+    fails_with(
+        &genlab(&["invert", "g", "big.png"], dir),
+        &["big.png is 32x32", "trained on 28x28", "resize"],
+    );
+    // A GAN has no encoder: interpolation runs between random codes.
+    let text = ok(&genlab(&["interpolate", "g"], dir));
+    assert!(
+        text.contains("interpolating between random codes"),
+        "{text}"
+    );
+    ok(&genlab(
+        &["arithmetic", "g", "--a", "0,1", "--b", "2", "--c", "3"],
+        dir,
+    ));
+    let text = ok(&genlab(&["neighbours", "g", "-n", "2", "-k", "3"], dir));
+    assert!(text.contains("sample 1: nearest training image"), "{text}");
+    for f in ["interpolation.png", "arithmetic.png", "neighbours.png"] {
+        assert!(dir.join("g").join(f).exists(), "{f}");
+    }
+    fails_with(
+        &genlab(&["traverse", "g"], dir),
+        &["gan cannot traverse codes"],
+    );
+    // InfoGAN: the traversal grid has one row per category; a code out of range is refused.
+    ok(&tiny_train(dir, "infogan", "info", &[]));
+    ok(&genlab(&["traverse", "info", "--steps", "5"], dir));
+    let img = image::open(dir.join("info/traverse.png")).unwrap();
+    assert!(
+        img.height() > img.width() / 2,
+        "4 rows of 5: {}x{}",
+        img.width(),
+        img.height()
+    );
+    fails_with(
+        &genlab(&["traverse", "info", "--code", "2"], dir),
+        &["--code 2 is out of range", "2 continuous codes"],
+    );
+    // Conditional: a label out of range.
+    ok(&tiny_train(dir, "cgan", "c", &[]));
+    fails_with(
+        &genlab(&["sample", "c", "--label", "4"], dir),
+        &["--label 4 is out of range"],
+    );
+}
+
+/// Conditional GANs on the ring of 8, whose labels are the modes: samples of label c land on
+/// mode c (genlab eval's label_accuracy).
+#[test]
+fn conditional_gans_put_each_label_on_its_mode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for family in ["cgan", "acgan"] {
+        ok(&genlab(
+            &[
+                "train", family, "--steps", "1500", "--out", family, "--quiet",
+            ],
+            dir,
+        ));
+        let v: serde_json::Value =
+            serde_json::from_str(ok(&genlab(&["eval", family, "--json"], dir)).trim()).unwrap();
+        let acc = v["label_accuracy"].as_f64().unwrap();
+        assert!(acc > 0.9, "{family}: label accuracy {acc}: {v}");
+    }
+}

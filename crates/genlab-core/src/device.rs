@@ -1,6 +1,7 @@
 //! The one place that chooses where tensors live. The default build has burn's pure-Rust `flex`
 //! CPU backend; GPU builds select theirs through burn's `BURN_DEVICE` without touching models.
 
+use burn::module::Module;
 use burn::tensor::Device;
 
 /// The device training runs on (with autodiff) and the seed of its parameter initialisation.
@@ -13,4 +14,15 @@ pub fn training_device(seed: u64) -> Device {
 /// The same device without autodiff, for sampling and evaluation.
 pub fn inference_device(device: &Device) -> Device {
     device.clone().inner()
+}
+
+/// A copy of `module` to run on `device` without training it: on an autodiff device frozen (no
+/// parameter gradients, batch norm from its running statistics), so that gradients reach only
+/// the inputs (`genlab invert`); elsewhere the plain inference copy.
+pub fn module_for<M: Module>(module: &M, device: &Device) -> M {
+    if device.is_autodiff() {
+        module.clone().to_device(device).freeze()
+    } else {
+        module.valid().to_device(device)
+    }
 }

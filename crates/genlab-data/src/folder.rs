@@ -23,6 +23,36 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     Ok(v)
 }
 
+/// Pixels in [0, 1], channel-major `[c, h, w]` as the models expect; `channels` 1 or 3.
+fn pixels(img: &image::DynamicImage, channels: usize) -> Vec<f32> {
+    if channels == 1 {
+        img.to_luma8()
+            .into_raw()
+            .into_iter()
+            .map(|b| b as f32 / 255.0)
+            .collect()
+    } else {
+        let rgb = img.to_rgb8();
+        (0..3)
+            .flat_map(|c| rgb.pixels().map(move |p| p.0[c] as f32 / 255.0))
+            .collect()
+    }
+}
+
+/// One PNG/JPEG file as pixels in [0, 1] (`[c, h, w]`) with its shape.
+pub fn read_image(path: &Path, channels: usize) -> Result<(Vec<f32>, Shape), DataError> {
+    let img = image::open(path).map_err(|e| DataError::BadImage {
+        path: path.to_path_buf(),
+        problem: e.to_string(),
+    })?;
+    let shape = Shape {
+        c: channels,
+        h: img.height() as usize,
+        w: img.width() as usize,
+    };
+    Ok((pixels(&img, channels), shape))
+}
+
 /// `channels` is 1 (grayscale) or 3 (RGB); `size` resizes every image to a square.
 pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dataset, DataError> {
     if !dir.is_dir() {
@@ -77,20 +107,7 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
             }
             _ => {}
         }
-        if channels == 1 {
-            x.extend(
-                img.to_luma8()
-                    .into_raw()
-                    .into_iter()
-                    .map(|b| b as f32 / 255.0),
-            );
-        } else {
-            // Channel-major [c, h, w], as the models expect.
-            let rgb = img.to_rgb8();
-            for c in 0..3 {
-                x.extend(rgb.pixels().map(|p| p.0[c] as f32 / 255.0));
-            }
-        }
+        x.extend(pixels(&img, channels));
     }
     let (w, h) = first.unwrap();
     let labelled = !classes.is_empty();

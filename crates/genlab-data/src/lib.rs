@@ -5,6 +5,7 @@
 mod dataset;
 mod error;
 mod folder;
+pub use folder::read_image;
 mod idx;
 mod preprocess;
 mod shapes;

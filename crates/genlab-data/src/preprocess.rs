@@ -83,6 +83,14 @@ impl Preprocess {
         .clamp(0.0, 1.0)
     }
 
+    /// Map [0, 1] pixels into model space (the inverse of [`Self::to_unit`]).
+    pub fn from_unit(&self, v: f32) -> f32 {
+        match self.scale {
+            Scale::Unit => v,
+            Scale::Symmetric => v * 2.0 - 1.0,
+        }
+    }
+
     pub fn is_binary(&self) -> bool {
         self.binarize != Binarize::None
     }

@@ -5,5 +5,7 @@ mod modes;
 mod reconstruction;
 
 pub use likelihood::{likelihood, LikelihoodReport};
-pub use modes::{coverage_of, mode_coverage, reverse_kl, ModeCoverage, ModeProtocol};
+pub use modes::{
+    coverage_of, label_accuracy, mode_coverage, reverse_kl, ModeCoverage, ModeProtocol,
+};
 pub use reconstruction::{reconstruction, ReconstructionReport};

@@ -104,6 +104,41 @@ pub fn mode_coverage(
     }))
 }
 
+/// For a class-conditional model on a mixture whose labels are its modes (`toy:ring8`, label =
+/// mode index): the fraction of `per_label` samples of each label whose nearest mode is that
+/// label's, over all labels. None for models that cannot sample given a label.
+pub fn label_accuracy(
+    model: &dyn Model,
+    modes: &[[f32; 2]],
+    per_label: usize,
+    seed: u64,
+    device: &Device,
+) -> Result<Option<f64>> {
+    let Some(cond) = model.as_sample_given() else {
+        return Ok(None);
+    };
+    let k = cond.classes().min(modes.len());
+    let labels: Vec<u32> = (0..k as u32)
+        .flat_map(|c| std::iter::repeat_n(c, per_label))
+        .collect();
+    let x = cond.sample_given(&labels, &mut rng_for(seed, 2, Stream::Eval), device)?;
+    let points = genlab_core::tensor::to_vec(x);
+    let correct = points
+        .chunks_exact(2)
+        .zip(&labels)
+        .filter(|(p, &c)| {
+            let nearest = modes
+                .iter()
+                .enumerate()
+                .map(|(j, m)| (j, (p[0] - m[0]).powi(2) + (p[1] - m[1]).powi(2)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(j, _)| j);
+            nearest == Some(c as usize)
+        })
+        .count();
+    Ok(Some(correct as f64 / labels.len().max(1) as f64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -149,12 +149,7 @@ impl LatentDecode for Bigan {
     }
     /// G(z); differentiable in z on an autodiff device (`genlab invert`).
     fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
-        let device = z.device();
-        let gen = if device.is_autodiff() {
-            self.ge.gen.clone().freeze()
-        } else {
-            self.infer(&device).gen
-        };
+        let gen = genlab_core::device::module_for(&self.ge.gen, &z.device());
         Ok(self.output.apply(gen.forward(z)))
     }
 }

@@ -20,7 +20,6 @@
 //! supply them (step t updates D, and G too when (t + 1) % d_steps == 0).
 
 use anyhow::{bail, Result};
-use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use genlab_core::config::parse_section;
@@ -435,12 +434,7 @@ impl LatentDecode for Gan {
     /// G(z) in inference mode (batch norm from its running statistics); differentiable in z
     /// when z is on an autodiff device, which `genlab invert` uses.
     fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
-        let device = z.device();
-        let gen = if device.is_autodiff() {
-            self.gen.clone().freeze()
-        } else {
-            self.gen.valid().to_device(&device)
-        };
+        let gen = genlab_core::device::module_for(&self.gen, &z.device());
         Ok(self.output.apply(gen.forward(z)))
     }
 }

@@ -336,8 +336,10 @@ impl LatentDecode for Vae {
     fn encode(&self, x: Tensor<2>) -> Result<Tensor<2>> {
         Ok(self.infer().encode(x).0)
     }
+    /// Differentiable in z on an autodiff device (`genlab invert`).
     fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
-        Ok(self.infer().decode_mean(z))
+        let net = genlab_core::device::module_for(&self.net, &z.device());
+        Ok(net.decode_mean(z))
     }
 }
 

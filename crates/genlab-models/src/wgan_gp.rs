@@ -14,7 +14,6 @@
 
 use crate::gan::{self, GanConfig};
 use anyhow::{bail, Result};
-use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, uniform};
@@ -169,12 +168,7 @@ impl LatentDecode for WganGp {
         bail!("wgan-gp has no encoder: find a latent code for an image with `genlab invert RUN IMAGE.png`, or interpolate between random codes with `genlab interpolate RUN --random`")
     }
     fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
-        let device = z.device();
-        let gen = if device.is_autodiff() {
-            self.gen.clone().freeze()
-        } else {
-            self.gen.valid().to_device(&device)
-        };
+        let gen = genlab_core::device::module_for(&self.gen, &z.device());
         Ok(self.output.apply(gen.forward(z)))
     }
 }

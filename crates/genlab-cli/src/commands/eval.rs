@@ -122,6 +122,16 @@ pub fn run(
                     out.insert(key.clone(), v.clone());
                 }
             }
+            // Conditional models: do samples of label c land on mode c?
+            if let Some(acc) = genlab_eval::label_accuracy(
+                run.model.as_ref(),
+                &modes,
+                MODE_SAMPLES / modes.len(),
+                seed,
+                &run.device,
+            )? {
+                out.insert("label_accuracy".into(), acc.into());
+            }
         }
     }
     // Diagnostics on up to DIAGNOSTIC_ROWS held-out examples.

@@ -41,14 +41,28 @@ pub fn write(
     if steps < 2 {
         anyhow::bail!("--steps must be at least 2 (the two ends), found {steps}");
     }
-    // Pairs of different examples, spread over the set so that classes mix.
+    // Pairs of different examples, spread over the set so that classes mix; for models without
+    // an encoder (GANs), pairs of codes drawn from the prior.
     let batch = run.held_out_batch(|len| {
         (0..2 * rows)
             .map(|i| (i * PAIR_STRIDE + 13) % len)
             .collect()
     })?;
-    let z = genlab_core::tensor::to_vec(latent.encode(batch.x)?);
     let dim = latent.latent_dim();
+    let z = match latent.encode(batch.x) {
+        Ok(z) => genlab_core::tensor::to_vec(z),
+        Err(_) => {
+            println!(
+                "{} has no encoder: interpolating between random codes",
+                run.model.family()
+            );
+            genlab_core::tensor::to_vec(genlab_core::tensor::normal(
+                [2 * rows, dim],
+                &mut genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval),
+                &run.device,
+            ))
+        }
+    };
     let pairs: Vec<(Vec<f32>, Vec<f32>)> = (0..rows)
         .map(|r| {
             (

@@ -1,15 +1,19 @@
 //! One file per verb.
 
+mod arithmetic;
 mod complete;
 mod data;
 mod demo;
 mod eval;
 mod gmm_select;
 mod interpolate;
+mod invert;
 mod models;
+mod neighbours;
 mod reconstruct;
 mod sample;
 pub mod train;
+mod traverse;
 
 use crate::cli::{Cli, Command, DataCommand};
 use anyhow::Result;
@@ -60,6 +64,63 @@ pub fn run(cli: Cli) -> Result<Status> {
             mode,
             out,
         } => interpolate::run(&run, rows, steps, mode, out),
+        Command::Invert {
+            run,
+            images,
+            index,
+            sample,
+            steps,
+            lr,
+            restarts,
+            init,
+            seed,
+            out,
+        } => invert::run(
+            &run,
+            invert::Options {
+                images,
+                index,
+                sample,
+                steps,
+                lr,
+                restarts,
+                init,
+                seed,
+                out,
+            },
+        ),
+        Command::Arithmetic {
+            run,
+            a,
+            b,
+            c,
+            seed,
+            out,
+        } => arithmetic::run(&run, [&a, &b, &c], seed, out),
+        Command::Traverse {
+            run,
+            code,
+            steps,
+            range,
+            seed,
+            out,
+        } => traverse::run(
+            &run,
+            traverse::Options {
+                code,
+                steps,
+                range,
+                seed,
+                out,
+            },
+        ),
+        Command::Neighbours {
+            run,
+            n,
+            k,
+            seed,
+            out,
+        } => neighbours::run(&run, n, k, seed, out),
         Command::Eval {
             run,
             data,

@@ -1,0 +1,104 @@
+//! `genlab arithmetic`: vector arithmetic on latent codes (Radford et al. 2016, §6.3 and figure
+//! 7). The codes of a few chosen samples per concept are averaged, as single samples are
+//! unstable, and mean(A) - mean(B) + mean(C) is decoded, with small uniform jitter (±0.25) for
+//! the rest of the result row. Samples are chosen by their index in the grid that
+//! `genlab sample RUN --seed S` draws (row-major from 0), for models that sample by decoding
+//! z ~ N(0, I).
+//! Rows of the picture: the A samples then their mean's image; the same for B and C; the result.
+
+use anyhow::{bail, Result};
+use genlab_core::rng::{rng_for, Stream};
+use genlab_train::pictures::{self, cannot, to_images};
+use genlab_viz::Grid;
+use rand::Rng;
+use std::path::{Path, PathBuf};
+
+/// Result cells beside the exact one, each jittered by U(-JITTER, JITTER) per coordinate.
+const JITTER: f32 = 0.25;
+
+pub fn run(dir: &Path, groups: [&[usize]; 3], seed: u64, out: Option<PathBuf>) -> Result<()> {
+    let run = crate::run::open(dir)?;
+    let model = run.model.as_ref();
+    let latent = model.as_latent().ok_or_else(|| {
+        cannot(
+            model,
+            "do latent arithmetic (it has no latent space)",
+            "genlab sample",
+        )
+    })?;
+    if run.info.kind != genlab_data::Kind::Images {
+        bail!("arithmetic shows images; this run's data are points");
+    }
+    if groups.iter().any(|g| g.is_empty()) {
+        bail!("--a, --b and --c each need at least one sample index (from `genlab sample RUN --seed {seed}`)");
+    }
+    let dim = latent.latent_dim();
+    let max = groups.iter().flat_map(|g| g.iter()).copied().max().unwrap();
+    // The same draw as `genlab sample --seed`: row i is sample i.
+    let z = genlab_core::tensor::to_vec(genlab_core::tensor::normal(
+        [max + 1, dim],
+        &mut rng_for(seed, 0, Stream::Eval),
+        &run.device,
+    ));
+    let code = |i: usize| z[i * dim..(i + 1) * dim].to_vec();
+    let mean = |g: &[usize]| {
+        let mut m = vec![0.0f32; dim];
+        for &i in g {
+            m.iter_mut()
+                .zip(code(i))
+                .for_each(|(a, b)| *a += b / g.len() as f32);
+        }
+        m
+    };
+    let cols = groups.iter().map(|g| g.len()).max().unwrap().max(7) + 1;
+    let mut rows: Vec<Vec<f32>> = Vec::new(); // codes, `cols` per row; None cells are blanks
+    let mut blank = Vec::new();
+    for g in groups {
+        for c in 0..cols - 1 {
+            match g.get(c) {
+                Some(&i) => rows.push(code(i)),
+                None => {
+                    blank.push(rows.len());
+                    rows.push(vec![0.0; dim]);
+                }
+            }
+        }
+        rows.push(mean(g));
+    }
+    let (a, b, c) = (mean(groups[0]), mean(groups[1]), mean(groups[2]));
+    let result: Vec<f32> = (0..dim).map(|j| a[j] - b[j] + c[j]).collect();
+    rows.push(result.clone());
+    let mut rng = rng_for(seed, 1, Stream::Eval);
+    for _ in 1..cols {
+        rows.push(
+            result
+                .iter()
+                .map(|v| v + rng.random_range(-JITTER..JITTER))
+                .collect(),
+        );
+    }
+    let n = rows.len();
+    let x = latent.decode(genlab_core::tensor::matrix(
+        rows.concat(),
+        n,
+        dim,
+        &run.device,
+    ))?;
+    let mut images = to_images(x, &run.info);
+    let d = run.info.shape.dim();
+    for i in blank {
+        images.data[i * d..(i + 1) * d]
+            .iter_mut()
+            .for_each(|v| *v = 0.0);
+    }
+    let img = Grid {
+        cols,
+        ..Grid::default()
+    }
+    .render(&images);
+    let out = out.unwrap_or_else(|| run.dir.join("arithmetic.png"));
+    pictures::save_png(&out, &img)?;
+    println!("rows: A samples and their mean | B | C | mean(A) - mean(B) + mean(C), then with ±{JITTER} jitter");
+    println!("{}", out.display());
+    Ok(())
+}

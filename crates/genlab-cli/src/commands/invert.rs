@@ -1,0 +1,224 @@
+//! `genlab invert`: find the latent code whose image is closest to a given one, for any model
+//! that decodes latents (GANs, BiGAN, VAEs): gradient descent on z of the squared error
+//! |G(z) - x|² / d + prior_weight |z|² / latent, with Adam, from several random starts; the best start
+//! wins (Creswell & Bharath 2018, "Inverting the Generator of a GAN"; Zhu et al. 2016).
+//! Writes rows of [target, best reconstruction, one per restart] and the codes as JSON.
+
+use anyhow::{anyhow, bail, Context, Result};
+use genlab_core::rng::{rng_for, Stream};
+use genlab_core::run_dir::atomic_write;
+use genlab_train::pictures::{self, cannot, to_images};
+use genlab_viz::Grid;
+use std::path::{Path, PathBuf};
+
+/// A small pull towards the prior keeps codes where G was trained.
+const PRIOR_WEIGHT: f64 = 1e-3;
+/// Adam's moment decays.
+const BETAS: (f64, f64) = (0.9, 0.999);
+
+pub struct Options {
+    pub images: Vec<PathBuf>,
+    /// Held-out test examples instead of files.
+    pub index: Vec<usize>,
+    /// The model's own samples (indices in the `genlab sample --seed` grid).
+    pub sample: Vec<usize>,
+    pub steps: usize,
+    pub lr: f64,
+    pub restarts: usize,
+    pub init: Option<PathBuf>,
+    pub seed: u64,
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(dir: &Path, o: Options) -> Result<()> {
+    let run = crate::run::open(dir)?;
+    let model = run.model.as_ref();
+    let latent = model.as_latent().ok_or_else(|| {
+        cannot(
+            model,
+            "invert images (it has no latent space to search)",
+            "genlab reconstruct",
+        )
+    })?;
+    let dim = latent.latent_dim();
+    let shape = run.info.shape;
+    let d = shape.dim();
+    if o.steps == 0 || o.restarts == 0 || !(o.lr > 0.0) {
+        bail!("--steps, --restarts and --lr must be positive");
+    }
+    // Targets in model space, [n, d].
+    let mut targets: Vec<f32> = Vec::new();
+    for path in &o.images {
+        let (px, found) = genlab_data::read_image(path, shape.c)?;
+        if (found.h, found.w) != (shape.h, shape.w) {
+            bail!(
+                "{} is {}x{} pixels, but this model was trained on {}x{} images; resize it to {}x{} first",
+                path.display(), found.w, found.h, shape.w, shape.h, shape.w, shape.h
+            );
+        }
+        targets.extend(px.into_iter().map(|v| run.info.preprocess.from_unit(v)));
+    }
+    if !o.sample.is_empty() {
+        // The model's own samples (as `genlab sample --seed` draws them): a known answer.
+        let max = *o.sample.iter().max().unwrap();
+        let z = genlab_core::tensor::normal(
+            [max + 1, dim],
+            &mut rng_for(o.seed, 0, Stream::Eval),
+            &run.device,
+        );
+        let x = genlab_core::tensor::to_vec(latent.decode(z)?);
+        for &i in &o.sample {
+            targets.extend_from_slice(&x[i * d..(i + 1) * d]);
+        }
+    }
+    if !o.index.is_empty() {
+        let batch = run.held_out_batch(|len| o.index.iter().map(|&i| i % len).collect())?;
+        targets.extend(genlab_core::tensor::to_vec(batch.x));
+    }
+    let n = targets.len() / d;
+    if n == 0 {
+        bail!("nothing to invert: give image files (PNG/JPEG), --index N of a test example or --sample N of the model's own");
+    }
+    // Starting codes: restarts x n rows, from --init or N(0, I).
+    let r = o.restarts;
+    let mut z: Vec<f32> = match &o.init {
+        Some(path) => {
+            let init = read_codes(path, dim)?;
+            if init.len() != n {
+                bail!(
+                    "{} holds {} codes for {n} images",
+                    path.display(),
+                    init.len()
+                );
+            }
+            (0..r)
+                .flat_map(|_| init.iter().flatten().copied())
+                .collect()
+        }
+        None => genlab_core::tensor::to_vec(genlab_core::tensor::normal(
+            [r * n, dim],
+            &mut rng_for(o.seed, 1, Stream::Eval),
+            &run.device,
+        )),
+    };
+    let grad_device = genlab_core::device::training_device(o.seed);
+    let target = genlab_core::tensor::matrix(
+        (0..r).flat_map(|_| targets.iter().copied()).collect(),
+        r * n,
+        d,
+        &grad_device,
+    );
+    let (mut m, mut v) = (vec![0.0f64; z.len()], vec![0.0f64; z.len()]);
+    for t in 1..=o.steps {
+        let zt = genlab_core::tensor::matrix(z.clone(), r * n, dim, &grad_device).require_grad();
+        let x = latent.decode(zt.clone())?;
+        let loss = (x - target.clone())
+            .powi_scalar(2)
+            .sum()
+            .div_scalar(d as f64)
+            + zt.clone()
+                .powi_scalar(2)
+                .sum()
+                .mul_scalar(PRIOR_WEIGHT / dim as f64);
+        let grads = loss.backward();
+        let g =
+            genlab_core::tensor::to_vec(zt.grad(&grads).ok_or_else(|| {
+                anyhow!("{} does not pass gradients to its latent", model.family())
+            })?);
+        for i in 0..z.len() {
+            let gi = g[i] as f64;
+            m[i] = BETAS.0 * m[i] + (1.0 - BETAS.0) * gi;
+            v[i] = BETAS.1 * v[i] + (1.0 - BETAS.1) * gi * gi;
+            let mh = m[i] / (1.0 - BETAS.0.powi(t as i32));
+            let vh = v[i] / (1.0 - BETAS.1.powi(t as i32));
+            z[i] -= (o.lr * mh / (vh.sqrt() + 1e-8)) as f32;
+        }
+    }
+    // Final errors per (restart, image); the best restart per image.
+    let zt = genlab_core::tensor::matrix(z.clone(), r * n, dim, &run.device);
+    let x = genlab_core::tensor::to_vec(latent.decode(zt)?);
+    let err: Vec<f64> = (0..r * n)
+        .map(|row| {
+            let i = row % n;
+            (0..d)
+                .map(|j| ((x[row * d + j] - targets[i * d + j]) as f64).powi(2))
+                .sum::<f64>()
+                / d as f64
+        })
+        .collect();
+    let best: Vec<usize> = (0..n)
+        .map(|i| {
+            (0..r)
+                .min_by(|&a, &b| err[a * n + i].total_cmp(&err[b * n + i]))
+                .unwrap()
+        })
+        .collect();
+    // Picture rows: target | best | every restart.
+    let mut cells = Vec::new();
+    for i in 0..n {
+        cells.extend_from_slice(&targets[i * d..(i + 1) * d]);
+        let b = best[i] * n + i;
+        cells.extend_from_slice(&x[b * d..(b + 1) * d]);
+        for k in 0..r {
+            let row = k * n + i;
+            cells.extend_from_slice(&x[row * d..(row + 1) * d]);
+        }
+    }
+    let cols = 2 + r;
+    let t = genlab_core::tensor::matrix(cells, n * cols, d, &run.device);
+    let img = if run.info.kind == genlab_data::Kind::Images {
+        Grid {
+            cols,
+            ..Grid::default()
+        }
+        .render(&to_images(t, &run.info))
+    } else {
+        bail!("invert shows images; this run's data are points")
+    };
+    let out = o.out.unwrap_or_else(|| run.dir.join("invert.png"));
+    pictures::save_png(&out, &img)?;
+    let codes: Vec<Vec<f32>> = (0..n)
+        .map(|i| {
+            let row = best[i] * n + i;
+            z[row * dim..(row + 1) * dim].to_vec()
+        })
+        .collect();
+    let json = out.with_extension("json");
+    let doc = serde_json::json!({
+        "latent_dim": dim,
+        "codes": codes,
+        "mse": (0..n).map(|i| err[best[i] * n + i]).collect::<Vec<_>>(),
+        "steps": o.steps, "lr": o.lr, "restarts": r, "seed": o.seed,
+    });
+    atomic_write(&json, serde_json::to_string_pretty(&doc)?.as_bytes())?;
+    for i in 0..n {
+        println!(
+            "image {i}: mse {:.5} (model space), best of {r} starts",
+            err[best[i] * n + i]
+        );
+    }
+    println!("{}\n{}", out.display(), json.display());
+    Ok(())
+}
+
+/// Codes from a JSON file as `genlab invert` writes it: `{"codes": [[...], ...]}`.
+pub fn read_codes(path: &Path, dim: usize) -> Result<Vec<Vec<f32>>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("{} is not JSON: {e}", path.display()))?;
+    let codes: Vec<Vec<f32>> = serde_json::from_value(doc["codes"].clone()).map_err(|_| {
+        anyhow!(
+            "{} has no \"codes\": [[numbers], ...] list (as `genlab invert` writes)",
+            path.display()
+        )
+    })?;
+    if let Some((i, c)) = codes.iter().enumerate().find(|(_, c)| c.len() != dim) {
+        bail!(
+            "{}: code {i} has {} values, but this model's latent size is {dim}; codes from another model do not fit",
+            path.display(),
+            c.len()
+        );
+    }
+    Ok(codes)
+}

@@ -1,0 +1,95 @@
+//! `genlab traverse`: InfoGAN's figure 2. One row per value of the categorical code, one
+//! continuous code swept from -range to range across the columns, the noise and the other codes
+//! fixed, so that what each code controls shows at a glance.
+
+use anyhow::{bail, Result};
+use genlab_core::rng::{rng_for, Stream};
+use genlab_train::pictures::{self, cannot, to_images};
+use genlab_viz::Grid;
+use std::path::{Path, PathBuf};
+
+pub struct Options {
+    pub code: usize,
+    pub steps: usize,
+    pub range: f64,
+    pub seed: u64,
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(dir: &Path, o: Options) -> Result<()> {
+    let run = crate::run::open(dir)?;
+    let model = run.model.as_ref();
+    let codes = model.as_codes().ok_or_else(|| {
+        cannot(
+            model,
+            "traverse codes (it has no structured latent codes)",
+            "genlab interpolate RUN",
+        )
+    })?;
+    let (k, m) = (codes.categories().max(1), codes.continuous());
+    if m > 0 && o.code >= m {
+        bail!(
+            "--code {} is out of range: this model has {m} continuous codes (0..{})",
+            o.code,
+            m - 1
+        );
+    }
+    if o.steps < 2 {
+        bail!("--steps must be at least 2, found {}", o.steps);
+    }
+    let cols = if m == 0 { 1 } else { o.steps };
+    let rows = k;
+    let device = &run.device;
+    // One noise vector for the whole grid.
+    let z1 = genlab_core::tensor::to_vec(genlab_core::tensor::normal(
+        [1, codes.noise_dim()],
+        &mut rng_for(o.seed, 0, Stream::Eval),
+        device,
+    ));
+    let mut z = Vec::new();
+    let mut cat = Vec::new();
+    let mut cont = Vec::new();
+    for r in 0..rows {
+        for c in 0..cols {
+            z.extend_from_slice(&z1);
+            cat.push(r as u32);
+            let t = if cols == 1 {
+                0.0
+            } else {
+                c as f64 / (cols - 1) as f64
+            };
+            for j in 0..m {
+                cont.push(if j == o.code {
+                    (-o.range + 2.0 * o.range * t) as f32
+                } else {
+                    0.0
+                });
+            }
+        }
+    }
+    let n = rows * cols;
+    let x = codes.decode_codes(
+        genlab_core::tensor::matrix(z, n, codes.noise_dim(), device),
+        if codes.categories() > 0 { &cat } else { &[] },
+        genlab_core::tensor::matrix(cont, n, m, device),
+    )?;
+    if run.info.kind != genlab_data::Kind::Images {
+        bail!("traverse draws image grids; this run's data are points (use genlab sample)");
+    }
+    let img = Grid {
+        cols,
+        ..Grid::default()
+    }
+    .render(&to_images(x, &run.info));
+    let out = o.out.unwrap_or_else(|| run.dir.join("traverse.png"));
+    pictures::save_png(&out, &img)?;
+    println!(
+        "rows: categorical code 0..{}; columns: continuous code {} from {} to {}",
+        rows - 1,
+        o.code,
+        -o.range,
+        o.range
+    );
+    println!("{}", out.display());
+    Ok(())
+}
