@@ -43,7 +43,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     let dim = latent.latent_dim();
     let shape = run.info.shape;
     let d = shape.dim();
-    if o.steps == 0 || o.restarts == 0 || !(o.lr > 0.0) {
+    if o.steps == 0 || o.restarts == 0 || o.lr.is_nan() || o.lr <= 0.0 {
         bail!("--steps, --restarts and --lr must be positive");
     }
     // Targets in model space, [n, d].
