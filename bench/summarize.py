@@ -48,13 +48,14 @@ elif kind == "rbm":
           f"Fashion-MNIST; pseudo-loglik is stochastic: one random bit flipped per test image)")
 elif kind == "modes":
     rows = [json.loads(l) for l in open(path) if l.strip()]
-    print("| family | preset | data | modes captured | high-quality samples | reverse KL |")
-    print("|---|---|---|---|---|---|")
+    print("| family | preset | data | modes captured | high-quality samples | reverse KL | label accuracy |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         e = r["eval"]
         kl = "-" if e["reverse_kl"] is None else f"{e['reverse_kl']:.3f}"
+        acc = "-" if e.get("label_accuracy") is None else f"{100 * e['label_accuracy']:.1f}%"
         print(f"| {r['family']} | {r['preset']} | {e['data']['spec']} | {e['modes_captured']}/{e['modes_total']} "
-              f"| {100 * e['high_quality_fraction']:.1f}% | {kl} |")
+              f"| {100 * e['high_quality_fraction']:.1f}% | {kl} | {acc} |")
     p = rows[0]["eval"]["protocol"]
     print(f"\n({p['samples']} samples, high quality = within {p['threshold_sigmas']:g} sigma of the "
           f"nearest mode, a mode is captured by {p['captured_if']}; seed {p['seed']})")

@@ -46,7 +46,7 @@ pub struct Acgan {
 
 impl Acgan {
     pub fn new(own: AcganConfig, cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let body = gan::check("acgan", &cfg, info)?;
+        let body = gan::check("acgan", &cfg, info, false)?;
         let k = gan::classes("acgan", info)?;
         if !(own.aux_weight > 0.0 && own.aux_weight.is_finite()) {
             bail!(

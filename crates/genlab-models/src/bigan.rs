@@ -38,7 +38,7 @@ pub struct Bigan {
 
 impl Bigan {
     pub fn new(cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let body = gan::check("bigan", &cfg, info)?;
+        let body = gan::check("bigan", &cfg, info, false)?;
         let latent = cfg.latent_dim;
         let enc_cfg = GanConfig {
             spectral_norm: false,

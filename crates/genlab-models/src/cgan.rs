@@ -32,7 +32,7 @@ pub struct Cgan {
 
 impl Cgan {
     pub fn new(cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let body = gan::check("cgan", &cfg, info)?;
+        let body = gan::check("cgan", &cfg, info, false)?;
         let k = gan::classes("cgan", info)?;
         Ok(Self {
             gen: gan::generator(&cfg, body, info, k, device),

@@ -112,8 +112,13 @@ impl GanConfig {
     }
 }
 
-/// Check the options and choose the networks' body for this data.
-pub(crate) fn check(name: &str, cfg: &GanConfig, info: &DataInfo) -> Result<Body> {
+/// Check the options and choose the networks' body for this data. `penalty`: the family keeps
+/// its critic Lipschitz by a gradient penalty (WGAN-GP), so the Wasserstein loss needs neither
+/// clipping nor spectral normalization.
+pub(crate) fn check(name: &str, cfg: &GanConfig, info: &DataInfo, penalty: bool) -> Result<Body> {
+    if cfg.loss == GanLoss::Wasserstein && cfg.clip == 0.0 && !cfg.spectral_norm && !penalty {
+        bail!("{name}: the wasserstein loss needs a Lipschitz critic: set model.clip (0.01 in the WGAN paper) or model.spectral_norm = true, or train `wgan-gp`");
+    }
     if cfg.latent_dim == 0 || cfg.d_steps == 0 {
         bail!("{name}: model.latent_dim and model.d_steps must be at least 1");
     }
@@ -327,10 +332,7 @@ impl Gan {
         info: &DataInfo,
         device: &Device,
     ) -> Result<Self> {
-        let body = check(name, &cfg, info)?;
-        if cfg.loss == GanLoss::Wasserstein && cfg.clip == 0.0 && !cfg.spectral_norm {
-            bail!("{name}: the wasserstein loss needs a Lipschitz critic: set model.clip (0.01 in the WGAN paper) or model.spectral_norm = true, or train `wgan-gp`");
-        }
+        let body = check(name, &cfg, info, false)?;
         Ok(Self {
             name,
             gen: generator(&cfg, body, info, 0, device),

@@ -69,7 +69,7 @@ impl Infogan {
         info: &DataInfo,
         device: &Device,
     ) -> Result<Self> {
-        let body = gan::check("infogan", &cfg, info)?;
+        let body = gan::check("infogan", &cfg, info, false)?;
         if own.categories == 1 || own.categories + own.continuous == 0 {
             bail!("infogan: model.categories ({}) must be 0 or at least 2, and there must be some code (model.continuous = {})", own.categories, own.continuous);
         }

@@ -53,7 +53,7 @@ impl WganGp {
         info: &DataInfo,
         device: &Device,
     ) -> Result<Self> {
-        let body = gan::check("wgan-gp", &cfg, info)?;
+        let body = gan::check("wgan-gp", &cfg, info, true)?;
         if cfg.loss != GanLoss::Wasserstein {
             bail!("wgan-gp: model.loss is wasserstein by definition");
         }
