@@ -829,3 +829,18 @@ fn conditional_gans_put_each_label_on_its_mode() {
         assert!(acc > 0.9, "{family}: label accuracy {acc}: {v}");
     }
 }
+
+#[test]
+fn packing_trains_and_bad_pack_values_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(&tiny_train(dir, "gan", "p", &["--set", "model.pack=4"]));
+    fails_with(
+        &tiny_train(dir, "gan", "q", &["--set", "model.pack=3"]),
+        &["batch_size = 16 is not a multiple of model.pack = 3"],
+    );
+    fails_with(
+        &tiny_train(dir, "cgan", "r", &["--set", "model.pack=2"]),
+        &["cgan: model.pack = 2", "packing (PacGAN) is for gan"],
+    );
+}

@@ -13,7 +13,8 @@
 //!
 //! Options of later practice, all off by default: one-sided label smoothing (Salimans et al.
 //! 2016), instance noise annealed to 0 (Sønderby et al. 2017), minibatch standard deviation
-//! (Karras et al. 2018), spectral normalization (Miyato et al. 2018). The EMA generator and TTUR
+//! (Karras et al. 2018), spectral normalization (Miyato et al. 2018), packing (PacGAN, Lin et
+//! al. 2018: D judges `pack` samples at once, which penalises a generator that repeats itself). The EMA generator and TTUR
 //! are the trainer's `train.ema_decay` and per-group `optim.gen.lr` / `optim.disc.lr`.
 //!
 //! NOTE: the paper draws k fresh minibatches for the k D updates; here consecutive train steps
@@ -75,6 +76,9 @@ pub struct GanConfig {
     /// Standard deviation of Gaussian noise added to every D input, annealed linearly to 0
     /// over the run (0 = off).
     pub instance_noise: f64,
+    /// PacGAN (Lin et al. 2018): D judges `pack` samples at once, all real or all generated,
+    /// concatenated (channel-stacked for images); 1 = off.
+    pub pack: usize,
 }
 
 impl Default for GanConfig {
@@ -96,9 +100,13 @@ impl Default for GanConfig {
             label_smoothing: 0.0,
             clip: 0.0,
             instance_noise: 0.0,
+            pack: 1,
         }
     }
 }
+
+/// The families that are the `gan` file (the others reject `model.pack`).
+const PACKING_FAMILIES: [&str; 5] = ["gan", "dcgan", "lsgan", "wgan", "sngan"];
 
 impl GanConfig {
     /// The DCGAN paper's choices: convnets with batch norm, the non-saturating loss.
@@ -146,6 +154,13 @@ pub(crate) fn check(name: &str, cfg: &GanConfig, info: &DataInfo, penalty: bool)
         bail!(
             "{name}: model.instance_noise = {} must be a standard deviation >= 0 (0.1 is common)",
             cfg.instance_noise
+        );
+    }
+    if cfg.pack == 0 || (cfg.pack > 1 && !PACKING_FAMILIES.contains(&name)) {
+        bail!(
+            "{name}: model.pack = {}: packing (PacGAN) is for {} and must be at least 1",
+            cfg.pack,
+            PACKING_FAMILIES.join(", ")
         );
     }
     let images = info.kind == Kind::Images;
@@ -333,10 +348,18 @@ impl Gan {
         device: &Device,
     ) -> Result<Self> {
         let body = check(name, &cfg, info, false)?;
+        // D sees `pack` examples at once: `pack` times the channels.
+        let packed = DataInfo {
+            shape: genlab_data::Shape {
+                c: info.shape.c * cfg.pack,
+                ..info.shape
+            },
+            ..info.clone()
+        };
         Ok(Self {
             name,
             gen: generator(&cfg, body, info, 0, device),
-            disc: discriminator(&cfg, body, info, 0, 1, device),
+            disc: discriminator(&cfg, body, &packed, 0, 1, device),
             output: output(info),
             cfg,
         })
@@ -345,6 +368,12 @@ impl Gan {
     /// G(z): `[b, latent] -> [b, d]` in model space.
     fn generate(&self, z: Tensor<2>) -> Tensor<2> {
         self.output.apply(self.gen.forward(z))
+    }
+
+    /// `[b, d] -> [b / pack, pack * d]`: consecutive examples side by side for D.
+    fn pack(&self, x: Tensor<2>) -> Tensor<2> {
+        let [b, d] = x.dims();
+        x.reshape([b / self.cfg.pack, self.cfg.pack * d])
     }
 }
 
@@ -359,14 +388,21 @@ impl Model for Gan {
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
         let x = batch.x.clone(); // [b, d]
         let [b, _] = x.dims();
+        if !b.is_multiple_of(self.cfg.pack) {
+            bail!(
+                "{}: train.batch_size = {b} is not a multiple of model.pack = {}",
+                self.name,
+                self.cfg.pack
+            );
+        }
         let device = x.device();
         let loss = self.cfg.loss;
         self.disc.power_iteration();
         // 1. Discriminator on real data and on detached samples.
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = self.generate(z).detach();
-        let real_logit = self.disc.forward(noisy(&self.cfg, x, ctx), None);
-        let fake_logit = self.disc.forward(noisy(&self.cfg, fake, ctx), None);
+        let real_logit = self.disc.forward(self.pack(noisy(&self.cfg, x, ctx)), None);
+        let fake_logit = self.disc.forward(self.pack(noisy(&self.cfg, fake, ctx)), None);
         let (d_real, d_fake) = (
             report(loss, real_logit.clone()),
             report(loss, fake_logit.clone()),
@@ -382,7 +418,7 @@ impl Model for Gan {
         // 2. Generator, every d_steps-th step, through the updated discriminator.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = noisy(&self.cfg, self.generate(z), ctx);
+            let fake = self.pack(noisy(&self.cfg, self.generate(z), ctx));
             let g_loss = generator_loss(loss, self.disc.forward(fake, None));
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
