@@ -402,7 +402,9 @@ impl Model for Gan {
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = self.generate(z).detach();
         let real_logit = self.disc.forward(self.pack(noisy(&self.cfg, x, ctx)), None);
-        let fake_logit = self.disc.forward(self.pack(noisy(&self.cfg, fake, ctx)), None);
+        let fake_logit = self
+            .disc
+            .forward(self.pack(noisy(&self.cfg, fake, ctx)), None);
         let (d_real, d_fake) = (
             report(loss, real_logit.clone()),
             report(loss, fake_logit.clone()),
