@@ -20,6 +20,11 @@ pub struct Batch {
 pub struct Losses(pub Vec<(String, f64)>);
 
 impl Losses {
+    /// Named values in report order.
+    pub fn of(pairs: &[(&str, f64)]) -> Self {
+        Self(pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect())
+    }
+
     pub fn push(&mut self, name: &str, value: f64) {
         self.0.push((name.to_string(), value));
     }

@@ -125,26 +125,21 @@ impl Model for Acgan {
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
         }
-        let mut losses = Losses::default();
-        losses.push("d_loss", d_value);
-        losses.push("g_loss", g_value);
-        losses.push("d_real", d_real);
-        losses.push("d_fake", d_fake);
-        losses.push("real_class_ce", real_ce);
-        Ok(losses)
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+            ("real_class_ce", real_ce),
+        ]))
     }
 
     fn save_params(&self) -> NamedTensors {
-        let mut out = NamedTensors::of("gen", &self.gen);
-        out.collect("disc", &self.disc);
-        gan::save_sn(&self.disc, "disc", &mut out);
-        out
+        gan::save_pair(&self.gen, &self.disc)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        self.gen = params.restore("gen", self.gen.clone())?;
-        self.disc = params.restore("disc", self.disc.clone())?;
-        gan::load_sn(&mut self.disc, "disc", params)
+        gan::load_pair(&mut self.gen, &mut self.disc, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {

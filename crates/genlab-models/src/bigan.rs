@@ -101,25 +101,20 @@ impl Model for Bigan {
             g_value = ge_loss.clone().into_scalar::<f32>() as f64;
             self.ge = ctx.update("gen", self.ge.clone(), &ge_loss);
         }
-        let mut losses = Losses::default();
-        losses.push("d_loss", d_value);
-        losses.push("g_loss", g_value);
-        losses.push("d_real", d_real);
-        losses.push("d_fake", d_fake);
-        Ok(losses)
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+        ]))
     }
 
     fn save_params(&self) -> NamedTensors {
-        let mut out = NamedTensors::of("gen", &self.ge);
-        out.collect("disc", &self.disc);
-        gan::save_sn(&self.disc, "disc", &mut out);
-        out
+        gan::save_pair(&self.ge, &self.disc)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        self.ge = params.restore("gen", self.ge.clone())?;
-        self.disc = params.restore("disc", self.disc.clone())?;
-        gan::load_sn(&mut self.disc, "disc", params)
+        gan::load_pair(&mut self.ge, &mut self.disc, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {

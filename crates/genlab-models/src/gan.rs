@@ -21,6 +21,7 @@
 //! supply them (step t updates D, and G too when (t + 1) % d_steps == 0).
 
 use anyhow::{bail, Result};
+use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use genlab_core::config::parse_section;
@@ -259,8 +260,28 @@ pub(crate) fn report(loss: GanLoss, logit: Tensor<2>) -> f64 {
     t.mean().into_scalar::<f32>() as f64
 }
 
+/// The checkpoint of a generator (or G and E) and a discriminator: `gen/...`, `disc/...`
+/// and D's spectral-norm vectors.
+pub(crate) fn save_pair<G: Module>(gen: &G, disc: &Discriminator) -> NamedTensors {
+    let mut out = NamedTensors::of("gen", gen);
+    out.collect("disc", disc);
+    save_sn(disc, "disc", &mut out);
+    out
+}
+
+/// Restore what [`save_pair`] saved.
+pub(crate) fn load_pair<G: Module>(
+    gen: &mut G,
+    disc: &mut Discriminator,
+    params: &NamedTensors,
+) -> Result<()> {
+    *gen = params.restore("gen", gen.clone())?;
+    *disc = params.restore("disc", disc.clone())?;
+    load_sn(disc, "disc", params)
+}
+
 /// Save the spectral-norm vectors of `disc` as `prefix/sn_u.i`.
-pub(crate) fn save_sn(disc: &Discriminator, prefix: &str, out: &mut NamedTensors) {
+fn save_sn(disc: &Discriminator, prefix: &str, out: &mut NamedTensors) {
     for (i, u) in disc.sn_state().iter().enumerate() {
         out.insert(
             format!("{prefix}/sn_u.{i}"),
@@ -271,7 +292,7 @@ pub(crate) fn save_sn(disc: &Discriminator, prefix: &str, out: &mut NamedTensors
 }
 
 /// Restore what [`save_sn`] saved.
-pub(crate) fn load_sn(disc: &mut Discriminator, prefix: &str, params: &NamedTensors) -> Result<()> {
+fn load_sn(disc: &mut Discriminator, prefix: &str, params: &NamedTensors) -> Result<()> {
     let mut us = Vec::new();
     for (i, u) in disc.sn_state().iter().enumerate() {
         let name = format!("{prefix}/sn_u.{i}");
@@ -425,25 +446,20 @@ impl Model for Gan {
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
         }
-        let mut losses = Losses::default();
-        losses.push("d_loss", d_value);
-        losses.push("g_loss", g_value);
-        losses.push("d_real", d_real);
-        losses.push("d_fake", d_fake);
-        Ok(losses)
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+        ]))
     }
 
     fn save_params(&self) -> NamedTensors {
-        let mut out = NamedTensors::of("gen", &self.gen);
-        out.collect("disc", &self.disc);
-        save_sn(&self.disc, "disc", &mut out);
-        out
+        save_pair(&self.gen, &self.disc)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        self.gen = params.restore("gen", self.gen.clone())?;
-        self.disc = params.restore("disc", self.disc.clone())?;
-        load_sn(&mut self.disc, "disc", params)
+        load_pair(&mut self.gen, &mut self.disc, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {

@@ -124,26 +124,21 @@ impl Model for WganGp {
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
         }
-        let mut losses = Losses::default();
-        losses.push("d_loss", d_value);
-        losses.push("g_loss", g_value);
-        losses.push("wasserstein", distance);
-        losses.push("gradient_penalty", gp_value);
-        losses.push("grad_norm", mean_norm);
-        Ok(losses)
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("wasserstein", distance),
+            ("gradient_penalty", gp_value),
+            ("grad_norm", mean_norm),
+        ]))
     }
 
     fn save_params(&self) -> NamedTensors {
-        let mut out = NamedTensors::of("gen", &self.gen);
-        out.collect("disc", &self.critic);
-        gan::save_sn(&self.critic, "disc", &mut out);
-        out
+        gan::save_pair(&self.gen, &self.critic)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        self.gen = params.restore("gen", self.gen.clone())?;
-        self.critic = params.restore("disc", self.critic.clone())?;
-        gan::load_sn(&mut self.critic, "disc", params)
+        gan::load_pair(&mut self.gen, &mut self.critic, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {
