@@ -84,7 +84,14 @@ pub fn open(dir: &Path) -> Result<OpenRun> {
     let family: &Family = genlab_models::find(&config.family)?;
     let info = data_info(&config, &meta);
     let device = genlab_core::device::inference_device(&Device::default());
-    let mut model = (family.build)(&config.model, &info, &device)?;
+    // Keys added to the family since the run was trained take their defaults.
+    let mut model_cfg = (family.default_model)();
+    genlab_core::config::merge(
+        &mut model_cfg,
+        &config.model,
+        &dir.join(run_dir::CONFIG).display().to_string(),
+    )?;
+    let mut model = (family.build)(&model_cfg, &info, &device)?;
     let checkpoint = run_dir::latest_checkpoint(dir)?;
     let ckpt = run_dir::load_checkpoint(&checkpoint, &model.groups()).with_context(|| {
         let earlier = run_dir::checkpoints(dir)

@@ -50,7 +50,8 @@ pub fn run(dir: &Path, groups: [&[usize]; 3], seed: u64, out: Option<PathBuf>) -
         }
         m
     };
-    let cols = groups.iter().map(|g| g.len()).max().unwrap().max(7) + 1;
+    // Each concept's samples, then its mean right after them; the result row as wide.
+    let cols = groups.iter().map(|g| g.len()).max().unwrap().max(3) + 1;
     let mut rows: Vec<Vec<f32>> = Vec::new(); // codes, `cols` per row; None cells are blanks
     let mut blank = Vec::new();
     for g in groups {
