@@ -191,6 +191,10 @@ pub enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// A run that classifies (e.g. class-gaussian on the same data): report the fraction of
+        /// this conditional model's samples of each class that it assigns to that class.
+        #[arg(long)]
+        classifier: Option<PathBuf>,
     },
     /// Speed benchmarks: ms per training step of the workloads in bench/ (W1 VAE, W2 DCGAN,
     /// W3 PixelCNN-lite). bench/run.sh runs them beside PyTorch.

@@ -816,6 +816,21 @@ fn gan_latent_tools_write_pictures_and_refuse_bad_input() {
 fn conditional_gans_put_each_label_on_its_mode() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
+    // A classifier of the ring's modes (Gaussian per class, Bayes rule) judges samples too.
+    ok(&genlab(
+        &[
+            "train",
+            "class-gaussian",
+            "--data",
+            "toy:ring8",
+            "--set",
+            "model.covariance=full",
+            "--out",
+            "judge",
+            "--quiet",
+        ],
+        dir,
+    ));
     for family in ["cgan", "acgan"] {
         ok(&genlab(
             &[
@@ -823,11 +838,20 @@ fn conditional_gans_put_each_label_on_its_mode() {
             ],
             dir,
         ));
-        let v: serde_json::Value =
-            serde_json::from_str(ok(&genlab(&["eval", family, "--json"], dir)).trim()).unwrap();
+        let out = ok(&genlab(
+            &["eval", family, "--json", "--classifier", "judge"],
+            dir,
+        ));
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
         let acc = v["label_accuracy"].as_f64().unwrap();
         assert!(acc > 0.9, "{family}: label accuracy {acc}: {v}");
+        let judged = v["label_accuracy_by_classifier"].as_f64().unwrap();
+        assert!(judged > 0.9, "{family}: classifier accuracy {judged}: {v}");
     }
+    fails_with(
+        &genlab(&["eval", "acgan", "--classifier", "cgan"], dir),
+        &["cgan cannot classify"],
+    );
 }
 
 #[test]

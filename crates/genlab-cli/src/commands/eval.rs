@@ -19,6 +19,7 @@ pub fn run(
     n: Option<usize>,
     seed: u64,
     json: bool,
+    classifier: Option<&Path>,
 ) -> Result<()> {
     let run = crate::run::open(dir)?;
     let mut data_cfg = run.config.data.clone();
@@ -107,6 +108,13 @@ pub fn run(
             (correct as f64 / dataset.len() as f64).into(),
         );
     }
+    if let Some(path) = classifier {
+        out.insert(
+            "label_accuracy_by_classifier".into(),
+            classified_accuracy(&run, path, seed)?.into(),
+        );
+        out.insert("classifier".into(), path.display().to_string().into());
+    }
     // Mode coverage on mixtures with known modes (toy:ring8, toy:grid25).
     if let genlab_data::DataSpec::Toy(kind) = genlab_data::DataSpec::parse(&data_cfg.spec)? {
         if let Some((modes, sigma)) = genlab_data::toy_modes(kind) {
@@ -169,4 +177,57 @@ pub fn run(
         }
     }
     Ok(())
+}
+
+/// Samples drawn per class when another run classifies a conditional model's samples.
+const PER_CLASS: usize = 250;
+
+/// The fraction of a class-conditional model's samples of each class that a classifier run
+/// (e.g. `class-gaussian` trained on the same data) assigns to that class.
+fn classified_accuracy(run: &crate::run::OpenRun, path: &Path, seed: u64) -> Result<f64> {
+    let cond = run.model.as_sample_given().ok_or_else(|| {
+        genlab_train::pictures::cannot(
+            run.model.as_ref(),
+            "sample given a label, so --classifier has nothing to classify",
+            "genlab eval RUN",
+        )
+    })?;
+    let judge = crate::run::open(path)?;
+    let classify = judge.model.as_classify().ok_or_else(|| {
+        genlab_train::pictures::cannot(
+            judge.model.as_ref(),
+            "classify (--classifier needs a run that can, e.g. class-gaussian)",
+            "genlab eval RUN",
+        )
+    })?;
+    if judge.info.shape != run.info.shape || judge.info.classes != cond.classes() {
+        bail!(
+            "--classifier {} was trained on {} classes of shape {:?}, the model on {} classes of shape {:?}; train the classifier on the same data",
+            path.display(),
+            judge.info.classes,
+            judge.info.shape,
+            cond.classes(),
+            run.info.shape
+        );
+    }
+    let labels: Vec<u32> = (0..cond.classes() as u32)
+        .flat_map(|c| std::iter::repeat_n(c, PER_CLASS))
+        .collect();
+    let mut rng = genlab_core::rng::rng_for(seed, 3, genlab_core::rng::Stream::Eval);
+    let x = cond.sample_given(&labels, &mut rng, &run.device)?;
+    // From the model's scale to the classifier's (affine, no clipping: points are unbounded).
+    use genlab_data::Scale;
+    let (from, to) = (run.info.preprocess.scale, judge.info.preprocess.scale);
+    let v: Vec<f32> = genlab_core::tensor::to_vec(x)
+        .into_iter()
+        .map(|v| match (from, to) {
+            (Scale::Symmetric, Scale::Unit) => (v + 1.0) * 0.5,
+            (Scale::Unit, Scale::Symmetric) => v * 2.0 - 1.0,
+            _ => v,
+        })
+        .collect();
+    let x = genlab_core::tensor::matrix(v, labels.len(), run.info.shape.dim(), &judge.device);
+    let pred = classify.classify(x)?;
+    let correct = pred.iter().zip(&labels).filter(|(p, l)| p == l).count();
+    Ok(correct as f64 / labels.len() as f64)
 }

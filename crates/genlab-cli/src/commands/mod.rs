@@ -129,7 +129,8 @@ pub fn run(cli: Cli) -> Result<Status> {
             n,
             seed,
             json,
-        } => eval::run(&run, data, split, k, n, seed, json),
+            classifier,
+        } => eval::run(&run, data, split, k, n, seed, json, classifier.as_deref()),
         Command::Data {
             command:
                 DataCommand::Info {
