@@ -11,16 +11,27 @@ const DIAGNOSTIC_ROWS: usize = 2000;
 /// Samples drawn for mode coverage (VEEGAN and PacGAN used 2,500).
 const MODE_SAMPLES: usize = 2500;
 
-pub fn run(
-    dir: &Path,
-    data: Option<String>,
-    split: Option<SplitArg>,
-    k: usize,
-    n: Option<usize>,
-    seed: u64,
-    json: bool,
-    classifier: Option<&Path>,
-) -> Result<()> {
+pub struct Options {
+    pub data: Option<String>,
+    pub split: Option<SplitArg>,
+    pub k: usize,
+    pub n: Option<usize>,
+    pub seed: u64,
+    pub json: bool,
+    pub classifier: Option<std::path::PathBuf>,
+}
+
+pub fn run(dir: &Path, o: Options) -> Result<()> {
+    let Options {
+        data,
+        split,
+        k,
+        n,
+        seed,
+        json,
+        classifier,
+    } = o;
+    let classifier = classifier.as_deref();
     let run = crate::run::open(dir)?;
     let mut data_cfg = run.config.data.clone();
     if let Some(spec) = data {

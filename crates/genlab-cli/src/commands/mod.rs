@@ -130,7 +130,18 @@ pub fn run(cli: Cli) -> Result<Status> {
             seed,
             json,
             classifier,
-        } => eval::run(&run, data, split, k, n, seed, json, classifier.as_deref()),
+        } => eval::run(
+            &run,
+            eval::Options {
+                data,
+                split,
+                k,
+                n,
+                seed,
+                json,
+                classifier,
+            },
+        ),
         Command::Data {
             command:
                 DataCommand::Info {
