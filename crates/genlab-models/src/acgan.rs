@@ -59,7 +59,7 @@ impl Acgan {
         }
         Ok(Self {
             gen: gan::generator(&cfg, body, info, k, device),
-            disc: gan::discriminator(&cfg, body, info, 0, 1 + k, device),
+            disc: gan::discriminator(&cfg, body, info, (0, false), 1 + k, device),
             output: gan::output(info),
             aux_weight: own.aux_weight,
             classes: k,

@@ -48,9 +48,9 @@ impl Bigan {
         Ok(Self {
             ge: GenEnc {
                 gen: gan::generator(&cfg, body, info, 0, device),
-                enc: gan::discriminator(&enc_cfg, body, info, 0, latent, device),
+                enc: gan::discriminator(&enc_cfg, body, info, (0, false), latent, device),
             },
-            disc: gan::discriminator(&cfg, body, info, latent, 1, device),
+            disc: gan::discriminator(&cfg, body, info, (latent, false), 1, device),
             output: gan::output(info),
             cfg,
         })

@@ -1,6 +1,6 @@
 //! `cgan`: conditional GAN (Mirza & Osindero 2014, "Conditional Generative Adversarial Nets"):
-//! both players see the class label y, as a one-hot vector joined to their input (to z in G; to
-//! x in an MLP D, after the convolutional body in a DCGAN D, through a joint hidden layer).
+//! both players see the class label y, as a one-hot vector joined to their input: to z in G;
+//! to x in an MLP D, and as k constant planes beside the image channels in a DCGAN D.
 //!
 //! One minibatch (x, y) per train step, the `gan` family's game conditioned on y (eq. 2):
 //!   1. z ~ N(0, I), y' ~ uniform; update D on  -log D(x | y) - log(1 - D(G(z | y') | y'))
@@ -36,7 +36,7 @@ impl Cgan {
         let k = gan::classes("cgan", info)?;
         Ok(Self {
             gen: gan::generator(&cfg, body, info, k, device),
-            disc: gan::discriminator(&cfg, body, info, k, 1, device),
+            disc: gan::discriminator(&cfg, body, info, (k, true), 1, device),
             output: gan::output(info),
             classes: k,
             cfg,

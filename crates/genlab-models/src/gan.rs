@@ -214,12 +214,13 @@ pub(crate) fn generator(
     )
 }
 
-/// The discriminator with `d_extra` joined inputs and `out` outputs.
+/// The discriminator with `d_extra` joined inputs (as planes beside the image when `planes`)
+/// and `out` outputs.
 pub(crate) fn discriminator(
     cfg: &GanConfig,
     body: Body,
     info: &DataInfo,
-    d_extra: usize,
+    (d_extra, planes): (usize, bool),
     out: usize,
     device: &Device,
 ) -> Discriminator {
@@ -234,6 +235,7 @@ pub(crate) fn discriminator(
             spectral_norm: cfg.spectral_norm,
             minibatch_std: cfg.minibatch_std,
             extra: d_extra,
+            extra_planes: planes,
             out,
         },
         device,
@@ -380,7 +382,7 @@ impl Gan {
         Ok(Self {
             name,
             gen: generator(&cfg, body, info, 0, device),
-            disc: discriminator(&cfg, body, &packed, 0, 1, device),
+            disc: discriminator(&cfg, body, &packed, (0, false), 1, device),
             output: output(info),
             cfg,
         })

@@ -82,7 +82,7 @@ impl Infogan {
         let code = own.categories + own.continuous;
         Ok(Self {
             gen: gan::generator(&cfg, body, info, code, device),
-            disc: gan::discriminator(&cfg, body, info, 0, 1 + code, device),
+            disc: gan::discriminator(&cfg, body, info, (0, false), 1 + code, device),
             output: gan::output(info),
             cfg,
             own,

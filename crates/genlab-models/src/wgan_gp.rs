@@ -75,7 +75,7 @@ impl WganGp {
         };
         Ok(Self {
             gen: gan::generator(&cfg, body, info, 0, device),
-            critic: gan::discriminator(&critic_cfg, body, info, 0, 1, device),
+            critic: gan::discriminator(&critic_cfg, body, info, (0, false), 1, device),
             output: gan::output(info),
             gp_weight: own.gp_weight,
             cfg,

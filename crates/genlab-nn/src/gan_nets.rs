@@ -5,7 +5,8 @@
 //!
 //! The discriminator carries the options later papers added: spectral normalization of every
 //! weight (Miyato et al. 2018), a minibatch standard-deviation feature (Karras et al. 2018), an
-//! extra input joined after the body (a label for cgan, a code for BiGAN), and more outputs than
+//! extra input (a label as planes beside the image for cgan, a code joined after the body for
+//! BiGAN), and more outputs than
 //! one (an auxiliary classifier for AC-GAN, the Q head of InfoGAN). Its input gradient can be
 //! written from forward ops ([`Discriminator::input_gradient`]) for WGAN-GP's penalty.
 //!
@@ -225,8 +226,11 @@ pub struct DiscSpec {
     pub batch_norm: bool,
     pub spectral_norm: bool,
     pub minibatch_std: bool,
-    /// Size of an extra input (label one-hot, latent code) joined after the body; 0 for none.
+    /// Size of an extra input (label one-hot, latent code); 0 for none.
     pub extra: usize,
+    /// DCGAN: join the extra input as constant planes beside the image channels (a label, as in
+    /// conditional image GANs), rather than after the body through a joint layer (BiGAN's code).
+    pub extra_planes: bool,
     /// Outputs: 1 for a plain D, more for auxiliary heads, the latent size for an encoder.
     pub out: usize,
 }
@@ -249,6 +253,8 @@ pub struct Discriminator {
     activation: Activation,
     #[module(skip)]
     minibatch_std: bool,
+    #[module(skip)]
+    extra_planes: bool,
 }
 
 /// What [`Discriminator::input_gradient`] needs from a forward pass: the pre-activations.
@@ -260,11 +266,13 @@ struct Trace {
 impl Discriminator {
     pub fn new(spec: &DiscSpec, device: &Device) -> Self {
         let mb = usize::from(spec.minibatch_std);
+        let planes = spec.body == Body::Dcgan && spec.extra_planes;
         let (convs, conv_norms, head_in) = match spec.body {
             Body::Mlp => (Vec::new(), Vec::new(), spec.shape.dim()),
             Body::Dcgan => {
                 let n = dcgan_stages(spec.shape).expect("image size checked by the family");
-                let chans: Vec<usize> = std::iter::once(spec.shape.c)
+                let input = spec.shape.c + if planes { spec.extra } else { 0 };
+                let chans: Vec<usize> = std::iter::once(input)
                     .chain((0..n).map(|i| spec.width << i))
                     .collect();
                 let norms = if spec.batch_norm {
@@ -283,12 +291,13 @@ impl Discriminator {
                 (convs, norms, flat)
             }
         };
+        let joined = if planes { 0 } else { spec.extra }; // joined after the body
         let hidden: Vec<usize> = match spec.body {
             Body::Mlp => spec.hidden.clone(),
-            Body::Dcgan if spec.extra > 0 => vec![JOINT_WIDTH],
+            Body::Dcgan if joined > 0 => vec![JOINT_WIDTH],
             Body::Dcgan => Vec::new(),
         };
-        let mut sizes: Vec<usize> = std::iter::once(head_in + spec.extra)
+        let mut sizes: Vec<usize> = std::iter::once(head_in + joined)
             .chain(hidden)
             .chain([spec.out])
             .collect();
@@ -306,6 +315,7 @@ impl Discriminator {
             shape: [spec.shape.c, spec.shape.h, spec.shape.w],
             activation: spec.activation,
             minibatch_std: spec.minibatch_std,
+            extra_planes: planes,
         };
         if spec.spectral_norm {
             net.sn_u = net
@@ -387,10 +397,18 @@ impl Discriminator {
             dense_pre: Vec::new(),
         };
         let mut h = x;
+        let mut extra = extra;
         if !self.convs.is_empty() {
             let [c, hh, ww] = self.shape;
             let b = h.dims()[0];
             let mut y = h.reshape([b, c, hh, ww]); // [b, c, h, w]
+            if self.extra_planes {
+                if let Some(e) = extra.take() {
+                    let k = e.dims()[1];
+                    let planes = e.reshape([b, k, 1, 1]).expand([b, k, hh, ww]); // [b, k, h, w]
+                    y = Tensor::cat(vec![y, planes], 1);
+                }
+            }
             for (i, conv) in self.convs.iter().enumerate() {
                 let bias = conv.bias.as_ref().map(|p| p.val());
                 y = conv2d(y, self.conv_weight(i), bias, down_options()); // [b, ., h/2, w/2]
@@ -496,6 +514,7 @@ mod tests {
             spectral_norm: sn,
             minibatch_std: false,
             extra: 0,
+            extra_planes: false,
             out: 1,
         };
         (Discriminator::new(&spec, device), shape)

@@ -42,6 +42,7 @@ fn nets(device: &burn::tensor::Device) -> (Generator, Discriminator) {
             spectral_norm: false,
             minibatch_std: false,
             extra: 0,
+            extra_planes: false,
             out: 1,
         },
         device,
