@@ -4,6 +4,7 @@
 #   bash bench/run.sh speed [ROUNDS]   W1..W3 ms/step, genlab and PyTorch alternating, ROUNDS times
 #   bash bench/run.sh vae [STEPS]      VAE on binarized Fashion-MNIST, test NLL by IWAE K=1000
 #   bash bench/run.sh modes [FAMILY..] GAN mode coverage on toy:ring8 and toy:grid25
+#   bash bench/run.sh conditional      cgan/acgan samples on shapes judged by a classifier
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
@@ -99,8 +100,22 @@ modes)
   done
   "$PY" bench/summarize.py modes "$out"
   ;;
+conditional)
+  # Do conditional GANs draw the class they are asked for? A class-gaussian classifier trained
+  # on shapes judges 250 samples per class of cgan and acgan (their `shapes` presets).
+  out=bench/results/conditional.jsonl
+  : > "$out"
+  dir=$(mktemp -d)
+  "$BIN" train class-gaussian --data shapes --out "$dir/judge" --quiet
+  for f in cgan acgan; do
+    "$BIN" train "$f" --preset shapes --out "$dir/$f" --quiet
+    e=$("$BIN" eval "$dir/$f" --json --classifier "$dir/judge")
+    echo "{\"family\": \"$f\", \"preset\": \"shapes\", \"eval\": $e}" | tee -a "$out"
+  done
+  rm -rf "$dir"
+  ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical|modes" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional" >&2
   exit 2
   ;;
 esac
