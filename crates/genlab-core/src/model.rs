@@ -114,6 +114,17 @@ pub trait SampleGiven {
     ) -> Result<Tensor<2>>;
 }
 
+/// Labels outside `0..classes` are an error that names the range (for `SampleGiven`).
+pub fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
+    if let Some(&c) = labels.iter().find(|&&c| c as usize >= classes) {
+        anyhow::bail!(
+            "label {c} is out of range: this model knows classes 0..{}",
+            classes.saturating_sub(1)
+        );
+    }
+    Ok(())
+}
+
 /// Predict a class for each example (Bayes rule for generative classifiers).
 pub trait Classify {
     fn classify(&self, x: Tensor<2>) -> Result<Vec<u32>>;

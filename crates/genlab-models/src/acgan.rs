@@ -67,10 +67,6 @@ impl Acgan {
         })
     }
 
-    fn generate(&self, gen: &Generator, z: Tensor<2>, c: Tensor<2>) -> Tensor<2> {
-        self.output.apply(gen.forward(Tensor::cat(vec![z, c], 1)))
-    }
-
     /// D's two heads: `[b, 1]` source logits and `[b, k]` class logits.
     fn heads(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let out = self.disc.forward(x, None);
@@ -100,7 +96,7 @@ impl Model for Acgan {
         // 1. D: source loss plus the class likelihood of real and generated images.
         let c = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = self.generate(&self.gen, z, c.clone()).detach();
+        let fake = gan::generate_given(&self.gen, self.output, z, c.clone()).detach();
         let (real_src, real_cls) = self.heads(gan::noisy(&self.cfg, x, ctx));
         let (fake_src, fake_cls) = self.heads(gan::noisy(&self.cfg, fake, ctx));
         let (d_real, d_fake) = (
@@ -119,7 +115,11 @@ impl Model for Acgan {
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let c = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = gan::noisy(&self.cfg, self.generate(&self.gen, z, c.clone()), ctx);
+            let fake = gan::noisy(
+                &self.cfg,
+                gan::generate_given(&self.gen, self.output, z, c.clone()),
+                ctx,
+            );
             let (src, cls) = self.heads(fake);
             let g_loss = generator_loss(loss, src) + softmax_cross_entropy(cls, c).mul_scalar(w);
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
@@ -170,11 +170,14 @@ impl SampleGiven for Acgan {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Tensor<2>> {
-        gan::check_labels(labels, self.classes)?;
-        let z = normal([labels.len(), self.cfg.latent_dim], rng, device);
-        let c = gan::one_hot(labels, self.classes, device);
-        let gen = self.gen.valid().to_device(device);
-        Ok(self.generate(&gen, z, c))
+        gan::sample_given(
+            &self.gen,
+            self.output,
+            (self.cfg.latent_dim, self.classes),
+            labels,
+            rng,
+            device,
+        )
     }
 }
 

@@ -11,7 +11,6 @@
 
 use crate::gan::{self, GanConfig};
 use anyhow::Result;
-use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
@@ -42,11 +41,6 @@ impl Cgan {
             cfg,
         })
     }
-
-    /// G(z | y): `[b, latent], [b, k] -> [b, d]`.
-    fn generate(&self, gen: &Generator, z: Tensor<2>, y: Tensor<2>) -> Tensor<2> {
-        self.output.apply(gen.forward(Tensor::cat(vec![z, y], 1)))
-    }
 }
 
 impl Model for Cgan {
@@ -66,7 +60,7 @@ impl Model for Cgan {
         // 1. D on (x, y) and on samples of random classes.
         let y_fake = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = self.generate(&self.gen, z, y_fake.clone()).detach();
+        let fake = gan::generate_given(&self.gen, self.output, z, y_fake.clone()).detach();
         let real_logit = self.disc.forward(gan::noisy(&self.cfg, x, ctx), Some(y));
         let fake_logit = self
             .disc
@@ -86,7 +80,11 @@ impl Model for Cgan {
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let y_fake = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = gan::noisy(&self.cfg, self.generate(&self.gen, z, y_fake.clone()), ctx);
+            let fake = gan::noisy(
+                &self.cfg,
+                gan::generate_given(&self.gen, self.output, z, y_fake.clone()),
+                ctx,
+            );
             let g_loss = generator_loss(loss, self.disc.forward(fake, Some(y_fake)));
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
@@ -133,11 +131,14 @@ impl SampleGiven for Cgan {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Tensor<2>> {
-        gan::check_labels(labels, self.classes)?;
-        let z = normal([labels.len(), self.cfg.latent_dim], rng, device);
-        let y = gan::one_hot(labels, self.classes, device);
-        let gen = self.gen.valid().to_device(device);
-        Ok(self.generate(&gen, z, y))
+        gan::sample_given(
+            &self.gen,
+            self.output,
+            (self.cfg.latent_dim, self.classes),
+            labels,
+            rng,
+            device,
+        )
     }
 }
 

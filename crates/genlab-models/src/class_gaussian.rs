@@ -274,13 +274,8 @@ impl SampleGiven for ClassGaussian {
                 if self.kind == Kind::Images { 0.5 } else { 0.0 },
             ),
             Some(m) => {
+                genlab_core::model::check_labels(labels, self.classes)?;
                 for &c in labels {
-                    if c as usize >= self.classes {
-                        bail!(
-                            "label {c} is out of range: this model knows classes 0..{}",
-                            self.classes - 1
-                        );
-                    }
                     x.extend(m.sample_component(c as usize, rng));
                 }
             }

@@ -335,15 +335,30 @@ pub(crate) fn random_labels(n: usize, k: usize, rng: &mut ChaCha8Rng) -> Vec<u32
     (0..n).map(|_| rng.random_range(0..k as u32)).collect()
 }
 
-/// Labels outside `0..k` are an error that names the range.
-pub(crate) fn check_labels(labels: &[u32], k: usize) -> Result<()> {
-    if let Some(&c) = labels.iter().find(|&&c| c as usize >= k) {
-        bail!(
-            "label {c} is out of range: this model knows classes 0..{}",
-            k - 1
-        );
-    }
-    Ok(())
+/// G(z | y) of the label-conditioned families (cgan, acgan): the one-hot label joins z,
+/// `[b, latent], [b, k] -> [b, d]`.
+pub(crate) fn generate_given(
+    gen: &Generator,
+    output: Output,
+    z: Tensor<2>,
+    y: Tensor<2>,
+) -> Tensor<2> {
+    output.apply(gen.forward(Tensor::cat(vec![z, y], 1)))
+}
+
+/// One sample per label from a label-conditioned generator, in inference mode.
+pub(crate) fn sample_given(
+    gen: &Generator,
+    output: Output,
+    (latent_dim, classes): (usize, usize),
+    labels: &[u32],
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> Result<Tensor<2>> {
+    genlab_core::model::check_labels(labels, classes)?;
+    let z = normal([labels.len(), latent_dim], rng, device);
+    let y = one_hot(labels, classes, device);
+    Ok(generate_given(&gen.valid().to_device(device), output, z, y))
 }
 
 /// A labelled family needs classes in its data.

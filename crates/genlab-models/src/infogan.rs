@@ -222,7 +222,7 @@ impl Codes for Infogan {
     }
     fn decode_codes(&self, z: Tensor<2>, cat: &[u32], cont: Tensor<2>) -> Result<Tensor<2>> {
         if self.own.categories > 0 {
-            gan::check_labels(cat, self.own.categories)?;
+            genlab_core::model::check_labels(cat, self.own.categories)?;
         }
         let gen = self.gen.valid().to_device(&z.device());
         let code = Code {
