@@ -8,11 +8,14 @@ pub mod cgan;
 pub mod class_gaussian;
 pub mod dbn;
 pub mod dcgan;
+pub mod fvsbn;
 pub mod gan;
 pub mod gmm;
 pub mod infogan;
 pub mod iwae;
 pub mod lsgan;
+pub mod made;
+pub mod nade;
 pub mod rbm;
 mod registry;
 pub mod sngan;
@@ -42,4 +45,7 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &acgan::FAMILY,
     &infogan::FAMILY,
     &bigan::FAMILY,
+    &fvsbn::FAMILY,
+    &nade::FAMILY,
+    &made::FAMILY,
 ];

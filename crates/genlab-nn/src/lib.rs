@@ -1,11 +1,13 @@
 //! Layers and losses used the same way by several families.
 
+pub mod autoregressive;
 pub mod coder;
 pub mod conv;
 pub mod gan_loss;
 pub mod gan_nets;
 pub mod linalg;
 pub mod loss;
+pub mod made;
 pub mod masked_conv;
 pub mod mlp;
 pub mod spectral_norm;
