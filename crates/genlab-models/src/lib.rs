@@ -16,6 +16,7 @@ pub mod iwae;
 pub mod lsgan;
 pub mod made;
 pub mod nade;
+pub mod pixelcnn;
 pub mod rbm;
 mod registry;
 pub mod sngan;
@@ -48,4 +49,5 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &fvsbn::FAMILY,
     &nade::FAMILY,
     &made::FAMILY,
+    &pixelcnn::FAMILY,
 ];

@@ -362,8 +362,8 @@ pub const FAMILY: Family = Family {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use genlab_core::tensor::scalar;
     use burn::tensor::Distribution;
+    use genlab_core::tensor::scalar;
 
     #[test]
     fn conditional_d_depends_only_on_earlier_pixels() {
