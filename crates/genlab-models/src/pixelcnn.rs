@@ -9,6 +9,7 @@
 //!      1x1 h -> 2h, plus the input;
 //!   3. ReLU, 1x1 2h -> `head`, ReLU, 1x1 -> one logit per pixel (binarized data: Bernoulli) or
 //!      256 logits per pixel (8-bit data: a softmax over intensities, section 5.2).
+//!
 //! Training minimises the mean NLL per image by Adam, all pixels in one pass.
 //!
 //! Sampling and completion are ancestral, pixel by pixel. Output row i depends only on input
