@@ -15,9 +15,11 @@ pub mod infogan;
 pub mod iwae;
 pub mod lsgan;
 pub mod made;
+pub mod maf;
 pub mod nade;
 pub mod pixelcnn;
 pub mod rbm;
+pub mod realnvp;
 mod registry;
 pub mod sngan;
 pub mod vae;
@@ -50,4 +52,6 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &nade::FAMILY,
     &made::FAMILY,
     &pixelcnn::FAMILY,
+    &realnvp::FAMILY,
+    &maf::FAMILY,
 ];

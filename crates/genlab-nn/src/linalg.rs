@@ -124,6 +124,31 @@ pub fn lower_inverse(l: &[f64], d: usize) -> Vec<f64> {
     inv
 }
 
+/// log |det a| by LU with partial pivoting (flow goldens: brute-force Jacobians).
+pub fn log_abs_det(a: &[f64], d: usize) -> f64 {
+    let mut a = a.to_vec();
+    let mut total = 0.0;
+    for col in 0..d {
+        let pivot = (col..d)
+            .max_by(|&i, &j| a[i * d + col].abs().total_cmp(&a[j * d + col].abs()))
+            .unwrap_or(col);
+        if pivot != col {
+            for k in 0..d {
+                a.swap(col * d + k, pivot * d + k);
+            }
+        }
+        let p = a[col * d + col];
+        total += p.abs().ln();
+        for i in col + 1..d {
+            let f = a[i * d + col] / p;
+            for k in col..d {
+                a[i * d + k] -= f * a[col * d + k];
+            }
+        }
+    }
+    total
+}
+
 /// Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: eigenvalues in
 /// descending order and the matching unit eigenvectors as the columns of a `[d, d]` matrix.
 pub fn sym_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {

@@ -65,6 +65,12 @@ impl Masks {
         if !(natural && seed == 0) {
             order.shuffle(&mut rng);
         }
+        Self::with_order(order, hidden, k, &mut rng)
+    }
+
+    /// Masks for a given ordering; hidden degrees drawn from `rng`.
+    pub fn with_order(order: Vec<usize>, hidden: &[usize], k: usize, rng: &mut impl Rng) -> Self {
+        let d = order.len();
         // Degrees in 1..=d: input i has degree order[i] + 1.
         let mut below: Vec<usize> = order.iter().map(|o| o + 1).collect();
         let mut layers = Vec::new();

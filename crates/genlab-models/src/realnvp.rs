@@ -1,0 +1,473 @@
+//! `realnvp`: real-valued non-volume-preserving flow (Dinh, Sohl-Dickstein & Bengio, "Density
+//! estimation using Real NVP", ICLR 2017, https://arxiv.org/abs/1605.08803).
+//!
+//!   log p(x) = log N(f(x); 0, I) + log |det ∂f/∂x|          (eq. 3, exact)
+//!
+//! f, in the density direction (section 3.6, multi-scale architecture):
+//!   0. images: dequantized pixels x in [0, 1] -> logit(α + (1 - 2α) x)  (section 4.1);
+//!   1. per scale: 3 affine couplings with alternating checkerboard masks, squeeze
+//!      (c, h, w) -> (4c, h/2, w/2), 3 couplings with alternating channel masks, then factor out
+//!      half of the channels as latent (they go straight to the Gaussian);
+//!   2. `couplings` final couplings with alternating checkerboard masks.
+//!
+//! On 2-D points (stored as `[b, d, 1, 1]`) there is no squeezing: `couplings` couplings with
+//! alternating halves, s and t nets of kernel 1 (MLPs).
+//! Training maximises log p(x) by Adam. Sampling runs f⁻¹ on z ~ N(0, T² I).
+//!
+//! NOTE: the paper puts batch normalisation in the flow and in s/t; here every coupling
+//! starts as the identity (zero-initialised last layer, as in Glow), so the flow has no
+//! batch statistics and evaluation equals training mode.
+
+use anyhow::{bail, Result};
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use genlab_core::config::parse_section;
+use genlab_core::tensor::{normal, scalar, to_vec};
+use genlab_core::{
+    Batch, Bound, DataInfo, Family, LatentDecode, Likelihood, Losses, Model, NamedTensors, Sample,
+    StepCtx,
+};
+use genlab_data::{Kind, Scale, Shape};
+use genlab_nn::flow::{
+    logit_forward, logit_inverse, squeeze, unsqueeze, AffineCoupling, CouplingSpec, MaskKind,
+};
+use genlab_nn::loss::standard_normal_log_prob;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealNvpConfig {
+    /// Channels of the s/t networks.
+    pub width: usize,
+    /// Residual layers in each s/t network.
+    pub blocks: usize,
+    /// Squeeze-and-factor-out levels (images; each halves the side).
+    pub scales: usize,
+    /// Final couplings (images) or all couplings (points).
+    pub couplings: usize,
+    /// The logit transform's α (section 4.1: 0.05).
+    pub alpha: f64,
+    /// Standard deviation of z when sampling (1 = the model; < 1 = Glow's reduced temperature).
+    pub temperature: f64,
+}
+
+impl Default for RealNvpConfig {
+    fn default() -> Self {
+        Self {
+            width: 64,
+            blocks: 2,
+            scales: 2,
+            couplings: 4,
+            alpha: 0.05,
+            temperature: 1.0,
+        }
+    }
+}
+
+/// One step of f. Couplings index `RealNvpNet::couplings` in order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Couple(MaskKind),
+    Squeeze,
+    /// Factor out the second half of the channels.
+    Split,
+}
+
+#[derive(Module, Debug)]
+pub struct RealNvpNet {
+    pub couplings: Vec<AffineCoupling>,
+}
+
+pub struct RealNvp {
+    pub config: RealNvpConfig,
+    pub net: RealNvpNet,
+    plan: Vec<Op>,
+    /// `[c, h, w]` of the data as the flow sees it (points: `[d, 1, 1]`).
+    shape: [usize; 3],
+    images: bool,
+}
+
+impl RealNvp {
+    pub fn new(config: RealNvpConfig, info: &DataInfo, device: &Device) -> Result<Self> {
+        Self::with_init(config, info, device, true)
+    }
+
+    /// `zero_init = false` starts every coupling random (tests of the log-determinant).
+    pub fn with_init(
+        config: RealNvpConfig,
+        info: &DataInfo,
+        device: &Device,
+        zero_init: bool,
+    ) -> Result<Self> {
+        let Shape { c, h, w } = info.shape;
+        let images = info.kind == Kind::Images;
+        if images {
+            let pre = info.preprocess;
+            if pre.is_binary() || !pre.dequantize || pre.scale != Scale::Unit {
+                bail!("realnvp is a density on [0, 1]^d: set data.dequantize = true, data.binarize = \"none\" and data.scale = \"unit\"");
+            }
+            let side = 1 << config.scales;
+            if h % side != 0 || w % side != 0 {
+                bail!("model.scales = {} halves the image side {} times, so {h}x{w} must be divisible by {side}; lower model.scales", config.scales, config.scales);
+            }
+        } else if c < 2 {
+            bail!("realnvp couples halves of each point; it needs at least 2 dimensions");
+        }
+        if config.width == 0 || config.couplings == 0 || !(config.alpha > 0.0 && config.alpha < 0.5)
+        {
+            bail!("model.width and model.couplings must be at least 1 and model.alpha in (0, 0.5)");
+        }
+        let kernel = if images { 3 } else { 1 };
+        let spec = CouplingSpec {
+            width: config.width,
+            blocks: config.blocks,
+            kernel,
+            zero_init,
+        };
+        let (mut plan, mut couplings) = (Vec::new(), Vec::new());
+        let mut channels = c;
+        let mut couple = |kind: MaskKind, channels: usize, plan: &mut Vec<Op>| {
+            plan.push(Op::Couple(kind));
+            couplings.push(AffineCoupling::new(channels, spec, device));
+        };
+        let checker = |i: usize| MaskKind::Checkerboard { parity: i % 2 == 1 };
+        let halves = |i: usize| MaskKind::Channel { parity: i % 2 == 1 };
+        if images {
+            for _ in 0..config.scales {
+                (0..3).for_each(|i| couple(checker(i), channels, &mut plan));
+                plan.push(Op::Squeeze);
+                channels *= 4;
+                (0..3).for_each(|i| couple(halves(i), channels, &mut plan));
+                plan.push(Op::Split);
+                channels /= 2;
+            }
+            (0..config.couplings).for_each(|i| couple(checker(i), channels, &mut plan));
+        } else {
+            (0..config.couplings).for_each(|i| couple(halves(i), channels, &mut plan));
+        }
+        Ok(Self {
+            net: RealNvpNet { couplings },
+            config,
+            plan,
+            shape: [c, h, w],
+            images,
+        })
+    }
+
+    /// f: `x [b, D] -> (z [b, D], log |det ∂z/∂x| [b])`. z lists the factored-out parts first
+    /// (in the order they leave), each flattened, then the final one.
+    fn forward(&self, net: &RealNvpNet, x: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        let b = x.dims()[0];
+        let [c, h, w] = self.shape;
+        let (x, mut logdet) = if self.images {
+            logit_forward(x, self.config.alpha)
+        } else {
+            {
+                let device = x.device();
+                (x, Tensor::zeros([b], &device))
+            }
+        };
+        let mut t = x.reshape([b, c, h, w]);
+        let mut zs = Vec::new();
+        let mut layers = net.couplings.iter();
+        for op in &self.plan {
+            match op {
+                Op::Couple(kind) => {
+                    let [_, c, h, w] = t.dims();
+                    let mask = kind.tensor([c, h, w], &t.device());
+                    let (y, ld) = layers.next().expect("one coupling per op").forward(t, mask);
+                    t = y;
+                    logdet = logdet + ld;
+                }
+                Op::Squeeze => t = squeeze(t),
+                Op::Split => {
+                    let c = t.dims()[1];
+                    zs.push(
+                        t.clone()
+                            .narrow(1, c / 2, c - c / 2)
+                            .reshape([b as i64, -1]),
+                    );
+                    t = t.narrow(1, 0, c / 2);
+                }
+            }
+        }
+        zs.push(t.reshape([b as i64, -1]));
+        (Tensor::cat(zs, 1), logdet)
+    }
+
+    /// f⁻¹: `z [b, D] -> x [b, D]` (pixels in [0, 1] for images).
+    fn inverse(&self, net: &RealNvpNet, z: Tensor<2>) -> Tensor<2> {
+        let b = z.dims()[0];
+        // Shapes on the way down, to cut z into its parts.
+        let mut shape = self.shape;
+        let mut parts = Vec::new();
+        for op in &self.plan {
+            match op {
+                Op::Squeeze => shape = [shape[0] * 4, shape[1] / 2, shape[2] / 2],
+                Op::Split => {
+                    parts.push([shape[0] - shape[0] / 2, shape[1], shape[2]]);
+                    shape[0] /= 2;
+                }
+                Op::Couple(_) => {}
+            }
+        }
+        let mut offset = 0;
+        let mut pieces: Vec<Tensor<4>> = parts
+            .iter()
+            .map(|&[c, h, w]| {
+                let p = z.clone().narrow(1, offset, c * h * w).reshape([b, c, h, w]);
+                offset += c * h * w;
+                p
+            })
+            .collect();
+        let [c, h, w] = shape;
+        let mut t = z.narrow(1, offset, c * h * w).reshape([b, c, h, w]);
+        let mut layers = net.couplings.iter().rev();
+        for op in self.plan.iter().rev() {
+            match op {
+                Op::Couple(kind) => {
+                    let [_, c, h, w] = t.dims();
+                    let mask = kind.tensor([c, h, w], &t.device());
+                    t = layers.next().expect("one coupling per op").inverse(t, mask);
+                }
+                Op::Squeeze => t = unsqueeze(t),
+                Op::Split => t = Tensor::cat(vec![t, pieces.pop().expect("one part per split")], 1),
+            }
+        }
+        let x = t.reshape([b as i64, -1]);
+        if self.images {
+            logit_inverse(x, self.config.alpha)
+        } else {
+            x
+        }
+    }
+
+    fn log_prob(&self, net: &RealNvpNet, x: Tensor<2>) -> Tensor<1> {
+        let (z, logdet) = self.forward(net, x);
+        standard_normal_log_prob(z) + logdet
+    }
+
+    fn dim(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+impl Model for RealNvp {
+    fn family(&self) -> &'static str {
+        "realnvp"
+    }
+    fn groups(&self) -> Vec<&'static str> {
+        vec!["model"]
+    }
+    fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let nll = self.log_prob(&self.net, batch.x.clone()).mean().neg();
+        let value = scalar(nll.clone());
+        self.net = ctx.update("model", self.net.clone(), &nll);
+        Ok(Losses::of(&[("nll", value)]))
+    }
+    fn save_params(&self) -> NamedTensors {
+        NamedTensors::of("model", &self.net)
+    }
+    fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
+        self.net = params.restore("model", self.net.clone())?;
+        Ok(())
+    }
+    fn as_sample(&self) -> Option<&dyn Sample> {
+        Some(self)
+    }
+    fn as_latent(&self) -> Option<&dyn LatentDecode> {
+        Some(self)
+    }
+    fn as_likelihood(&self) -> Option<&dyn Likelihood> {
+        Some(self)
+    }
+}
+
+impl Sample for RealNvp {
+    fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let z = normal([n, self.dim()], rng, device).mul_scalar(self.config.temperature);
+        Ok(self.inverse(&genlab_core::device::module_for(&self.net, device), z))
+    }
+}
+
+impl LatentDecode for RealNvp {
+    fn latent_dim(&self) -> usize {
+        self.dim()
+    }
+    /// z = f(x): a flow's latent is exact, so interpolation starts from real images.
+    fn encode(&self, x: Tensor<2>) -> Result<Tensor<2>> {
+        let net = genlab_core::device::module_for(&self.net, &x.device());
+        Ok(self.forward(&net, x).0)
+    }
+    fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let net = genlab_core::device::module_for(&self.net, &z.device());
+        Ok(self.inverse(&net, z))
+    }
+}
+
+impl Likelihood for RealNvp {
+    fn log_likelihood(&self, x: Tensor<2>, _k: usize, _rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
+        let net = genlab_core::device::module_for(&self.net, &x.device());
+        Ok(to_vec(self.log_prob(&net, x))
+            .into_iter()
+            .map(f64::from)
+            .collect())
+    }
+    fn bound(&self, _k: usize) -> Bound {
+        Bound::Exact
+    }
+}
+
+fn default_model() -> toml::Table {
+    toml::Table::try_from(RealNvpConfig::default()).expect("config serialises")
+}
+
+fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
+    Ok(Box::new(RealNvp::new(
+        parse_section("model", model)?,
+        info,
+        device,
+    )?))
+}
+
+pub const FAMILY: Family = Family {
+    name: "realnvp",
+    summary: "Real NVP flow: affine couplings, checkerboard/channel masks, multi-scale",
+    paper: "Dinh, Sohl-Dickstein & Bengio 2017, arXiv:1605.08803",
+    groups: &["model"],
+    capabilities: &["sample", "interpolate", "likelihood"],
+    presets: &[
+        (
+            "default",
+            include_str!("../../../configs/realnvp/default.toml"),
+        ),
+        (
+            "fashion",
+            include_str!("../../../configs/realnvp/fashion.toml"),
+        ),
+        ("tiny", include_str!("../../../configs/realnvp/tiny.toml")),
+    ],
+    default_model,
+    build,
+};
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use burn::tensor::Distribution;
+    use genlab_data::{Binarize, Preprocess};
+
+    pub(crate) fn info(kind: Kind, shape: Shape) -> DataInfo {
+        DataInfo {
+            kind,
+            shape,
+            classes: 1,
+            preprocess: Preprocess {
+                binarize: Binarize::None,
+                scale: Scale::Unit,
+                dequantize: kind == Kind::Images,
+            },
+        }
+    }
+
+    fn random_flow(kind: Kind, shape: Shape, scales: usize, device: &Device) -> RealNvp {
+        let cfg = RealNvpConfig {
+            width: 8,
+            blocks: 1,
+            scales,
+            couplings: 3,
+            ..RealNvpConfig::default()
+        };
+        RealNvp::with_init(cfg, &info(kind, shape), device, false).unwrap()
+    }
+
+    /// log |det J| of x -> z by autodiff rows and an LU determinant.
+    pub(crate) fn brute_force_logdet(
+        f: impl Fn(Tensor<2>) -> Tensor<2>,
+        x: &[f32],
+        d: usize,
+    ) -> f64 {
+        let device = Device::default().autodiff();
+        let mut jac = vec![0f64; d * d];
+        for i in 0..d {
+            let xt = genlab_core::tensor::matrix(x.to_vec(), 1, d, &device).require_grad();
+            let zi = f(xt.clone()).slice([0..1, i..i + 1]).sum();
+            let g: Vec<f32> = xt
+                .grad(&zi.backward())
+                .unwrap()
+                .into_data()
+                .try_to_vec()
+                .unwrap();
+            for (j, v) in g.iter().enumerate() {
+                jac[i * d + j] = *v as f64;
+            }
+        }
+        genlab_nn::linalg::log_abs_det(&jac, d)
+    }
+
+    #[test]
+    fn log_determinant_equals_a_brute_force_jacobian() {
+        let device = Device::default().autodiff();
+        for (kind, shape, scales) in [
+            (Kind::Points, Shape { c: 2, h: 1, w: 1 }, 0),
+            (Kind::Points, Shape { c: 5, h: 1, w: 1 }, 0),
+            (Kind::Images, Shape { c: 1, h: 4, w: 4 }, 1),
+        ] {
+            let flow = random_flow(kind, shape, scales, &device);
+            let d = shape.dim();
+            let mut rng = genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval);
+            let x = to_vec(genlab_core::tensor::uniform([1, d], &mut rng, &device));
+            let (_, logdet) = flow.forward(
+                &flow.net,
+                genlab_core::tensor::matrix(x.clone(), 1, d, &device),
+            );
+            let want = brute_force_logdet(|t| flow.forward(&flow.net, t).0, &x, d);
+            let got = scalar(logdet);
+            assert!(
+                (got - want).abs() < 1e-3 * want.abs().max(1.0),
+                "{kind:?} {shape:?}: logdet {got} vs brute force {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn inverse_undoes_forward() {
+        let device = Device::default();
+        for (kind, shape, scales) in [
+            (Kind::Points, Shape { c: 2, h: 1, w: 1 }, 0),
+            (Kind::Images, Shape { c: 1, h: 8, w: 8 }, 2),
+        ] {
+            let flow = random_flow(kind, shape, scales, &device);
+            let x =
+                Tensor::<2>::random([3, shape.dim()], Distribution::Uniform(0.05, 0.95), &device);
+            let (z, _) = flow.forward(&flow.net, x.clone());
+            let back = flow.inverse(&flow.net, z);
+            let diff = (back - x).abs().max().into_scalar::<f32>();
+            assert!(diff < 1e-5, "{kind:?}: {diff}");
+        }
+    }
+
+    #[test]
+    fn density_integrates_to_one_on_the_plane() {
+        let device = Device::default();
+        let flow = random_flow(Kind::Points, Shape { c: 2, h: 1, w: 1 }, 0, &device);
+        let mass = crate::realnvp::tests::integrate_2d(|x| flow.log_prob(&flow.net, x), &device);
+        assert!((mass - 1.0).abs() < 0.01, "total probability {mass}");
+    }
+
+    /// Riemann sum of exp(log p) over [-8, 8]² with step 0.02.
+    pub(crate) fn integrate_2d(log_p: impl Fn(Tensor<2>) -> Tensor<1>, device: &Device) -> f64 {
+        let (lo, step, n) = (-8.0f32, 0.02f32, 800);
+        let mut total = 0.0;
+        for row in 0..n {
+            let y = lo + (row as f32 + 0.5) * step;
+            let pts: Vec<f32> = (0..n)
+                .flat_map(|i| [lo + (i as f32 + 0.5) * step, y])
+                .collect();
+            let lp = to_vec(log_p(genlab_core::tensor::matrix(pts, n, 2, device)));
+            total += lp.iter().map(|v| (*v as f64).exp()).sum::<f64>();
+        }
+        total * (step as f64).powi(2)
+    }
+}
