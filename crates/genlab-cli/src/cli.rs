@@ -55,8 +55,9 @@ pub enum Command {
     /// masked inputs, several completions and the originals side by side.
     Complete {
         run: PathBuf,
-        /// Which part to hide.
-        #[arg(long, value_enum, default_value_t = MaskArg::BottomHalf)]
+        /// Which part to hide: bottom-half, top-half, left-half, right-half, center, or
+        /// box:ROW,COL,HEIGHT,WIDTH (pixels).
+        #[arg(long, default_value = "bottom-half")]
         mask: MaskArg,
         /// Images (rows).
         #[arg(short, default_value_t = 8)]
@@ -360,13 +361,58 @@ pub struct TrainArgs {
     pub quiet: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MaskArg {
     BottomHalf,
     TopHalf,
     LeftHalf,
     RightHalf,
     Center,
+    /// Rows `row..row + height`, columns `col..col + width`.
+    Box {
+        row: usize,
+        col: usize,
+        height: usize,
+        width: usize,
+    },
+}
+
+impl std::str::FromStr for MaskArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "bottom-half" => Self::BottomHalf,
+            "top-half" => Self::TopHalf,
+            "left-half" => Self::LeftHalf,
+            "right-half" => Self::RightHalf,
+            "center" => Self::Center,
+            _ => {
+                let usage = "expected bottom-half, top-half, left-half, right-half, center or box:ROW,COL,HEIGHT,WIDTH";
+                let body = s
+                    .strip_prefix("box:")
+                    .ok_or_else(|| format!("unknown mask `{s}`: {usage}"))?;
+                let v: Vec<usize> = body
+                    .split(',')
+                    .map(|p| p.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("mask `{s}`: {usage} (four whole numbers)"))?;
+                let [row, col, height, width] = v[..] else {
+                    return Err(format!("mask `{s}`: {usage} (four whole numbers)"));
+                };
+                if height == 0 || width == 0 {
+                    return Err(format!(
+                        "mask `{s}` hides nothing: height and width must be at least 1"
+                    ));
+                }
+                Self::Box {
+                    row,
+                    col,
+                    height,
+                    width,
+                }
+            }
+        })
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

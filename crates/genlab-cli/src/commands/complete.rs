@@ -29,6 +29,26 @@ pub fn run(
             dir.display()
         );
     }
+    if let MaskArg::Box {
+        row,
+        col,
+        height,
+        width,
+    } = mask
+    {
+        if row + height > shape.h || col + width > shape.w {
+            bail!(
+                "mask box rows {row}..{} and columns {col}..{} fall outside the {}x{} image of {}; keep ROW + HEIGHT <= {} and COL + WIDTH <= {}",
+                row + height,
+                col + width,
+                shape.h,
+                shape.w,
+                dir.display(),
+                shape.h,
+                shape.w
+            );
+        }
+    }
     let known: Vec<f32> = (0..shape.c)
         .flat_map(|_| (0..shape.h).flat_map(move |y| (0..shape.w).map(move |x| (y, x))))
         .map(|(y, x)| {
@@ -37,6 +57,12 @@ pub fn run(
                 MaskArg::TopHalf => y < shape.h / 2,
                 MaskArg::LeftHalf => x < shape.w / 2,
                 MaskArg::RightHalf => x >= shape.w / 2,
+                MaskArg::Box {
+                    row,
+                    col,
+                    height,
+                    width,
+                } => (row..row + height).contains(&y) && (col..col + width).contains(&x),
                 MaskArg::Center => {
                     (shape.h / 4..shape.h * 3 / 4).contains(&y)
                         && (shape.w / 4..shape.w * 3 / 4).contains(&x)
