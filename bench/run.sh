@@ -5,6 +5,8 @@
 #   bash bench/run.sh vae [STEPS]      VAE on binarized Fashion-MNIST, test NLL by IWAE K=1000
 #   bash bench/run.sh modes [FAMILY..] GAN mode coverage on toy:ring8 and toy:grid25
 #   bash bench/run.sh conditional      cgan/acgan samples on shapes judged by a classifier
+#   bash bench/run.sh likelihood FAMILY[:PRESET] STEPS
+#                                      test NLL and bits/dim on Fashion-MNIST, beside PyTorch
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
@@ -15,8 +17,9 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch" 2>/dev/
   "$VENV/bin/pip" install -q torch numpy
 fi
 PY="$VENV/bin/python"
-cargo build -q -p genlab-cli
-BIN=target/debug/genlab
+# GENLAB_BIN: a copy of the binary, so that a long benchmark survives rebuilds.
+BIN=${GENLAB_BIN:-target/debug/genlab}
+[ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli
 mkdir -p bench/results
 THREADS=$(nproc)
 
@@ -114,8 +117,31 @@ conditional)
   done
   rm -rf "$dir"
   ;;
+likelihood)
+  # Exact test log-likelihood on Fashion-MNIST: `bash bench/run.sh likelihood FAMILY[:PRESET]
+  # STEPS` trains genlab's preset for STEPS steps, evaluates the test set, and for made, pixelcnn
+  # and realnvp trains the PyTorch model of the same architecture and budget beside it.
+  spec=${2:?usage: bash bench/run.sh likelihood FAMILY[:PRESET] STEPS}
+  steps=${3:?usage: bash bench/run.sh likelihood FAMILY[:PRESET] STEPS}
+  family=${spec%%:*}
+  preset=default
+  [ "$spec" != "$family" ] && preset=${spec#*:}
+  out=bench/results/likelihood.jsonl
+  run=bench/runs/$family-$preset
+  rm -rf "$run"
+  start=$(date +%s)
+  "$BIN" train "$family" --preset "$preset" --steps "$steps" --out "$run" --quiet
+  g_train=$(( $(date +%s) - start ))
+  g=$("$BIN" eval "$run" --json)
+  t=null
+  case $family in made|pixelcnn|realnvp)
+    t=$("$PY" bench/torch_likelihood.py "$family" --steps "$steps" --threads "$THREADS") ;;
+  esac
+  echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
+  "$PY" bench/summarize.py likelihood "$out"
+  ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood" >&2
   exit 2
   ;;
 esac

@@ -59,5 +59,21 @@ elif kind == "modes":
     p = rows[0]["eval"]["protocol"]
     print(f"\n({p['samples']} samples, high quality = within {p['threshold_sigmas']:g} sigma of the "
           f"nearest mode, a mode is captured by {p['captured_if']}; seed {p['seed']})")
+elif kind == "likelihood":
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    print("| family | preset | data | steps | genlab NLL (nats) | genlab bits/dim | PyTorch NLL | PyTorch bits/dim "
+          "| genlab s/step | PyTorch s/step |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        g, t = r["genlab"], r["torch"]
+        data = g["data"]
+        kind = "binarized (dynamic; static test)" if data["binarize"] != "none" else (
+            "8-bit, dequantized" if data["dequantize"] else "8-bit")
+        ts = "-" if t is None else f"{t['nll_nats']:.2f}"
+        tb = "-" if t is None else f"{t['bits_per_dim']:.4f}"
+        tt = "-" if t is None else f"{t['ms_per_step'] / 1000:.3f}"
+        print(f"| {r['family']} | {r['preset']} | {data['spec']} {kind} | {r['steps']} | {g['nll_nats']:.2f} +- "
+              f"{g['nll_stderr']:.2f} | {g['bits_per_dim']:.4f} | {ts} | {tb} | {r['genlab_train_s'] / r['steps']:.3f} | {tt} |")
+    print("\n(test set, 10,000 images; exact likelihoods; genlab s/step includes start-up and checkpoints)")
 else:
-    sys.exit(f"unknown kind {kind!r}: speed|vae|gmm|rbm|modes")
+    sys.exit(f"unknown kind {kind!r}: speed|vae|gmm|rbm|modes|likelihood")
