@@ -954,8 +954,5 @@ fn exact_likelihood_models_complete_images_and_refuse_bad_input() {
     let out = ok(&genlab(&["eval", "made", "--json"], dir));
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["bound"], "exact", "{v}");
-    assert!(
-        v["bits_per_dim"].as_f64().unwrap() > 0.0,
-        "{v}"
-    );
+    assert!(v["bits_per_dim"].as_f64().unwrap() > 0.0, "{v}");
 }

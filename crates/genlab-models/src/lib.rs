@@ -10,6 +10,7 @@ pub mod dbn;
 pub mod dcgan;
 pub mod fvsbn;
 pub mod gan;
+pub mod glow;
 pub mod gmm;
 pub mod infogan;
 pub mod iwae;
@@ -54,4 +55,5 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &pixelcnn::FAMILY,
     &realnvp::FAMILY,
     &maf::FAMILY,
+    &glow::FAMILY,
 ];

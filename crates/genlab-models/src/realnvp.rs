@@ -29,7 +29,8 @@ use genlab_core::{
 };
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::flow::{
-    logit_forward, logit_inverse, squeeze, unsqueeze, AffineCoupling, CouplingSpec, MaskKind,
+    logit_forward, logit_inverse, walk_forward, walk_inverse, AffineCoupling, CouplingSpec,
+    MaskKind, Op,
 };
 use genlab_nn::loss::standard_normal_log_prob;
 use rand_chacha::ChaCha8Rng;
@@ -65,15 +66,6 @@ impl Default for RealNvpConfig {
     }
 }
 
-/// One step of f. Couplings index `RealNvpNet::couplings` in order.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Op {
-    Couple(MaskKind),
-    Squeeze,
-    /// Factor out the second half of the channels.
-    Split,
-}
-
 #[derive(Module, Debug)]
 pub struct RealNvpNet {
     pub couplings: Vec<AffineCoupling>,
@@ -83,6 +75,8 @@ pub struct RealNvp {
     pub config: RealNvpConfig,
     pub net: RealNvpNet,
     plan: Vec<Op>,
+    /// The mask of coupling i.
+    masks: Vec<MaskKind>,
     /// `[c, h, w]` of the data as the flow sees it (points: `[d, 1, 1]`).
     shape: [usize; 3],
     images: bool,
@@ -125,10 +119,11 @@ impl RealNvp {
             kernel,
             zero_init,
         };
-        let (mut plan, mut couplings) = (Vec::new(), Vec::new());
+        let (mut plan, mut couplings, mut masks) = (Vec::new(), Vec::new(), Vec::new());
         let mut channels = c;
         let mut couple = |kind: MaskKind, channels: usize, plan: &mut Vec<Op>| {
-            plan.push(Op::Couple(kind));
+            plan.push(Op::Layer(couplings.len()));
+            masks.push(kind);
             couplings.push(AffineCoupling::new(channels, spec, device));
         };
         let checker = |i: usize| MaskKind::Checkerboard { parity: i % 2 == 1 };
@@ -150,91 +145,36 @@ impl RealNvp {
             net: RealNvpNet { couplings },
             config,
             plan,
+            masks,
             shape: [c, h, w],
             images,
         })
     }
 
-    /// f: `x [b, D] -> (z [b, D], log |det ∂z/∂x| [b])`. z lists the factored-out parts first
-    /// (in the order they leave), each flattened, then the final one.
+    /// f: `x [b, D] -> (z [b, D], log |det ∂z/∂x| [b])`, z laid out by `walk_forward`.
     fn forward(&self, net: &RealNvpNet, x: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
         let b = x.dims()[0];
         let [c, h, w] = self.shape;
-        let (x, mut logdet) = if self.images {
+        let (x, pre) = if self.images {
             logit_forward(x, self.config.alpha)
         } else {
-            {
-                let device = x.device();
-                (x, Tensor::zeros([b], &device))
-            }
+            let device = x.device();
+            (x, Tensor::zeros([b], &device))
         };
-        let mut t = x.reshape([b, c, h, w]);
-        let mut zs = Vec::new();
-        let mut layers = net.couplings.iter();
-        for op in &self.plan {
-            match op {
-                Op::Couple(kind) => {
-                    let [_, c, h, w] = t.dims();
-                    let mask = kind.tensor([c, h, w], &t.device());
-                    let (y, ld) = layers.next().expect("one coupling per op").forward(t, mask);
-                    t = y;
-                    logdet = logdet + ld;
-                }
-                Op::Squeeze => t = squeeze(t),
-                Op::Split => {
-                    let c = t.dims()[1];
-                    zs.push(
-                        t.clone()
-                            .narrow(1, c / 2, c - c / 2)
-                            .reshape([b as i64, -1]),
-                    );
-                    t = t.narrow(1, 0, c / 2);
-                }
-            }
-        }
-        zs.push(t.reshape([b as i64, -1]));
-        (Tensor::cat(zs, 1), logdet)
+        let (z, logdet) = walk_forward(&self.plan, x.reshape([b, c, h, w]), |i, t| {
+            let [_, c, h, w] = t.dims();
+            net.couplings[i].forward(t.clone(), self.masks[i].tensor([c, h, w], &t.device()))
+        });
+        (z, logdet + pre)
     }
 
     /// f⁻¹: `z [b, D] -> x [b, D]` (pixels in [0, 1] for images).
     fn inverse(&self, net: &RealNvpNet, z: Tensor<2>) -> Tensor<2> {
         let b = z.dims()[0];
-        // Shapes on the way down, to cut z into its parts.
-        let mut shape = self.shape;
-        let mut parts = Vec::new();
-        for op in &self.plan {
-            match op {
-                Op::Squeeze => shape = [shape[0] * 4, shape[1] / 2, shape[2] / 2],
-                Op::Split => {
-                    parts.push([shape[0] - shape[0] / 2, shape[1], shape[2]]);
-                    shape[0] /= 2;
-                }
-                Op::Couple(_) => {}
-            }
-        }
-        let mut offset = 0;
-        let mut pieces: Vec<Tensor<4>> = parts
-            .iter()
-            .map(|&[c, h, w]| {
-                let p = z.clone().narrow(1, offset, c * h * w).reshape([b, c, h, w]);
-                offset += c * h * w;
-                p
-            })
-            .collect();
-        let [c, h, w] = shape;
-        let mut t = z.narrow(1, offset, c * h * w).reshape([b, c, h, w]);
-        let mut layers = net.couplings.iter().rev();
-        for op in self.plan.iter().rev() {
-            match op {
-                Op::Couple(kind) => {
-                    let [_, c, h, w] = t.dims();
-                    let mask = kind.tensor([c, h, w], &t.device());
-                    t = layers.next().expect("one coupling per op").inverse(t, mask);
-                }
-                Op::Squeeze => t = unsqueeze(t),
-                Op::Split => t = Tensor::cat(vec![t, pieces.pop().expect("one part per split")], 1),
-            }
-        }
+        let t = walk_inverse(&self.plan, self.shape, z, |i, t| {
+            let [_, c, h, w] = t.dims();
+            net.couplings[i].inverse(t.clone(), self.masks[i].tensor([c, h, w], &t.device()))
+        });
         let x = t.reshape([b as i64, -1]);
         if self.images {
             logit_inverse(x, self.config.alpha)

@@ -58,6 +58,94 @@ pub fn unsqueeze(x: Tensor<4>) -> Tensor<4> {
         .reshape([b, c / 4, 2 * h, 2 * w])
 }
 
+/// One step of a multi-scale flow (RealNVP section 3.6, Glow figure 2b).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// The family's invertible layer number `i`, shape-preserving.
+    Layer(usize),
+    Squeeze,
+    /// Factor out the second half of the channels: they go straight to the Gaussian.
+    Split,
+}
+
+/// Run `plan` in the density direction on `x [b, c, h, w]`: `layer(i, t)` returns the layer's
+/// output and log-determinant. Returns z `[b, D]` (factored-out parts first, in the order they
+/// leave, then the rest) and the summed log-determinant `[b]`.
+pub fn walk_forward(
+    plan: &[Op],
+    x: Tensor<4>,
+    mut layer: impl FnMut(usize, Tensor<4>) -> (Tensor<4>, Tensor<1>),
+) -> (Tensor<2>, Tensor<1>) {
+    let b = x.dims()[0];
+    let mut logdet = Tensor::<1>::zeros([b], &x.device());
+    let mut t = x;
+    let mut zs = Vec::new();
+    for op in plan {
+        match *op {
+            Op::Layer(i) => {
+                let (y, ld) = layer(i, t);
+                t = y;
+                logdet = logdet + ld;
+            }
+            Op::Squeeze => t = squeeze(t),
+            Op::Split => {
+                let c = t.dims()[1];
+                zs.push(
+                    t.clone()
+                        .narrow(1, c / 2, c - c / 2)
+                        .reshape([b as i64, -1]),
+                );
+                t = t.narrow(1, 0, c / 2);
+            }
+        }
+    }
+    zs.push(t.reshape([b as i64, -1]));
+    (Tensor::cat(zs, 1), logdet)
+}
+
+/// Run `plan` backwards from z `[b, D]` (as [`walk_forward`] lays it out) for data of `shape`
+/// `[c, h, w]`; `inverse(i, t)` inverts layer `i`.
+pub fn walk_inverse(
+    plan: &[Op],
+    shape: [usize; 3],
+    z: Tensor<2>,
+    mut inverse: impl FnMut(usize, Tensor<4>) -> Tensor<4>,
+) -> Tensor<4> {
+    let b = z.dims()[0];
+    // Shapes on the way down, to cut z into its parts.
+    let mut shape = shape;
+    let mut parts = Vec::new();
+    for op in plan {
+        match op {
+            Op::Squeeze => shape = [shape[0] * 4, shape[1] / 2, shape[2] / 2],
+            Op::Split => {
+                parts.push([shape[0] - shape[0] / 2, shape[1], shape[2]]);
+                shape[0] /= 2;
+            }
+            Op::Layer(_) => {}
+        }
+    }
+    let mut offset = 0;
+    let mut pieces: Vec<Tensor<4>> = parts
+        .iter()
+        .map(|&[c, h, w]| {
+            let p = z.clone().narrow(1, offset, c * h * w).reshape([b, c, h, w]);
+            offset += c * h * w;
+            p
+        })
+        .collect();
+    let [c, h, w] = shape;
+    let mut t = z.narrow(1, offset, c * h * w).reshape([b, c, h, w]);
+    for op in plan.iter().rev() {
+        match *op {
+            Op::Layer(i) => t = inverse(i, t),
+            Op::Squeeze => t = unsqueeze(t),
+            Op::Split => t = Tensor::cat(vec![t, pieces.pop().expect("one part per split")], 1),
+        }
+    }
+    t
+}
+
 /// Which half a coupling keeps (the mask b of eq. 9 is 1 on the kept half).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaskKind {
@@ -185,6 +273,164 @@ impl AffineCoupling {
     }
 }
 
+/// Glow's activation normalisation (section 3.1): per channel, y = (x + bias) ⊙ exp(log_scale),
+/// log |det| = h w sum log_scale. `init` sets bias and scale from a batch so that the output
+/// has zero mean and unit variance per channel (data-dependent initialisation).
+#[derive(Module, Debug)]
+pub struct ActNorm {
+    /// `[c]`
+    pub bias: Param<Tensor<1>>,
+    /// `[c]`
+    pub log_scale: Param<Tensor<1>>,
+}
+
+impl ActNorm {
+    pub fn new(c: usize, device: &Device) -> Self {
+        Self {
+            bias: Initializer::Zeros.init([c], device),
+            log_scale: Initializer::Zeros.init([c], device),
+        }
+    }
+
+    /// Set bias = -mean and log_scale = -log(std + 1e-6) of `x [b, c, h, w]` per channel.
+    pub fn init(self, x: Tensor<4>) -> Self {
+        let [b, c, h, w] = x.dims();
+        let flat = x.permute([1, 0, 2, 3]).reshape([c, b * h * w]).detach(); // [c, n]
+        let mean = flat.clone().mean_dim(1).reshape([c]);
+        let std = flat.var(1).reshape([c]).sqrt().add_scalar(1e-6);
+        let device = self.bias.device();
+        // New parameters (initialisation happens before the first optimizer step).
+        let param = |t: Tensor<1>| Param::from_tensor(Tensor::from_data(t.into_data(), &device));
+        Self {
+            bias: param(mean.neg()),
+            log_scale: param(std.log().neg()),
+        }
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<1>) {
+        let [b, _, h, w] = x.dims();
+        let y = (x + self.bias.val().reshape([1, -1, 1, 1]))
+            * self.log_scale.val().exp().reshape([1, -1, 1, 1]);
+        let logdet = self
+            .log_scale
+            .val()
+            .sum()
+            .mul_scalar((h * w) as f64)
+            .expand([b]);
+        (y, logdet)
+    }
+
+    pub fn inverse(&self, y: Tensor<4>) -> Tensor<4> {
+        y * self.log_scale.val().neg().exp().reshape([1, -1, 1, 1])
+            - self.bias.val().reshape([1, -1, 1, 1])
+    }
+}
+
+/// Glow's invertible 1x1 convolution in LU form (section 3.2): W = P L (U + diag(sign ⊙
+/// exp(log_s))), with P and the signs fixed at initialisation from a random rotation;
+/// log |det| = h w sum log_s, linear in the number of channels.
+#[derive(Module, Debug)]
+pub struct InvConv1x1 {
+    /// `[c, c]`, strictly lower part used.
+    pub lower: Param<Tensor<2>>,
+    /// `[c, c]`, strictly upper part used.
+    pub upper: Param<Tensor<2>>,
+    /// `[c]`
+    pub log_s: Param<Tensor<1>>,
+    /// Row-major permutation matrix P, `[c * c]`.
+    #[module(skip)]
+    pub perm: Vec<f32>,
+    #[module(skip)]
+    pub sign: Vec<f32>,
+}
+
+impl InvConv1x1 {
+    /// A random rotation drawn from `seed`, factorised.
+    pub fn new(c: usize, seed: u64, device: &Device) -> Self {
+        use rand::SeedableRng;
+        let q =
+            crate::linalg::random_orthogonal(c, &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+        let (rows, l, u) = crate::linalg::lu(&q, c).expect("a rotation is invertible");
+        // q[rows[i], :] = (L U)[i, :], so q = P L U with P[rows[i], i] = 1.
+        let mut perm = vec![0f32; c * c];
+        rows.iter()
+            .enumerate()
+            .for_each(|(i, &r)| perm[r * c + i] = 1.0);
+        let diag: Vec<f64> = (0..c).map(|i| u[i * c + i]).collect();
+        let f32s = |v: Vec<f64>| v.into_iter().map(|x| x as f32).collect::<Vec<f32>>();
+        let tensor = |v: Vec<f32>, shape: [usize; 2]| {
+            Param::from_tensor(Tensor::from_data(TensorData::new(v, shape), device))
+        };
+        Self {
+            lower: tensor(f32s(l), [c, c]),
+            upper: tensor(f32s(u), [c, c]),
+            log_s: Param::from_tensor(Tensor::from_data(
+                TensorData::new(
+                    diag.iter()
+                        .map(|d| d.abs().ln() as f32)
+                        .collect::<Vec<f32>>(),
+                    [c],
+                ),
+                device,
+            )),
+            perm: perm.clone(),
+            sign: diag.iter().map(|d| d.signum() as f32).collect(),
+        }
+    }
+
+    /// W `[c, c]` from its factors, differentiable in L, U and log_s.
+    pub fn weight(&self) -> Tensor<2> {
+        let c = self.sign.len();
+        let device = self.log_s.device();
+        let eye = Tensor::<2>::eye(c, &device);
+        let l = self.lower.val().tril(-1) + eye.clone();
+        let sign = Tensor::<1>::from_data(TensorData::new(self.sign.clone(), [c]), &device);
+        let diag = eye * (sign * self.log_s.val().exp()).reshape([1, c]);
+        let u = self.upper.val().triu(1) + diag;
+        let p = Tensor::<2>::from_data(TensorData::new(self.perm.clone(), [c, c]), &device);
+        p.matmul(l).matmul(u)
+    }
+
+    /// Apply `m [c, c]` at every pixel: `[b, c, h, w] -> [b, c, h, w]`.
+    fn apply(x: Tensor<4>, m: Tensor<2>) -> Tensor<4> {
+        let [b, c, h, w] = x.dims();
+        let flat = x.permute([0, 2, 3, 1]).reshape([b * h * w, c]); // [bhw, c]
+        flat.matmul(m.transpose())
+            .reshape([b, h, w, c])
+            .permute([0, 3, 1, 2])
+    }
+
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<1>) {
+        let [b, _, h, w] = x.dims();
+        let logdet = self
+            .log_s
+            .val()
+            .sum()
+            .mul_scalar((h * w) as f64)
+            .expand([b]);
+        (Self::apply(x, self.weight()), logdet)
+    }
+
+    /// W⁻¹ from the current weights (on the host, in f64), then applied.
+    pub fn inverse(&self, y: Tensor<4>) -> Tensor<4> {
+        let c = self.sign.len();
+        let w: Vec<f64> = self
+            .weight()
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .expect("f32")
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let inv =
+            crate::linalg::inverse(&w, c).expect("W = P L U with exp(log_s) > 0 is invertible");
+        let inv: Vec<f32> = inv.into_iter().map(|v| v as f32).collect();
+        let m = Tensor::<2>::from_data(TensorData::new(inv, [c, c]), &y.device());
+        Self::apply(y, m)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +476,37 @@ mod tests {
         let fd = sum_per_example((yp - ym).div_scalar(2.0 * h).log());
         let diff = (fd - logdet).abs().max().into_scalar::<f32>();
         assert!(diff < 1e-2, "{diff}");
+    }
+
+    #[test]
+    fn actnorm_and_1x1_convolution_invert_and_report_their_logdet() {
+        let device = Device::default();
+        let x = Tensor::<4>::random([4, 3, 5, 6], Distribution::Normal(1.0, 3.0), &device);
+        let norm = ActNorm::new(3, &device).init(x.clone());
+        let (y, logdet) = norm.forward(x.clone());
+        // After data-dependent init: zero mean, unit variance per channel.
+        let flat = y.clone().permute([1, 0, 2, 3]).reshape([3, 120]);
+        let mean = flat.clone().mean_dim(1).abs().max().into_scalar::<f32>();
+        let var = flat.var(1).sub_scalar(1.0).abs().max().into_scalar::<f32>();
+        assert!(mean < 1e-4 && var < 1e-3, "mean {mean}, var - 1 {var}");
+        assert!(max_diff(norm.inverse(y), x.clone()) < 1e-4);
+        let want = norm.log_scale.val().sum().into_scalar::<f32>() * 30.0;
+        assert!((logdet.slice(0..1).into_scalar::<f32>() - want).abs() < 1e-4);
+
+        let conv = InvConv1x1::new(3, 7, &device);
+        let (y, logdet) = conv.forward(x.clone());
+        assert!(max_diff(conv.inverse(y), x) < 1e-4);
+        // log |det W| from the factors equals an LU of W itself.
+        let w: Vec<f64> = conv
+            .weight()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let want = crate::linalg::log_abs_det(&w, 3) * 30.0;
+        let got = logdet.slice(0..1).into_scalar::<f32>() as f64;
+        assert!((got - want).abs() < 1e-4, "{got} vs {want}");
     }
 }

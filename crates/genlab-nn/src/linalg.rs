@@ -149,6 +149,87 @@ pub fn log_abs_det(a: &[f64], d: usize) -> f64 {
     total
 }
 
+/// LU with partial pivoting: `perm`, unit-lower `l` and upper `u` with `a[perm[i], :] = (L U)[i, :]`,
+/// i.e. a = Pᵀ L U for the row permutation P that `perm` describes (Glow's LU-parametrised 1x1
+/// convolution). `None` when `a` is singular.
+pub fn lu(a: &[f64], d: usize) -> Option<(Vec<usize>, Vec<f64>, Vec<f64>)> {
+    let mut u = a.to_vec();
+    let mut l = vec![0.0; d * d];
+    let mut perm: Vec<usize> = (0..d).collect();
+    for col in 0..d {
+        let pivot =
+            (col..d).max_by(|&i, &j| u[i * d + col].abs().total_cmp(&u[j * d + col].abs()))?;
+        if u[pivot * d + col].abs() < 1e-12 {
+            return None;
+        }
+        if pivot != col {
+            for k in 0..d {
+                u.swap(col * d + k, pivot * d + k);
+                l.swap(col * d + k, pivot * d + k);
+            }
+            perm.swap(col, pivot);
+        }
+        for i in col + 1..d {
+            let f = u[i * d + col] / u[col * d + col];
+            l[i * d + col] = f;
+            for k in col..d {
+                u[i * d + k] -= f * u[col * d + k];
+            }
+        }
+    }
+    (0..d).for_each(|i| l[i * d + i] = 1.0);
+    Some((perm, l, u))
+}
+
+/// Inverse by Gauss-Jordan elimination with partial pivoting; `None` when singular.
+pub fn inverse(a: &[f64], d: usize) -> Option<Vec<f64>> {
+    let mut m = a.to_vec();
+    let mut inv: Vec<f64> = (0..d * d).map(|i| (i / d == i % d) as u8 as f64).collect();
+    for col in 0..d {
+        let pivot =
+            (col..d).max_by(|&i, &j| m[i * d + col].abs().total_cmp(&m[j * d + col].abs()))?;
+        if m[pivot * d + col].abs() < 1e-12 {
+            return None;
+        }
+        for k in 0..d {
+            m.swap(col * d + k, pivot * d + k);
+            inv.swap(col * d + k, pivot * d + k);
+        }
+        let p = m[col * d + col];
+        for k in 0..d {
+            m[col * d + k] /= p;
+            inv[col * d + k] /= p;
+        }
+        for i in 0..d {
+            if i != col {
+                let f = m[i * d + col];
+                for k in 0..d {
+                    m[i * d + k] -= f * m[col * d + k];
+                    inv[i * d + k] -= f * inv[col * d + k];
+                }
+            }
+        }
+    }
+    Some(inv)
+}
+
+/// A random orthogonal matrix: Gram-Schmidt on a Gaussian one (Glow's initial rotation).
+pub fn random_orthogonal(d: usize, rng: &mut impl rand::Rng) -> Vec<f64> {
+    use rand_distr::{Distribution, StandardNormal};
+    let mut q: Vec<f64> = (0..d * d).map(|_| StandardNormal.sample(rng)).collect();
+    for i in 0..d {
+        for j in 0..i {
+            let dot: f64 = (0..d).map(|k| q[i * d + k] * q[j * d + k]).sum();
+            for k in 0..d {
+                q[i * d + k] -= dot * q[j * d + k];
+            }
+        }
+        let norm = (0..d).map(|k| q[i * d + k].powi(2)).sum::<f64>().sqrt();
+        (0..d).for_each(|k| q[i * d + k] /= norm);
+    }
+    q
+}
+
 /// Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: eigenvalues in
 /// descending order and the matching unit eigenvectors as the columns of a `[d, d]` matrix.
 pub fn sym_eigen(a: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
@@ -496,5 +577,36 @@ mod tests {
             }
         }
         assert_eq!(tn, matmul(&at, &b, 3, 4, 2));
+    }
+
+    #[test]
+    fn lu_and_inverse_reconstruct_a_random_orthogonal_matrix() {
+        use rand::SeedableRng;
+        let d = 6;
+        let q = random_orthogonal(d, &mut rand_chacha::ChaCha8Rng::seed_from_u64(3));
+        let qtq = matmul_tn(&q, &q, d, d, d);
+        for i in 0..d {
+            for j in 0..d {
+                assert!((qtq[i * d + j] - (i == j) as u8 as f64).abs() < 1e-12);
+            }
+        }
+        let (perm, l, u) = lu(&q, d).unwrap();
+        let lu_ = matmul(&l, &u, d, d, d);
+        for i in 0..d {
+            for k in 0..d {
+                assert!((q[perm[i] * d + k] - lu_[i * d + k]).abs() < 1e-12);
+            }
+        }
+        let inv = inverse(&q, d).unwrap();
+        let eye = matmul(&q, &inv, d, d, d);
+        for i in 0..d {
+            for j in 0..d {
+                assert!((eye[i * d + j] - (i == j) as u8 as f64).abs() < 1e-10);
+            }
+        }
+        assert!(
+            log_abs_det(&q, d).abs() < 1e-10,
+            "an orthogonal matrix has |det| 1"
+        );
     }
 }
