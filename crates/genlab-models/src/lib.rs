@@ -10,6 +10,7 @@ pub mod dbn;
 pub mod dcgan;
 pub mod fvsbn;
 pub mod gan;
+pub mod gated_pixelcnn;
 pub mod glow;
 pub mod gmm;
 pub mod infogan;
@@ -53,6 +54,7 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &nade::FAMILY,
     &made::FAMILY,
     &pixelcnn::FAMILY,
+    &gated_pixelcnn::FAMILY,
     &realnvp::FAMILY,
     &maf::FAMILY,
     &glow::FAMILY,

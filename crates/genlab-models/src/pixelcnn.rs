@@ -38,7 +38,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 /// Intensity levels of 8-bit data.
-const LEVELS: usize = 256;
+pub(crate) const LEVELS: usize = 256;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,32 +153,65 @@ impl PixelCnn {
 
     /// log p(x) per image: `[b, h*w] -> [b]`.
     fn log_prob(&self, net: &PixelCnnNet, x: Tensor<2>) -> Tensor<1> {
-        let [b, d] = x.dims();
+        let [b, _] = x.dims();
         let (h, w) = (self.shape.h, self.shape.w);
-        let logits = net.forward(x.clone().reshape([b, 1, h, w])); // [b, K, h, w]
-        if self.levels == 1 {
-            return bernoulli_log_prob(logits.reshape([b, d]), x);
-        }
-        let target: Tensor<3, Int> = x.mul_scalar(255.0).round().int().reshape([b, 1, d]);
-        log_softmax(logits.reshape([b, LEVELS, d]), 1)
-            .gather(1, target) // [b, 1, d]
-            .sum_dim(2)
-            .reshape([b])
+        pixel_log_prob(net.forward(x.clone().reshape([b, 1, h, w])), x)
     }
 
     /// Ancestral sampling of the pixels not `known`, row band by row band (module comment).
-    /// The picture shows p(x_i = 1 | x_<i) for binary data, the drawn intensity otherwise.
     fn fill(&self, x: Tensor<2>, known: Option<Vec<f32>>, rng: &mut ChaCha8Rng) -> Tensor<2> {
+        let net = genlab_core::device::module_for(&self.net, &x.device());
+        let raster = Raster {
+            shape: self.shape,
+            levels: self.levels,
+            rows_above: net.rows_above(),
+        };
+        raster.fill(x, known, rng, |band| net.forward(band))
+    }
+}
+
+/// log p(x) per image from per-pixel logits `[b, K, h, w]`: Bernoulli for K = 1, a softmax over
+/// 256 intensities otherwise. `x [b, h*w] -> [b]`.
+pub(crate) fn pixel_log_prob(logits: Tensor<4>, x: Tensor<2>) -> Tensor<1> {
+    let [b, d] = x.dims();
+    if logits.dims()[1] == 1 {
+        return bernoulli_log_prob(logits.reshape([b, d]), x);
+    }
+    let target: Tensor<3, Int> = x.mul_scalar(255.0).round().int().reshape([b, 1, d]);
+    log_softmax(logits.reshape([b, LEVELS, d]), 1)
+        .gather(1, target) // [b, 1, d]
+        .sum_dim(2)
+        .reshape([b])
+}
+
+/// Pixel-by-pixel sampling of a one-channel raster-order model (PixelCNN, Gated PixelCNN).
+pub(crate) struct Raster {
+    pub shape: Shape,
+    /// 1 (Bernoulli logits) or 256 (softmax logits).
+    pub levels: usize,
+    /// Rows above a pixel that the network's output can see.
+    pub rows_above: usize,
+}
+
+impl Raster {
+    /// Draw the pixels not `known` in raster order. `forward(band [n, 1, r, w]) -> [n, K, r, w]`
+    /// gives the logits of a band of rows; row i is computed from rows i - rows_above ..= i only.
+    /// The picture shows p(x_i = 1 | x_<i) for binary data, the drawn intensity otherwise.
+    pub fn fill(
+        &self,
+        x: Tensor<2>,
+        known: Option<Vec<f32>>,
+        rng: &mut ChaCha8Rng,
+        forward: impl Fn(Tensor<4>) -> Tensor<4>,
+    ) -> Tensor<2> {
         let device = x.device();
-        let net = genlab_core::device::module_for(&self.net, &device);
         let [n, d] = x.dims();
         let (h, w) = (self.shape.h, self.shape.w);
-        let above = net.rows_above();
         let mut img = x.reshape([n, 1, h, w]); // [n, 1, h, w]
         let mut picture = to_vec(img.clone());
         let is_known = |i: usize| known.as_ref().is_some_and(|k| k[i] > 0.5);
         for row in 0..h {
-            let top = row.saturating_sub(above);
+            let top = row.saturating_sub(self.rows_above);
             for col in 0..w {
                 let rows: Vec<usize> = (0..n)
                     .filter(|&r| !is_known(r * d + row * w + col))
@@ -187,8 +220,7 @@ impl PixelCnn {
                     continue;
                 }
                 let band = img.clone().slice([0..n, 0..1, top..row + 1, 0..w]); // [n, 1, r, w]
-                let logits = net
-                    .forward(band)
+                let logits = forward(band)
                     .slice([0..n, 0..self.levels, row - top..row - top + 1, col..col + 1])
                     .reshape([n, self.levels]); // [n, K]
                 let mut values =
