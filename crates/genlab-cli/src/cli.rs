@@ -196,6 +196,10 @@ pub enum Command {
         /// this conditional model's samples of each class that it assigns to that class.
         #[arg(long)]
         classifier: Option<PathBuf>,
+        /// Write each example's test NLL (nats) and bits/dim to this CSV, for histograms
+        /// (e.g. in- against out-of-distribution data).
+        #[arg(long)]
+        scores: Option<PathBuf>,
     },
     /// Speed benchmarks: ms per training step of the workloads in bench/ (W1 VAE, W2 DCGAN,
     /// W3 PixelCNN-lite). bench/run.sh runs them beside PyTorch.

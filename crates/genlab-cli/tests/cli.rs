@@ -951,8 +951,24 @@ fn exact_likelihood_models_complete_images_and_refuse_bad_input() {
         &["data.dequantize = true"],
     );
     // The exact likelihood is reported as such, in nats and bits/dim.
-    let out = ok(&genlab(&["eval", "made", "--json"], dir));
+    let out = ok(&genlab(
+        &["eval", "made", "--json", "-n", "200", "--scores", "s.csv"],
+        dir,
+    ));
     let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(v["bound"], "exact", "{v}");
     assert!(v["bits_per_dim"].as_f64().unwrap() > 0.0, "{v}");
+    // Per-example scores average to the reported NLL.
+    let csv = std::fs::read_to_string(dir.join("s.csv")).unwrap();
+    let nll: Vec<f64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(nll.len(), 200);
+    let mean = nll.iter().sum::<f64>() / 200.0;
+    assert!(
+        (mean - v["nll_nats"].as_f64().unwrap()).abs() < 1e-2,
+        "{mean} vs {v}"
+    );
 }

@@ -24,6 +24,9 @@ pub struct LikelihoodReport {
     pub bound: Bound,
     pub k: usize,
     pub n_examples: usize,
+    /// Negative log-likelihood of each example in nats, dataset order (`genlab eval --scores`).
+    #[serde(skip)]
+    pub per_example_nll: Vec<f64>,
 }
 
 pub fn likelihood(
@@ -59,6 +62,12 @@ pub fn likelihood(
         all.extend(lik.log_likelihood(x, k, &mut rng)?);
     }
     let n = all.len() as f64;
+    let discrete = if pre.dequantize && !pre.is_binary() {
+        d as f64 * 256f64.ln()
+    } else {
+        0.0
+    };
+    let per_example_nll: Vec<f64> = all.iter().map(|v| discrete - v).collect();
     let mut nll = -all.iter().sum::<f64>() / n;
     let var = all.iter().map(|v| (-v - nll).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     if pre.dequantize && !pre.is_binary() {
@@ -71,5 +80,6 @@ pub fn likelihood(
         bound: lik.bound(k),
         k,
         n_examples: all.len(),
+        per_example_nll,
     })
 }

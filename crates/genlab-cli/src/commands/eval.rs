@@ -19,6 +19,7 @@ pub struct Options {
     pub seed: u64,
     pub json: bool,
     pub classifier: Option<std::path::PathBuf>,
+    pub scores: Option<std::path::PathBuf>,
 }
 
 pub fn run(dir: &Path, o: Options) -> Result<()> {
@@ -30,6 +31,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         seed,
         json,
         classifier,
+        scores,
     } = o;
     let classifier = classifier.as_deref();
     let run = crate::run::open(dir)?;
@@ -86,6 +88,19 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         for (key, v) in serde_json::to_value(&r)?.as_object().unwrap() {
             out.insert(key.clone(), v.clone());
         }
+        if let Some(path) = &scores {
+            let d = run.info.shape.dim() as f64 * std::f64::consts::LN_2;
+            let mut csv = String::from("index,nll_nats,bits_per_dim\n");
+            for (i, v) in r.per_example_nll.iter().enumerate() {
+                csv.push_str(&format!("{i},{v:.4},{:.6}\n", v / d));
+            }
+            run_dir::atomic_write(path, csv.as_bytes())?;
+        }
+    } else if scores.is_some() {
+        bail!(
+            "{} has no likelihood to score examples with; --scores needs a likelihood model",
+            run.config.family
+        );
     }
     if run.model.as_reconstruct().is_some() {
         let r = genlab_eval::reconstruction(

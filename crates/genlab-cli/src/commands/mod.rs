@@ -130,6 +130,7 @@ pub fn run(cli: Cli) -> Result<Status> {
             seed,
             json,
             classifier,
+            scores,
         } => eval::run(
             &run,
             eval::Options {
@@ -140,6 +141,7 @@ pub fn run(cli: Cli) -> Result<Status> {
                 seed,
                 json,
                 classifier,
+                scores,
             },
         ),
         Command::Data {
