@@ -25,17 +25,20 @@ use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{normal, scalar, to_vec};
 use genlab_core::{
-    Batch, Bound, DataInfo, Family, LatentDecode, Likelihood, Losses, Model, NamedTensors, Sample,
-    StepCtx,
+    Batch, Bound, Complete, DataInfo, Family, LatentDecode, Likelihood, Losses, Model,
+    NamedTensors, Sample, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::flow::{
-    logit_forward, logit_inverse, squeeze, walk_forward, walk_inverse, ActNorm, AffineCoupling,
-    CouplingSpec, InvConv1x1, MaskKind, Op,
+    langevin_complete, logit_forward, logit_inverse, squeeze, walk_forward, walk_inverse, ActNorm,
+    AffineCoupling, CouplingSpec, InvConv1x1, MaskKind, Op,
 };
 use genlab_nn::loss::standard_normal_log_prob;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+/// Langevin steps of `genlab complete`.
+const COMPLETION_STEPS: usize = 300;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,6 +185,15 @@ impl Glow {
         (z, logdet + pre)
     }
 
+    /// The steps of flow alone, on logit-space images or on points.
+    fn flow(&self, net: &GlowNet, y: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        let b = y.dims()[0];
+        let [c, h, w] = self.shape;
+        walk_forward(&self.plan, y.reshape([b, c, h, w]), |i, t| {
+            net.steps[i].forward(t)
+        })
+    }
+
     fn inverse(&self, net: &GlowNet, z: Tensor<2>) -> Tensor<2> {
         let b = z.dims()[0];
         let t = walk_inverse(&self.plan, self.shape, z, |i, t| net.steps[i].inverse(t));
@@ -252,6 +264,9 @@ impl Model for Glow {
     fn as_latent(&self) -> Option<&dyn LatentDecode> {
         Some(self)
     }
+    fn as_complete(&self) -> Option<&dyn Complete> {
+        Some(self)
+    }
     fn as_likelihood(&self) -> Option<&dyn Likelihood> {
         Some(self)
     }
@@ -275,6 +290,27 @@ impl LatentDecode for Glow {
     fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
         let net = genlab_core::device::module_for(&self.net, &z.device());
         Ok(self.inverse(&net, z))
+    }
+}
+
+impl Complete for Glow {
+    /// Langevin dynamics on the hidden pixels in logit space (`genlab_nn::flow::langevin_complete`).
+    fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
+        if !self.images {
+            bail!("glow completes images; this model was trained on points");
+        }
+        let net = genlab_core::device::module_for(&self.net, &x.device().autodiff());
+        Ok(langevin_complete(
+            x,
+            known,
+            self.config.alpha,
+            COMPLETION_STEPS,
+            rng,
+            |y| {
+                let (z, logdet) = self.flow(&net, y);
+                standard_normal_log_prob(z) + logdet
+            },
+        ))
     }
 }
 
@@ -308,7 +344,7 @@ pub const FAMILY: Family = Family {
     summary: "Glow flow: actnorm, invertible 1x1 convolution (LU), affine coupling, multi-scale",
     paper: "Kingma & Dhariwal 2018, arXiv:1807.03039",
     groups: &["model"],
-    capabilities: &["sample", "interpolate", "likelihood"],
+    capabilities: &["sample", "interpolate", "likelihood", "complete"],
     presets: &[
         (
             "default",

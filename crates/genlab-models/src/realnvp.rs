@@ -24,17 +24,20 @@ use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{normal, scalar, to_vec};
 use genlab_core::{
-    Batch, Bound, DataInfo, Family, LatentDecode, Likelihood, Losses, Model, NamedTensors, Sample,
-    StepCtx,
+    Batch, Bound, Complete, DataInfo, Family, LatentDecode, Likelihood, Losses, Model,
+    NamedTensors, Sample, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::flow::{
-    logit_forward, logit_inverse, walk_forward, walk_inverse, AffineCoupling, CouplingSpec,
-    MaskKind, Op,
+    langevin_complete, logit_forward, logit_inverse, walk_forward, walk_inverse, AffineCoupling,
+    CouplingSpec, MaskKind, Op,
 };
 use genlab_nn::loss::standard_normal_log_prob;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+/// Langevin steps of `genlab complete`.
+const COMPLETION_STEPS: usize = 300;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,19 +156,22 @@ impl RealNvp {
 
     /// f: `x [b, D] -> (z [b, D], log |det ∂z/∂x| [b])`, z laid out by `walk_forward`.
     fn forward(&self, net: &RealNvpNet, x: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
-        let b = x.dims()[0];
+        if !self.images {
+            return self.flow(net, x);
+        }
+        let (y, pre) = logit_forward(x, self.config.alpha);
+        let (z, logdet) = self.flow(net, y);
+        (z, logdet + pre)
+    }
+
+    /// The couplings alone, on logit-space images or on points.
+    fn flow(&self, net: &RealNvpNet, y: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
+        let b = y.dims()[0];
         let [c, h, w] = self.shape;
-        let (x, pre) = if self.images {
-            logit_forward(x, self.config.alpha)
-        } else {
-            let device = x.device();
-            (x, Tensor::zeros([b], &device))
-        };
-        let (z, logdet) = walk_forward(&self.plan, x.reshape([b, c, h, w]), |i, t| {
+        walk_forward(&self.plan, y.reshape([b, c, h, w]), |i, t| {
             let [_, c, h, w] = t.dims();
             net.couplings[i].forward(t.clone(), self.masks[i].tensor([c, h, w], &t.device()))
-        });
-        (z, logdet + pre)
+        })
     }
 
     /// f⁻¹: `z [b, D] -> x [b, D]` (pixels in [0, 1] for images).
@@ -219,6 +225,9 @@ impl Model for RealNvp {
     fn as_latent(&self) -> Option<&dyn LatentDecode> {
         Some(self)
     }
+    fn as_complete(&self) -> Option<&dyn Complete> {
+        Some(self)
+    }
     fn as_likelihood(&self) -> Option<&dyn Likelihood> {
         Some(self)
     }
@@ -243,6 +252,27 @@ impl LatentDecode for RealNvp {
     fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
         let net = genlab_core::device::module_for(&self.net, &z.device());
         Ok(self.inverse(&net, z))
+    }
+}
+
+impl Complete for RealNvp {
+    /// Langevin dynamics on the hidden pixels in logit space (`genlab_nn::flow::langevin_complete`).
+    fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
+        if !self.images {
+            bail!("realnvp completes images; this model was trained on points");
+        }
+        let net = genlab_core::device::module_for(&self.net, &x.device().autodiff());
+        Ok(langevin_complete(
+            x,
+            known,
+            self.config.alpha,
+            COMPLETION_STEPS,
+            rng,
+            |y| {
+                let (z, logdet) = self.flow(&net, y);
+                standard_normal_log_prob(z) + logdet
+            },
+        ))
     }
 }
 
@@ -276,7 +306,7 @@ pub const FAMILY: Family = Family {
     summary: "Real NVP flow: affine couplings, checkerboard/channel masks, multi-scale",
     paper: "Dinh, Sohl-Dickstein & Bengio 2017, arXiv:1605.08803",
     groups: &["model"],
-    capabilities: &["sample", "interpolate", "likelihood"],
+    capabilities: &["sample", "interpolate", "likelihood", "complete"],
     presets: &[
         (
             "default",
