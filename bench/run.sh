@@ -7,6 +7,7 @@
 #   bash bench/run.sh conditional      cgan/acgan samples on shapes judged by a classifier
 #   bash bench/run.sh likelihood FAMILY[:PRESET] STEPS
 #                                      test NLL and bits/dim on Fashion-MNIST, beside PyTorch
+#   bash bench/run.sh ood RUN NAME     bits/dim histogram: Fashion-MNIST test against shapes
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
@@ -140,8 +141,23 @@ likelihood)
   echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
   "$PY" bench/summarize.py likelihood "$out"
   ;;
+ood)
+  # Does a likelihood model trained on Fashion-MNIST give other data lower likelihood?
+  # `bash bench/run.sh ood RUN NAME` scores the run's test set and the test set of `shapes`,
+  # writes docs/img/likelihood/ood-NAME.png and bench/results/ood-NAME.json.
+  run=${2:?usage: bash bench/run.sh ood RUN NAME}
+  name=${3:?usage: bash bench/run.sh ood RUN NAME}
+  if ! "$PY" -c "import matplotlib" 2>/dev/null; then "$VENV/bin/pip" install -q matplotlib; fi
+  dir=$(mktemp -d)
+  "$BIN" eval "$run" --json --scores "$dir/in.csv" > /dev/null
+  "$BIN" eval "$run" --json --data shapes --scores "$dir/shapes.csv" > /dev/null
+  mkdir -p docs/img/likelihood
+  "$PY" bench/ood.py "docs/img/likelihood/ood-$name.png" "$name trained on Fashion-MNIST" \
+    "Fashion-MNIST test=$dir/in.csv" "shapes (never seen)=$dir/shapes.csv" | tee "bench/results/ood-$name.json"
+  rm -rf "$dir"
+  ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|ood" >&2
   exit 2
   ;;
 esac
