@@ -255,7 +255,12 @@ impl GatedPixelCnn {
             levels: self.levels,
             rows_above: net.rows_above(self.config.kernel),
         };
-        raster.fill(x, known, rng, |band| net.forward(band, y.clone()))
+        raster.fill(x, known, rng, |band, row, col| {
+            let n = band.dims()[0];
+            net.forward(band, y.clone())
+                .slice([0..n, 0..self.levels, row..row + 1, col..col + 1])
+                .reshape([n, self.levels])
+        })
     }
 
     /// Labels 0, 1, .., C-1, 0, 1, .. for `n` unlabelled draws.

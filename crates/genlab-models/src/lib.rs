@@ -20,6 +20,7 @@ pub mod made;
 pub mod maf;
 pub mod nade;
 pub mod pixelcnn;
+pub mod pixelcnn_pp;
 pub mod rbm;
 pub mod realnvp;
 mod registry;
@@ -55,6 +56,7 @@ pub const FAMILIES: &[&genlab_core::Family] = &[
     &made::FAMILY,
     &pixelcnn::FAMILY,
     &gated_pixelcnn::FAMILY,
+    &pixelcnn_pp::FAMILY,
     &realnvp::FAMILY,
     &maf::FAMILY,
     &glow::FAMILY,

@@ -166,7 +166,12 @@ impl PixelCnn {
             levels: self.levels,
             rows_above: net.rows_above(),
         };
-        raster.fill(x, known, rng, |band| net.forward(band))
+        raster.fill(x, known, rng, |band, row, col| {
+            let n = band.dims()[0];
+            net.forward(band)
+                .slice([0..n, 0..self.levels, row..row + 1, col..col + 1])
+                .reshape([n, self.levels])
+        })
     }
 }
 
@@ -194,15 +199,16 @@ pub(crate) struct Raster {
 }
 
 impl Raster {
-    /// Draw the pixels not `known` in raster order. `forward(band [n, 1, r, w]) -> [n, K, r, w]`
-    /// gives the logits of a band of rows; row i is computed from rows i - rows_above ..= i only.
+    /// Draw the pixels not `known` in raster order. `logits(band [n, 1, r, w], row, col)` gives
+    /// the `[n, K]` logits of pixel (row, col) of the band (K = 1 Bernoulli, else 256 levels);
+    /// image row i is computed from rows i - rows_above ..= i only.
     /// The picture shows p(x_i = 1 | x_<i) for binary data, the drawn intensity otherwise.
     pub fn fill(
         &self,
         x: Tensor<2>,
         known: Option<Vec<f32>>,
         rng: &mut ChaCha8Rng,
-        forward: impl Fn(Tensor<4>) -> Tensor<4>,
+        logits: impl Fn(Tensor<4>, usize, usize) -> Tensor<2>,
     ) -> Tensor<2> {
         let device = x.device();
         let [n, d] = x.dims();
@@ -220,9 +226,7 @@ impl Raster {
                     continue;
                 }
                 let band = img.clone().slice([0..n, 0..1, top..row + 1, 0..w]); // [n, 1, r, w]
-                let logits = forward(band)
-                    .slice([0..n, 0..self.levels, row - top..row - top + 1, col..col + 1])
-                    .reshape([n, self.levels]); // [n, K]
+                let logits = logits(band, row - top, col); // [n, K]
                 let mut values =
                     to_vec(img.clone().slice([0..n, 0..1, row..row + 1, col..col + 1]));
                 if self.levels == 1 {
