@@ -66,6 +66,13 @@ impl MaskedConv2d {
         let [b, c, h, w] = x.dims();
         let [o, _, k, _] = self.weight.dims();
         let (p, t) = (k / 2, self.taps.len());
+        if k == 1 && t == 1 {
+            // A 1x1 layer is a plain GEMM over channels: no padding, no tap copies.
+            let cols = x.permute([1, 0, 2, 3]).reshape([c, b * h * w]); //  [c, b*h*w]
+            let w_1 = self.weight.val().reshape([o, c]); //                  [o, c]
+            let out = w_1.matmul(cols) + self.bias.val().unsqueeze_dim::<2>(1);
+            return out.reshape([o, b, h, w]).permute([1, 0, 2, 3]);
+        }
         let xp = x
             .permute([1, 0, 2, 3])
             .pad((p, p, p, p), PadMode::Constant(0.0)); // [c, b, h+2p, w+2p]
@@ -103,7 +110,12 @@ mod tests {
     fn equals_a_convolution_with_masked_weights() {
         // Reference: an ordinary conv2d whose weight is multiplied by the 0/1 mask.
         let device = Device::default();
-        for (kernel, mask) in [(3, MaskType::B), (7, MaskType::A), (5, MaskType::A)] {
+        for (kernel, mask) in [
+            (3, MaskType::B),
+            (7, MaskType::A),
+            (5, MaskType::A),
+            (1, MaskType::B),
+        ] {
             let layer = MaskedConv2d::new([3, 4], kernel, mask, &device);
             let x = Tensor::<4>::random([2, 3, 9, 8], Distribution::Normal(0.0, 1.0), &device);
             let m: Vec<f32> = (0..kernel * kernel)
