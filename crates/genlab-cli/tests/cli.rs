@@ -910,7 +910,7 @@ fn gan_options_combine_with_ema_and_batch_norm() {
 fn exact_likelihood_models_complete_images_and_refuse_bad_input() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    for family in ["made", "pixelcnn"] {
+    for family in ["made", "pixelcnn", "vae"] {
         ok(&tiny_train(dir, family, family, &[]));
         ok(&genlab(
             &[
@@ -940,6 +940,21 @@ fn exact_likelihood_models_complete_images_and_refuse_bad_input() {
     fails_with(
         &genlab(&["complete", "made", "--mask", "box:1,2", "-n", "2"], dir),
         &["box:ROW,COL,HEIGHT,WIDTH"],
+    );
+    // A trained model refuses data of another size, naming both.
+    let small = dir.join("small");
+    std::fs::create_dir(&small).unwrap();
+    for prefix in ["train", "t10k"] {
+        let mut images = vec![0u8, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 10, 0, 0, 0, 10];
+        images.extend(vec![128u8; 200]);
+        std::fs::write(small.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+        let labels = [0u8, 0, 8, 1, 0, 0, 0, 2, 1, 2];
+        std::fs::write(small.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
+    }
+    let spec = format!("idx:{}", small.display());
+    fails_with(
+        &genlab(&["eval", "made", "--data", &spec], dir),
+        &["1x10x10", "1x28x28"],
     );
     // Bernoulli models refuse grey-level data; flows refuse data that is not dequantized.
     fails_with(

@@ -39,7 +39,13 @@ pub const FAMILY: Family = Family {
     summary: "importance-weighted autoencoder (k-sample bound)",
     paper: "Burda, Grosse & Salakhutdinov 2016, arXiv:1509.00519",
     groups: &["model"],
-    capabilities: &["sample", "reconstruct", "interpolate", "likelihood"],
+    capabilities: &[
+        "sample",
+        "reconstruct",
+        "interpolate",
+        "likelihood",
+        "complete",
+    ],
     presets: &[
         (
             "default",

@@ -17,8 +17,8 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::{
-    Batch, Bound, DataInfo, Family, LatentDecode, Likelihood, Losses, Model, NamedTensors,
-    Reconstruct, Sample, StepCtx,
+    Batch, Bound, Complete, DataInfo, Family, LatentDecode, Likelihood, Losses, Model,
+    NamedTensors, Reconstruct, Sample, StepCtx,
 };
 use genlab_data::Scale;
 use genlab_nn::loss::{
@@ -312,6 +312,32 @@ impl Model for Vae {
     fn as_likelihood(&self) -> Option<&dyn Likelihood> {
         Some(self)
     }
+    fn as_complete(&self) -> Option<&dyn Complete> {
+        Some(self)
+    }
+}
+
+/// Encode-sample-decode rounds of `genlab complete` for VAEs.
+const COMPLETION_ROUNDS: usize = 50;
+
+impl Complete for Vae {
+    /// Missing-data imputation by iterating the autoencoder (Rezende, Mohamed & Wierstra 2014,
+    /// section 5.2): z ~ q(z | x), hidden pixels <- the mean of p(x | z), known pixels kept. A
+    /// Markov chain whose fixed point approximates p(hidden | known); the last round's means
+    /// are shown.
+    fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
+        let net = self.infer();
+        let device = x.device();
+        let hidden = known.clone().neg().add_scalar(1.0);
+        let mut cur = x.clone() * known.clone() + hidden.clone().mul_scalar(0.5);
+        for _ in 0..COMPLETION_ROUNDS {
+            let (mu, log_var) = net.encode(cur.clone());
+            let eps = genlab_core::tensor::normal(mu.dims(), rng, &device);
+            let z = mu + log_var.mul_scalar(0.5).exp() * eps;
+            cur = x.clone() * known.clone() + net.decode_mean(z) * hidden.clone();
+        }
+        Ok(cur)
+    }
 }
 
 impl Sample for Vae {
@@ -394,7 +420,13 @@ pub const FAMILY: Family = Family {
     summary: "variational autoencoder (ELBO; beta, KL warm-up, free bits)",
     paper: "Kingma & Welling 2014, arXiv:1312.6114",
     groups: &["model"],
-    capabilities: &["sample", "reconstruct", "interpolate", "likelihood"],
+    capabilities: &[
+        "sample",
+        "reconstruct",
+        "interpolate",
+        "likelihood",
+        "complete",
+    ],
     presets: &[
         ("default", include_str!("../../../configs/vae/default.toml")),
         ("demo", include_str!("../../../configs/vae/demo.toml")),
