@@ -16,20 +16,24 @@ pub fn run(json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
+    // Columns as wide as their widest entry.
+    let caps: Vec<String> = FAMILIES.iter().map(|f| f.capabilities.join(", ")).collect();
+    let presets: Vec<String> = FAMILIES
+        .iter()
+        .map(|f| f.presets.iter().map(|p| p.0).collect::<Vec<_>>().join(", "))
+        .collect();
+    let width =
+        |col: &mut dyn Iterator<Item = usize>, head: &str| col.max().unwrap_or(0).max(head.len());
+    let wn = width(&mut FAMILIES.iter().map(|f| f.name.len()), "FAMILY");
+    let wc = width(&mut caps.iter().map(String::len), "CAPABILITIES");
+    let wp = width(&mut presets.iter().map(String::len), "PRESETS");
     println!(
-        "{:<13} {:<40} {:<30} PAPER",
+        "{:<wn$} {:<wc$} {:<wp$} PAPER",
         "FAMILY", "CAPABILITIES", "PRESETS"
     );
-    for f in FAMILIES {
-        let presets: Vec<&str> = f.presets.iter().map(|p| p.0).collect();
-        println!(
-            "{:<13} {:<40} {:<30} {}",
-            f.name,
-            f.capabilities.join(", "),
-            presets.join(", "),
-            f.paper
-        );
-        println!("{:<13} {}", "", f.summary);
+    for ((f, c), p) in FAMILIES.iter().zip(&caps).zip(&presets) {
+        println!("{:<wn$} {c:<wc$} {p:<wp$} {}", f.name, f.paper);
+        println!("{:<wn$} {}", "", f.summary);
     }
     Ok(())
 }
