@@ -106,9 +106,10 @@ impl Maf {
     }
 
     /// (mu, alpha) of layer `l` at `x [b, D]`, each `[b, D]`.
-    fn params(&self, net: &MafNet, l: usize, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    /// `masks`: layer l's mask tensors (built once by the caller, not per pass).
+    fn params(net: &MafNet, l: usize, masks: &[Tensor<2>], x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let d = x.dims()[1];
-        let out = net.mades[l].forward(x.clone(), &self.masks[l].tensors(&x.device())); // [b, 2D]
+        let out = net.mades[l].forward(x, masks); // [b, 2D]
         (out.clone().narrow(1, 0, d), out.narrow(1, d, d))
     }
 
@@ -122,7 +123,8 @@ impl Maf {
             (x, Tensor::zeros([b], &device))
         };
         for l in 0..self.masks.len() {
-            let (mu, alpha) = self.params(net, l, u.clone());
+            let masks = self.masks[l].tensors(&u.device());
+            let (mu, alpha) = Self::params(net, l, &masks, u.clone());
             u = (u - mu) * alpha.clone().neg().exp();
             logdet = logdet - alpha.sum_dim(1).reshape([b]);
         }
@@ -136,8 +138,9 @@ impl Maf {
         let mut u = to_vec(u);
         for l in (0..self.masks.len()).rev() {
             let mut x = vec![0f32; n * d];
+            let masks = self.masks[l].tensors(&device);
             for dim in self.masks[l].sampling_order() {
-                let (mu, alpha) = self.params(net, l, matrix(x.clone(), n, d, &device));
+                let (mu, alpha) = Self::params(net, l, &masks, matrix(x.clone(), n, d, &device));
                 let mu = to_vec(mu.slice([0..n, dim..dim + 1]));
                 let alpha = to_vec(alpha.slice([0..n, dim..dim + 1]));
                 for r in 0..n {
