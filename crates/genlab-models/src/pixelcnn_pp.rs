@@ -31,7 +31,7 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::activation::{elu, log_softmax, sigmoid, softplus};
-use burn::tensor::ops::PadMode;
+use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{scalar, to_vec};
@@ -40,6 +40,7 @@ use genlab_core::{
     StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
+use genlab_nn::gemm_conv::{conv2d, FastConv};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -106,8 +107,14 @@ impl Shifted {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [l, r, t] = self.pad;
-        self.conv
-            .forward(x.pad((l, r, t, 0), PadMode::Constant(0.0)))
+        let options = ConvOptions {
+            stride: self.conv.stride,
+            padding: [(t, 0), (l, r)],
+            dilation: [1, 1],
+            groups: 1,
+        };
+        let bias = self.conv.bias.as_ref().map(|b| b.val());
+        conv2d(x, self.conv.weight.val(), bias, options)
     }
 }
 
@@ -134,7 +141,7 @@ impl ShiftedUp {
     /// `[b, c, h, w] -> [b, c, 2h, 2w]`
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
-        let y = self.conv.forward(x); // [b, c, 2h + 1, 2w + 1 or 2w + 2]
+        let y = self.conv.fast_forward(x); // [b, c, 2h + 1, 2w + 1 or 2w + 2]
         let col = if self.right { 0 } else { 1 };
         y.slice([0..b, 0..c, 0..2 * h, col..col + 2 * w])
     }
@@ -178,7 +185,7 @@ impl GatedResnet {
     fn forward(&self, x: Tensor<4>, aux: Option<Tensor<4>>) -> Tensor<4> {
         let mut c = self.first.forward(concat_elu(x.clone()));
         if let (Some(nin), Some(a)) = (&self.aux, aux) {
-            c = c + nin.forward(concat_elu(a));
+            c = c + nin.fast_forward(concat_elu(a));
         }
         let c = self.second.forward(concat_elu(c)); // [b, 2f, h, w]
         let f = c.dims()[1] / 2;
@@ -287,7 +294,7 @@ impl PixelCnnPpNet {
             }
         }
         self.out
-            .forward(elu(Tensor::cat(vec![ul.clone(), ul.neg()], 1), 1.0))
+            .fast_forward(elu(Tensor::cat(vec![ul.clone(), ul.neg()], 1), 1.0))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Convolutional encoder and decoder for small images whose side is divisible by 4 (28, 32, 64):
 //! two stride-2 4x4 convolutions down, a linear layer to the code, and the mirror image up.
 
+use crate::gemm_conv::FastConv;
 use crate::mlp::Activation;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -49,8 +50,8 @@ impl ConvEncoder {
         let [c, h, w] = self.shape;
         let b = x.dims()[0];
         let x = x.reshape([b, c, h, w]); //              [b, c, h, w]
-        let x = self.activation.apply(self.conv1.forward(x)); // [b, c1, h/2, w/2]
-        let x = self.activation.apply(self.conv2.forward(x)); // [b, c2, h/4, w/4]
+        let x = self.activation.apply(self.conv1.fast_forward(x)); // [b, c1, h/2, w/2]
+        let x = self.activation.apply(self.conv2.fast_forward(x)); // [b, c2, h/4, w/4]
         self.fc.forward(x.flatten(1, 3)) //               [b, out]
     }
 }
@@ -100,7 +101,7 @@ impl ConvDecoder {
         let b = z.dims()[0];
         let x = self.activation.apply(self.fc.forward(z)); //     [b, c2*h/4*w/4]
         let x = x.reshape([b, self.channels[1], h / 4, w / 4]); // [b, c2, h/4, w/4]
-        let x = self.activation.apply(self.deconv1.forward(x)); // [b, c1, h/2, w/2]
-        self.deconv2.forward(x).flatten(1, 3) //                  [b, out*h*w]
+        let x = self.activation.apply(self.deconv1.fast_forward(x)); // [b, c1, h/2, w/2]
+        self.deconv2.fast_forward(x).flatten(1, 3) //                  [b, out*h*w]
     }
 }

@@ -5,6 +5,7 @@
 //! Convention: `forward` maps data towards the Gaussian (the density direction) and returns
 //! the per-example log |det ∂y/∂x|; `inverse` maps back (the sampling direction).
 
+use crate::gemm_conv::FastConv;
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Initializer, PaddingConfig2d};
@@ -280,11 +281,11 @@ impl CouplingNet {
 
     /// `[b, c, h, w] -> (s_raw, t)`, each `[b, c, h, w]`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let mut h = relu(self.input.forward(x));
+        let mut h = relu(self.input.fast_forward(x));
         for layer in &self.hidden {
-            h = h.clone() + relu(layer.forward(h));
+            h = h.clone() + relu(layer.fast_forward(h));
         }
-        let out = self.output.forward(h);
+        let out = self.output.fast_forward(h);
         let c = out.dims()[1] / 2;
         (out.clone().narrow(1, 0, c), out.narrow(1, c, c))
     }

@@ -20,7 +20,9 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{sigmoid, tanh};
-use burn::tensor::module::{conv2d, conv_transpose2d, linear};
+use burn::tensor::module::linear;
+
+use crate::gemm_conv::{conv2d, conv_transpose2d, FastConv};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Tensor};
 use genlab_data::Shape;
@@ -201,7 +203,7 @@ impl Generator {
         x = act.apply(x);
         let last = self.ups.len() - 1;
         for (i, up) in self.ups.iter().enumerate() {
-            x = up.forward(x); // [b, C / 2^(i+1) or c, 2h, 2w]
+            x = up.fast_forward(x); // [b, C / 2^(i+1) or c, 2h, 2w]
             if i < last {
                 if let Some(bn) = self.up_norms.get(i) {
                     x = bn.forward(x);

@@ -6,6 +6,7 @@ pub mod conv;
 pub mod flow;
 pub mod gan_loss;
 pub mod gan_nets;
+pub mod gemm_conv;
 pub mod linalg;
 pub mod loss;
 pub mod made;

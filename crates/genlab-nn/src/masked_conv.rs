@@ -2,19 +2,17 @@
 //! figure 1): the kernel sees only pixels above and to the left of its centre. Mask type A also
 //! hides the centre (first layer: a pixel must not see itself), type B shows it.
 //!
-//! Computed as im2col over the *visible* taps only, then one GEMM: a masked tap contributes
-//! nothing, so skipping it saves 4/9 of a 3x3 type-B layer's work, and autodiff turns the
-//! forward GEMM into two well-shaped GEMMs. burn 0.22's generic conv path computes the weight
-//! gradient as a convolution with the output gradient as a 28x28 kernel, which maps onto very
-//! thin GEMMs. Measured on W3 (bench/RESULTS.md): 426-451 ms/step with this layout against
-//! 550 ms/step for conv2d with a masked weight.
+//! Computed as im2col over the *visible* taps only, then one GEMM per image
+//! ([`crate::gemm_conv`]): a masked tap contributes nothing, so skipping it saves 4/9 of a 3x3
+//! type-B layer's work in both directions.
 //!
 //! NOTE: single-channel masks (no R/G/B sub-pixel ordering); colour images get the channel
 //! ordering in the PixelCNN issue.
 
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
-use burn::tensor::ops::PadMode;
+
+use crate::gemm_conv::{conv_taps, Taps};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,39 +61,25 @@ impl MaskedConv2d {
 
     /// `[b, c_in, h, w] -> [b, c_out, h, w]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let [b, c, h, w] = x.dims();
+        let [_, c, h, w] = x.dims();
         let [o, _, k, _] = self.weight.dims();
-        let (p, t) = (k / 2, self.taps.len());
-        if k == 1 && t == 1 {
-            // A 1x1 layer is a plain GEMM over channels: no padding, no tap copies.
-            let cols = x.permute([1, 0, 2, 3]).reshape([c, b * h * w]); //  [c, b*h*w]
-            let w_1 = self.weight.val().reshape([o, c]); //                  [o, c]
-            let out = w_1.matmul(cols) + self.bias.val().unsqueeze_dim::<2>(1);
-            return out.reshape([o, b, h, w]).permute([1, 0, 2, 3]);
-        }
-        let xp = x
-            .permute([1, 0, 2, 3])
-            .pad((p, p, p, p), PadMode::Constant(0.0)); // [c, b, h+2p, w+2p]
-        let shifted: Vec<Tensor<4>> = self
-            .taps
-            .iter()
-            .map(|&(dy, dx)| xp.clone().slice([0..c, 0..b, dy..dy + h, dx..dx + w]))
-            .collect(); // t x [c, b, h, w]
-        let cols = Tensor::stack::<5>(shifted, 1).reshape([c * t, b * h * w]); // [c*t, b*h*w]
+        let p = k / 2;
+        let mut taps = Taps::dense([k, k], [1, 1], [p, p, p, p], [h, w]);
+        taps.offsets.clone_from(&self.taps);
         let index: Vec<i64> = self
             .taps
             .iter()
             .map(|&(r, col)| (r * k + col) as i64)
             .collect();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [t]), &cols.device());
+        let index =
+            Tensor::<1, Int>::from_data(TensorData::new(index, [self.taps.len()]), &x.device());
         let w_vis = self
             .weight
             .val()
             .reshape([o, c, k * k])
             .select(2, index)
-            .reshape([o, c * t]); // [o, c*t]
-        let out = w_vis.matmul(cols) + self.bias.val().unsqueeze_dim::<2>(1); // [o, b*h*w]
-        out.reshape([o, b, h, w]).permute([1, 0, 2, 3]) //                         [b, o, h, w]
+            .reshape([o, c * self.taps.len()]); // [o, c*t]
+        conv_taps(x, w_vis, &taps) + self.bias.val().reshape([1, -1, 1, 1]) // [b, o, h, w]
     }
 }
 

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Int, Tensor};
 use genlab_core::optim::{OptimConfig, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::StepCtx;
+use genlab_nn::gemm_conv::FastConv;
 use genlab_nn::{MaskType, MaskedConv2d};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -38,7 +39,7 @@ impl PixelCnnLite {
         for block in &self.blocks {
             h = relu(block.forward(h)); //         [b, 64, 28, 28]
         }
-        self.out.forward(h) //                      [b, 256, 28, 28]
+        self.out.fast_forward(h) //                      [b, 256, 28, 28]
     }
 }
 
@@ -56,19 +57,15 @@ pub fn run(steps: usize, warmup: usize) -> Vec<f64> {
     );
     let levels: Tensor<4, Int> = u.clone().mul_scalar(255.0).int(); //          [b, 1, 28, 28]
     let x = levels.clone().float().div_scalar(255.0);
-    let target = levels.permute([0, 2, 3, 1]).reshape([BATCH * 28 * 28, 1]); // [b*784, 1]
+    let target = levels.reshape([BATCH, 1, 784]); //                             [b, 1, 784]
     let mut times = Vec::new();
     for step in 0..warmup + steps {
         let t = Instant::now();
         let mut ctx = StepCtx::new(step as u64, 1_000_000, 0, device.clone(), &mut optim);
-        let logits = net
-            .forward(x.clone())
-            .permute([0, 2, 3, 1])
-            .reshape([BATCH * 28 * 28, LEVELS]); // [b*784, 256]
-        let loss = log_softmax(logits, 1)
-            .gather(1, target.clone())
-            .mean()
-            .neg();
+        // log-softmax over the 256 levels in place along dim 1, as the pixelcnn family does: no
+        // permute of the [b, 256, 28, 28] logits.
+        let logits = net.forward(x.clone()).reshape([BATCH, LEVELS, 784]); // [b, 256, 784]
+        let loss = log_softmax(logits, 1).gather(1, target.clone()).mean().neg();
         net = ctx.update("model", net.clone(), &loss);
         let _ = loss.into_scalar::<f32>();
         if step >= warmup {
