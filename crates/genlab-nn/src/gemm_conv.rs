@@ -169,11 +169,13 @@ fn valid_cols(ow: usize, w: usize, s: usize, kx: usize, pad: usize) -> (usize, u
     (lo, hi.max(lo))
 }
 
-/// `x_b [c, h, w]` -> `cols [c·t, oh·ow]`
-fn im2col(x: &[f32], taps: &Taps, cols: &mut [f32]) {
+/// `x_b [c, h, w]` -> the column block `[.., at..at + oh·ow]` of `cols [c·t, ld]`
+fn im2col(x: &[f32], taps: &Taps, cols: &mut [f32], (ld, at): (usize, usize)) {
     let ([h, w], [oh, ow], [sy, sx], [py, px]) = (taps.input, taps.output, taps.stride, taps.pad);
     let n = oh * ow;
-    for (row, dst) in cols.chunks_exact_mut(n).enumerate() {
+    let rows = x.len() / (h * w) * taps.len(); // c·t (the buffer may hold more)
+    for (row, dst) in cols.chunks_exact_mut(ld).take(rows).enumerate() {
+        let dst = &mut dst[at..at + n];
         let (ci, (ky, kx)) = (row / taps.len(), taps.offsets[row % taps.len()]);
         let plane = &x[ci * h * w..(ci + 1) * h * w];
         let (lo, hi) = valid_cols(ow, w, sx, kx, px);
@@ -200,11 +202,13 @@ fn im2col(x: &[f32], taps: &Taps, cols: &mut [f32]) {
     }
 }
 
-/// The adjoint of [`im2col`]: `dx_b [c, h, w] += col2im(cols [c·t, oh·ow])`
-fn col2im(cols: &[f32], taps: &Taps, x: &mut [f32]) {
+/// The adjoint of [`im2col`]: `dx_b [c, h, w] += col2im(block at..at + oh·ow of cols [c·t, ld])`
+fn col2im(cols: &[f32], taps: &Taps, x: &mut [f32], (ld, at): (usize, usize)) {
     let ([h, w], [oh, ow], [sy, sx], [py, px]) = (taps.input, taps.output, taps.stride, taps.pad);
     let n = oh * ow;
-    for (row, src) in cols.chunks_exact(n).enumerate() {
+    let rows = x.len() / (h * w) * taps.len(); // c·t (the buffer may hold more)
+    for (row, src) in cols.chunks_exact(ld).take(rows).enumerate() {
+        let src = &src[at..at + n];
         let (ci, (ky, kx)) = (row / taps.len(), taps.offsets[row % taps.len()]);
         let plane = &mut x[ci * h * w..(ci + 1) * h * w];
         let (lo, hi) = valid_cols(ow, w, sx, kx, px);
@@ -229,12 +233,39 @@ fn col2im(cols: &[f32], taps: &Taps, x: &mut [f32]) {
     }
 }
 
-/// Spread images over the pool when there are enough of them; else let the GEMM use it.
-fn inner_parallelism(batch: usize) -> Parallelism {
-    if batch >= rayon::current_num_threads() {
+/// Images per GEMM: enough that the GEMM has at least [`MIN_COLUMNS`] columns (a 7x7 map alone
+/// gives a 49-column GEMM, too thin for the microkernel), but keep images whole.
+const MIN_COLUMNS: usize = 256;
+
+fn group_size(batch: usize, n: usize) -> usize {
+    MIN_COLUMNS.div_ceil(n.max(1)).clamp(1, batch.max(1))
+}
+
+/// Spread image groups over the pool when there are enough of them; else let the GEMM use it.
+fn inner_parallelism(groups: usize) -> Parallelism {
+    if groups >= rayon::current_num_threads() {
         Parallelism::None
     } else {
         Parallelism::Rayon(0)
+    }
+}
+
+/// `a [gi, o, n]` (images of a group) <-> `m [o, gi·n]` (the GEMM's layout).
+fn images_to_columns(a: &[f32], m: &mut [f32], (o, n): (usize, usize)) {
+    let ld = a.len() / o;
+    for (i, img) in a.chunks_exact(o * n).enumerate() {
+        for (r, row) in img.chunks_exact(n).enumerate() {
+            m[r * ld + i * n..r * ld + (i + 1) * n].copy_from_slice(row);
+        }
+    }
+}
+
+fn columns_to_images(m: &[f32], a: &mut [f32], (o, n): (usize, usize)) {
+    let ld = a.len() / o;
+    for (i, img) in a.chunks_exact_mut(o * n).enumerate() {
+        for (r, row) in img.chunks_exact_mut(n).enumerate() {
+            row.copy_from_slice(&m[r * ld + i * n..r * ld + (i + 1) * n]);
+        }
     }
 }
 
@@ -249,16 +280,25 @@ fn flex_conv(x: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTensor {
         kdim,
         "gemm_conv: weight columns != c * taps"
     );
-    let mut y = vec![0.0f32; b * o * n];
-    let par = inner_parallelism(b);
     let chw = xs.len() / b.max(1);
-    y.par_chunks_mut(o * n)
-        .zip(xs.par_chunks(chw))
+    let g = group_size(b, n);
+    let par = inner_parallelism(b.div_ceil(g));
+    let mut y = vec![0.0f32; b * o * n];
+    y.par_chunks_mut(g * o * n)
+        .zip(xs.par_chunks(g * chw))
         .for_each_init(
-            || vec![0.0f32; kdim * n],
-            |cols, (yb, xb)| {
-                im2col(xb, &taps, cols);
-                sgemm((o, kdim, n), yb, false, ws, (kdim, 1), cols, (n, 1), par);
+            || (vec![0.0f32; kdim * g * n], vec![0.0f32; o * g * n]),
+            |(cols, out), (yg, xg)| {
+                let m = yg.len() / o; // gi·n columns
+                for (i, xb) in xg.chunks_exact(chw).enumerate() {
+                    im2col(xb, &taps, cols, (m, i * n));
+                }
+                if m == n {
+                    sgemm((o, kdim, n), yg, false, ws, (kdim, 1), cols, (n, 1), par);
+                } else {
+                    sgemm((o, kdim, m), out, false, ws, (kdim, 1), cols, (m, 1), par);
+                    columns_to_images(&out[..o * m], yg, (o, n));
+                }
             },
         );
     flex_tensor(y, [b, o, oh, ow])
@@ -270,19 +310,29 @@ fn flex_conv_transpose(dy: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTe
     let (gs, ws) = (f32_slice(&dy), f32_slice(&weight));
     let ([h, w], [oh, ow]) = (taps.input, taps.output);
     let (o, kdim, n) = (weight.shape()[0], weight.shape()[1], oh * ow);
-    let c = kdim / taps.len();
-    let mut dx = vec![0.0f32; b * c * h * w];
-    let par = inner_parallelism(b);
-    dx.par_chunks_mut(c * h * w)
-        .zip(gs.par_chunks(o * n))
+    let chw = kdim / taps.len() * h * w;
+    let g = group_size(b, n);
+    let par = inner_parallelism(b.div_ceil(g));
+    let mut dx = vec![0.0f32; b * chw];
+    dx.par_chunks_mut(g * chw)
+        .zip(gs.par_chunks(g * o * n))
         .for_each_init(
-            || vec![0.0f32; kdim * n],
-            |dcols, (dxb, gb)| {
-                sgemm((kdim, o, n), dcols, false, ws, (1, kdim), gb, (n, 1), par);
-                col2im(dcols, &taps, dxb);
+            || (vec![0.0f32; kdim * g * n], vec![0.0f32; o * g * n]),
+            |(dcols, grad), (dxg, gg)| {
+                let m = gg.len() / o;
+                let rhs = if m == n {
+                    gg
+                } else {
+                    images_to_columns(gg, &mut grad[..o * m], (o, n));
+                    &grad[..o * m]
+                };
+                sgemm((kdim, o, m), dcols, false, ws, (1, kdim), rhs, (m, 1), par);
+                for (i, dxb) in dxg.chunks_exact_mut(chw).enumerate() {
+                    col2im(dcols, &taps, dxb, (m, i * n));
+                }
             },
         );
-    flex_tensor(dx, [b, c, h, w])
+    flex_tensor(dx, [b, chw / (h * w), h, w])
 }
 
 fn flex_conv_weight_grad(x: FlexTensor, dy: FlexTensor, taps: Taps) -> FlexTensor {
@@ -291,17 +341,39 @@ fn flex_conv_weight_grad(x: FlexTensor, dy: FlexTensor, taps: Taps) -> FlexTenso
     let (xs, gs) = (f32_slice(&x), f32_slice(&dy));
     let [oh, ow] = taps.output;
     let (o, kdim, n) = (dy.shape()[1], c * taps.len(), oh * ow);
-    let par = inner_parallelism(b);
     let chw = xs.len() / b.max(1);
+    let g = group_size(b, n);
+    let par = inner_parallelism(b.div_ceil(g));
     let dw = xs
-        .par_chunks(chw)
-        .zip(gs.par_chunks(o * n))
+        .par_chunks(g * chw)
+        .zip(gs.par_chunks(g * o * n))
         .fold(
-            || (vec![0.0f32; o * kdim], vec![0.0f32; kdim * n]),
-            |(mut acc, mut cols), (xb, gb)| {
-                im2col(xb, &taps, &mut cols);
-                sgemm((o, n, kdim), &mut acc, true, gb, (n, 1), &cols, (1, n), par);
-                (acc, cols)
+            || {
+                let buffers = (vec![0.0f32; kdim * g * n], vec![0.0f32; o * g * n]);
+                (vec![0.0f32; o * kdim], buffers)
+            },
+            |(mut acc, (mut cols, mut grad)), (xg, gg)| {
+                let m = gg.len() / o;
+                for (i, xb) in xg.chunks_exact(chw).enumerate() {
+                    im2col(xb, &taps, &mut cols, (m, i * n));
+                }
+                let lhs = if m == n {
+                    gg
+                } else {
+                    images_to_columns(gg, &mut grad[..o * m], (o, n));
+                    &grad[..o * m]
+                };
+                sgemm(
+                    (o, m, kdim),
+                    &mut acc,
+                    true,
+                    lhs,
+                    (m, 1),
+                    &cols,
+                    (1, m),
+                    par,
+                );
+                (acc, (cols, grad))
             },
         )
         .map(|(acc, _)| acc)
@@ -654,8 +726,9 @@ mod tests {
         for (kernel, stride, pad, input) in cases {
             let mut taps = Taps::dense(kernel, stride, pad, input);
             taps.offsets.retain(|&(r, q)| (r + q) % 3 != 1); // a sparse tap set
+                                                             // Batch 5: images are grouped into GEMMs of >= 256 columns, the last group smaller.
             let x = Tensor::<4>::random(
-                [3, 2, input[0], input[1]],
+                [5, 2, input[0], input[1]],
                 Distribution::Normal(0.0, 1.0),
                 &device,
             )
@@ -666,7 +739,7 @@ mod tests {
             assert!(on_flex(&x), "the test must exercise the fast path");
             let [oh, ow] = taps.output;
             let probe =
-                Tensor::<4>::random([3, 4, oh, ow], Distribution::Normal(0.0, 1.0), &device);
+                Tensor::<4>::random([5, 4, oh, ow], Distribution::Normal(0.0, 1.0), &device);
             let fast = conv_taps(x.clone(), w.clone(), &taps);
             let slow = conv_taps_reference(x.clone(), w.clone(), &taps);
             close(fast.clone(), slow.clone(), "forward");

@@ -65,7 +65,10 @@ pub fn run(steps: usize, warmup: usize) -> Vec<f64> {
         // log-softmax over the 256 levels in place along dim 1, as the pixelcnn family does: no
         // permute of the [b, 256, 28, 28] logits.
         let logits = net.forward(x.clone()).reshape([BATCH, LEVELS, 784]); // [b, 256, 784]
-        let loss = log_softmax(logits, 1).gather(1, target.clone()).mean().neg();
+        let loss = log_softmax(logits, 1)
+            .gather(1, target.clone())
+            .mean()
+            .neg();
         net = ctx.update("model", net.clone(), &loss);
         let _ = loss.into_scalar::<f32>();
         if step >= warmup {
