@@ -4,6 +4,7 @@ pub mod autoregressive;
 pub mod coder;
 pub mod conv;
 pub mod flow;
+pub mod fused;
 pub mod gan_loss;
 pub mod gan_nets;
 pub mod gemm_conv;

@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{leaky_relu, relu, sigmoid, tanh};
+use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,7 @@ impl Activation {
     pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
             Activation::Relu => relu(x),
-            Activation::LeakyRelu => leaky_relu(x, 0.2),
+            Activation::LeakyRelu => crate::fused::leaky_relu(x, 0.2),
             Activation::Tanh => tanh(x),
             Activation::Sigmoid => sigmoid(x),
         }
