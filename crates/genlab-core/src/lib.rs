@@ -4,6 +4,7 @@
 pub mod config;
 pub mod device;
 pub mod family;
+pub mod fused_adam;
 pub mod model;
 pub mod optim;
 pub mod params;

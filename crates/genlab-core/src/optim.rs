@@ -3,6 +3,7 @@
 //! their state must be saved by parameter *path* (burn keys it by in-memory ids) so that a
 //! resumed run continues bit for bit.
 
+use crate::fused_adam::{adam_step, AdamStep};
 use crate::params::NamedTensors;
 use anyhow::{bail, Result};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
@@ -422,7 +423,44 @@ impl ModuleMapper for Updater<'_, '_> {
             m: theta.zeros_like(),
             v: theta.zeros_like(),
         });
+        let fused = match c.kind {
+            OptimKind::Adam | OptimKind::AdamW => {
+                let wd = c.weight_decay;
+                let step = AdamStep {
+                    lr: lr as f32,
+                    beta1: c.beta1 as f32,
+                    beta2: c.beta2 as f32,
+                    one_minus_beta1: (1.0 - c.beta1) as f32,
+                    one_minus_beta2: (1.0 - c.beta2) as f32,
+                    eps: c.eps as f32,
+                    bc1: (1.0 - c.beta1.powi(t)) as f32,
+                    bc2: (1.0 - c.beta2.powi(t)) as f32,
+                    l2: if c.kind == OptimKind::Adam {
+                        wd as f32
+                    } else {
+                        0.0
+                    },
+                    decay: if c.kind == OptimKind::AdamW && wd > 0.0 {
+                        (1.0 - lr * wd) as f32
+                    } else {
+                        1.0
+                    },
+                };
+                adam_step(
+                    theta.clone(),
+                    g.clone(),
+                    slot.m.clone(),
+                    slot.v.clone(),
+                    step,
+                )
+            }
+            _ => None,
+        };
         let (theta, slot) = match c.kind {
+            _ if fused.is_some() => {
+                let (theta, m, v) = fused.expect("checked");
+                (theta, Slot { m, v })
+            }
             OptimKind::Adam | OptimKind::AdamW => {
                 if c.kind == OptimKind::Adam && c.weight_decay > 0.0 {
                     g = g + theta.clone().mul_scalar(c.weight_decay);
@@ -487,6 +525,56 @@ impl ModuleMapper for Updater<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fused_adam_equals_the_tensor_form() {
+        // The tensor form below is the fallback off flex; the fused pass must agree with it.
+        use burn::tensor::{Device, Distribution};
+        let device = Device::default();
+        let r = |s| Tensor::<1>::random([s], Distribution::Normal(0.0, 1.0), &device);
+        let (theta, g, m) = (r(20_000), r(20_000), r(20_000));
+        let v = r(20_000).abs();
+        let (lr, b1, b2, eps, wd, t) = (1e-3f64, 0.9f64, 0.999f64, 1e-8f64, 0.01f64, 7);
+        let (bc1, bc2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
+        for adamw in [false, true] {
+            let step = AdamStep {
+                lr: lr as f32,
+                beta1: b1 as f32,
+                beta2: b2 as f32,
+                one_minus_beta1: (1.0 - b1) as f32,
+                one_minus_beta2: (1.0 - b2) as f32,
+                eps: eps as f32,
+                bc1: bc1 as f32,
+                bc2: bc2 as f32,
+                l2: if adamw { 0.0 } else { wd as f32 },
+                decay: if adamw { (1.0 - lr * wd) as f32 } else { 1.0 },
+            };
+            let (ft, fm, fv) = adam_step(theta.clone(), g.clone(), m.clone(), v.clone(), step)
+                .expect("flex is the default device");
+            let g2 = if adamw {
+                g.clone()
+            } else {
+                g.clone() + theta.clone().mul_scalar(wd)
+            };
+            let em = m.clone().mul_scalar(b1) + g2.clone().mul_scalar(1.0 - b1);
+            let ev = v.clone().mul_scalar(b2) + g2.square().mul_scalar(1.0 - b2);
+            let denom = ev.clone().div_scalar(bc2).sqrt().add_scalar(eps);
+            let t0 = if adamw {
+                theta.clone().mul_scalar(1.0 - lr * wd)
+            } else {
+                theta.clone()
+            };
+            let et = t0 - em.clone().div_scalar(bc1).div(denom).mul_scalar(lr);
+            for (name, a, b) in [
+                ("theta", ft.clone(), et),
+                ("m", fm.clone(), em),
+                ("v", fv.clone(), ev),
+            ] {
+                let diff = (a - b).abs().max().into_scalar::<f32>();
+                assert!(diff <= 1e-6, "adamw={adamw} {name}: max difference {diff}");
+            }
+        }
+    }
 
     #[test]
     fn cosine_schedule_decays_to_the_floor() {

@@ -30,7 +30,7 @@ use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::PaddingConfig2d;
-use burn::tensor::activation::{elu, log_softmax, sigmoid, softplus};
+use burn::tensor::activation::{elu, log_softmax, sigmoid};
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
@@ -40,6 +40,7 @@ use genlab_core::{
     StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
+use genlab_nn::fused::softplus;
 use genlab_nn::gemm_conv::{conv2d, FastConv};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -309,12 +310,12 @@ pub fn dmol_log_prob(x: Tensor<3>, params: Tensor<3>) -> Tensor<2> {
     let inv_s = log_s.clone().neg().exp();
     let plus = inv_s.clone() * centered.clone().add_scalar(1.0 / 255.0);
     let minus = inv_s.clone() * centered.clone().sub_scalar(1.0 / 255.0);
-    let log_cdf_plus = plus.clone() - softplus(plus.clone(), 1.0); //     x = -1: log sigmoid(plus)
-    let log_one_minus_cdf_min = softplus(minus.clone(), 1.0).neg(); //    x = 1
+    let log_cdf_plus = plus.clone() - softplus(plus.clone()); //     x = -1: log sigmoid(plus)
+    let log_one_minus_cdf_min = softplus(minus.clone()).neg(); //    x = 1
     let delta = sigmoid(plus) - sigmoid(minus);
     let mid = inv_s * centered;
     // Bins too narrow for f32 differences: the density at the centre times the bin width.
-    let log_pdf_mid = mid.clone() - log_s - softplus(mid, 1.0).mul_scalar(2.0);
+    let log_pdf_mid = mid.clone() - log_s - softplus(mid).mul_scalar(2.0);
     let interior = delta.clone().clamp_min(1e-12).log().mask_where(
         delta.lower_elem(1e-5),
         log_pdf_mid.sub_scalar(127.5f64.ln()),

@@ -21,7 +21,7 @@
 
 use anyhow::{bail, Result};
 use burn::module::{Module, Param};
-use burn::tensor::activation::{sigmoid, softplus};
+use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{matrix, normal, to_vec, uniform};
@@ -30,6 +30,7 @@ use genlab_core::{
     Reconstruct, Sample, StepCtx,
 };
 use genlab_data::Kind;
+use genlab_nn::fused::softplus;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -183,7 +184,7 @@ impl Weights {
 
     /// F(v) given the activations `act = c + v W` already computed.
     pub fn free_energy_from(&self, v: Tensor<2>, act: Tensor<2>) -> Tensor<1> {
-        let hidden_term = softplus(act, 1.0).sum_dim(1).squeeze_dim(1); // [b]
+        let hidden_term = softplus(act).sum_dim(1).squeeze_dim(1); // [b]
         let visible_term = match self.visible {
             Visible::Bernoulli => -(v * self.b.clone().unsqueeze()).sum_dim(1).squeeze_dim(1),
             Visible::Gaussian => {
@@ -375,7 +376,7 @@ pub fn ais_log_z(
         let lin = v
             .clone()
             .matmul((b_a.clone() * (1.0 - beta) + rbm.b.clone() * beta).unsqueeze_dim(1)); // [m, 1]
-        lin.squeeze_dim(1) + softplus(act.clone() * beta, 1.0).sum_dim(1).squeeze_dim(1)
+        lin.squeeze_dim(1) + softplus(act.clone() * beta).sum_dim(1).squeeze_dim(1)
     };
     // 1. Exact draws from the base model: independent Bernoulli(sigmoid(b_A)).
     let p_a: Tensor<2> = sigmoid(b_a.clone()).unsqueeze::<2>().repeat_dim(0, chains);
@@ -398,10 +399,7 @@ pub fn ais_log_z(
         }
     }
     // 4. log Z_A = sum_i softplus(b_A,i) + n_h log 2.
-    let log_z_a = to_vec(softplus(b_a, 1.0))
-        .iter()
-        .map(|&x| x as f64)
-        .sum::<f64>()
+    let log_z_a = to_vec(softplus(b_a)).iter().map(|&x| x as f64).sum::<f64>()
         + nh as f64 * std::f64::consts::LN_2;
     let w: Vec<f64> = to_vec(log_w).into_iter().map(f64::from).collect();
     let m = w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);

@@ -1,4 +1,4 @@
-//! Leaky ReLU and training-mode batch norm as few passes on the flex CPU backend.
+//! Leaky ReLU, softplus and training-mode batch norm as few passes on the flex CPU backend.
 //!
 //! burn 0.22's autodiff has no leaky-ReLU op: it differentiates the composite
 //! `mask_where(x < 0, x · a, x)`, whose backward (two `mask_where` and a scale) was 9% of the
@@ -39,6 +39,10 @@ pub trait FusedActivation: Backend {
         dy: FloatTensor<Self>,
         slope: f32,
     ) -> FloatTensor<Self>;
+    /// `ln(1 + e^x)`, elementwise, stable for any x.
+    fn fused_softplus(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// `dy · σ(x)`.
+    fn fused_softplus_backward(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self>;
     /// Batch statistics of `x [b, c, ...]`: `[2, c]`, mean then biased variance.
     fn bn_stats(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `γ (x - μ) / sqrt(var + eps) + β` with `stats` from [`FusedActivation::bn_stats`] of the
@@ -150,6 +154,34 @@ impl FusedActivation for Flex {
                 }
             });
         FlexTensor::from_data(TensorData::new(dx, y.shape()))
+    }
+
+    fn fused_softplus(x: FlexTensor) -> FlexTensor {
+        let x = contiguous_f32(&x);
+        let xs = f32s(&x);
+        let mut y = vec![0.0f32; xs.len()];
+        y.par_chunks_mut(CHUNK)
+            .zip(xs.par_chunks(CHUNK))
+            .for_each(|(y, x)| {
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = x.max(0.0) + (-x.abs()).exp().ln_1p();
+                }
+            });
+        flex_vec(y, x.shape())
+    }
+
+    fn fused_softplus_backward(x: FlexTensor, dy: FlexTensor) -> FlexTensor {
+        let (x, dy) = (contiguous_f32(&x), contiguous_f32(&dy));
+        let (xs, gs) = (f32s(&x), f32s(&dy));
+        let mut dx = vec![0.0f32; xs.len()];
+        dx.par_chunks_mut(CHUNK)
+            .zip(xs.par_chunks(CHUNK).zip(gs.par_chunks(CHUNK)))
+            .for_each(|(dx, (x, g))| {
+                for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(g) {
+                    *dx = g / (1.0 + (-x).exp());
+                }
+            });
+        flex_vec(dx, x.shape())
     }
 
     fn bn_stats(x: FlexTensor) -> FlexTensor {
@@ -270,6 +302,21 @@ impl<B: FusedActivation> Backward<B, 1> for LeakyReluBackward {
 }
 
 #[derive(Debug)]
+struct SoftplusBackward;
+
+impl<B: FusedActivation> Backward<B, 1> for SoftplusBackward {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node] = ops.parents;
+        let dy = grads.consume::<B>(&ops.node);
+        if let Some(node) = node {
+            grads.register::<B>(node.id, B::fused_softplus_backward(ops.state, dy));
+        }
+    }
+}
+
+#[derive(Debug)]
 struct BatchNormBackward;
 
 impl<B: FusedActivation> Backward<B, 3> for BatchNormBackward {
@@ -319,6 +366,26 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         slope: f32,
     ) -> FloatTensor<Self> {
         let dx = B::fused_leaky_relu_backward(y.into_primitive(), dy.into_primitive(), slope);
+        FloatTensor::<Self>::new(dx)
+    }
+
+    fn fused_softplus(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match SoftplusBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let state = x.primitive().clone();
+                prep.finish(state, B::fused_softplus(x.into_primitive()))
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_softplus(x.into_primitive())),
+        }
+    }
+
+    /// Not differentiated further (no gradient of a gradient in burn 0.22).
+    fn fused_softplus_backward(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
+        let dx = B::fused_softplus_backward(x.into_primitive(), dy.into_primitive());
         FloatTensor::<Self>::new(dx)
     }
 
@@ -406,6 +473,15 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
         return Tensor::from_dispatch(y);
     }
     burn::tensor::activation::leaky_relu(x, slope)
+}
+
+/// `ln(1 + e^x)` (burn's `softplus(x, 1.0)`): one pass each way on flex instead of seven.
+pub fn softplus<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_)) {
+        let y = <Dispatch as FusedActivation>::fused_softplus(x.into_dispatch());
+        return Tensor::from_dispatch(y);
+    }
+    burn::tensor::activation::softplus(x, 1.0)
 }
 
 /// Whether [`batch_norm`] takes the fused path: training on flex.
@@ -510,6 +586,30 @@ mod tests {
                 "{shape:?}: running mean {rm}, var {rv}"
             );
         }
+    }
+
+    #[test]
+    fn softplus_equals_burns_with_gradient() {
+        let device = Device::default().autodiff();
+        let x =
+            Tensor::<2>::random([40, 50], Distribution::Normal(0.0, 8.0), &device).require_grad();
+        let probe = Tensor::<2>::random([40, 50], Distribution::Normal(0.0, 1.0), &device);
+        let fast = softplus(x.clone());
+        let slow = burn::tensor::activation::softplus(x.clone(), 1.0);
+        let diff = (fast.clone() - slow.clone())
+            .abs()
+            .max()
+            .into_scalar::<f32>();
+        assert!(diff < 1e-5, "forward differs by {diff}");
+        let (gf, gs) = (
+            (fast * probe.clone()).sum().backward(),
+            (slow * probe).sum().backward(),
+        );
+        let diff = (x.grad(&gf).unwrap() - x.grad(&gs).unwrap())
+            .abs()
+            .max()
+            .into_scalar::<f32>();
+        assert!(diff < 1e-5, "gradient differs by {diff}");
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //!   hinge (Lim & Ye 2017; Miyato et al. 2018 with spectral norm):
 //!       D: relu(1 - f_real) + relu(1 + f_fake)   G: -f_fake
 
+use crate::fused::softplus;
 use burn::module::{Module, ModuleMapper, Param};
-use burn::tensor::activation::{relu, softplus};
+use burn::tensor::activation::relu;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -61,18 +62,18 @@ pub fn discriminator_loss(
 fn logistic_d_loss(real: Tensor<2>, fake: Tensor<2>, smoothing: f64) -> Tensor<1> {
     let real_term = if smoothing > 0.0 {
         // target t: t softplus(-l) + (1 - t) softplus(l)
-        softplus(real.clone().neg(), 1.0) * (1.0 - smoothing) + softplus(real, 1.0) * smoothing
+        softplus(real.clone().neg()) * (1.0 - smoothing) + softplus(real) * smoothing
     } else {
-        softplus(real.neg(), 1.0)
+        softplus(real.neg())
     };
-    (real_term.mean() + softplus(fake, 1.0).mean()).reshape([1])
+    (real_term.mean() + softplus(fake).mean()).reshape([1])
 }
 
 /// Generator loss, mean over the batch. `[b, 1] -> [1]`
 pub fn generator_loss(kind: GanLoss, fake: Tensor<2>) -> Tensor<1> {
     match kind {
-        GanLoss::Minimax => softplus(fake, 1.0).mean().neg().reshape([1]),
-        GanLoss::NonSaturating => softplus(fake.neg(), 1.0).mean().reshape([1]),
+        GanLoss::Minimax => softplus(fake).mean().neg().reshape([1]),
+        GanLoss::NonSaturating => softplus(fake.neg()).mean().reshape([1]),
         GanLoss::LeastSquares => {
             let f = fake.sub_scalar(1.0);
             ((f.clone() * f).mean() * 0.5).reshape([1])

@@ -1,6 +1,6 @@
 //! Log-densities and divergences, per example (summed over dimensions), in nats.
 
-use burn::tensor::activation::softplus;
+use crate::fused::softplus;
 use burn::tensor::Tensor;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
@@ -8,7 +8,7 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 /// log Bernoulli(x | sigmoid(logits)) summed over dims: `[b, d] -> [b]`.
 /// Uses x*l - softplus(l), stable for large |l|.
 pub fn bernoulli_log_prob(logits: Tensor<2>, x: Tensor<2>) -> Tensor<1> {
-    (x * logits.clone() - softplus(logits, 1.0))
+    (x * logits.clone() - softplus(logits))
         .sum_dim(1)
         .squeeze_dim(1)
 }

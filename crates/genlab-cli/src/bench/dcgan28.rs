@@ -2,11 +2,11 @@
 //! input, ReLU/tanh in G, LeakyReLU 0.2 in D), one D step and one G step, batch 64, Adam 2e-4
 //! (0.5, 0.999), with the `dcgan` family's networks (`genlab_nn::gan_nets`).
 
-use burn::tensor::activation::softplus;
 use genlab_core::optim::{OptimConfig, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::StepCtx;
 use genlab_data::Shape;
+use genlab_nn::fused::softplus;
 use genlab_nn::gan_nets::{Body, DiscSpec, Discriminator, GenSpec, Generator, Output};
 use genlab_nn::Activation;
 use std::collections::BTreeMap;
@@ -80,12 +80,12 @@ pub fn run(steps: usize, warmup: usize) -> Vec<f64> {
         // D step: -log D(x) - log(1 - D(G(z))) = softplus(-l_real) + softplus(l_fake).
         let z = genlab_core::tensor::normal([BATCH, Z], &mut ctx.rng, &device);
         let fake = gen(&g, z).detach();
-        let d_loss = softplus(d.forward(real.clone(), None).neg(), 1.0).mean()
-            + softplus(d.forward(fake, None), 1.0).mean();
+        let d_loss = softplus(d.forward(real.clone(), None).neg()).mean()
+            + softplus(d.forward(fake, None)).mean();
         d = ctx.update("disc", d.clone(), &d_loss);
         // G step, non-saturating: -log D(G(z)) = softplus(-l_fake).
         let z = genlab_core::tensor::normal([BATCH, Z], &mut ctx.rng, &device);
-        let g_loss = softplus(d.forward(gen(&g, z), None).neg(), 1.0).mean();
+        let g_loss = softplus(d.forward(gen(&g, z), None).neg()).mean();
         g = ctx.update("gen", g.clone(), &g_loss);
         let _ = (d_loss.into_scalar::<f32>(), g_loss.into_scalar::<f32>());
         if step >= warmup {
