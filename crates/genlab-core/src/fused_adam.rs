@@ -112,6 +112,9 @@ pub fn adam_step(
     v: Tensor<1>,
     step: AdamStep,
 ) -> Option<(Tensor<1>, Tensor<1>, Tensor<1>)> {
+    // Slots restored from a checkpoint may sit on the autodiff device: the step is not
+    // differentiated, so work on the inner tensors.
+    let [theta, grad, m, v] = [theta, grad, m, v].map(Tensor::inner);
     if !matches!(theta.device().as_dispatch(), DispatchDevice::Flex(_)) {
         return None;
     }
