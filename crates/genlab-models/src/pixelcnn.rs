@@ -22,8 +22,8 @@
 
 use anyhow::{bail, Result};
 use burn::module::Module;
-use burn::tensor::activation::{log_softmax, relu, sigmoid, softmax};
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::activation::{relu, sigmoid, softmax};
+use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{scalar, to_vec};
 use genlab_core::{
@@ -31,6 +31,7 @@ use genlab_core::{
     StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
+use genlab_nn::fused::categorical_log_prob;
 use genlab_nn::loss::bernoulli_log_prob;
 use genlab_nn::{MaskType, MaskedConv2d};
 use rand::Rng;
@@ -182,10 +183,9 @@ pub(crate) fn pixel_log_prob(logits: Tensor<4>, x: Tensor<2>) -> Tensor<1> {
     if logits.dims()[1] == 1 {
         return bernoulli_log_prob(logits.reshape([b, d]), x);
     }
-    let target: Tensor<3, Int> = x.mul_scalar(255.0).round().int().reshape([b, 1, d]);
-    log_softmax(logits.reshape([b, LEVELS, d]), 1)
-        .gather(1, target) // [b, 1, d]
-        .sum_dim(2)
+    let target = x.mul_scalar(255.0).round(); // [b, d] levels
+    categorical_log_prob(logits.reshape([b, LEVELS, d]), target) // [b, d]
+        .sum_dim(1)
         .reshape([b])
 }
 
