@@ -150,7 +150,8 @@ impl FusedActivation for Flex {
             .zip(xs.par_chunks(CHUNK))
             .for_each(|(y, x)| {
                 for (y, &x) in y.iter_mut().zip(x) {
-                    *y = if x >= 0.0 { x } else { slope * x };
+                    // Branch-free so that the loop vectorises.
+                *y = x.max(0.0) + slope * x.min(0.0);
                 }
             });
         FlexTensor::from_data(TensorData::new(y, x.shape()))
@@ -164,7 +165,8 @@ impl FusedActivation for Flex {
             .zip(ys.par_chunks(CHUNK).zip(gs.par_chunks(CHUNK)))
             .for_each(|(dx, (y, g))| {
                 for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
-                    *dx = if y >= 0.0 { g } else { slope * g };
+                    let positive = (y >= 0.0) as u32 as f32; // branch-free
+                    *dx = g * (slope + (1.0 - slope) * positive);
                 }
             });
         FlexTensor::from_data(TensorData::new(dx, y.shape()))
