@@ -180,7 +180,9 @@ impl FusedActivation for Flex {
             .zip(xs.par_chunks(CHUNK))
             .for_each(|(y, x)| {
                 for (y, &x) in y.iter_mut().zip(x) {
-                    *y = x.max(0.0) + (-x.abs()).exp().ln_1p();
+                    // ln(1 + e) rather than ln_1p(e): libm's log1pf is twice the cost of logf, and
+                // where they differ (e < 6e-8) the absolute error is below 6e-8.
+                *y = x.max(0.0) + (1.0 + (-x.abs()).exp()).ln();
                 }
             });
         flex_vec(y, x.shape())
