@@ -151,7 +151,7 @@ impl FusedActivation for Flex {
             .for_each(|(y, x)| {
                 for (y, &x) in y.iter_mut().zip(x) {
                     // Branch-free so that the loop vectorises.
-                *y = x.max(0.0) + slope * x.min(0.0);
+                    *y = x.max(0.0) + slope * x.min(0.0);
                 }
             });
         FlexTensor::from_data(TensorData::new(y, x.shape()))
@@ -181,8 +181,8 @@ impl FusedActivation for Flex {
             .for_each(|(y, x)| {
                 for (y, &x) in y.iter_mut().zip(x) {
                     // ln(1 + e) rather than ln_1p(e): libm's log1pf is twice the cost of logf, and
-                // where they differ (e < 6e-8) the absolute error is below 6e-8.
-                *y = x.max(0.0) + (1.0 + (-x.abs()).exp()).ln();
+                    // where they differ (e < 6e-8) the absolute error is below 6e-8.
+                    *y = x.max(0.0) + (1.0 + (-x.abs()).exp()).ln();
                 }
             });
         flex_vec(y, x.shape())

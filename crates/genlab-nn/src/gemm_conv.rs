@@ -264,8 +264,16 @@ fn with_scratch<R>(a: usize, b: usize, f: impl FnOnce(&mut [f32], &mut [f32]) ->
     })
 }
 
+/// Images per group: at least enough for [`MIN_COLUMNS`], then the size that balances the groups
+/// over the threads best (64 images of 7x7: 8 groups of 8, not 10 of 6 and one of 4).
 fn group_size(batch: usize, n: usize) -> usize {
-    MIN_COLUMNS.div_ceil(n.max(1)).clamp(1, batch.max(1))
+    let batch = batch.max(1);
+    let smallest = MIN_COLUMNS.div_ceil(n.max(1)).clamp(1, batch);
+    let threads = rayon::current_num_threads().max(1);
+    let makespan = |g: usize| batch.div_ceil(g).div_ceil(threads) * g; // images on the busiest thread
+    (smallest..=batch.min(2 * smallest))
+        .min_by_key(|&g| (makespan(g), g))
+        .unwrap_or(smallest)
 }
 
 /// Spread image groups over the pool when there are enough of them; else let the GEMM use it.
