@@ -188,7 +188,7 @@ impl Generator {
                 x = layer.forward(x);
                 if i < last {
                     if let Some(bn) = self.dense_norms.get(i) {
-                        x = crate::fused::batch_norm(bn, x);
+                        x = crate::fused_bn::batch_norm(bn, x);
                     }
                     x = act.apply(x);
                 }
@@ -198,7 +198,7 @@ impl Generator {
         let [c, h, w] = self.top;
         let mut x = self.dense[0].forward(z).reshape([b, c, h, w]); // [b, C, h0, w0]
         if let Some(bn) = self.dense_norms.first() {
-            x = crate::fused::batch_norm(bn, x);
+            x = crate::fused_bn::batch_norm(bn, x);
         }
         x = act.apply(x);
         let last = self.ups.len() - 1;
@@ -206,7 +206,7 @@ impl Generator {
             x = up.fast_forward(x); // [b, C / 2^(i+1) or c, 2h, 2w]
             if i < last {
                 if let Some(bn) = self.up_norms.get(i) {
-                    x = crate::fused::batch_norm(bn, x);
+                    x = crate::fused_bn::batch_norm(bn, x);
                 }
                 x = act.apply(x);
             }
@@ -416,7 +416,7 @@ impl Discriminator {
                 y = conv2d(y, self.conv_weight(i), bias, down_options()); // [b, ., h/2, w/2]
                 if i > 0 {
                     if let Some(bn) = self.conv_norms.get(i - 1) {
-                        y = crate::fused::batch_norm(bn, y);
+                        y = crate::fused_bn::batch_norm(bn, y);
                     }
                 }
                 trace.conv_pre.push(y.clone());

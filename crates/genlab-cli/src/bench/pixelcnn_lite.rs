@@ -8,7 +8,7 @@ use burn::tensor::{Device, Int, Tensor};
 use genlab_core::optim::{OptimConfig, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::StepCtx;
-use genlab_nn::fused::categorical_log_prob;
+use genlab_nn::fused_categorical::categorical_log_prob;
 use genlab_nn::gemm_conv::FastConv;
 use genlab_nn::{MaskType, MaskedConv2d};
 use std::collections::BTreeMap;
