@@ -219,55 +219,47 @@ pub fn softplus<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use burn::tensor::{Device, Distribution};
 
-    #[test]
-    fn softplus_equals_burns_with_gradient() {
+    /// `max |a - b|`, for the fused ops' tests.
+    pub(crate) fn max_diff<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f32 {
+        (a - b).abs().max().into_scalar::<f32>()
+    }
+
+    /// The fused op against burn's on `N(0, scale²)` inputs: values, and input gradients through
+    /// a random probe.
+    fn same_as_burn(
+        fast: impl Fn(Tensor<2>) -> Tensor<2>,
+        slow: impl Fn(Tensor<2>) -> Tensor<2>,
+        scale: f64,
+        tolerance: f32,
+    ) {
         let device = Device::default().autodiff();
         let x =
-            Tensor::<2>::random([40, 50], Distribution::Normal(0.0, 8.0), &device).require_grad();
+            Tensor::<2>::random([40, 50], Distribution::Normal(0.0, scale), &device).require_grad();
         let probe = Tensor::<2>::random([40, 50], Distribution::Normal(0.0, 1.0), &device);
-        let fast = softplus(x.clone());
-        let slow = burn::tensor::activation::softplus(x.clone(), 1.0);
-        let diff = (fast.clone() - slow.clone())
-            .abs()
-            .max()
-            .into_scalar::<f32>();
-        assert!(diff < 1e-5, "forward differs by {diff}");
+        let (yf, ys) = (fast(x.clone()), slow(x.clone()));
+        let diff = max_diff(yf.clone(), ys.clone());
+        assert!(diff < tolerance, "forward differs by {diff}");
         let (gf, gs) = (
-            (fast * probe.clone()).sum().backward(),
-            (slow * probe).sum().backward(),
+            (yf * probe.clone()).sum().backward(),
+            (ys * probe).sum().backward(),
         );
-        let diff = (x.grad(&gf).unwrap() - x.grad(&gs).unwrap())
-            .abs()
-            .max()
-            .into_scalar::<f32>();
-        assert!(diff < 1e-5, "gradient differs by {diff}");
+        let diff = max_diff(x.grad(&gf).unwrap(), x.grad(&gs).unwrap());
+        assert!(diff < tolerance, "gradient differs by {diff}");
     }
 
     #[test]
-    fn equals_burns_leaky_relu_with_gradient() {
-        let device = Device::default().autodiff();
-        let x =
-            Tensor::<3>::random([3, 5, 7], Distribution::Normal(0.0, 1.0), &device).require_grad();
-        let probe = Tensor::<3>::random([3, 5, 7], Distribution::Normal(0.0, 1.0), &device);
-        let fast = leaky_relu(x.clone(), 0.2);
-        let slow = burn::tensor::activation::leaky_relu(x.clone(), 0.2);
-        let diff = (fast.clone() - slow.clone())
-            .abs()
-            .max()
-            .into_scalar::<f32>();
-        assert!(diff < 1e-6, "forward differs by {diff}");
-        let (gf, gs) = (
-            (fast * probe.clone()).sum().backward(),
-            (slow * probe).sum().backward(),
-        );
-        let diff = (x.grad(&gf).unwrap() - x.grad(&gs).unwrap())
-            .abs()
-            .max()
-            .into_scalar::<f32>();
-        assert!(diff < 1e-6, "gradient differs by {diff}");
+    fn softplus_equals_burns_with_gradient() {
+        let slow = |x| burn::tensor::activation::softplus(x, 1.0);
+        same_as_burn(softplus, slow, 8.0, 1e-5);
+    }
+
+    #[test]
+    fn leaky_relu_equals_burns_with_gradient() {
+        let slow = |x| burn::tensor::activation::leaky_relu(x, 0.2);
+        same_as_burn(|x| leaky_relu(x, 0.2), slow, 1.0, 1e-6);
     }
 }

@@ -335,6 +335,7 @@ pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fused::tests::max_diff;
     use burn::tensor::{Device, Distribution};
 
     #[test]
@@ -359,20 +360,13 @@ mod tests {
             let probe = Tensor::<4>::random([b, c, h, w], Distribution::Normal(0.0, 1.0), &device);
             let fast = batch_norm(&fast_bn, x.clone());
             let slow = slow_bn.forward(x.clone());
-            let diff = (fast.clone() - slow.clone())
-                .abs()
-                .max()
-                .into_scalar::<f32>();
+            let diff = max_diff(fast.clone(), slow.clone());
             assert!(diff < 1e-4, "{shape:?}: forward differs by {diff}");
             let (gf, gs) = (
                 (fast * probe.clone()).sum().backward(),
                 (slow * probe).sum().backward(),
             );
-            let max_diff = |a: Tensor<1>, b: Tensor<1>| (a - b).abs().max().into_scalar::<f32>();
-            let dx = (x.grad(&gf).unwrap() - x.grad(&gs).unwrap())
-                .abs()
-                .max()
-                .into_scalar::<f32>();
+            let dx = max_diff(x.grad(&gf).unwrap(), x.grad(&gs).unwrap());
             assert!(dx < 1e-4, "{shape:?}: input gradient differs by {dx}");
             let dg = max_diff(
                 fast_bn.gamma.grad(&gf).unwrap(),
