@@ -135,7 +135,8 @@ likelihood)
   g_train=$(( $(date +%s) - start ))
   g=$("$BIN" eval "$run" --json)
   t=null
-  case $family in made|pixelcnn|realnvp)
+  # The PyTorch references mirror these presets only (bench/torch_likelihood.py).
+  case $family:$preset in made:default|pixelcnn:default|realnvp:fashion)
     t=$("$PY" bench/torch_likelihood.py "$family" --steps "$steps" --threads "$THREADS") ;;
   esac
   echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
