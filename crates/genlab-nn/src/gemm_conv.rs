@@ -30,11 +30,13 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, DispatchDevice};
+use burn::backend::{backend_extension, Autodiff, Backend, Dispatch};
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, PadMode};
 use burn::tensor::{IndexingUpdateOp, Int, Tensor, TensorData};
+
+use crate::fused::on_flex;
 
 /// Which kernel offsets carry weights, and how they slide over the image.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,16 +210,11 @@ impl<B: GemmConv, C: CheckpointStrategy> GemmConv for Autodiff<B, C> {
 // ---------------------------------------------------------------------------------------------
 // Tensor-level API
 
-/// Whether `x` lives on the flex CPU backend (with or without autodiff).
-fn on_flex<const D: usize>(x: &Tensor<D>) -> bool {
-    matches!(x.device().inner().as_dispatch(), DispatchDevice::Flex(_))
-}
-
 /// `x [b, c, h, w]`, `weight [o, c·t]` (one column per channel and listed tap) -> `[b, o, oh, ow]`
 pub fn conv_taps(x: Tensor<4>, weight: Tensor<2>, taps: &Taps) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     assert_eq!([h, w], taps.input, "conv_taps: image size");
-    if on_flex(&x) {
+    if on_flex(&x.device()) {
         let y = <Dispatch as GemmConv>::gemm_conv(
             x.into_dispatch(),
             weight.into_dispatch(),
@@ -232,7 +229,7 @@ pub fn conv_taps(x: Tensor<4>, weight: Tensor<2>, taps: &Taps) -> Tensor<4> {
 pub fn conv_taps_transpose(y: Tensor<4>, weight: Tensor<2>, taps: &Taps) -> Tensor<4> {
     let [_, _, oh, ow] = y.dims();
     assert_eq!([oh, ow], taps.output, "conv_taps_transpose: image size");
-    if on_flex(&y) {
+    if on_flex(&y.device()) {
         let x = <Dispatch as GemmConv>::gemm_conv_transpose(
             y.into_dispatch(),
             weight.into_dispatch(),
@@ -317,7 +314,7 @@ pub fn conv2d(
     bias: Option<Tensor<1>>,
     options: ConvOptions<2>,
 ) -> Tensor<4> {
-    if options.groups != 1 || options.dilation != [1, 1] || !on_flex(&x) {
+    if options.groups != 1 || options.dilation != [1, 1] || !on_flex(&x.device()) {
         return burn::tensor::module::conv2d(x, weight, bias, options);
     }
     let [_, _, h, w] = x.dims();
@@ -334,7 +331,7 @@ pub fn conv_transpose2d(
     bias: Option<Tensor<1>>,
     options: ConvTransposeOptions<2>,
 ) -> Tensor<4> {
-    if options.groups != 1 || options.dilation != [1, 1] || !on_flex(&x) {
+    if options.groups != 1 || options.dilation != [1, 1] || !on_flex(&x.device()) {
         return burn::tensor::module::conv_transpose2d(x, weight, bias, options);
     }
     let [_, _, ih, iw] = x.dims();
@@ -435,7 +432,7 @@ mod tests {
             let w =
                 Tensor::<2>::random([4, 2 * taps.len()], Distribution::Normal(0.0, 1.0), &device)
                     .require_grad();
-            assert!(on_flex(&x), "the test must exercise the fast path");
+            assert!(on_flex(&x.device()), "the test must exercise the fast path");
             let [oh, ow] = taps.output;
             let probe =
                 Tensor::<4>::random([5, 4, oh, ow], Distribution::Normal(0.0, 1.0), &device);
