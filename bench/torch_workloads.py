@@ -96,8 +96,11 @@ def w2(steps):
         d_loss.backward()
         opt_d.step()
         opt_g.zero_grad(set_to_none=True)
+        # D without gradients of its own in the G step, as genlab's gan families do.
+        d.requires_grad_(False)
         g_loss = F.softplus(-d(g(torch.randn(64, 100)))).mean()
         g_loss.backward()
+        d.requires_grad_(True)
         opt_g.step()
         d_loss.item(), g_loss.item()
 

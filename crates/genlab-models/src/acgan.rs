@@ -68,8 +68,8 @@ impl Acgan {
     }
 
     /// D's two heads: `[b, 1]` source logits and `[b, k]` class logits.
-    fn heads(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
-        let out = self.disc.forward(x, None);
+    fn heads(&self, disc: &Discriminator, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let out = disc.forward(x, None);
         (out.clone().narrow(1, 0, 1), out.narrow(1, 1, self.classes))
     }
 }
@@ -97,8 +97,8 @@ impl Model for Acgan {
         let c = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = gan::generate_given(&self.gen, self.output, z, c.clone()).detach();
-        let (real_src, real_cls) = self.heads(gan::noisy(&self.cfg, x, ctx));
-        let (fake_src, fake_cls) = self.heads(gan::noisy(&self.cfg, fake, ctx));
+        let (real_src, real_cls) = self.heads(&self.disc, gan::noisy(&self.cfg, x, ctx));
+        let (fake_src, fake_cls) = self.heads(&self.disc, gan::noisy(&self.cfg, fake, ctx));
         let (d_real, d_fake) = (
             gan::report(loss, real_src.clone()),
             gan::report(loss, fake_src.clone()),
@@ -120,7 +120,7 @@ impl Model for Acgan {
                 gan::generate_given(&self.gen, self.output, z, c.clone()),
                 ctx,
             );
-            let (src, cls) = self.heads(fake);
+            let (src, cls) = self.heads(&gan::frozen(&self.disc), fake);
             let g_loss = generator_loss(loss, src) + softmax_cross_entropy(cls, c).mul_scalar(w);
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);

@@ -95,8 +95,9 @@ impl Model for Bigan {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
             let fake = self.output.apply(self.ge.gen.forward(z.clone()));
             let code = self.ge.enc.forward(x.clone(), None);
-            let real_logit = self.disc.forward(x, Some(code));
-            let fake_logit = self.disc.forward(gan::noisy(&self.cfg, fake, ctx), Some(z));
+            let disc = gan::frozen(&self.disc);
+            let real_logit = disc.forward(x, Some(code));
+            let fake_logit = disc.forward(gan::noisy(&self.cfg, fake, ctx), Some(z));
             let ge_loss = discriminator_loss(loss, fake_logit, real_logit, 0.0);
             g_value = ge_loss.clone().into_scalar::<f32>() as f64;
             self.ge = ctx.update("gen", self.ge.clone(), &ge_loss);

@@ -85,7 +85,8 @@ impl Model for Cgan {
                 gan::generate_given(&self.gen, self.output, z, y_fake.clone()),
                 ctx,
             );
-            let g_loss = generator_loss(loss, self.disc.forward(fake, Some(y_fake)));
+            let disc = gan::frozen(&self.disc);
+            let g_loss = generator_loss(loss, disc.forward(fake, Some(y_fake)));
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
         }

@@ -243,6 +243,13 @@ pub(crate) fn discriminator(
 }
 
 /// A D input with instance noise: std `instance_noise` at step 0, falling linearly to 0.
+/// D as the generator step uses it: the same weights and the same (shared) batch-norm running
+/// statistics, but without gradients of its own, so that backward skips D's weight gradients,
+/// which the G update never reads (a quarter of the DCGAN G step's arithmetic).
+pub(crate) fn frozen(disc: &Discriminator) -> Discriminator {
+    disc.clone().no_grad()
+}
+
 pub(crate) fn noisy(cfg: &GanConfig, x: Tensor<2>, ctx: &mut StepCtx) -> Tensor<2> {
     if cfg.instance_noise == 0.0 {
         return x;
@@ -459,7 +466,7 @@ impl Model for Gan {
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
             let fake = self.pack(noisy(&self.cfg, self.generate(z), ctx));
-            let g_loss = generator_loss(loss, self.disc.forward(fake, None));
+            let g_loss = generator_loss(loss, frozen(&self.disc).forward(fake, None));
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
         }

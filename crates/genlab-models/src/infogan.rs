@@ -115,9 +115,9 @@ impl Infogan {
     }
 
     /// Source logits `[b, 1]` and L_info of the code given D's outputs on G(z, c).
-    fn heads(&self, x: Tensor<2>, code: &Code) -> (Tensor<2>, Tensor<1>) {
+    fn heads(&self, disc: &Discriminator, x: Tensor<2>, code: &Code) -> (Tensor<2>, Tensor<1>) {
         let (k, m) = (self.own.categories, self.own.continuous);
-        let out = self.disc.forward(x, None); // [b, 1 + k + m]
+        let out = disc.forward(x, None); // [b, 1 + k + m]
         let device = out.device();
         let mut info = Tensor::zeros([1], &device);
         if k > 0 {
@@ -154,8 +154,8 @@ impl Model for Infogan {
         let code = self.draw(b, &mut ctx.rng, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = self.generate(&self.gen, z, &code).detach();
-        let (real_src, _) = self.heads(gan::noisy(&self.cfg, x, ctx), &code);
-        let (fake_src, info) = self.heads(gan::noisy(&self.cfg, fake, ctx), &code);
+        let (real_src, _) = self.heads(&self.disc, gan::noisy(&self.cfg, x, ctx), &code);
+        let (fake_src, info) = self.heads(&self.disc, gan::noisy(&self.cfg, fake, ctx), &code);
         let (d_real, d_fake) = (
             gan::report(loss, real_src.clone()),
             gan::report(loss, fake_src.clone()),
@@ -171,7 +171,7 @@ impl Model for Infogan {
             let code = self.draw(b, &mut ctx.rng, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
             let fake = gan::noisy(&self.cfg, self.generate(&self.gen, z, &code), ctx);
-            let (src, info) = self.heads(fake, &code);
+            let (src, info) = self.heads(&gan::frozen(&self.disc), fake, &code);
             let g_loss = generator_loss(loss, src) + info.mul_scalar(lambda);
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);

@@ -22,15 +22,16 @@
 //!
 //! NOTE: gray images only (the paper's RGB channel coupling of section 2.2 is not here);
 //! no dropout (the paper's 0.5 regularises CIFAR-10's large nets); sampling runs the network
-//! on the whole image for each pixel, because the stride-2 layers tie a row to the rows of its
-//! pair, and their receptive field spans the image anyway.
+//! for each pixel on the rows down to it (rounded up to the stride-2 layers' multiple), not on
+//! a cache: the stride-2 layers tie a row to the rows of its pair, and their receptive field
+//! spans the rows above anyway.
 
 use crate::pixelcnn::{Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::PaddingConfig2d;
-use burn::tensor::activation::{elu, log_softmax, sigmoid};
+use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
@@ -40,6 +41,7 @@ use genlab_core::{
     StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
+use genlab_nn::fused::elu;
 use genlab_nn::fused::softplus;
 use genlab_nn::gemm_conv::{conv2d, FastConv};
 use rand_chacha::ChaCha8Rng;
@@ -150,7 +152,7 @@ impl ShiftedUp {
 
 /// elu([x, -x]) over channels: `[b, c, h, w] -> [b, 2c, h, w]`.
 fn concat_elu(x: Tensor<4>) -> Tensor<4> {
-    elu(Tensor::cat(vec![x.clone(), x.neg()], 1), 1.0)
+    elu(Tensor::cat(vec![x.clone(), x.neg()], 1))
 }
 
 fn shift_down(x: Tensor<4>) -> Tensor<4> {
@@ -294,8 +296,7 @@ impl PixelCnnPpNet {
                 ul = self.up_sample_ul[scale].forward(ul);
             }
         }
-        self.out
-            .fast_forward(elu(Tensor::cat(vec![ul.clone(), ul.neg()], 1), 1.0))
+        self.out.fast_forward(concat_elu(ul))
     }
 }
 
@@ -361,6 +362,17 @@ impl PixelCnnPp {
         })
     }
 
+    /// The rows `0..=row` of images being drawn, `[n, 1, row + 1, w]`, padded with zero rows to
+    /// the next multiple of 2^(scales - 1), the height the stride-2 layers need. Every layer
+    /// reads only rows at or above its output row (shifted convolutions pad the top only), so
+    /// row `row` comes out as on the whole image, at about half the average cost.
+    fn band_for(&self, band: Tensor<4>) -> Tensor<4> {
+        let r = band.dims()[2];
+        let side = 1 << (self.config.scales - 1);
+        let rows = r.next_multiple_of(side).min(self.shape.h);
+        band.pad((0, 0, 0, rows - r), PadMode::Constant(0.0))
+    }
+
     /// `x [b, h*w]` in [0, 1] -> log p(x) `[b]`.
     fn log_prob(&self, net: &PixelCnnPpNet, x: Tensor<2>) -> Tensor<1> {
         let [b, d] = x.dims();
@@ -383,11 +395,8 @@ impl PixelCnnPp {
         let bins: Vec<f32> = (0..LEVELS).map(|j| 2.0 * j as f32 / 255.0 - 1.0).collect();
         raster.fill(x, known, rng, |band, row, col| {
             // The 256 bin log-probabilities of pixel (row, col): `[n, 256]`.
-            // The band is rows 0..=row; zero rows below it cannot reach row (causality) and
-            // restore the size the stride-2 layers need.
-            let [n, _, r, _] = band.dims();
-            let full = band.pad((0, 0, 0, self.shape.h - r), PadMode::Constant(0.0));
-            let params = net.forward(full.mul_scalar(2.0).sub_scalar(1.0));
+            let n = band.dims()[0];
+            let params = net.forward(self.band_for(band).mul_scalar(2.0).sub_scalar(1.0));
             let k3 = params.dims()[1];
             let p = params
                 .slice([0..n, 0..k3, row..row + 1, col..col + 1])
@@ -508,6 +517,41 @@ mod tests {
         let total = to_vec(dmol_log_prob(x, params).exp().sum_dim(1));
         for t in total {
             assert!((t - 1.0).abs() < 1e-4, "sum over bins {t}");
+        }
+    }
+
+    #[test]
+    fn sampling_on_the_rows_above_gives_the_whole_image_values() {
+        // The band sampling runs on (rows 0..=i, padded to a multiple of 4) must give pixel
+        // (i, j) the parameters the whole image gives it.
+        let device = Device::default();
+        let config = PixelCnnPpConfig {
+            filters: 4,
+            resnets: 1,
+            scales: 3,
+            mixtures: 2,
+        };
+        let (h, w) = (8, 8);
+        let model = PixelCnnPp {
+            net: PixelCnnPpNet::new(&config, &device),
+            config,
+            shape: Shape { c: 1, h, w },
+        };
+        let x = Tensor::<4>::random([2, 1, h, w], Distribution::Normal(0.0, 1.0), &device);
+        let whole = model.net.forward(x.clone()); // [2, 6, h, w]
+        for (i, j) in [(0, 0), (2, 5), (4, 1), (5, 7), (7, 3)] {
+            let band = model.band_for(x.clone().slice([0..2, 0..1, 0..i + 1, 0..w]));
+            assert_eq!(band.dims()[2], (i + 1).next_multiple_of(4));
+            let got = to_vec(
+                model
+                    .net
+                    .forward(band)
+                    .slice([0..2, 0..6, i..i + 1, j..j + 1]),
+            );
+            let want = to_vec(whole.clone().slice([0..2, 0..6, i..i + 1, j..j + 1]));
+            for (g, v) in got.iter().zip(&want) {
+                assert!((g - v).abs() < 1e-5, "pixel ({i},{j}): {g} vs {v}");
+            }
         }
     }
 

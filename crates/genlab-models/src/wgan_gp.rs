@@ -120,7 +120,10 @@ impl Model for WganGp {
         // Generator every n_critic steps: -D(G(z)).
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let g_loss = self.critic.forward(self.generate(z), None).mean().neg();
+            let g_loss = gan::frozen(&self.critic)
+                .forward(self.generate(z), None)
+                .mean()
+                .neg();
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
             self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
         }

@@ -1,4 +1,4 @@
-//! Leaky ReLU and softplus as one pass forward and one backward on the flex CPU backend.
+//! Leaky ReLU, softplus and ELU as one pass forward and one backward on the flex CPU backend.
 //!
 //! burn 0.22's autodiff has no leaky-ReLU op: it differentiates the composite
 //! `mask_where(x < 0, x · a, x)`, whose backward (two `mask_where` and a scale) was 9% of the
@@ -35,6 +35,10 @@ pub trait FusedActivation: Backend {
     fn fused_softplus(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `dy · σ(x)`.
     fn fused_softplus_backward(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// `x > 0 ? x : e^x - 1`, elementwise (ELU with alpha 1).
+    fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// `dy · (y > 0 ? 1 : y + 1)` from the output `y`.
+    fn fused_elu_backward(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 pub(crate) fn contiguous_f32(t: &FlexTensor) -> FlexTensor {
@@ -124,6 +128,33 @@ impl FusedActivation for Flex {
             });
         flex_vec(dx, x.shape())
     }
+    fn fused_elu(x: FlexTensor) -> FlexTensor {
+        let x = contiguous_f32(&x);
+        let xs = f32s(&x);
+        let mut y = vec![0.0f32; xs.len()];
+        y.par_chunks_mut(CHUNK)
+            .zip(xs.par_chunks(CHUNK))
+            .for_each(|(y, x)| {
+                for (y, &x) in y.iter_mut().zip(x) {
+                    *y = if x > 0.0 { x } else { x.exp_m1() };
+                }
+            });
+        flex_vec(y, x.shape())
+    }
+    fn fused_elu_backward(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
+        let (y, dy) = (contiguous_f32(&y), contiguous_f32(&dy));
+        let (ys, gs) = (f32s(&y), f32s(&dy));
+        let mut dx = vec![0.0f32; ys.len()];
+        dx.par_chunks_mut(CHUNK)
+            .zip(ys.par_chunks(CHUNK).zip(gs.par_chunks(CHUNK)))
+            .for_each(|(dx, (y, g))| {
+                for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
+                    // Branch-free: the slope is 1 above zero and e^x = y + 1 below.
+                    *dx = g * (y.min(0.0) + 1.0);
+                }
+            });
+        flex_vec(dx, y.shape())
+    }
 }
 
 #[derive(Debug)]
@@ -138,6 +169,21 @@ impl<B: FusedActivation> Backward<B, 1> for LeakyReluBackward {
         let (y, slope) = ops.state;
         if let Some(node) = node {
             grads.register::<B>(node.id, B::fused_leaky_relu_backward(y, dy, slope));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct EluBackward;
+
+impl<B: FusedActivation> Backward<B, 1> for EluBackward {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node] = ops.parents;
+        let dy = grads.consume::<B>(&ops.node);
+        if let Some(node) = node {
+            grads.register::<B>(node.id, B::fused_elu_backward(ops.state, dy));
         }
     }
 }
@@ -198,6 +244,24 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         let dx = B::fused_softplus_backward(x.into_primitive(), dy.into_primitive());
         FloatTensor::<Self>::new(dx)
     }
+    fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match EluBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let y = B::fused_elu(x.into_primitive());
+                prep.finish(y.clone(), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_elu(x.into_primitive())),
+        }
+    }
+    /// Not differentiated further (no gradient of a gradient in burn 0.22).
+    fn fused_elu_backward(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
+        let dx = B::fused_elu_backward(y.into_primitive(), dy.into_primitive());
+        FloatTensor::<Self>::new(dx)
+    }
 }
 
 /// burn's `leaky_relu(x, slope)` (slope > 0), one pass each way on flex.
@@ -207,6 +271,16 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
         return Tensor::from_dispatch(y);
     }
     burn::tensor::activation::leaky_relu(x, slope)
+}
+
+/// burn's `elu(x, 1.0)`, one pass each way on flex (burn's is a compare, an exp, a select and
+/// their backward passes).
+pub fn elu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if on_flex(&x.device()) {
+        let y = <Dispatch as FusedActivation>::fused_elu(x.into_dispatch());
+        return Tensor::from_dispatch(y);
+    }
+    burn::tensor::activation::elu(x, 1.0)
 }
 
 /// `ln(1 + e^x)` (burn's `softplus(x, 1.0)`): one pass each way on flex instead of seven.
@@ -255,6 +329,12 @@ pub(crate) mod tests {
     fn softplus_equals_burns_with_gradient() {
         let slow = |x| burn::tensor::activation::softplus(x, 1.0);
         same_as_burn(softplus, slow, 8.0, 1e-5);
+    }
+
+    #[test]
+    fn elu_equals_burns_with_gradient() {
+        let slow = |x| burn::tensor::activation::elu(x, 1.0);
+        same_as_burn(elu, slow, 3.0, 1e-5);
     }
 
     #[test]

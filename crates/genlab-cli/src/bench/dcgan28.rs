@@ -2,6 +2,7 @@
 //! input, ReLU/tanh in G, LeakyReLU 0.2 in D), one D step and one G step, batch 64, Adam 2e-4
 //! (0.5, 0.999), with the `dcgan` family's networks (`genlab_nn::gan_nets`).
 
+use burn::module::Module;
 use genlab_core::optim::{OptimConfig, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::StepCtx;
@@ -83,9 +84,11 @@ pub fn run(steps: usize, warmup: usize) -> Vec<f64> {
         let d_loss = softplus(d.forward(real.clone(), None).neg()).mean()
             + softplus(d.forward(fake, None)).mean();
         d = ctx.update("disc", d.clone(), &d_loss);
-        // G step, non-saturating: -log D(G(z)) = softplus(-l_fake).
+        // G step, non-saturating: -log D(G(z)) = softplus(-l_fake), through D without gradients
+        // of its own (as the gan families do; the PyTorch reference does the same).
         let z = genlab_core::tensor::normal([BATCH, Z], &mut ctx.rng, &device);
-        let g_loss = softplus(d.forward(gen(&g, z), None).neg()).mean();
+        let frozen = d.clone().no_grad();
+        let g_loss = softplus(frozen.forward(gen(&g, z), None).neg()).mean();
         g = ctx.update("gen", g.clone(), &g_loss);
         let _ = (d_loss.into_scalar::<f32>(), g_loss.into_scalar::<f32>());
         if step >= warmup {
