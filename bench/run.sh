@@ -133,13 +133,17 @@ likelihood)
   start=$(date +%s)
   "$BIN" train "$family" --preset "$preset" --steps "$steps" --out "$run" --quiet
   g_train=$(( $(date +%s) - start ))
+  # Seconds per training step from the trainer's steps/s on the last metrics line (the run's
+  # average so far), which leaves out start-up and the final sample grid (an autoregressive
+  # grid can take minutes).
+  g_sps=$("$PY" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; print(f"{1 / r[-1]["steps_per_sec"]:.4f}" if r else "null")' "$run/metrics.jsonl")
   g=$("$BIN" eval "$run" --json)
   t=null
   # The PyTorch references mirror these presets only (bench/torch_likelihood.py).
   case $family:$preset in made:default|pixelcnn:default|realnvp:fashion)
     t=$("$PY" bench/torch_likelihood.py "$family" --steps "$steps" --threads "$THREADS") ;;
   esac
-  echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
+  echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab_s_per_step\": $g_sps, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
   "$PY" bench/summarize.py likelihood "$out"
   ;;
 ood)

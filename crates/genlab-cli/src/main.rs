@@ -14,12 +14,25 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc v3's `mi_option_e` (libmimalloc-sys names no constant).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Keep freed memory committed: mimalloc otherwise hands pages back to the OS a second after
+/// they are freed, and the next step faults them in and zeroes them again (a DCGAN step:
+/// 14,800 page faults in 40 steps without this, 400 with it; 8% of its CPU time). The cost is
+/// that the process keeps its peak memory until it exits.
+fn keep_freed_memory() {
+    // SAFETY: sets an option before any other thread exists.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
 /// Exit code of every error (bad input, missing file, divergence).
 const EXIT_ERROR: u8 = 2;
 /// Exit code after Ctrl-C, once the checkpoint is safe (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     let args = cli::Cli::parse();
     match commands::run(args) {
         Ok(commands::Status::Done) => ExitCode::SUCCESS,
@@ -31,5 +44,21 @@ fn main() -> ExitCode {
             }
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purge_delay_is_the_option_we_mean() {
+        // mimalloc v3's default purge delay is 1000 ms; no neighbouring option defaults to it.
+        let get = |o| unsafe { libmimalloc_sys::mi_option_get(o) };
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            assert_eq!(get(MI_OPTION_PURGE_DELAY), 1000);
+        }
+        keep_freed_memory();
+        assert_eq!(get(MI_OPTION_PURGE_DELAY), -1);
     }
 }

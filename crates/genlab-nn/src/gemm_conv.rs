@@ -419,18 +419,21 @@ mod tests {
             ([2, 3], [1, 1], [1, 2, 0, 0], [7, 6]),
             ([5, 5], [2, 1], [0, 0, 0, 0], [11, 9]),
         ];
-        for (kernel, stride, pad, input) in cases {
+        // 2 channels take the planar column matrices, 24 the channels-last ones.
+        let mut layouts = std::collections::BTreeSet::new();
+        for ((kernel, stride, pad, input), c) in cases.into_iter().flat_map(|k| [(k, 2), (k, 24)]) {
             let mut taps = Taps::dense(kernel, stride, pad, input);
             taps.offsets.retain(|&(r, q)| (r + q) % 3 != 1); // a sparse tap set
-                                                             // Batch 5: images are grouped into GEMMs of >= 256 columns, the last group smaller.
+            layouts.insert(crate::gemm_conv_nhwc::channels_last(c, &taps));
+            // Batch 5: images are grouped into GEMMs of >= 256 columns, the last group smaller.
             let x = Tensor::<4>::random(
-                [5, 2, input[0], input[1]],
+                [5, c, input[0], input[1]],
                 Distribution::Normal(0.0, 1.0),
                 &device,
             )
             .require_grad();
             let w =
-                Tensor::<2>::random([4, 2 * taps.len()], Distribution::Normal(0.0, 1.0), &device)
+                Tensor::<2>::random([4, c * taps.len()], Distribution::Normal(0.0, 1.0), &device)
                     .require_grad();
             assert!(on_flex(&x.device()), "the test must exercise the fast path");
             let [oh, ow] = taps.output;
@@ -449,6 +452,7 @@ mod tests {
             let (wf, ws) = (w.grad(&g_fast).unwrap(), w.grad(&g_slow).unwrap());
             close(wf.unsqueeze::<4>(), ws.unsqueeze::<4>(), "weight gradient");
         }
+        assert_eq!(layouts.len(), 2, "both column layouts exercised");
     }
 
     #[test]

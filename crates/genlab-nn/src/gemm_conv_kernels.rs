@@ -9,19 +9,20 @@ use rayon::prelude::*;
 use std::cell::RefCell;
 
 use crate::gemm_conv::{GemmConv, Taps};
+use crate::gemm_conv_nhwc::{self as nhwc, channels_last};
 
-fn f32_slice(t: &FlexTensor) -> &[f32] {
+pub(crate) fn f32_slice(t: &FlexTensor) -> &[f32] {
     assert_eq!(t.dtype(), DType::F32, "gemm_conv: only f32 tensors");
     t.as_slice().expect("contiguous tensor")
 }
 
-fn flex_tensor(data: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
+pub(crate) fn flex_tensor(data: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(data, shape))
 }
 
 /// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`; strides are (row, column) in elements.
 #[allow(clippy::too_many_arguments)]
-fn sgemm(
+pub(crate) fn sgemm(
     (m, k, n): (usize, usize, usize),
     dst: &mut [f32],
     accumulate: bool,
@@ -146,29 +147,33 @@ thread_local! {
     static SCRATCH: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `f` on two scratch buffers of `a` and `b` floats whose contents are unspecified: every caller
+/// `f` on three scratch buffers of `sizes` floats whose contents are unspecified: every caller
 /// writes a buffer in full before reading it.
-fn with_scratch<R>(a: usize, b: usize, f: impl FnOnce(&mut [f32], &mut [f32]) -> R) -> R {
+pub(crate) fn with_scratch<R>(
+    sizes: [usize; 3],
+    f: impl FnOnce(&mut [f32], &mut [f32], &mut [f32]) -> R,
+) -> R {
+    let [a, b, c] = sizes;
+    let split = |buf: &mut [f32]| {
+        let (x, rest) = buf[..a + b + c].split_at_mut(a);
+        let (y, z) = rest.split_at_mut(b);
+        f(x, y, z)
+    };
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut buf) => {
-            if buf.len() < a + b {
-                buf.resize(a + b, 0.0);
+            if buf.len() < a + b + c {
+                buf.resize(a + b + c, 0.0);
             }
-            let (x, y) = buf[..a + b].split_at_mut(a);
-            f(x, y)
+            split(&mut buf)
         }
         // Re-entered on this thread (rayon work stealing inside a parallel GEMM): fresh buffers.
-        Err(_) => {
-            let mut buf = vec![0.0f32; a + b];
-            let (x, y) = buf.split_at_mut(a);
-            f(x, y)
-        }
+        Err(_) => split(&mut vec![0.0f32; a + b + c]),
     })
 }
 
 /// Images per group: at least enough for [`MIN_COLUMNS`], then the size that balances the groups
 /// over the threads best (64 images of 7x7: 8 groups of 8, not 10 of 6 and one of 4).
-fn group_size(batch: usize, n: usize) -> usize {
+pub(crate) fn group_size(batch: usize, n: usize) -> usize {
     let batch = batch.max(1);
     let smallest = MIN_COLUMNS.div_ceil(n.max(1)).clamp(1, batch);
     let threads = rayon::current_num_threads().max(1);
@@ -178,8 +183,14 @@ fn group_size(batch: usize, n: usize) -> usize {
         .unwrap_or(smallest)
 }
 
+/// Groups per weight-gradient accumulator: one accumulator (a zeroed `[o, c·t]` buffer, then a
+/// reduction) per thread rather than per rayon split.
+pub(crate) fn accumulator_share(groups: usize) -> usize {
+    groups.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
 /// Spread image groups over the pool when there are enough of them; else let the GEMM use it.
-fn inner_parallelism(groups: usize) -> Parallelism {
+pub(crate) fn inner_parallelism(groups: usize) -> Parallelism {
     if groups >= rayon::current_num_threads() {
         Parallelism::None
     } else {
@@ -188,7 +199,7 @@ fn inner_parallelism(groups: usize) -> Parallelism {
 }
 
 /// `a [gi, o, n]` (images of a group) <-> `m [o, gi·n]` (the GEMM's layout).
-fn images_to_columns(a: &[f32], m: &mut [f32], (o, n): (usize, usize)) {
+pub(crate) fn images_to_columns(a: &[f32], m: &mut [f32], (o, n): (usize, usize)) {
     let ld = a.len() / o;
     for (i, img) in a.chunks_exact(o * n).enumerate() {
         for (r, row) in img.chunks_exact(n).enumerate() {
@@ -197,7 +208,7 @@ fn images_to_columns(a: &[f32], m: &mut [f32], (o, n): (usize, usize)) {
     }
 }
 
-fn columns_to_images(m: &[f32], a: &mut [f32], (o, n): (usize, usize)) {
+pub(crate) fn columns_to_images(m: &[f32], a: &mut [f32], (o, n): (usize, usize)) {
     let ld = a.len() / o;
     for (i, img) in a.chunks_exact_mut(o * n).enumerate() {
         for (r, row) in img.chunks_exact_mut(n).enumerate() {
@@ -217,6 +228,9 @@ fn flex_conv(x: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTensor {
         kdim,
         "gemm_conv: weight columns != c * taps"
     );
+    if channels_last(c, &taps) {
+        return flex_tensor(nhwc::conv(xs, ws, (b, c, o), &taps), [b, o, oh, ow]);
+    }
     let chw = xs.len() / b.max(1);
     let g = group_size(b, n);
     let par = inner_parallelism(b.div_ceil(g));
@@ -225,7 +239,7 @@ fn flex_conv(x: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTensor {
         .zip(xs.par_chunks(g * chw))
         .for_each(|(yg, xg)| {
             let m = yg.len() / o; // gi·n columns
-            with_scratch(kdim * m, o * m, |cols, out| {
+            with_scratch([kdim * m, o * m, 0], |cols, out, _| {
                 for (i, xb) in xg.chunks_exact(chw).enumerate() {
                     im2col(xb, &taps, cols, (m, i * n));
                 }
@@ -246,7 +260,11 @@ fn flex_conv_transpose(dy: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTe
     let (gs, ws) = (f32_slice(&dy), f32_slice(&weight));
     let ([h, w], [oh, ow]) = (taps.input, taps.output);
     let (o, kdim, n) = (weight.shape()[0], weight.shape()[1], oh * ow);
-    let chw = kdim / taps.len() * h * w;
+    let c = kdim / taps.len();
+    if channels_last(c, &taps) {
+        return flex_tensor(nhwc::conv_transpose(gs, ws, (b, c, o), &taps), [b, c, h, w]);
+    }
+    let chw = c * h * w;
     let g = group_size(b, n);
     let par = inner_parallelism(b.div_ceil(g));
     let mut dx = vec![0.0f32; b * chw];
@@ -254,7 +272,7 @@ fn flex_conv_transpose(dy: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTe
         .zip(gs.par_chunks(g * o * n))
         .for_each(|(dxg, gg)| {
             let m = gg.len() / o;
-            with_scratch(kdim * m, o * m, |dcols, grad| {
+            with_scratch([kdim * m, o * m, 0], |dcols, grad, _| {
                 let rhs = if m == n {
                     gg
                 } else {
@@ -276,17 +294,22 @@ fn flex_conv_weight_grad(x: FlexTensor, dy: FlexTensor, taps: Taps) -> FlexTenso
     let (xs, gs) = (f32_slice(&x), f32_slice(&dy));
     let [oh, ow] = taps.output;
     let (o, kdim, n) = (dy.shape()[1], c * taps.len(), oh * ow);
+    if channels_last(c, &taps) {
+        let dw = nhwc::weight_grad(xs, gs, (b, c, o), &taps);
+        return FlexTensor::from_data(TensorData::new(dw, [o, kdim]));
+    }
     let chw = xs.len() / b.max(1);
     let g = group_size(b, n);
     let par = inner_parallelism(b.div_ceil(g));
     let dw = xs
         .par_chunks(g * chw)
         .zip(gs.par_chunks(g * o * n))
+        .with_min_len(accumulator_share(b.div_ceil(g)))
         .fold(
             || vec![0.0f32; o * kdim],
             |mut acc, (xg, gg)| {
                 let m = gg.len() / o;
-                with_scratch(kdim * m, o * m, |cols, grad| {
+                with_scratch([kdim * m, o * m, 0], |cols, grad, _| {
                     for (i, xb) in xg.chunks_exact(chw).enumerate() {
                         im2col(xb, &taps, cols, (m, i * n));
                     }

@@ -11,6 +11,7 @@ pub mod gan_loss;
 pub mod gan_nets;
 pub mod gemm_conv;
 mod gemm_conv_kernels;
+mod gemm_conv_nhwc;
 pub mod linalg;
 pub mod loss;
 pub mod made;

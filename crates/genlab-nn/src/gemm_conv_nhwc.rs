@@ -1,0 +1,224 @@
+//! Channels-last column matrices for [`crate::gemm_conv`], for deep layers on small maps.
+//!
+//! The planar im2col ([`crate::gemm_conv_kernels`]) copies one output row of one tap of one
+//! channel at a time: runs of `ow` floats. On a DCGAN's 64 channels at 7x7 and 14x14 those
+//! runs are 7 floats long and the per-run overhead made im2col and col2im 26% of the W2 step
+//! (`perf`, after the GEMM moved to AVX-512). Channels-last copies every channel of one input
+//! pixel at a time: runs of `c` floats, after transposing the image to `[h·w, c]` (and back, for
+//! the input gradient):
+//!
+//! ```text
+//! xt_b [h·w, c]                     the image, channels last
+//! cols [n, t·c]                     row p: tap by tap, the c channels tap j reads at output p
+//! forward        y_b  [o, n]     = W' [o, t·c] · colsᵀ
+//! input grad     dcols [n, t·c]  = dy_bᵀ [n, o] · W'        then col2im, then back to [c, h·w]
+//! weight grad    dW'  [o, t·c]   = Σ_b dy_b [o, n] · cols
+//! ```
+//!
+//! `W'` is the weight with its columns reordered from channel-major `(c, t)` to tap-major
+//! `(t, c)`; the weight gradient is reordered back.
+
+use gemm::Parallelism;
+use rayon::prelude::*;
+
+use crate::gemm_conv::Taps;
+use crate::gemm_conv_kernels::{
+    accumulator_share, group_size, images_to_columns, inner_parallelism, sgemm, with_scratch,
+};
+
+/// Whether channels-last runs (`c` floats) beat planar runs (at most `ow` floats) by enough to
+/// pay for the two transposes.
+pub(crate) fn channels_last(c: usize, taps: &Taps) -> bool {
+    c >= 2 * taps.output[1]
+}
+
+/// `w [o, c·t]` (channel-major columns) -> `[o, t·c]` (tap-major).
+fn taps_major(w: &[f32], c: usize, t: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; w.len()];
+    for (src, dst) in w.chunks_exact(c * t).zip(out.chunks_exact_mut(c * t)) {
+        for ci in 0..c {
+            for j in 0..t {
+                dst[j * c + ci] = src[ci * t + j];
+            }
+        }
+    }
+    out
+}
+
+/// The inverse of [`taps_major`].
+fn channel_major(w: &[f32], c: usize, t: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; w.len()];
+    for (src, dst) in w.chunks_exact(c * t).zip(out.chunks_exact_mut(c * t)) {
+        for ci in 0..c {
+            for j in 0..t {
+                dst[ci * t + j] = src[j * c + ci];
+            }
+        }
+    }
+    out
+}
+
+/// `x [c, hw]` -> `xt [hw, c]`
+fn to_channels_last(x: &[f32], xt: &mut [f32], c: usize) {
+    transpose::transpose(x, xt, x.len() / c, c);
+}
+
+/// `xt [hw, c]` -> `x [c, hw]`
+fn from_channels_last(xt: &[f32], x: &mut [f32], c: usize) {
+    transpose::transpose(xt, x, c, x.len() / c);
+}
+
+/// For output position `(oy, ox)` and tap `(ky, kx)`: the input pixel it reads, if inside.
+fn source(taps: &Taps, (oy, ox): (usize, usize), (ky, kx): (usize, usize)) -> Option<usize> {
+    let ([h, w], [sy, sx], [py, px]) = (taps.input, taps.stride, taps.pad);
+    let (iy, ix) = (
+        (oy * sy + ky).checked_sub(py)?,
+        (ox * sx + kx).checked_sub(px)?,
+    );
+    (iy < h && ix < w).then_some(iy * w + ix)
+}
+
+/// `xt [hw, c]` (one image) -> rows `at..at + n` of `cols [.., t·c]`.
+fn im2col(xt: &[f32], c: usize, taps: &Taps, cols: &mut [f32], at: usize) {
+    let [oh, ow] = taps.output;
+    let kc = taps.len() * c;
+    let rows = cols[at * kc..(at + oh * ow) * kc].chunks_exact_mut(kc);
+    for (p, row) in rows.enumerate() {
+        let (oy, ox) = (p / ow, p % ow);
+        for (dst, &tap) in row.chunks_exact_mut(c).zip(&taps.offsets) {
+            match source(taps, (oy, ox), tap) {
+                Some(q) => dst.copy_from_slice(&xt[q * c..(q + 1) * c]),
+                None => dst.fill(0.0),
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: `dxt [hw, c] += col2im(rows at..at + n of cols)`.
+fn col2im(cols: &[f32], c: usize, taps: &Taps, dxt: &mut [f32], at: usize) {
+    let [oh, ow] = taps.output;
+    let kc = taps.len() * c;
+    let rows = cols[at * kc..(at + oh * ow) * kc].chunks_exact(kc);
+    for (p, row) in rows.enumerate() {
+        let (oy, ox) = (p / ow, p % ow);
+        for (src, &tap) in row.chunks_exact(c).zip(&taps.offsets) {
+            if let Some(q) = source(taps, (oy, ox), tap) {
+                let dst = &mut dxt[q * c..(q + 1) * c];
+                dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
+            }
+        }
+    }
+}
+
+/// `x [b, c, h, w]`, `w [o, c·t]` -> `y [b, o, oh, ow]`
+pub(crate) fn conv(
+    xs: &[f32],
+    ws: &[f32],
+    (b, c, o): (usize, usize, usize),
+    taps: &Taps,
+) -> Vec<f32> {
+    let (t, [h, w], [oh, ow]) = (taps.len(), taps.input, taps.output);
+    let (kc, n, chw) = (t * c, oh * ow, c * h * w);
+    let wt = taps_major(ws, c, t);
+    let g = group_size(b, n);
+    let par = inner_parallelism(b.div_ceil(g));
+    let mut y = vec![0.0f32; b * o * n];
+    y.par_chunks_mut(g * o * n)
+        .zip(xs.par_chunks(g * chw))
+        .for_each(|(yg, xg)| {
+            let m = yg.len() / o; // gi·n positions
+            with_scratch([m * kc, o * m, chw], |cols, out, xt| {
+                for (i, xb) in xg.chunks_exact(chw).enumerate() {
+                    to_channels_last(xb, xt, c);
+                    im2col(xt, c, taps, cols, i * n);
+                }
+                // out [m, o] = cols [m, kc] · W'ᵀ (this orientation keeps gemm from repacking
+                // cols, the big operand), then each image's [n, o] block to [o, n].
+                sgemm((m, kc, o), out, false, cols, (kc, 1), &wt, (1, kc), par);
+                for (yb, ob) in yg.chunks_exact_mut(o * n).zip(out.chunks_exact(n * o)) {
+                    transpose::transpose(ob, yb, o, n);
+                }
+            })
+        });
+    y
+}
+
+/// `dy [b, o, oh, ow]`, `w [o, c·t]` -> `dx [b, c, h, w]`: the adjoint of [`conv`] in `x`.
+pub(crate) fn conv_transpose(
+    gs: &[f32],
+    ws: &[f32],
+    (b, c, o): (usize, usize, usize),
+    taps: &Taps,
+) -> Vec<f32> {
+    let (t, [h, w], [oh, ow]) = (taps.len(), taps.input, taps.output);
+    let (kc, n, chw) = (t * c, oh * ow, c * h * w);
+    let wt = taps_major(ws, c, t);
+    let g = group_size(b, n);
+    let par = inner_parallelism(b.div_ceil(g));
+    let mut dx = vec![0.0f32; b * chw];
+    dx.par_chunks_mut(g * chw)
+        .zip(gs.par_chunks(g * o * n))
+        .for_each(|(dxg, gg)| {
+            let m = gg.len() / o;
+            with_scratch([m * kc, o * m, chw], |dcols, grad, dxt| {
+                let lhs = if m == n {
+                    gg
+                } else {
+                    images_to_columns(gg, grad, (o, n));
+                    grad
+                };
+                sgemm((m, o, kc), dcols, false, lhs, (1, m), &wt, (kc, 1), par);
+                for (i, dxb) in dxg.chunks_exact_mut(chw).enumerate() {
+                    dxt.fill(0.0);
+                    col2im(dcols, c, taps, dxt, i * n);
+                    from_channels_last(dxt, dxb, c);
+                }
+            })
+        });
+    dx
+}
+
+/// `x [b, c, h, w]`, `dy [b, o, oh, ow]` -> `dW [o, c·t]`
+pub(crate) fn weight_grad(
+    xs: &[f32],
+    gs: &[f32],
+    (b, c, o): (usize, usize, usize),
+    taps: &Taps,
+) -> Vec<f32> {
+    let (t, [h, w], [oh, ow]) = (taps.len(), taps.input, taps.output);
+    let (kc, n, chw) = (t * c, oh * ow, c * h * w);
+    let g = group_size(b, n);
+    let par: Parallelism = inner_parallelism(b.div_ceil(g));
+    let dwt = xs
+        .par_chunks(g * chw)
+        .zip(gs.par_chunks(g * o * n))
+        .with_min_len(accumulator_share(b.div_ceil(g)))
+        .fold(
+            || vec![0.0f32; o * kc],
+            |mut acc, (xg, gg)| {
+                let m = gg.len() / o;
+                with_scratch([m * kc, o * m, chw], |cols, grad, xt| {
+                    for (i, xb) in xg.chunks_exact(chw).enumerate() {
+                        to_channels_last(xb, xt, c);
+                        im2col(xt, c, taps, cols, i * n);
+                    }
+                    let lhs = if m == n {
+                        gg
+                    } else {
+                        images_to_columns(gg, grad, (o, n));
+                        grad
+                    };
+                    sgemm((o, m, kc), &mut acc, true, lhs, (m, 1), cols, (kc, 1), par);
+                });
+                acc
+            },
+        )
+        .reduce(
+            || vec![0.0f32; o * kc],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
+    channel_major(&dwt, c, t)
+}
