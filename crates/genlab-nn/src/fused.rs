@@ -19,7 +19,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch};
 use burn::backend::{DispatchDevice, TensorMetadata};
 use burn::tensor::{DType, Tensor, TensorData};
-use rayon::prelude::*;
+use genlab_core::par::par_fill;
 
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedActivation: Backend {
@@ -75,84 +75,75 @@ impl FusedActivation for Flex {
     fn fused_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
         let x = contiguous_f32(&x);
         let xs: &[f32] = x.as_slice().expect("contiguous");
-        let mut y = vec![0.0f32; xs.len()];
-        y.par_chunks_mut(CHUNK)
-            .zip(xs.par_chunks(CHUNK))
-            .for_each(|(y, x)| {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    // Branch-free so that the loop vectorises.
-                    *y = x.max(0.0) + slope * x.min(0.0);
-                }
-            });
+        let y = par_fill(xs.len(), CHUNK, |k, y| {
+            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
+            for (y, &x) in y.iter_mut().zip(x) {
+                // Branch-free so that the loop vectorises.
+                *y = x.max(0.0) + slope * x.min(0.0);
+            }
+        });
         FlexTensor::from_data(TensorData::new(y, x.shape()))
     }
     fn fused_leaky_relu_backward(y: FlexTensor, dy: FlexTensor, slope: f32) -> FlexTensor {
         let (y, dy) = (contiguous_f32(&y), contiguous_f32(&dy));
         let (ys, gs): (&[f32], &[f32]) = (y.as_slice().unwrap(), dy.as_slice().unwrap());
-        let mut dx = vec![0.0f32; ys.len()];
-        dx.par_chunks_mut(CHUNK)
-            .zip(ys.par_chunks(CHUNK).zip(gs.par_chunks(CHUNK)))
-            .for_each(|(dx, (y, g))| {
-                for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
-                    let positive = (y >= 0.0) as u32 as f32; // branch-free
-                    *dx = g * (slope + (1.0 - slope) * positive);
-                }
-            });
+        let dx = par_fill(ys.len(), CHUNK, |k, dx| {
+            let r = k * CHUNK..k * CHUNK + dx.len();
+            let (y, g) = (&ys[r.clone()], &gs[r]);
+            for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
+                let positive = (y >= 0.0) as u32 as f32; // branch-free
+                *dx = g * (slope + (1.0 - slope) * positive);
+            }
+        });
         FlexTensor::from_data(TensorData::new(dx, y.shape()))
     }
     fn fused_softplus(x: FlexTensor) -> FlexTensor {
         let x = contiguous_f32(&x);
         let xs = f32s(&x);
-        let mut y = vec![0.0f32; xs.len()];
-        y.par_chunks_mut(CHUNK)
-            .zip(xs.par_chunks(CHUNK))
-            .for_each(|(y, x)| {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    // ln(1 + e) rather than ln_1p(e): libm's log1pf is twice the cost of logf, and
-                    // where they differ (e < 6e-8) the absolute error is below 6e-8.
-                    *y = x.max(0.0) + (1.0 + (-x.abs()).exp()).ln();
-                }
-            });
+        let y = par_fill(xs.len(), CHUNK, |k, y| {
+            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
+            for (y, &x) in y.iter_mut().zip(x) {
+                // ln(1 + e) rather than ln_1p(e): libm's log1pf is twice the cost of logf, and
+                // where they differ (e < 6e-8) the absolute error is below 6e-8.
+                *y = x.max(0.0) + (1.0 + (-x.abs()).exp()).ln();
+            }
+        });
         flex_vec(y, x.shape())
     }
     fn fused_softplus_backward(x: FlexTensor, dy: FlexTensor) -> FlexTensor {
         let (x, dy) = (contiguous_f32(&x), contiguous_f32(&dy));
         let (xs, gs) = (f32s(&x), f32s(&dy));
-        let mut dx = vec![0.0f32; xs.len()];
-        dx.par_chunks_mut(CHUNK)
-            .zip(xs.par_chunks(CHUNK).zip(gs.par_chunks(CHUNK)))
-            .for_each(|(dx, (x, g))| {
-                for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(g) {
-                    *dx = g / (1.0 + (-x).exp());
-                }
-            });
+        let dx = par_fill(xs.len(), CHUNK, |k, dx| {
+            let r = k * CHUNK..k * CHUNK + dx.len();
+            let (x, g) = (&xs[r.clone()], &gs[r]);
+            for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(g) {
+                *dx = g / (1.0 + (-x).exp());
+            }
+        });
         flex_vec(dx, x.shape())
     }
     fn fused_elu(x: FlexTensor) -> FlexTensor {
         let x = contiguous_f32(&x);
         let xs = f32s(&x);
-        let mut y = vec![0.0f32; xs.len()];
-        y.par_chunks_mut(CHUNK)
-            .zip(xs.par_chunks(CHUNK))
-            .for_each(|(y, x)| {
-                for (y, &x) in y.iter_mut().zip(x) {
-                    *y = if x > 0.0 { x } else { x.exp_m1() };
-                }
-            });
+        let y = par_fill(xs.len(), CHUNK, |k, y| {
+            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y = if x > 0.0 { x } else { x.exp_m1() };
+            }
+        });
         flex_vec(y, x.shape())
     }
     fn fused_elu_backward(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
         let (y, dy) = (contiguous_f32(&y), contiguous_f32(&dy));
         let (ys, gs) = (f32s(&y), f32s(&dy));
-        let mut dx = vec![0.0f32; ys.len()];
-        dx.par_chunks_mut(CHUNK)
-            .zip(ys.par_chunks(CHUNK).zip(gs.par_chunks(CHUNK)))
-            .for_each(|(dx, (y, g))| {
-                for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
-                    // Branch-free: the slope is 1 above zero and e^x = y + 1 below.
-                    *dx = g * (y.min(0.0) + 1.0);
-                }
-            });
+        let dx = par_fill(ys.len(), CHUNK, |k, dx| {
+            let r = k * CHUNK..k * CHUNK + dx.len();
+            let (y, g) = (&ys[r.clone()], &gs[r]);
+            for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
+                // Branch-free: the slope is 1 above zero and e^x = y + 1 below.
+                *dx = g * (y.min(0.0) + 1.0);
+            }
+        });
         flex_vec(dx, y.shape())
     }
 }

@@ -21,6 +21,7 @@ use burn::backend::TensorMetadata;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch};
 use burn::nn::BatchNorm;
 use burn::tensor::{Slice, Tensor};
+use genlab_core::par::par_fill;
 use rayon::prelude::*;
 
 use crate::fused::{bcs, contiguous_f32, f32s, flex_vec, on_flex};
@@ -118,18 +119,16 @@ impl FusedBatchNorm for Flex {
         let ((_, c, s), xs) = (bcs(&x), f32s(&x));
         let (mean, inv) = mean_inv_std(f32s(&stats), c, eps);
         let (g, be) = (f32s(&gamma), f32s(&beta));
-        let mut y = vec![0.0f32; xs.len()];
-        y.par_chunks_mut(c * s)
-            .zip(xs.par_chunks(c * s))
-            .for_each(|(y, x)| {
-                for ch in 0..c {
-                    let (scale, shift) = (g[ch] * inv[ch], be[ch] - g[ch] * inv[ch] * mean[ch]);
-                    let range = ch * s..(ch + 1) * s;
-                    for (y, x) in y[range.clone()].iter_mut().zip(&x[range]) {
-                        *y = x * scale + shift;
-                    }
+        let y = par_fill(xs.len(), c * s, |i, y| {
+            let x = &xs[i * c * s..(i + 1) * c * s];
+            for ch in 0..c {
+                let (scale, shift) = (g[ch] * inv[ch], be[ch] - g[ch] * inv[ch] * mean[ch]);
+                let range = ch * s..(ch + 1) * s;
+                for (y, x) in y[range.clone()].iter_mut().zip(&x[range]) {
+                    *y = x * scale + shift;
                 }
-            });
+            }
+        });
         flex_vec(y, x.shape())
     }
     fn bn_param_grads(x: FlexTensor, stats: FlexTensor, dy: FlexTensor, eps: f64) -> FlexTensor {
@@ -167,23 +166,22 @@ impl FusedBatchNorm for Flex {
         let (mean, inv) = mean_inv_std(f32s(&stats), c, eps);
         let (g, pg) = (f32s(&gamma), f32s(&pg));
         let n = (b * s) as f32;
-        let mut dx = vec![0.0f32; xs.len()];
-        dx.par_chunks_mut(c * s)
-            .zip(xs.par_chunks(c * s).zip(gs.par_chunks(c * s)))
-            .for_each(|(dx, (x, dy))| {
-                for ch in 0..c {
-                    let (k, dgamma, dbeta) = (g[ch] * inv[ch] / n, pg[ch], pg[c + ch]);
-                    let range = ch * s..(ch + 1) * s;
-                    let rows = dx[range.clone()]
-                        .iter_mut()
-                        .zip(&x[range.clone()])
-                        .zip(&dy[range]);
-                    for ((dx, x), dy) in rows {
-                        let xhat = (x - mean[ch]) * inv[ch];
-                        *dx = k * (n * dy - dbeta - xhat * dgamma);
-                    }
+        let dx = par_fill(xs.len(), c * s, |i, dx| {
+            let image = i * c * s..(i + 1) * c * s;
+            let (x, dy) = (&xs[image.clone()], &gs[image]);
+            for ch in 0..c {
+                let (k, dgamma, dbeta) = (g[ch] * inv[ch] / n, pg[ch], pg[c + ch]);
+                let range = ch * s..(ch + 1) * s;
+                let rows = dx[range.clone()]
+                    .iter_mut()
+                    .zip(&x[range.clone()])
+                    .zip(&dy[range]);
+                for ((dx, x), dy) in rows {
+                    let xhat = (x - mean[ch]) * inv[ch];
+                    *dx = k * (n * dy - dbeta - xhat * dgamma);
                 }
-            });
+            }
+        });
         flex_vec(dx, x.shape())
     }
 }

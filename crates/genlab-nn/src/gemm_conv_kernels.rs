@@ -5,6 +5,7 @@ use burn::backend::flex::{Flex, FlexTensor};
 use burn::backend::TensorMetadata;
 use burn::tensor::{DType, TensorData};
 use gemm::Parallelism;
+use genlab_core::par::par_fill;
 use rayon::prelude::*;
 use std::cell::RefCell;
 
@@ -234,23 +235,21 @@ fn flex_conv(x: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTensor {
     let chw = xs.len() / b.max(1);
     let g = group_size(b, n);
     let par = inner_parallelism(b.div_ceil(g));
-    let mut y = vec![0.0f32; b * o * n];
-    y.par_chunks_mut(g * o * n)
-        .zip(xs.par_chunks(g * chw))
-        .for_each(|(yg, xg)| {
-            let m = yg.len() / o; // gi·n columns
-            with_scratch([kdim * m, o * m, 0], |cols, out, _| {
-                for (i, xb) in xg.chunks_exact(chw).enumerate() {
-                    im2col(xb, &taps, cols, (m, i * n));
-                }
-                if m == n {
-                    sgemm((o, kdim, n), yg, false, ws, (kdim, 1), cols, (n, 1), par);
-                } else {
-                    sgemm((o, kdim, m), out, false, ws, (kdim, 1), cols, (m, 1), par);
-                    columns_to_images(out, yg, (o, n));
-                }
-            })
-        });
+    let y = par_fill(b * o * n, g * o * n, |k, yg| {
+        let xg = &xs[k * g * chw..][..yg.len() / (o * n) * chw];
+        let m = yg.len() / o; // gi·n columns
+        with_scratch([kdim * m, o * m, 0], |cols, out, _| {
+            for (i, xb) in xg.chunks_exact(chw).enumerate() {
+                im2col(xb, &taps, cols, (m, i * n));
+            }
+            if m == n {
+                sgemm((o, kdim, n), yg, false, ws, (kdim, 1), cols, (n, 1), par);
+            } else {
+                sgemm((o, kdim, m), out, false, ws, (kdim, 1), cols, (m, 1), par);
+                columns_to_images(out, yg, (o, n));
+            }
+        })
+    });
     flex_tensor(y, [b, o, oh, ow])
 }
 
@@ -267,24 +266,22 @@ fn flex_conv_transpose(dy: FlexTensor, weight: FlexTensor, taps: Taps) -> FlexTe
     let chw = c * h * w;
     let g = group_size(b, n);
     let par = inner_parallelism(b.div_ceil(g));
-    let mut dx = vec![0.0f32; b * chw];
-    dx.par_chunks_mut(g * chw)
-        .zip(gs.par_chunks(g * o * n))
-        .for_each(|(dxg, gg)| {
-            let m = gg.len() / o;
-            with_scratch([kdim * m, o * m, 0], |dcols, grad, _| {
-                let rhs = if m == n {
-                    gg
-                } else {
-                    images_to_columns(gg, grad, (o, n));
-                    grad
-                };
-                sgemm((kdim, o, m), dcols, false, ws, (1, kdim), rhs, (m, 1), par);
-                for (i, dxb) in dxg.chunks_exact_mut(chw).enumerate() {
-                    col2im(dcols, &taps, dxb, (m, i * n));
-                }
-            })
-        });
+    let dx = par_fill(b * chw, g * chw, |k, dxg| {
+        let gg = &gs[k * g * o * n..][..dxg.len() / chw * o * n];
+        let m = gg.len() / o;
+        with_scratch([kdim * m, o * m, 0], |dcols, grad, _| {
+            let rhs = if m == n {
+                gg
+            } else {
+                images_to_columns(gg, grad, (o, n));
+                grad
+            };
+            sgemm((kdim, o, m), dcols, false, ws, (1, kdim), rhs, (m, 1), par);
+            for (i, dxb) in dxg.chunks_exact_mut(chw).enumerate() {
+                col2im(dcols, &taps, dxb, (m, i * n));
+            }
+        })
+    });
     flex_tensor(dx, [b, chw / (h * w), h, w])
 }
 

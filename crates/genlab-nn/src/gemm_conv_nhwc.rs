@@ -19,6 +19,7 @@
 //! `(t, c)`; the weight gradient is reordered back.
 
 use gemm::Parallelism;
+use genlab_core::par::par_fill;
 use rayon::prelude::*;
 
 use crate::gemm_conv::Taps;
@@ -122,24 +123,22 @@ pub(crate) fn conv(
     let wt = taps_major(ws, c, t);
     let g = group_size(b, n);
     let par = inner_parallelism(b.div_ceil(g));
-    let mut y = vec![0.0f32; b * o * n];
-    y.par_chunks_mut(g * o * n)
-        .zip(xs.par_chunks(g * chw))
-        .for_each(|(yg, xg)| {
-            let m = yg.len() / o; // gi·n positions
-            with_scratch([m * kc, o * m, chw], |cols, out, xt| {
-                for (i, xb) in xg.chunks_exact(chw).enumerate() {
-                    to_channels_last(xb, xt, c);
-                    im2col(xt, c, taps, cols, i * n);
-                }
-                // out [m, o] = cols [m, kc] · W'ᵀ (this orientation keeps gemm from repacking
-                // cols, the big operand), then each image's [n, o] block to [o, n].
-                sgemm((m, kc, o), out, false, cols, (kc, 1), &wt, (1, kc), par);
-                for (yb, ob) in yg.chunks_exact_mut(o * n).zip(out.chunks_exact(n * o)) {
-                    transpose::transpose(ob, yb, o, n);
-                }
-            })
-        });
+    let y = par_fill(b * o * n, g * o * n, |k, yg| {
+        let xg = &xs[k * g * chw..][..yg.len() / (o * n) * chw];
+        let m = yg.len() / o; // gi·n positions
+        with_scratch([m * kc, o * m, chw], |cols, out, xt| {
+            for (i, xb) in xg.chunks_exact(chw).enumerate() {
+                to_channels_last(xb, xt, c);
+                im2col(xt, c, taps, cols, i * n);
+            }
+            // out [m, o] = cols [m, kc] · W'ᵀ (this orientation keeps gemm from repacking
+            // cols, the big operand), then each image's [n, o] block to [o, n].
+            sgemm((m, kc, o), out, false, cols, (kc, 1), &wt, (1, kc), par);
+            for (yb, ob) in yg.chunks_exact_mut(o * n).zip(out.chunks_exact(n * o)) {
+                transpose::transpose(ob, yb, o, n);
+            }
+        })
+    });
     y
 }
 
@@ -155,26 +154,24 @@ pub(crate) fn conv_transpose(
     let wt = taps_major(ws, c, t);
     let g = group_size(b, n);
     let par = inner_parallelism(b.div_ceil(g));
-    let mut dx = vec![0.0f32; b * chw];
-    dx.par_chunks_mut(g * chw)
-        .zip(gs.par_chunks(g * o * n))
-        .for_each(|(dxg, gg)| {
-            let m = gg.len() / o;
-            with_scratch([m * kc, o * m, chw], |dcols, grad, dxt| {
-                let lhs = if m == n {
-                    gg
-                } else {
-                    images_to_columns(gg, grad, (o, n));
-                    grad
-                };
-                sgemm((m, o, kc), dcols, false, lhs, (1, m), &wt, (kc, 1), par);
-                for (i, dxb) in dxg.chunks_exact_mut(chw).enumerate() {
-                    dxt.fill(0.0);
-                    col2im(dcols, c, taps, dxt, i * n);
-                    from_channels_last(dxt, dxb, c);
-                }
-            })
-        });
+    let dx = par_fill(b * chw, g * chw, |k, dxg| {
+        let gg = &gs[k * g * o * n..][..dxg.len() / chw * o * n];
+        let m = gg.len() / o;
+        with_scratch([m * kc, o * m, chw], |dcols, grad, dxt| {
+            let lhs = if m == n {
+                gg
+            } else {
+                images_to_columns(gg, grad, (o, n));
+                grad
+            };
+            sgemm((m, o, kc), dcols, false, lhs, (1, m), &wt, (kc, 1), par);
+            for (i, dxb) in dxg.chunks_exact_mut(chw).enumerate() {
+                dxt.fill(0.0);
+                col2im(dcols, c, taps, dxt, i * n);
+                from_channels_last(dxt, dxb, c);
+            }
+        })
+    });
     dx
 }
 
