@@ -111,6 +111,34 @@ fn col2im(cols: &[f32], c: usize, taps: &Taps, dxt: &mut [f32], at: usize) {
     }
 }
 
+/// The sizes every direction works with.
+struct Plan {
+    /// Taps, and columns per position (`t·c`).
+    t: usize,
+    kc: usize,
+    /// Output positions per image, and floats per input image.
+    n: usize,
+    chw: usize,
+    /// Images per GEMM, and the GEMM's own threading.
+    g: usize,
+    par: Parallelism,
+}
+
+impl Plan {
+    fn new(b: usize, c: usize, taps: &Taps) -> Self {
+        let (t, [h, w], [oh, ow]) = (taps.len(), taps.input, taps.output);
+        let (n, g) = (oh * ow, group_size(b, oh * ow));
+        Self {
+            t,
+            kc: t * c,
+            n,
+            chw: c * h * w,
+            g,
+            par: inner_parallelism(b.div_ceil(g)),
+        }
+    }
+}
+
 /// `x [b, c, h, w]`, `w [o, c·t]` -> `y [b, o, oh, ow]`
 pub(crate) fn conv(
     xs: &[f32],
@@ -118,11 +146,15 @@ pub(crate) fn conv(
     (b, c, o): (usize, usize, usize),
     taps: &Taps,
 ) -> Vec<f32> {
-    let (t, [h, w], [oh, ow]) = (taps.len(), taps.input, taps.output);
-    let (kc, n, chw) = (t * c, oh * ow, c * h * w);
+    let Plan {
+        t,
+        kc,
+        n,
+        chw,
+        g,
+        par,
+    } = Plan::new(b, c, taps);
     let wt = taps_major(ws, c, t);
-    let g = group_size(b, n);
-    let par = inner_parallelism(b.div_ceil(g));
     let y = par_fill(b * o * n, g * o * n, |k, yg| {
         let xg = &xs[k * g * chw..][..yg.len() / (o * n) * chw];
         let m = yg.len() / o; // gi·n positions
@@ -149,11 +181,15 @@ pub(crate) fn conv_transpose(
     (b, c, o): (usize, usize, usize),
     taps: &Taps,
 ) -> Vec<f32> {
-    let (t, [h, w], [oh, ow]) = (taps.len(), taps.input, taps.output);
-    let (kc, n, chw) = (t * c, oh * ow, c * h * w);
+    let Plan {
+        t,
+        kc,
+        n,
+        chw,
+        g,
+        par,
+    } = Plan::new(b, c, taps);
     let wt = taps_major(ws, c, t);
-    let g = group_size(b, n);
-    let par = inner_parallelism(b.div_ceil(g));
     let dx = par_fill(b * chw, g * chw, |k, dxg| {
         let gg = &gs[k * g * o * n..][..dxg.len() / chw * o * n];
         let m = gg.len() / o;
@@ -182,10 +218,14 @@ pub(crate) fn weight_grad(
     (b, c, o): (usize, usize, usize),
     taps: &Taps,
 ) -> Vec<f32> {
-    let (t, [h, w], [oh, ow]) = (taps.len(), taps.input, taps.output);
-    let (kc, n, chw) = (t * c, oh * ow, c * h * w);
-    let g = group_size(b, n);
-    let par: Parallelism = inner_parallelism(b.div_ceil(g));
+    let Plan {
+        t,
+        kc,
+        n,
+        chw,
+        g,
+        par,
+    } = Plan::new(b, c, taps);
     let dwt = xs
         .par_chunks(g * chw)
         .zip(gs.par_chunks(g * o * n))
