@@ -39,6 +39,9 @@ pub trait FusedActivation: Backend {
     fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self>;
     /// `dy · (y > 0 ? 1 : y + 1)` from the output `y`.
     fn fused_elu_backward(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self>;
+    fn fused_tanh(x: FloatTensor<Self>) -> FloatTensor<Self>;
+    /// `dy · (1 - y²)` from the output `y`.
+    fn fused_tanh_backward(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self>;
 }
 
 pub(crate) fn contiguous_f32(t: &FlexTensor) -> FlexTensor {
@@ -146,6 +149,29 @@ impl FusedActivation for Flex {
         });
         flex_vec(dx, y.shape())
     }
+    fn fused_tanh(x: FlexTensor) -> FlexTensor {
+        let x = contiguous_f32(&x);
+        let xs = f32s(&x);
+        let y = par_fill(xs.len(), CHUNK, |k, y| {
+            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
+            for (y, &x) in y.iter_mut().zip(x) {
+                *y = x.tanh();
+            }
+        });
+        flex_vec(y, x.shape())
+    }
+    fn fused_tanh_backward(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
+        let (y, dy) = (contiguous_f32(&y), contiguous_f32(&dy));
+        let (ys, gs) = (f32s(&y), f32s(&dy));
+        let dx = par_fill(ys.len(), CHUNK, |k, dx| {
+            let r = k * CHUNK..k * CHUNK + dx.len();
+            let (y, g) = (&ys[r.clone()], &gs[r]);
+            for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
+                *dx = g * (1.0 - y * y);
+            }
+        });
+        flex_vec(dx, y.shape())
+    }
 }
 
 #[derive(Debug)]
@@ -175,6 +201,21 @@ impl<B: FusedActivation> Backward<B, 1> for EluBackward {
         let dy = grads.consume::<B>(&ops.node);
         if let Some(node) = node {
             grads.register::<B>(node.id, B::fused_elu_backward(ops.state, dy));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct TanhBackward;
+
+impl<B: FusedActivation> Backward<B, 1> for TanhBackward {
+    type State = FloatTensor<B>;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node] = ops.parents;
+        let dy = grads.consume::<B>(&ops.node);
+        if let Some(node) = node {
+            grads.register::<B>(node.id, B::fused_tanh_backward(ops.state, dy));
         }
     }
 }
@@ -253,6 +294,24 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         let dx = B::fused_elu_backward(y.into_primitive(), dy.into_primitive());
         FloatTensor::<Self>::new(dx)
     }
+    fn fused_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match TanhBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => {
+                let y = B::fused_tanh(x.into_primitive());
+                prep.finish(y.clone(), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::fused_tanh(x.into_primitive())),
+        }
+    }
+    /// Not differentiated further (no gradient of a gradient in burn 0.22).
+    fn fused_tanh_backward(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
+        let dx = B::fused_tanh_backward(y.into_primitive(), dy.into_primitive());
+        FloatTensor::<Self>::new(dx)
+    }
 }
 
 /// burn's `leaky_relu(x, slope)` (slope > 0), one pass each way on flex.
@@ -272,6 +331,16 @@ pub fn elu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
         return Tensor::from_dispatch(y);
     }
     burn::tensor::activation::elu(x, 1.0)
+}
+
+/// burn's `tanh(x)`, one parallel pass each way on flex (burn's runs on the calling thread,
+/// and its backward is three ops).
+pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if on_flex(&x.device()) {
+        let y = <Dispatch as FusedActivation>::fused_tanh(x.into_dispatch());
+        return Tensor::from_dispatch(y);
+    }
+    burn::tensor::activation::tanh(x)
 }
 
 /// `ln(1 + e^x)` (burn's `softplus(x, 1.0)`): one pass each way on flex instead of seven.
@@ -326,6 +395,11 @@ pub(crate) mod tests {
     fn elu_equals_burns_with_gradient() {
         let slow = |x| burn::tensor::activation::elu(x, 1.0);
         same_as_burn(elu, slow, 3.0, 1e-5);
+    }
+
+    #[test]
+    fn tanh_equals_burns_with_gradient() {
+        same_as_burn(tanh, burn::tensor::activation::tanh, 2.0, 1e-5);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::spectral_norm;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::activation::sigmoid;
 use burn::tensor::module::linear;
 
 use crate::gemm_conv::{conv2d, conv_transpose2d, FastConv};
@@ -51,7 +51,7 @@ impl Output {
     pub fn apply(self, x: Tensor<2>) -> Tensor<2> {
         match self {
             Output::Linear => x,
-            Output::Tanh => tanh(x),
+            Output::Tanh => crate::fused::tanh(x),
             Output::Sigmoid => sigmoid(x),
         }
     }
