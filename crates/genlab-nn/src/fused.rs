@@ -74,103 +74,63 @@ pub(crate) fn on_flex(device: &burn::tensor::Device) -> bool {
     )
 }
 
+/// `f(x)` element by element, in parallel chunks. Generic in `f`, so each op's loop is
+/// compiled (and vectorised where branch-free) on its own.
+fn map(x: &FlexTensor, f: impl Fn(f32) -> f32 + Sync) -> FlexTensor {
+    let x = contiguous_f32(x);
+    let xs = f32s(&x);
+    let y = par_fill(xs.len(), CHUNK, |k, y| {
+        let x = &xs[k * CHUNK..k * CHUNK + y.len()];
+        y.iter_mut().zip(x).for_each(|(y, &x)| *y = f(x));
+    });
+    flex_vec(y, x.shape())
+}
+
+/// `f(a, b)` element by element (a backward pass: `a` the saved tensor, `b` the gradient).
+fn map2(a: &FlexTensor, b: &FlexTensor, f: impl Fn(f32, f32) -> f32 + Sync) -> FlexTensor {
+    let (a, b) = (contiguous_f32(a), contiguous_f32(b));
+    let (xs, gs) = (f32s(&a), f32s(&b));
+    let out = par_fill(xs.len(), CHUNK, |k, out| {
+        let r = k * CHUNK..k * CHUNK + out.len();
+        let (x, g) = (&xs[r.clone()], &gs[r]);
+        for ((o, &x), &g) in out.iter_mut().zip(x).zip(g) {
+            *o = f(x, g);
+        }
+    });
+    flex_vec(out, a.shape())
+}
+
 impl FusedActivation for Flex {
     fn fused_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
-        let x = contiguous_f32(&x);
-        let xs: &[f32] = x.as_slice().expect("contiguous");
-        let y = par_fill(xs.len(), CHUNK, |k, y| {
-            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
-            for (y, &x) in y.iter_mut().zip(x) {
-                // Branch-free so that the loop vectorises.
-                *y = x.max(0.0) + slope * x.min(0.0);
-            }
-        });
-        FlexTensor::from_data(TensorData::new(y, x.shape()))
+        // Branch-free so that the loop vectorises.
+        map(&x, |x| x.max(0.0) + slope * x.min(0.0))
     }
     fn fused_leaky_relu_backward(y: FlexTensor, dy: FlexTensor, slope: f32) -> FlexTensor {
-        let (y, dy) = (contiguous_f32(&y), contiguous_f32(&dy));
-        let (ys, gs): (&[f32], &[f32]) = (y.as_slice().unwrap(), dy.as_slice().unwrap());
-        let dx = par_fill(ys.len(), CHUNK, |k, dx| {
-            let r = k * CHUNK..k * CHUNK + dx.len();
-            let (y, g) = (&ys[r.clone()], &gs[r]);
-            for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
-                let positive = (y >= 0.0) as u32 as f32; // branch-free
-                *dx = g * (slope + (1.0 - slope) * positive);
-            }
-        });
-        FlexTensor::from_data(TensorData::new(dx, y.shape()))
+        map2(&y, &dy, |y, g| {
+            let positive = (y >= 0.0) as u32 as f32; // branch-free
+            g * (slope + (1.0 - slope) * positive)
+        })
     }
     fn fused_softplus(x: FlexTensor) -> FlexTensor {
-        let x = contiguous_f32(&x);
-        let xs = f32s(&x);
-        let y = par_fill(xs.len(), CHUNK, |k, y| {
-            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
-            for (y, &x) in y.iter_mut().zip(x) {
-                // ln(1 + e) rather than ln_1p(e): libm's log1pf is twice the cost of logf, and
-                // where they differ (e < 6e-8) the absolute error is below 6e-8.
-                *y = x.max(0.0) + (1.0 + (-x.abs()).exp()).ln();
-            }
-        });
-        flex_vec(y, x.shape())
+        // ln(1 + e) rather than ln_1p(e): libm's log1pf is twice the cost of logf, and where
+        // they differ (e < 6e-8) the absolute error is below 6e-8.
+        map(&x, |x| x.max(0.0) + (1.0 + (-x.abs()).exp()).ln())
     }
     fn fused_softplus_backward(x: FlexTensor, dy: FlexTensor) -> FlexTensor {
-        let (x, dy) = (contiguous_f32(&x), contiguous_f32(&dy));
-        let (xs, gs) = (f32s(&x), f32s(&dy));
-        let dx = par_fill(xs.len(), CHUNK, |k, dx| {
-            let r = k * CHUNK..k * CHUNK + dx.len();
-            let (x, g) = (&xs[r.clone()], &gs[r]);
-            for ((dx, &x), &g) in dx.iter_mut().zip(x).zip(g) {
-                *dx = g / (1.0 + (-x).exp());
-            }
-        });
-        flex_vec(dx, x.shape())
+        map2(&x, &dy, |x, g| g / (1.0 + (-x).exp()))
     }
     fn fused_elu(x: FlexTensor) -> FlexTensor {
-        let x = contiguous_f32(&x);
-        let xs = f32s(&x);
-        let y = par_fill(xs.len(), CHUNK, |k, y| {
-            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
-            for (y, &x) in y.iter_mut().zip(x) {
-                *y = if x > 0.0 { x } else { x.exp_m1() };
-            }
-        });
-        flex_vec(y, x.shape())
+        map(&x, |x| if x > 0.0 { x } else { x.exp_m1() })
     }
     fn fused_elu_backward(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
-        let (y, dy) = (contiguous_f32(&y), contiguous_f32(&dy));
-        let (ys, gs) = (f32s(&y), f32s(&dy));
-        let dx = par_fill(ys.len(), CHUNK, |k, dx| {
-            let r = k * CHUNK..k * CHUNK + dx.len();
-            let (y, g) = (&ys[r.clone()], &gs[r]);
-            for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
-                // Branch-free: the slope is 1 above zero and e^x = y + 1 below.
-                *dx = g * (y.min(0.0) + 1.0);
-            }
-        });
-        flex_vec(dx, y.shape())
+        // Branch-free: the slope is 1 above zero and e^x = y + 1 below.
+        map2(&y, &dy, |y, g| g * (y.min(0.0) + 1.0))
     }
     fn fused_tanh(x: FlexTensor) -> FlexTensor {
-        let x = contiguous_f32(&x);
-        let xs = f32s(&x);
-        let y = par_fill(xs.len(), CHUNK, |k, y| {
-            let x = &xs[k * CHUNK..k * CHUNK + y.len()];
-            for (y, &x) in y.iter_mut().zip(x) {
-                *y = x.tanh();
-            }
-        });
-        flex_vec(y, x.shape())
+        map(&x, f32::tanh)
     }
     fn fused_tanh_backward(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
-        let (y, dy) = (contiguous_f32(&y), contiguous_f32(&dy));
-        let (ys, gs) = (f32s(&y), f32s(&dy));
-        let dx = par_fill(ys.len(), CHUNK, |k, dx| {
-            let r = k * CHUNK..k * CHUNK + dx.len();
-            let (y, g) = (&ys[r.clone()], &gs[r]);
-            for ((dx, &y), &g) in dx.iter_mut().zip(y).zip(g) {
-                *dx = g * (1.0 - y * y);
-            }
-        });
-        flex_vec(dx, y.shape())
+        map2(&y, &dy, |y, g| g * (1.0 - y * y))
     }
 }
 
