@@ -12,12 +12,12 @@ use std::cell::RefCell;
 use crate::gemm_conv::{GemmConv, Taps};
 use crate::gemm_conv_nhwc::{self as nhwc, channels_last};
 
-pub(crate) fn f32_slice(t: &FlexTensor) -> &[f32] {
+fn f32_slice(t: &FlexTensor) -> &[f32] {
     assert_eq!(t.dtype(), DType::F32, "gemm_conv: only f32 tensors");
     t.as_slice().expect("contiguous tensor")
 }
 
-pub(crate) fn flex_tensor(data: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
+fn flex_tensor(data: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(data, shape))
 }
 
@@ -209,7 +209,7 @@ pub(crate) fn images_to_columns(a: &[f32], m: &mut [f32], (o, n): (usize, usize)
     }
 }
 
-pub(crate) fn columns_to_images(m: &[f32], a: &mut [f32], (o, n): (usize, usize)) {
+fn columns_to_images(m: &[f32], a: &mut [f32], (o, n): (usize, usize)) {
     let ld = a.len() / o;
     for (i, img) in a.chunks_exact_mut(o * n).enumerate() {
         for (r, row) in img.chunks_exact_mut(n).enumerate() {
