@@ -26,6 +26,22 @@ fn keep_freed_memory() {
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
 }
 
+/// Stack of each rayon worker: the main thread's 8 MiB, since the command runs on one.
+const WORKER_STACK: usize = 8 << 20;
+
+/// Runs the command on a rayon worker rather than on the main thread. Every parallel kernel
+/// then starts from inside the pool (a local `join`) instead of injecting its job from outside
+/// and putting the main thread to sleep until it is done: a DCGAN step made ~210 context
+/// switches instead of ~900, and ran 8-10% faster (W2 and W3, `genlab bench`). The pool size
+/// still follows `RAYON_NUM_THREADS`.
+fn on_the_pool<T: Send>(command: impl FnOnce() -> T + Send) -> T {
+    // Only fails if a global pool exists already, which then serves as well.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .build_global();
+    rayon::scope(|_| command())
+}
+
 /// Exit code of every error (bad input, missing file, divergence).
 const EXIT_ERROR: u8 = 2;
 /// Exit code after Ctrl-C, once the checkpoint is safe (128 + SIGINT).
@@ -34,7 +50,7 @@ const EXIT_INTERRUPTED: u8 = 130;
 fn main() -> ExitCode {
     keep_freed_memory();
     let args = cli::Cli::parse();
-    match commands::run(args) {
+    match on_the_pool(|| commands::run(args)) {
         Ok(commands::Status::Done) => ExitCode::SUCCESS,
         Ok(commands::Status::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(e) => {
@@ -60,5 +76,19 @@ mod tests {
         }
         keep_freed_memory();
         assert_eq!(get(MI_OPTION_PURGE_DELAY), -1);
+    }
+
+    #[test]
+    fn commands_run_on_a_pool_worker_with_a_full_stack() {
+        // A 4 MiB array on the stack would overflow rayon's default 2 MiB worker stack.
+        let (index, sum) = on_the_pool(|| {
+            let big = std::hint::black_box([1u8; 4 << 20]);
+            (
+                rayon::current_thread_index(),
+                big.iter().map(|&b| b as usize).sum::<usize>(),
+            )
+        });
+        assert!(index.is_some(), "the command ran outside the pool");
+        assert_eq!(sum, 4 << 20);
     }
 }
