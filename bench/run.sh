@@ -8,6 +8,8 @@
 #   bash bench/run.sh likelihood FAMILY[:PRESET] STEPS
 #                                      test NLL and bits/dim on Fashion-MNIST, beside PyTorch
 #   bash bench/run.sh ood RUN NAME     bits/dim histogram: Fashion-MNIST test against shapes
+#   bash bench/run.sh gans [DCGAN_STEPS] [WGAN_STEPS]
+#                                      dcgan and wgan-gp on Fashion-MNIST beside PyTorch: sample grids
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
@@ -146,6 +148,26 @@ likelihood)
   echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab_s_per_step\": $g_sps, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
   "$PY" bench/summarize.py likelihood "$out"
   ;;
+gans)
+  # DCGAN (preset default) and WGAN-GP (preset fashion) on Fashion-MNIST, each beside the PyTorch
+  # model of the same networks, losses, optimiser and steps (bench/torch_gan_fmnist.py). Writes
+  # docs/img/gan/fashion-{dcgan,wgan-gp}-{genlab,pytorch}.png and bench/results/gans.jsonl.
+  if ! "$PY" -c "import matplotlib" 2>/dev/null; then "$VENV/bin/pip" install -q matplotlib; fi
+  out=bench/results/gans.jsonl
+  : > "$out"
+  mkdir -p docs/img/gan
+  for spec in dcgan:default:${2:-3000} wgan-gp:fashion:${3:-5000}; do
+    IFS=: read -r family preset steps <<< "$spec"
+    run=bench/runs/$family-fashion
+    rm -rf "$run"
+    "$BIN" train "$family" --preset "$preset" --steps "$steps" --out "$run" --seed 0 --quiet
+    "$BIN" sample "$run" -n 64 --out "docs/img/gan/fashion-$family-genlab.png"
+    g=$(tail -n 1 "$run/metrics.jsonl")
+    t=$("$PY" bench/torch_gan_fmnist.py "$family" --steps "$steps" --threads "$THREADS" \
+      --out "docs/img/gan/fashion-$family-pytorch.png")
+    echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_last\": $g, \"torch\": $t}" | tee -a "$out"
+  done
+  ;;
 ood)
   # Does a likelihood model trained on Fashion-MNIST give other data lower likelihood?
   # `bash bench/run.sh ood RUN NAME` scores the run's test set and the test set of `shapes`,
@@ -162,7 +184,7 @@ ood)
   rm -rf "$dir"
   ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|ood" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|ood" >&2
   exit 2
   ;;
 esac
