@@ -256,7 +256,7 @@ pub type SeriesEnds = (String, f64, f64);
 /// Metric keys that are not losses.
 const NOT_LOSSES: [&str; 4] = ["step", "epoch", "lr", "steps_per_sec"];
 
-/// Training curves of a run from its metrics.jsonl (each loss scaled to its own range), with
+/// Training curves of a run from its metrics.jsonl (one panel per loss, on its own range), with
 /// each loss's first and last logged value; None before the first log line.
 pub fn curves_picture(run: &std::path::Path) -> Result<Option<(image::RgbImage, Vec<SeriesEnds>)>> {
     let path = run.join(genlab_core::run_dir::METRICS);
@@ -286,7 +286,7 @@ pub fn curves_picture(run: &std::path::Path) -> Result<Option<(image::RgbImage, 
         .iter()
         .map(|(k, pts)| (k.clone(), pts[0].1, pts[pts.len() - 1].1))
         .collect();
-    Ok(Some((genlab_viz::curve_png(&series).0, ends)))
+    Ok(Some((genlab_viz::panels_png(&series).0, ends)))
 }
 
 /// Write a PNG atomically.

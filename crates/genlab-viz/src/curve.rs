@@ -1,78 +1,363 @@
-//! Training curves: one line per named series over steps, auto-scaled, as a PNG.
-//! Drawn by hand (no axis labels, which would need a font): the y range is printed by callers.
+//! Line charts as PNGs with their numbers written on them:
+//!   - [`panels_png`]: training curves, one panel per series on its own scale (losses of very
+//!     different size, a reconstruction term and a KL, stay readable), titled with the name and
+//!     the last value, y axis labelled with the range, x axis with the steps;
+//!   - [`lines_png`]: series that must be compared on one scale (BIC per covariance type), with
+//!     a legend in the series' colours.
+//!
+//! Text uses the public-domain 8x8 bitmap font of the `font8x8` crate. A chart crate (plotters)
+//! needs a TrueType font from the system or embedded in the binary and many more dependencies to
+//! draw the same few labels.
 
 use image::{Rgb, RgbImage};
 
 const W: u32 = 640;
-const H: u32 = 360;
-const MARGIN: u32 = 16;
+/// Left margin: room for a y label of [`LABEL_CHARS`] characters.
+const LEFT: u32 = 80;
+const RIGHT: u32 = 16;
+/// Glyphs are 8x8 pixels.
+const CHAR: u32 = 8;
+const LABEL_CHARS: usize = 9;
 const BG: Rgb<u8> = Rgb([255, 255, 255]);
 const GRID: Rgb<u8> = Rgb([225, 225, 230]);
-/// Matplotlib's tab10 colours, and their names for a legend printed beside the picture.
-const COLOURS: [[u8; 3]; 4] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40]];
-pub const COLOUR_NAMES: [&str; 4] = ["blue", "orange", "green", "red"];
+const INK: Rgb<u8> = Rgb([40, 40, 48]);
+const MUTED: Rgb<u8> = Rgb([110, 110, 120]);
+/// Matplotlib's tab10 colours.
+const COLOURS: [[u8; 3]; 8] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+];
 
-/// `series` = (name, [(step, value)]). Each series is scaled to its own range so that terms of
-/// different size (reconstruction vs KL) are all visible; returns the picture and each range.
-pub fn curve_png(series: &[(String, Vec<(f64, f64)>)]) -> (RgbImage, Vec<(String, f64, f64)>) {
-    let mut img = RgbImage::from_pixel(W, H, BG);
-    for i in 0..=4 {
-        let y = MARGIN + i * (H - 2 * MARGIN) / 4;
-        for x in MARGIN..W - MARGIN {
-            img.put_pixel(x, y, GRID);
-        }
-    }
-    let steps = series.iter().flat_map(|s| s.1.iter().map(|p| p.0));
-    let (x0, x1) = steps.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+/// One panel of [`panels_png`]: title band, plot, x labels.
+const PANEL_TITLE: u32 = 20;
+const PANEL_PLOT: u32 = 96;
+const PANEL_FOOT: u32 = 20;
+const PANEL_H: u32 = PANEL_TITLE + PANEL_PLOT + PANEL_FOOT;
+
+/// A named series of (x, y) points.
+pub type Series = (String, Vec<(f64, f64)>);
+
+/// Training curves: one panel per series, each on its own y range. Returns the picture and
+/// each series' (name, min, max) over its finite values.
+pub fn panels_png(series: &[Series]) -> (RgbImage, Vec<(String, f64, f64)>) {
+    let n = series.len().max(1) as u32;
+    let mut img = RgbImage::from_pixel(W, n * PANEL_H, BG);
+    let xr = x_range(series);
     let mut ranges = Vec::new();
     for (k, (name, pts)) in series.iter().enumerate() {
-        let finite: Vec<&(f64, f64)> = pts.iter().filter(|p| p.1.is_finite()).collect();
-        let (lo, hi) = finite
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
-        ranges.push((name.clone(), lo, hi));
-        let colour = Rgb(COLOURS[k % COLOURS.len()]);
-        let to_px = |p: &(f64, f64)| {
-            let fx = if x1 > x0 { (p.0 - x0) / (x1 - x0) } else { 0.5 };
-            let fy = if hi > lo { (p.1 - lo) / (hi - lo) } else { 0.5 };
-            (
-                (MARGIN as f64 + fx * (W - 2 * MARGIN) as f64),
-                ((H - MARGIN) as f64 - fy * (H - 2 * MARGIN) as f64),
-            )
+        let top = k as u32 * PANEL_H;
+        let yr = y_range(std::slice::from_ref(&(name.clone(), pts.clone())));
+        let last = pts.iter().rev().map(|p| p.1).find(|v| v.is_finite());
+        let title = match last {
+            Some(v) => format!("{name}   last {}", number(v)),
+            None => format!("{name}   (no finite values)"),
         };
-        for pair in finite.windows(2) {
-            let (a, b) = (to_px(pair[0]), to_px(pair[1]));
-            let n = ((b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil() as usize).max(1);
-            for i in 0..=n {
-                let t = i as f64 / n as f64;
-                let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-                for (dx, dy) in [(0, 0), (0, 1), (1, 0)] {
-                    let (px, py) = (x as u32 + dx, y as u32 + dy);
-                    if px < W && py < H {
+        text(&mut img, LEFT, top + 6, &title, INK);
+        let plot = Rect {
+            x: LEFT,
+            y: top + PANEL_TITLE,
+            w: W - LEFT - RIGHT,
+            h: PANEL_PLOT,
+        };
+        axes(&mut img, &plot, (xr, "step"), yr);
+        line(
+            &mut img,
+            &plot,
+            xr,
+            yr,
+            pts,
+            Rgb(COLOURS[k % COLOURS.len()]),
+        );
+        ranges.push((name.clone(), yr.0, yr.1));
+    }
+    (img, ranges)
+}
+
+/// Series compared on one y range, with a legend: `title` above, then the series names in
+/// their colours; `x_name` labels the x axis. Returns the picture and the shared (min, max).
+pub fn lines_png(title: &str, x_name: &str, series: &[Series]) -> (RgbImage, (f64, f64)) {
+    let legend_rows = series.len().div_ceil(4) as u32;
+    let head = 10 + (1 + legend_rows) * 14;
+    let h = 300;
+    let mut img = RgbImage::from_pixel(W, head + h + PANEL_FOOT, BG);
+    text(&mut img, LEFT, 6, title, INK);
+    for (k, (name, _)) in series.iter().enumerate() {
+        let (row, col) = ((k / 4) as u32, (k % 4) as u32);
+        let (x, y) = (LEFT + col * 136, 20 + row * 14);
+        let colour = Rgb(COLOURS[k % COLOURS.len()]);
+        fill(&mut img, x, y + 3, 16, 3, colour);
+        text(&mut img, x + 20, y, name, colour);
+    }
+    let (xr, yr) = (x_range(series), y_range(series));
+    let plot = Rect {
+        x: LEFT,
+        y: head,
+        w: W - LEFT - RIGHT,
+        h,
+    };
+    axes(&mut img, &plot, (xr, x_name), yr);
+    for (k, (_, pts)) in series.iter().enumerate() {
+        line(
+            &mut img,
+            &plot,
+            xr,
+            yr,
+            pts,
+            Rgb(COLOURS[k % COLOURS.len()]),
+        );
+    }
+    (img, yr)
+}
+
+struct Rect {
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+}
+
+impl Rect {
+    /// Pixel of (x, y) for data ranges `xr`, `yr` (a flat range maps to the middle).
+    fn to_px(&self, (x0, x1): (f64, f64), (y0, y1): (f64, f64), p: (f64, f64)) -> (f64, f64) {
+        let fx = if x1 > x0 { (p.0 - x0) / (x1 - x0) } else { 0.5 };
+        let fy = if y1 > y0 { (p.1 - y0) / (y1 - y0) } else { 0.5 };
+        (
+            self.x as f64 + fx * (self.w - 1) as f64,
+            (self.y + self.h - 1) as f64 - fy * (self.h - 1) as f64,
+        )
+    }
+}
+
+fn x_range(series: &[Series]) -> (f64, f64) {
+    let xs = series.iter().flat_map(|s| s.1.iter().map(|p| p.0));
+    let r = xs.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    if r.0 > r.1 {
+        (0.0, 1.0)
+    } else {
+        r
+    }
+}
+
+fn y_range(series: &[Series]) -> (f64, f64) {
+    let ys = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.1))
+        .filter(|v| v.is_finite());
+    let r = ys.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    if r.0 > r.1 {
+        (0.0, 1.0)
+    } else {
+        r
+    }
+}
+
+/// Grid lines at 0, 1/2 and 1 of the y range labelled with their values; x labels at both ends,
+/// the first after the axis' name.
+fn axes(img: &mut RgbImage, plot: &Rect, (xr, x_name): ((f64, f64), &str), yr: (f64, f64)) {
+    for i in 0..=2 {
+        let y = plot.y + i * (plot.h - 1) / 2;
+        fill(img, plot.x, y, plot.w, 1, GRID);
+        let v = yr.1 - (yr.1 - yr.0) * i as f64 / 2.0;
+        let label = number(v);
+        let x = plot.x - 6 - label.len() as u32 * CHAR;
+        text(img, x, y.saturating_sub(CHAR / 2), &label, MUTED);
+    }
+    let below = plot.y + plot.h + 6;
+    text(
+        img,
+        plot.x,
+        below,
+        &format!("{x_name} {}", number(xr.0)),
+        MUTED,
+    );
+    let end = number(xr.1);
+    text(
+        img,
+        plot.x + plot.w - end.len() as u32 * CHAR,
+        below,
+        &end,
+        MUTED,
+    );
+}
+
+/// A polyline through the finite points, 2 pixels thick.
+fn line(
+    img: &mut RgbImage,
+    plot: &Rect,
+    xr: (f64, f64),
+    yr: (f64, f64),
+    pts: &[(f64, f64)],
+    colour: Rgb<u8>,
+) {
+    let finite: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.1.is_finite()).collect();
+    if let [only] = finite[..] {
+        let (x, y) = plot.to_px(xr, yr, only);
+        fill(img, x as u32, y as u32, 2, 2, colour);
+    }
+    for pair in finite.windows(2) {
+        let (a, b) = (plot.to_px(xr, yr, pair[0]), plot.to_px(xr, yr, pair[1]));
+        let n = ((b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil() as usize).max(1);
+        for i in 0..=n {
+            let t = i as f64 / n as f64;
+            let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            fill(img, x.round() as u32, y.round() as u32, 2, 2, colour);
+        }
+    }
+}
+
+fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: Rgb<u8>) {
+    for py in y..(y + h).min(img.height()) {
+        for px in x..(x + w).min(img.width()) {
+            img.put_pixel(px, py, colour);
+        }
+    }
+}
+
+/// ASCII text with its top-left corner at (x, y); other characters print as '?'.
+fn text(img: &mut RgbImage, x: u32, y: u32, s: &str, colour: Rgb<u8>) {
+    for (i, ch) in s.chars().enumerate() {
+        let glyph = font8x8::legacy::BASIC_LEGACY[if ch.is_ascii() {
+            ch as usize
+        } else {
+            '?' as usize
+        }];
+        for (row, bits) in glyph.iter().enumerate() {
+            for col in 0..8 {
+                // Bit 0 is the leftmost pixel.
+                if bits >> col & 1 == 1 {
+                    let (px, py) = (x + i as u32 * CHAR + col, y + row as u32);
+                    if px < img.width() && py < img.height() {
                         img.put_pixel(px, py, colour);
                     }
                 }
             }
         }
     }
-    (img, ranges)
+}
+
+/// A value in at most [`LABEL_CHARS`] characters: plain decimals with 4 significant digits
+/// where they fit, else scientific notation.
+fn number(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+    let plain = format!("{v:.digits$}");
+    if (1e-3..1e6).contains(&v.abs()) && plain.len() <= LABEL_CHARS {
+        let trimmed = if plain.contains('.') {
+            plain.trim_end_matches('0').trim_end_matches('.')
+        } else {
+            &plain
+        };
+        trimmed.to_string()
+    } else {
+        format!("{v:.2e}")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn colour_at(img: &RgbImage, (x, y): (f64, f64)) -> Rgb<u8> {
+        *img.get_pixel(x.round() as u32, y.round() as u32)
+    }
+
     #[test]
-    fn a_falling_series_starts_high_and_ends_low() {
-        let s = vec![(
-            "loss".to_string(),
-            vec![(0.0, 10.0), (1.0, 5.0), (2.0, 1.0)],
-        )];
-        let (img, ranges) = curve_png(&s);
-        assert_eq!(ranges, vec![("loss".to_string(), 1.0, 10.0)]);
-        let blue = Rgb(COLOURS[0]);
-        // First point at the top-left corner of the plot area, last at the bottom-right.
-        assert_eq!(*img.get_pixel(MARGIN, MARGIN), blue);
-        assert_eq!(*img.get_pixel(W - MARGIN, H - MARGIN), blue);
+    fn numbers_fit_their_labels() {
+        assert_eq!(number(20000.0), "20000");
+        assert_eq!(number(0.5), "0.5");
+        assert_eq!(number(-4.5766906), "-4.577");
+        assert_eq!(number(1234.5678), "1235");
+        assert_eq!(number(0.000123), "1.23e-4");
+        assert_eq!(number(-12345678.0), "-1.23e7");
+        assert_eq!(number(0.0), "0");
+        for v in [1e-9, -3.3e-3, 7.77, 99999.9, -123456.0, 5e12] {
+            assert!(number(v).len() <= LABEL_CHARS, "{v} -> {}", number(v));
+        }
+    }
+
+    #[test]
+    fn text_draws_the_font_glyph() {
+        let mut img = RgbImage::from_pixel(16, 8, BG);
+        text(&mut img, 8, 0, "7", INK);
+        let glyph = font8x8::legacy::BASIC_LEGACY['7' as usize];
+        for y in 0..8 {
+            for x in 0..16u32 {
+                let on = x >= 8 && glyph[y as usize] >> (x - 8) & 1 == 1;
+                assert_eq!(*img.get_pixel(x, y) == INK, on, "pixel ({x}, {y})");
+            }
+        }
+    }
+
+    #[test]
+    fn each_panel_has_its_own_scale() {
+        let s = vec![
+            (
+                "loss".to_string(),
+                vec![(0.0, 10.0), (50.0, 5.0), (100.0, 1.0)],
+            ),
+            ("kl".to_string(), vec![(0.0, 0.01), (100.0, 0.03)]),
+        ];
+        let (img, ranges) = panels_png(&s);
+        assert_eq!(img.height(), 2 * PANEL_H);
+        assert_eq!(
+            ranges,
+            vec![("loss".into(), 1.0, 10.0), ("kl".into(), 0.01, 0.03)]
+        );
+        // The falling loss runs from the top-left to the bottom-right of the first plot; the
+        // rising KL, a thousand times smaller, from the bottom-left to the top-right of the second.
+        let plot = |k: u32| Rect {
+            x: LEFT,
+            y: k * PANEL_H + PANEL_TITLE,
+            w: W - LEFT - RIGHT,
+            h: PANEL_PLOT,
+        };
+        let (blue, orange) = (Rgb(COLOURS[0]), Rgb(COLOURS[1]));
+        let xr = (0.0, 100.0);
+        assert_eq!(
+            colour_at(&img, plot(0).to_px(xr, (1.0, 10.0), (0.0, 10.0))),
+            blue
+        );
+        assert_eq!(
+            colour_at(&img, plot(0).to_px(xr, (1.0, 10.0), (100.0, 1.0))),
+            blue
+        );
+        assert_eq!(
+            colour_at(&img, plot(1).to_px(xr, (0.01, 0.03), (0.0, 0.01))),
+            orange
+        );
+        assert_eq!(
+            colour_at(&img, plot(1).to_px(xr, (0.01, 0.03), (100.0, 0.03))),
+            orange
+        );
+    }
+
+    #[test]
+    fn lines_share_one_scale() {
+        let s = vec![
+            ("small".to_string(), vec![(1.0, 0.0), (2.0, 1.0)]),
+            ("large".to_string(), vec![(1.0, 0.0), (2.0, 10.0)]),
+        ];
+        let (img, yr) = lines_png("BIC", "K", &s);
+        assert_eq!(yr, (0.0, 10.0));
+        // "small" ends at a tenth of the height, not at the top as on a scale of its own.
+        let head = 10 + 2 * 14;
+        let plot = Rect {
+            x: LEFT,
+            y: head,
+            w: W - LEFT - RIGHT,
+            h: 300,
+        };
+        let end = plot.to_px((1.0, 2.0), yr, (2.0, 1.0));
+        assert_eq!(colour_at(&img, end), Rgb(COLOURS[0]));
+        let top = plot.to_px((1.0, 2.0), yr, (2.0, 10.0));
+        assert_eq!(colour_at(&img, top), Rgb(COLOURS[1]));
     }
 }

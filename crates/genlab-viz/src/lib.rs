@@ -5,7 +5,7 @@ mod density;
 mod grid;
 mod scatter;
 
-pub use curve::{curve_png, COLOUR_NAMES};
+pub use curve::{lines_png, panels_png, Series};
 pub use density::{density_grid, density_png, SIZE as DENSITY_SIZE};
 pub use grid::{Grid, Images};
 pub use scatter::scatter_png;

@@ -58,16 +58,10 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
     if let Some((_, ranges)) = pictures::curves_picture(&out)? {
         let ranges: Vec<String> = ranges
             .iter()
-            .enumerate()
-            .map(|(i, (k, first, last))| {
-                format!(
-                    "{k} ({}) {first:.1} -> {last:.1}",
-                    genlab_viz::COLOUR_NAMES[i % genlab_viz::COLOUR_NAMES.len()]
-                )
-            })
+            .map(|(k, first, last)| format!("{k} {first:.1} -> {last:.1}"))
             .collect();
         println!(
-            "  {}  ({}; each scaled to its own range)",
+            "  {}  ({})",
             out.join(genlab_core::run_dir::CURVES).display(),
             ranges.join(", ")
         );

@@ -1,7 +1,7 @@
 //! `genlab gmm-select`: fit a Gaussian mixture for every K in a range (and every covariance type
 //! asked for) and pick K by BIC (Schwarz 1978), as sklearn's model-selection example does.
 //! Writes `gmm-select.json` (one row per fit) and `bic.png` (BIC against K, one line per
-//! covariance type, each scaled to its own range).
+//! covariance type, all on one scale, with a legend).
 
 use anyhow::{bail, Context, Result};
 use genlab_core::rng::{rng_for, Stream};
@@ -132,7 +132,7 @@ pub fn run(o: Options) -> Result<()> {
         .as_str()
         .unwrap_or("?")
         .to_string();
-    let (img, ranges) = genlab_viz::curve_png(&series);
+    let (img, _) = genlab_viz::lines_png("BIC (lower is better) against K", "K", &series);
     let png = o.out.join("bic.png");
     save_png(&png, &img)?;
     let summary = serde_json::json!({
@@ -145,13 +145,7 @@ pub fn run(o: Options) -> Result<()> {
         &o.out.join("gmm-select.json"),
         serde_json::to_string_pretty(&summary)?.as_bytes(),
     )?;
-    for (i, (name, lo, hi)) in ranges.iter().enumerate() {
-        let colour = genlab_viz::COLOUR_NAMES[i % genlab_viz::COLOUR_NAMES.len()];
-        println!(
-            "{}: {name} ({colour}) BIC from {lo:.1} to {hi:.1}",
-            png.display()
-        );
-    }
+    println!("{}: BIC against K per covariance type", png.display());
     println!("best by BIC: K = {k}, covariance {cov_name} (BIC {bic:.1})");
     Ok(())
 }
