@@ -18,6 +18,7 @@ use burn::tensor::Tensor;
 use rayon::prelude::*;
 
 use crate::fused::{bcs, contiguous_f32, f32s, flex_vec, on_flex};
+use crate::vexp::exp_in_place;
 
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedCategorical: Backend {
@@ -49,10 +50,11 @@ impl FusedCategorical for Flex {
                 for row in l.chunks_exact(s).skip(1) {
                     max.iter_mut().zip(row).for_each(|(m, &v)| *m = m.max(v));
                 }
-                let mut sum = vec![0.0f32; s];
+                let (mut sum, mut e) = (vec![0.0f32; s], vec![0.0f32; s]);
                 for row in l.chunks_exact(s) {
-                    let terms = sum.iter_mut().zip(row).zip(&max);
-                    terms.for_each(|((acc, &v), &m)| *acc += (v - m).exp());
+                    e.iter_mut().zip(row).zip(&max).for_each(|((e, &v), &m)| *e = v - m);
+                    exp_in_place(&mut e);
+                    sum.iter_mut().zip(&e).for_each(|(acc, &e)| *acc += e);
                 }
                 for (j, o) in out.iter_mut().enumerate() {
                     let class = (t[j] as usize).min(k - 1);
@@ -81,8 +83,9 @@ impl FusedCategorical for Flex {
                     .map(|j| l[(t[j] as usize).min(k - 1) * s + j] - lp[j])
                     .collect();
                 for (drow, row) in dl.chunks_exact_mut(s).zip(l.chunks_exact(s)) {
-                    let terms = drow.iter_mut().zip(row).zip(lse.iter().zip(g));
-                    terms.for_each(|((d, &v), (&lse, &g))| *d = -g * (v - lse).exp());
+                    drow.iter_mut().zip(row).zip(&lse).for_each(|((d, &v), &lse)| *d = v - lse);
+                    exp_in_place(drow);
+                    drow.iter_mut().zip(g).for_each(|(d, &g)| *d *= -g);
                 }
                 for j in 0..s {
                     dl[(t[j] as usize).min(k - 1) * s + j] += g[j];

@@ -18,6 +18,7 @@ pub mod made;
 pub mod masked_conv;
 pub mod mlp;
 pub mod spectral_norm;
+pub mod vexp;
 
 pub use coder::{Arch, Decoder, Encoder, NetConfig};
 pub use conv::{ConvDecoder, ConvEncoder};
