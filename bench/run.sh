@@ -107,16 +107,25 @@ modes)
   "$PY" bench/summarize.py modes "$out"
   ;;
 conditional)
-  # Do conditional GANs draw the class they are asked for? A class-gaussian classifier trained
-  # on shapes judges 250 samples per class of cgan and acgan (their `shapes` presets).
+  # Do conditional GANs draw the class they are asked for? Two judges classify 250 samples per
+  # class of cgan and acgan (their `shapes` presets, seed 0): a class-gaussian classifier and a
+  # CNN, the auxiliary classifier head of a separate acgan run (seed 1). Each judge's accuracy
+  # on the real test shapes is recorded beside.
   out=bench/results/conditional.jsonl
   : > "$out"
   dir=$(mktemp -d)
-  "$BIN" train class-gaussian --data shapes --out "$dir/judge" --quiet
+  "$BIN" train class-gaussian --data shapes --out "$dir/gauss" --quiet
+  "$BIN" train acgan --preset shapes --seed 1 --out "$dir/cnn" --quiet
+  for j in gauss cnn; do
+    e=$("$BIN" eval "$dir/$j" --json)
+    echo "{\"judge\": \"$j\", \"eval\": $e}" | tee -a "$out"
+  done
   for f in cgan acgan; do
-    "$BIN" train "$f" --preset shapes --out "$dir/$f" --quiet
-    e=$("$BIN" eval "$dir/$f" --json --classifier "$dir/judge")
-    echo "{\"family\": \"$f\", \"preset\": \"shapes\", \"eval\": $e}" | tee -a "$out"
+    "$BIN" train "$f" --preset shapes --seed 0 --out "$dir/$f" --quiet
+    for j in gauss cnn; do
+      e=$("$BIN" eval "$dir/$f" --json --classifier "$dir/$j")
+      echo "{\"family\": \"$f\", \"preset\": \"shapes\", \"judge\": \"$j\", \"eval\": $e}" | tee -a "$out"
+    done
   done
   rm -rf "$dir"
   ;;

@@ -52,7 +52,10 @@ impl FusedCategorical for Flex {
                 }
                 let (mut sum, mut e) = (vec![0.0f32; s], vec![0.0f32; s]);
                 for row in l.chunks_exact(s) {
-                    e.iter_mut().zip(row).zip(&max).for_each(|((e, &v), &m)| *e = v - m);
+                    e.iter_mut()
+                        .zip(row)
+                        .zip(&max)
+                        .for_each(|((e, &v), &m)| *e = v - m);
                     exp_in_place(&mut e);
                     sum.iter_mut().zip(&e).for_each(|(acc, &e)| *acc += e);
                 }
@@ -83,7 +86,10 @@ impl FusedCategorical for Flex {
                     .map(|j| l[(t[j] as usize).min(k - 1) * s + j] - lp[j])
                     .collect();
                 for (drow, row) in dl.chunks_exact_mut(s).zip(l.chunks_exact(s)) {
-                    drow.iter_mut().zip(row).zip(&lse).for_each(|((d, &v), &lse)| *d = v - lse);
+                    drow.iter_mut()
+                        .zip(row)
+                        .zip(&lse)
+                        .for_each(|((d, &v), &lse)| *d = v - lse);
                     exp_in_place(drow);
                     drow.iter_mut().zip(g).for_each(|(d, &g)| *d *= -g);
                 }

@@ -67,7 +67,15 @@ mod tests {
     #[test]
     fn matches_libm_within_two_ulp() {
         let mut xs: Vec<f32> = (-87_000..=88_000).map(|i| i as f32 * 1e-3).collect();
-        xs.extend([0.0, -0.0, 1e-8, -1e-8, 0.5 * std::f32::consts::LN_2, 88.3, -87.3]);
+        xs.extend([
+            0.0,
+            -0.0,
+            1e-8,
+            -1e-8,
+            0.5 * std::f32::consts::LN_2,
+            88.3,
+            -87.3,
+        ]);
         let mut ys = xs.clone();
         exp_in_place(&mut ys);
         let mut portable = xs.clone();

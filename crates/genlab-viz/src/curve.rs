@@ -59,21 +59,9 @@ pub fn panels_png(series: &[Series]) -> (RgbImage, Vec<(String, f64, f64)>) {
             None => format!("{name}   (no finite values)"),
         };
         text(&mut img, LEFT, top + 6, &title, INK);
-        let plot = Rect {
-            x: LEFT,
-            y: top + PANEL_TITLE,
-            w: W - LEFT - RIGHT,
-            h: PANEL_PLOT,
-        };
+        let plot = Rect::across(top + PANEL_TITLE, PANEL_PLOT);
         axes(&mut img, &plot, (xr, "step"), yr);
-        line(
-            &mut img,
-            &plot,
-            xr,
-            yr,
-            pts,
-            Rgb(COLOURS[k % COLOURS.len()]),
-        );
+        line(&mut img, &plot, (xr, yr), pts, colour(k));
         ranges.push((name.clone(), yr.0, yr.1));
     }
     (img, ranges)
@@ -90,30 +78,25 @@ pub fn lines_png(title: &str, x_name: &str, series: &[Series]) -> (RgbImage, (f6
     for (k, (name, _)) in series.iter().enumerate() {
         let (row, col) = ((k / 4) as u32, (k % 4) as u32);
         let (x, y) = (LEFT + col * 136, 20 + row * 14);
-        let colour = Rgb(COLOURS[k % COLOURS.len()]);
-        fill(&mut img, x, y + 3, 16, 3, colour);
-        text(&mut img, x + 20, y, name, colour);
+        fill(&mut img, x, y + 3, 16, 3, colour(k));
+        text(&mut img, x + 20, y, name, colour(k));
     }
     let (xr, yr) = (x_range(series), y_range(series));
-    let plot = Rect {
-        x: LEFT,
-        y: head,
-        w: W - LEFT - RIGHT,
-        h,
-    };
+    let plot = Rect::across(head, h);
     axes(&mut img, &plot, (xr, x_name), yr);
     for (k, (_, pts)) in series.iter().enumerate() {
-        line(
-            &mut img,
-            &plot,
-            xr,
-            yr,
-            pts,
-            Rgb(COLOURS[k % COLOURS.len()]),
-        );
+        line(&mut img, &plot, (xr, yr), pts, colour(k));
     }
     (img, yr)
 }
+
+/// Series `k`'s colour.
+fn colour(k: usize) -> Rgb<u8> {
+    Rgb(COLOURS[k % COLOURS.len()])
+}
+
+/// x and y ranges of a plot.
+type Ranges = ((f64, f64), (f64, f64));
 
 struct Rect {
     x: u32,
@@ -123,6 +106,12 @@ struct Rect {
 }
 
 impl Rect {
+    /// The plot area across the picture's width (after the y labels), `h` high from `y`.
+    fn across(y: u32, h: u32) -> Self {
+        let (x, w) = (LEFT, W - LEFT - RIGHT);
+        Self { x, y, w, h }
+    }
+
     /// Pixel of (x, y) for data ranges `xr`, `yr` (a flat range maps to the middle).
     fn to_px(&self, (x0, x1): (f64, f64), (y0, y1): (f64, f64), p: (f64, f64)) -> (f64, f64) {
         let fx = if x1 > x0 { (p.0 - x0) / (x1 - x0) } else { 0.5 };
@@ -187,14 +176,7 @@ fn axes(img: &mut RgbImage, plot: &Rect, (xr, x_name): ((f64, f64), &str), yr: (
 }
 
 /// A polyline through the finite points, 2 pixels thick.
-fn line(
-    img: &mut RgbImage,
-    plot: &Rect,
-    xr: (f64, f64),
-    yr: (f64, f64),
-    pts: &[(f64, f64)],
-    colour: Rgb<u8>,
-) {
+fn line(img: &mut RgbImage, plot: &Rect, (xr, yr): Ranges, pts: &[(f64, f64)], colour: Rgb<u8>) {
     let finite: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.1.is_finite()).collect();
     if let [only] = finite[..] {
         let (x, y) = plot.to_px(xr, yr, only);
@@ -313,12 +295,7 @@ mod tests {
         );
         // The falling loss runs from the top-left to the bottom-right of the first plot; the
         // rising KL, a thousand times smaller, from the bottom-left to the top-right of the second.
-        let plot = |k: u32| Rect {
-            x: LEFT,
-            y: k * PANEL_H + PANEL_TITLE,
-            w: W - LEFT - RIGHT,
-            h: PANEL_PLOT,
-        };
+        let plot = |k: u32| Rect::across(k * PANEL_H + PANEL_TITLE, PANEL_PLOT);
         let (blue, orange) = (Rgb(COLOURS[0]), Rgb(COLOURS[1]));
         let xr = (0.0, 100.0);
         assert_eq!(
@@ -349,12 +326,7 @@ mod tests {
         assert_eq!(yr, (0.0, 10.0));
         // "small" ends at a tenth of the height, not at the top as on a scale of its own.
         let head = 10 + 2 * 14;
-        let plot = Rect {
-            x: LEFT,
-            y: head,
-            w: W - LEFT - RIGHT,
-            h: 300,
-        };
+        let plot = Rect::across(head, 300);
         let end = plot.to_px((1.0, 2.0), yr, (2.0, 1.0));
         assert_eq!(colour_at(&img, end), Rgb(COLOURS[0]));
         let top = plot.to_px((1.0, 2.0), yr, (2.0, 10.0));
