@@ -18,14 +18,14 @@ import time
 import matplotlib
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch_workloads import Discriminator, Generator  # W2's networks (genlab_nn::gan_nets)
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 DIR = "/usr/share/datasets/fashion-mnist"
-Z = 100
+Z = 100  # torch_workloads.Generator's input
 
 PRESETS = {
     # configs/dcgan/default.toml
@@ -39,35 +39,6 @@ def load():
     with gzip.open(f"{DIR}/train-images-idx3-ubyte.gz") as f:
         x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
     return torch.from_numpy(x.astype(np.float32) / 127.5 - 1.0)
-
-
-class Generator(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(Z, 128 * 7 * 7)
-        self.bn0 = nn.BatchNorm2d(128)
-        self.up1 = nn.ConvTranspose2d(128, 64, 4, 2, 1)
-        self.bn1 = nn.BatchNorm2d(64)
-        self.up2 = nn.ConvTranspose2d(64, 1, 4, 2, 1)
-
-    def forward(self, z):
-        x = F.relu(self.bn0(self.fc(z).view(-1, 128, 7, 7)))
-        x = F.relu(self.bn1(self.up1(x)))
-        return torch.tanh(self.up2(x))
-
-
-class Discriminator(nn.Module):
-    def __init__(self, bn):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 64, 4, 2, 1)
-        self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
-        self.bn2 = nn.BatchNorm2d(128) if bn else nn.Identity()
-        self.fc = nn.Linear(128 * 7 * 7, 1)
-
-    def forward(self, x):
-        x = F.leaky_relu(self.conv1(x), 0.2)
-        x = F.leaky_relu(self.bn2(self.conv2(x)), 0.2)
-        return self.fc(x.flatten(1))
 
 
 def gradient_penalty(d, real, fake):

@@ -70,11 +70,11 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self):
+    def __init__(self, bn=True):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 64, 4, 2, 1)
         self.conv2 = nn.Conv2d(64, 128, 4, 2, 1)
-        self.bn2 = nn.BatchNorm2d(128)
+        self.bn2 = nn.BatchNorm2d(128) if bn else nn.Identity()
         self.fc = nn.Linear(128 * 7 * 7, 1)
 
     def forward(self, x):
