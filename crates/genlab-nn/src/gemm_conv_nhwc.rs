@@ -111,6 +111,31 @@ fn col2im(cols: &[f32], c: usize, taps: &Taps, dxt: &mut [f32], at: usize) {
     }
 }
 
+/// A group of images `xg [gi, c, h, w]` -> `cols [gi·n, t·c]`, through `xt` (one image,
+/// channels last).
+fn columns(xg: &[f32], c: usize, taps: &Taps, cols: &mut [f32], xt: &mut [f32]) {
+    let n = taps.output[0] * taps.output[1];
+    for (i, xb) in xg.chunks_exact(xt.len()).enumerate() {
+        to_channels_last(xb, xt, c);
+        im2col(xt, c, taps, cols, i * n);
+    }
+}
+
+/// A group's output gradient `gg [gi, o, n]` as `[o, gi·n]`: itself for one image, else
+/// gathered into `scratch`.
+fn gradient_columns<'a>(
+    gg: &'a [f32],
+    scratch: &'a mut [f32],
+    (o, n): (usize, usize),
+) -> &'a [f32] {
+    if gg.len() == o * n {
+        gg
+    } else {
+        images_to_columns(gg, scratch, (o, n));
+        scratch
+    }
+}
+
 /// The sizes every direction works with.
 struct Plan {
     /// Taps, and columns per position (`t·c`).
@@ -159,10 +184,7 @@ pub(crate) fn conv(
         let xg = &xs[k * g * chw..][..yg.len() / (o * n) * chw];
         let m = yg.len() / o; // gi·n positions
         with_scratch([m * kc, o * m, chw], |cols, out, xt| {
-            for (i, xb) in xg.chunks_exact(chw).enumerate() {
-                to_channels_last(xb, xt, c);
-                im2col(xt, c, taps, cols, i * n);
-            }
+            columns(xg, c, taps, cols, xt);
             // out [m, o] = cols [m, kc] · W'ᵀ (this orientation keeps gemm from repacking
             // cols, the big operand), then each image's [n, o] block to [o, n].
             sgemm((m, kc, o), out, false, cols, (kc, 1), &wt, (1, kc), par);
@@ -194,12 +216,7 @@ pub(crate) fn conv_transpose(
         let gg = &gs[k * g * o * n..][..dxg.len() / chw * o * n];
         let m = gg.len() / o;
         with_scratch([m * kc, o * m, chw], |dcols, grad, dxt| {
-            let lhs = if m == n {
-                gg
-            } else {
-                images_to_columns(gg, grad, (o, n));
-                grad
-            };
+            let lhs = gradient_columns(gg, grad, (o, n));
             sgemm((m, o, kc), dcols, false, lhs, (1, m), &wt, (kc, 1), par);
             for (i, dxb) in dxg.chunks_exact_mut(chw).enumerate() {
                 dxt.fill(0.0);
@@ -235,16 +252,8 @@ pub(crate) fn weight_grad(
             |mut acc, (xg, gg)| {
                 let m = gg.len() / o;
                 with_scratch([m * kc, o * m, chw], |cols, grad, xt| {
-                    for (i, xb) in xg.chunks_exact(chw).enumerate() {
-                        to_channels_last(xb, xt, c);
-                        im2col(xt, c, taps, cols, i * n);
-                    }
-                    let lhs = if m == n {
-                        gg
-                    } else {
-                        images_to_columns(gg, grad, (o, n));
-                        grad
-                    };
+                    columns(xg, c, taps, cols, xt);
+                    let lhs = gradient_columns(gg, grad, (o, n));
                     sgemm((o, m, kc), &mut acc, true, lhs, (m, 1), cols, (kc, 1), par);
                 });
                 acc
