@@ -1,0 +1,134 @@
+//! The house-in-order fixture: a tiny VAE run and a tiny DCGAN run (batch norm and EMA on) on
+//! `shapes`, trained before the crates were rearranged (tests/fixtures/make_house_fixture.sh).
+//! Moving code between crates must not change what genlab computes: today's binary evaluates
+//! them to the same numbers (1e-12 relative), samples the same PNG bytes for a fixed seed, and
+//! resumes them to step 30 with byte-identical parameters.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const RUNS: [&str; 2] = ["vae", "dcgan"];
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/house")
+}
+
+fn genlab(args: &[&str], cwd: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_genlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("genlab runs");
+    assert!(
+        out.status.success(),
+        "genlab {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of the fixture runs, so that nothing the commands write lands in the repository.
+fn runs() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for r in RUNS {
+        copy_dir(&fixture().join(r), &tmp.path().join(r));
+    }
+    tmp
+}
+
+/// Every key of `expected` is in `got` with the same value; numbers agree to 1e-12 relative.
+fn assert_same_json(expected: &Value, got: &Value, at: &str) {
+    match (expected, got) {
+        (Value::Object(e), Value::Object(g)) => {
+            let (ek, gk): (Vec<_>, Vec<_>) = (e.keys().collect(), g.keys().collect());
+            assert_eq!(ek, gk, "keys differ at {at}");
+            for (k, v) in e {
+                assert_same_json(v, &g[k], &format!("{at}.{k}"));
+            }
+        }
+        (Value::Array(e), Value::Array(g)) => {
+            assert_eq!(e.len(), g.len(), "length differs at {at}");
+            for (i, (a, b)) in e.iter().zip(g).enumerate() {
+                assert_same_json(a, b, &format!("{at}[{i}]"));
+            }
+        }
+        (Value::Number(a), Value::Number(b)) => {
+            let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+            assert!(
+                (a - b).abs() <= 1e-12 * a.abs().max(b.abs()),
+                "{at}: fixture {a}, now {b}"
+            );
+        }
+        _ => assert_eq!(expected, got, "{at}"),
+    }
+}
+
+#[test]
+fn fixture_runs_evaluate_to_the_same_numbers() {
+    let tmp = runs();
+    for r in RUNS {
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixture().join(format!("expected/{r}-eval.json"))).unwrap(),
+        )
+        .unwrap();
+        let got: Value =
+            serde_json::from_str(&genlab(&["eval", r, "--json", "-k", "4"], tmp.path())).unwrap();
+        assert_same_json(&expected, &got, r);
+    }
+}
+
+#[test]
+fn fixture_runs_sample_the_same_bytes() {
+    let tmp = runs();
+    for r in RUNS {
+        let png = format!("{r}-sample.png");
+        genlab(
+            &["sample", r, "-n", "16", "--seed", "3", "--out", &png],
+            tmp.path(),
+        );
+        let expected = std::fs::read(fixture().join("expected").join(&png)).unwrap();
+        let got = std::fs::read(tmp.path().join(&png)).unwrap();
+        assert!(expected == got, "{png} differs from the fixture's");
+    }
+}
+
+#[test]
+fn fixture_runs_resume_to_the_same_parameters() {
+    let tmp = runs();
+    for r in RUNS {
+        genlab(
+            &[
+                "train", r, "--out", r, "--resume", "--steps", "30", "--quiet",
+            ],
+            tmp.path(),
+        );
+        let expected = fixture().join(format!("expected/{r}-step-000030"));
+        let mut files = 0;
+        for e in std::fs::read_dir(&expected).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap();
+            let got = tmp.path().join(r).join("ckpt/step-000030").join(name);
+            assert!(
+                std::fs::read(&p).unwrap() == std::fs::read(&got).unwrap(),
+                "{} differs after resuming {r} to step 30",
+                got.display()
+            );
+            files += 1;
+        }
+        assert!(files > 0, "no expected checkpoint files for {r}");
+    }
+}
