@@ -4,10 +4,8 @@
 pub mod config;
 pub mod device;
 pub mod family;
-pub mod fused_adam;
 pub mod model;
 pub mod optim;
-pub mod par;
 pub mod params;
 pub mod rng;
 pub mod run_dir;

@@ -3,11 +3,11 @@
 //! their state must be saved by parameter *path* (burn keys it by in-memory ids) so that a
 //! resumed run continues bit for bit.
 
-use crate::fused_adam::{adam_step, AdamStep};
 use crate::params::NamedTensors;
 use anyhow::{bail, Result};
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Gradients, Tensor};
+use genlab_kernels::fused_adam::{adam_step, AdamStep};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

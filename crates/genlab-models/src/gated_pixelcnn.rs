@@ -33,7 +33,7 @@ use genlab_core::{
     NamedTensors, Sample, SampleGiven, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
-use genlab_nn::gemm_conv::FastConv;
+use genlab_kernels::gemm_conv::FastConv;
 use genlab_nn::loss::log_mean_exp;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};

@@ -31,7 +31,7 @@ use genlab_core::{
     StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
-use genlab_nn::fused_categorical::categorical_log_prob;
+use genlab_kernels::fused_categorical::categorical_log_prob;
 use genlab_nn::loss::bernoulli_log_prob;
 use genlab_nn::{MaskType, MaskedConv2d};
 use rand::Rng;

@@ -41,9 +41,9 @@ use genlab_core::{
     StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
-use genlab_nn::fused::elu;
-use genlab_nn::fused::softplus;
-use genlab_nn::gemm_conv::{conv2d, FastConv};
+use genlab_kernels::fused::elu;
+use genlab_kernels::fused::softplus;
+use genlab_kernels::gemm_conv::{conv2d, FastConv};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 

@@ -30,7 +30,7 @@ use genlab_core::{
     Reconstruct, Sample, StepCtx,
 };
 use genlab_data::Kind;
-use genlab_nn::fused::softplus;
+use genlab_kernels::fused::softplus;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};

@@ -1,13 +1,13 @@
 //! Convolutional encoder and decoder for small images whose side is divisible by 4 (28, 32, 64):
 //! two stride-2 4x4 convolutions down, a linear layer to the code, and the mirror image up.
 
-use crate::gemm_conv::FastConv;
 use crate::mlp::Activation;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 use genlab_data::Shape;
+use genlab_kernels::gemm_conv::FastConv;
 
 #[derive(Module, Debug)]
 pub struct ConvEncoder {

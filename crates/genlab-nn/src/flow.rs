@@ -5,12 +5,12 @@
 //! Convention: `forward` maps data towards the Gaussian (the density direction) and returns
 //! the per-example log |det ∂y/∂x|; `inverse` maps back (the sampling direction).
 
-use crate::gemm_conv::FastConv;
 use burn::module::{Module, Param};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Initializer, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
+use genlab_kernels::gemm_conv::FastConv;
 
 /// Per-example sum over every axis but the first: `[b, ...] -> [b]`.
 pub fn sum_per_example<const D: usize>(x: Tensor<D>) -> Tensor<1> {

@@ -15,10 +15,10 @@
 //!   hinge (Lim & Ye 2017; Miyato et al. 2018 with spectral norm):
 //!       D: relu(1 - f_real) + relu(1 + f_fake)   G: -f_fake
 
-use crate::fused::softplus;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::activation::relu;
 use burn::tensor::Tensor;
+use genlab_kernels::fused::softplus;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

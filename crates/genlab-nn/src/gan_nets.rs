@@ -22,10 +22,10 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::sigmoid;
 use burn::tensor::module::linear;
 
-use crate::gemm_conv::{conv2d, conv_transpose2d, FastConv};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Tensor};
 use genlab_data::Shape;
+use genlab_kernels::gemm_conv::{conv2d, conv_transpose2d, FastConv};
 
 /// Width of the joint layer after a DCGAN discriminator's body when an extra input (label,
 /// code) joins there, so that the two can interact before the output.
@@ -51,7 +51,7 @@ impl Output {
     pub fn apply(self, x: Tensor<2>) -> Tensor<2> {
         match self {
             Output::Linear => x,
-            Output::Tanh => crate::fused::tanh(x),
+            Output::Tanh => genlab_kernels::fused::tanh(x),
             Output::Sigmoid => sigmoid(x),
         }
     }
@@ -188,7 +188,7 @@ impl Generator {
                 x = layer.forward(x);
                 if i < last {
                     if let Some(bn) = self.dense_norms.get(i) {
-                        x = crate::fused_bn::batch_norm(bn, x);
+                        x = genlab_kernels::fused_bn::batch_norm(bn, x);
                     }
                     x = act.apply(x);
                 }
@@ -198,7 +198,7 @@ impl Generator {
         let [c, h, w] = self.top;
         let mut x = self.dense[0].forward(z).reshape([b, c, h, w]); // [b, C, h0, w0]
         if let Some(bn) = self.dense_norms.first() {
-            x = crate::fused_bn::batch_norm(bn, x);
+            x = genlab_kernels::fused_bn::batch_norm(bn, x);
         }
         x = act.apply(x);
         let last = self.ups.len() - 1;
@@ -206,7 +206,7 @@ impl Generator {
             x = up.fast_forward(x); // [b, C / 2^(i+1) or c, 2h, 2w]
             if i < last {
                 if let Some(bn) = self.up_norms.get(i) {
-                    x = crate::fused_bn::batch_norm(bn, x);
+                    x = genlab_kernels::fused_bn::batch_norm(bn, x);
                 }
                 x = act.apply(x);
             }
@@ -416,7 +416,7 @@ impl Discriminator {
                 y = conv2d(y, self.conv_weight(i), bias, down_options()); // [b, ., h/2, w/2]
                 if i > 0 {
                     if let Some(bn) = self.conv_norms.get(i - 1) {
-                        y = crate::fused_bn::batch_norm(bn, y);
+                        y = genlab_kernels::fused_bn::batch_norm(bn, y);
                     }
                 }
                 trace.conv_pre.push(y.clone());

@@ -1,7 +1,7 @@
 //! Log-densities and divergences, per example (summed over dimensions), in nats.
 
-use crate::fused::softplus;
 use burn::tensor::Tensor;
+use genlab_kernels::fused::softplus;
 
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 

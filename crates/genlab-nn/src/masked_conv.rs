@@ -3,7 +3,7 @@
 //! hides the centre (first layer: a pixel must not see itself), type B shows it.
 //!
 //! Computed as im2col over the *visible* taps only, then one GEMM per image
-//! ([`crate::gemm_conv`]): a masked tap contributes nothing, so skipping it saves 4/9 of a 3x3
+//! ([`genlab_kernels::gemm_conv`]): a masked tap contributes nothing, so skipping it saves 4/9 of a 3x3
 //! type-B layer's work in both directions.
 //!
 //! NOTE: single-channel masks (no R/G/B sub-pixel ordering); colour images get the channel
@@ -12,8 +12,8 @@
 use burn::module::{Module, Param};
 use burn::nn::Initializer;
 
-use crate::gemm_conv::{conv_taps, Taps};
 use burn::tensor::{Device, Int, Tensor, TensorData};
+use genlab_kernels::gemm_conv::{conv_taps, Taps};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaskType {

@@ -20,7 +20,7 @@ impl Activation {
     pub fn apply<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
         match self {
             Activation::Relu => relu(x),
-            Activation::LeakyRelu => crate::fused::leaky_relu(x, 0.2),
+            Activation::LeakyRelu => genlab_kernels::fused::leaky_relu(x, 0.2),
             Activation::Tanh => tanh(x),
             Activation::Sigmoid => sigmoid(x),
         }

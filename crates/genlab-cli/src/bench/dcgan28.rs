@@ -7,7 +7,7 @@ use genlab_core::optim::{OptimConfig, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::StepCtx;
 use genlab_data::Shape;
-use genlab_nn::fused::softplus;
+use genlab_kernels::fused::softplus;
 use genlab_nn::gan_nets::{Body, DiscSpec, Discriminator, GenSpec, Generator, Output};
 use genlab_nn::Activation;
 use std::collections::BTreeMap;

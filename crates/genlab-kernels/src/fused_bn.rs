@@ -11,6 +11,7 @@
 //!
 //! Off flex, and in evaluation, burn's own forward runs.
 
+use crate::par::par_fill;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -21,7 +22,6 @@ use burn::backend::TensorMetadata;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch};
 use burn::nn::BatchNorm;
 use burn::tensor::{Slice, Tensor};
-use genlab_core::par::par_fill;
 use rayon::prelude::*;
 
 use crate::fused::{bcs, contiguous_f32, f32s, flex_vec, on_flex};

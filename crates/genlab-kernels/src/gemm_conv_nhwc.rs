@@ -18,20 +18,14 @@
 //! `W'` is the weight with its columns reordered from channel-major `(c, t)` to tap-major
 //! `(t, c)`; the weight gradient is reordered back.
 
+use crate::par::par_fill;
 use gemm::Parallelism;
-use genlab_core::par::par_fill;
 use rayon::prelude::*;
 
-use crate::gemm_conv::Taps;
-use crate::gemm_conv_kernels::{
+use crate::gemm::{
     accumulator_share, group_size, images_to_columns, inner_parallelism, sgemm, with_scratch,
 };
-
-/// Whether channels-last runs (`c` floats) beat planar runs (at most `ow` floats) by enough to
-/// pay for the two transposes.
-pub(crate) fn channels_last(c: usize, taps: &Taps) -> bool {
-    c >= 2 * taps.output[1]
-}
+use crate::gemm_conv::Taps;
 
 /// `w [o, c·t]` (channel-major columns) -> `[o, t·c]` (tap-major).
 fn taps_major(w: &[f32], c: usize, t: usize) -> Vec<f32> {

@@ -424,7 +424,7 @@ mod tests {
         for ((kernel, stride, pad, input), c) in cases.into_iter().flat_map(|k| [(k, 2), (k, 24)]) {
             let mut taps = Taps::dense(kernel, stride, pad, input);
             taps.offsets.retain(|&(r, q)| (r + q) % 3 != 1); // a sparse tap set
-            layouts.insert(crate::gemm_conv_nhwc::channels_last(c, &taps));
+            layouts.insert(crate::gemm::channels_last(c, taps.output[1]));
             // Batch 5: images are grouped into GEMMs of >= 256 columns, the last group smaller.
             let x = Tensor::<4>::random(
                 [5, c, input[0], input[1]],

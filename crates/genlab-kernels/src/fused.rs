@@ -10,6 +10,7 @@
 //! The shared helpers of the fused ops (`fused_bn`, `fused_categorical`) live here too. Off
 //! flex, burn's own ops run.
 
+use crate::par::par_fill;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -19,7 +20,6 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch};
 use burn::backend::{DispatchDevice, TensorMetadata};
 use burn::tensor::{DType, Tensor, TensorData};
-use genlab_core::par::par_fill;
 
 #[backend_extension(Flex, Autodiff)]
 pub trait FusedActivation: Backend {
