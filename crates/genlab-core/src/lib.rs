@@ -1,6 +1,7 @@
 //! The genlab contract. Every family implements [`Model`]; the trainer, evaluator and CLI speak
 //! only to these traits, the [`Family`] registry entry, and the run-directory format.
 
+pub mod batch;
 pub mod config;
 pub mod device;
 pub mod family;
@@ -11,9 +12,10 @@ pub mod rng;
 pub mod run_dir;
 pub mod tensor;
 
+pub use batch::Batch;
 pub use family::{DataInfo, Family};
 pub use model::{
-    Batch, Bound, Classify, Codes, Complete, GibbsChain, LatentDecode, Likelihood, Losses, Model,
+    Bound, Classify, Codes, Complete, GibbsChain, LatentDecode, Likelihood, Losses, Model,
     Reconstruct, Sample, SampleGiven, StepCtx,
 };
 pub use params::NamedTensors;

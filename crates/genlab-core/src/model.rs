@@ -1,19 +1,14 @@
 //! What a model is to the rest of genlab: something that takes a training step, saves and loads
 //! its parameters, and offers a few small capabilities.
 
+use crate::batch::Batch;
 use crate::optim::Optimizers;
 use crate::params::NamedTensors;
 use crate::rng::{rng_for, Stream};
 use anyhow::Result;
 use burn::module::Module;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Tensor};
 use rand_chacha::ChaCha8Rng;
-
-/// One minibatch in model space (after preprocessing): `x` is `[b, c*h*w]`.
-pub struct Batch {
-    pub x: Tensor<2>,
-    pub y: Option<Tensor<1, Int>>,
-}
 
 /// Named scalar losses of one step, in the order the family reports them.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -1,42 +1,97 @@
-//! The run directory, genlab's one exchange format. Every file name lives here.
+//! The run directory, genlab's one exchange format. [`RunDir`] writes and reads it, and every
+//! file name lives in this file.
 //!
 //! ```text
 //! runs/<name>/
 //!   config.toml                 fully resolved
-//!   meta.json                   family, version, seed, backend, started, last step
+//!   meta.json                   family, version, seed, backend, started, last step, data shape
 //!   metrics.jsonl               one JSON object per logged step
 //!   curves.png                  the losses of metrics.jsonl over steps, drawn when a run ends
 //!   samples/step-000500.png     fixed noise, same z every time
 //!   ckpt/step-000500/{<group>.safetensors, optim-<group>.safetensors, state.json}
 //!   ckpt/best                   name of the best checkpoint (lowest logged main loss)
 //!   eval/step-000500.json       metric -> value
+//!   sample.png, chain.png, ...  what `genlab sample`, `interpolate`, ... write by default
 //! ```
 //! Every write is atomic (temp file + rename); a checkpoint directory is written under a temp
-//! name and renamed into place, so a crash never leaves half a checkpoint.
+//! name and renamed into place, so a crash never leaves half a checkpoint. The files and folders
+//! above the last line belong to training: no other command may write over them
+//! ([`RunDir::output`]).
 
+use crate::config::{self, RunConfig};
+use crate::family::{DataInfo, Family};
+use crate::model::Model;
 use crate::params::NamedTensors;
 use anyhow::{anyhow, bail, Context, Result};
+use burn::tensor::Device;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const CONFIG: &str = "config.toml";
-pub const META: &str = "meta.json";
-pub const METRICS: &str = "metrics.jsonl";
-/// Training curves drawn from metrics.jsonl when a run ends.
-pub const CURVES: &str = "curves.png";
-pub const SAMPLES: &str = "samples";
-pub const CKPT: &str = "ckpt";
-pub const EVAL: &str = "eval";
-pub const BEST: &str = "best";
-pub const STATE: &str = "state.json";
+const CONFIG: &str = "config.toml";
+const META: &str = "meta.json";
+const METRICS: &str = "metrics.jsonl";
+const CURVES: &str = "curves.png";
+const SAMPLES: &str = "samples";
+const CKPT: &str = "ckpt";
+const EVAL: &str = "eval";
+const BEST: &str = "best";
+const STATE: &str = "state.json";
+const STEP_PREFIX: &str = "step-";
+/// Prefix of the optimizer state of a group inside a checkpoint (`optim-<group>.safetensors`).
+const OPTIM_PREFIX: &str = "optim-";
 /// Prefix of the EMA weights of a group inside a checkpoint (`ema-<group>.safetensors`).
-pub const EMA_PREFIX: &str = "ema-";
+const EMA_PREFIX: &str = "ema-";
+const SAFETENSORS: &str = "safetensors";
 
-pub fn step_name(step: u64) -> String {
-    format!("step-{step:06}")
+/// What training writes into a run; no other command may write over these.
+const OWNED: [&str; 7] = [CONFIG, META, METRICS, CURVES, SAMPLES, CKPT, EVAL];
+
+/// The pictures and files that commands other than `train` write into a run by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The demo's 64 fixed-noise samples.
+    Samples,
+    Sample,
+    SamplesByClass,
+    Chain,
+    Filters,
+    Density,
+    Reconstructions,
+    Interpolation,
+    Manifold,
+    Completions,
+    Traverse,
+    Invert,
+    Arithmetic,
+    Neighbours,
+}
+
+impl Output {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Output::Samples => "samples.png",
+            Output::Sample => "sample.png",
+            Output::SamplesByClass => "samples-by-class.png",
+            Output::Chain => "chain.png",
+            Output::Filters => "filters.png",
+            Output::Density => "density.png",
+            Output::Reconstructions => "reconstructions.png",
+            Output::Interpolation => "interpolation.png",
+            Output::Manifold => "manifold.png",
+            Output::Completions => "completions.png",
+            Output::Traverse => "traverse.png",
+            Output::Invert => "invert.png",
+            Output::Arithmetic => "arithmetic.png",
+            Output::Neighbours => "neighbours.png",
+        }
+    }
+}
+
+fn step_name(step: u64) -> String {
+    format!("{STEP_PREFIX}{step:06}")
 }
 
 /// Write `bytes` to `path` through a temp file in the same folder and a rename.
@@ -152,15 +207,307 @@ fn from_safetensors(path: &Path) -> Result<NamedTensors> {
     Ok(out)
 }
 
+/// Which weights [`RunDir::load_model`] loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weights {
+    /// The weights training updates: what `--resume` continues from.
+    Live,
+    /// The EMA weights where the run kept them (`train.ema_decay > 0`), else the live ones:
+    /// what sampling and evaluation use.
+    Averaged,
+}
+
+/// A model rebuilt from a run's config with a checkpoint loaded into it.
+pub struct Loaded {
+    pub model: Box<dyn Model>,
+    pub checkpoint: Checkpoint,
+}
+
+/// One run directory. Construct with [`RunDir::create`] (a new run), [`RunDir::open`] (an
+/// existing one) or [`RunDir::at`] (a path, no I/O).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        RunDir { root: root.into() }
+    }
+
+    /// Create the folder of a new run and write its config and meta. Errors if the folder
+    /// cannot be created or written.
+    pub fn create(root: &Path, config: &RunConfig, meta: &Meta) -> Result<Self> {
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("cannot create run directory {}", root.display()))?;
+        let run = RunDir::at(root);
+        run.write_config(config)?;
+        run.write_meta(meta)?;
+        Ok(run)
+    }
+
+    /// Open an existing run: its config and meta. Errors name the folder and the fix when it is
+    /// not a run directory or a file is corrupt.
+    pub fn open(root: &Path) -> Result<(Self, RunConfig, Meta)> {
+        let run = RunDir::at(root);
+        let config = run.read_config()?;
+        let meta = run.read_meta()?;
+        Ok((run, config, meta))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join(CONFIG)
+    }
+
+    pub fn meta_file(&self) -> PathBuf {
+        self.root.join(META)
+    }
+
+    pub fn metrics_file(&self) -> PathBuf {
+        self.root.join(METRICS)
+    }
+
+    pub fn curves_file(&self) -> PathBuf {
+        self.root.join(CURVES)
+    }
+
+    /// The fixed-noise sample grid written at `step`.
+    pub fn samples_file(&self, step: u64) -> PathBuf {
+        self.root
+            .join(SAMPLES)
+            .join(format!("{}.png", step_name(step)))
+    }
+
+    /// The metrics `genlab eval` computed for the checkpoint of `step`.
+    pub fn eval_file(&self, step: u64) -> PathBuf {
+        self.root
+            .join(EVAL)
+            .join(format!("{}.json", step_name(step)))
+    }
+
+    pub fn checkpoint_dir(&self, step: u64) -> PathBuf {
+        self.root.join(CKPT).join(step_name(step))
+    }
+
+    /// Where a command writes `what`: `given` (from `--out`) or the default file in the run.
+    /// Refuses a path that would write over a file or folder training owns.
+    pub fn output(&self, given: Option<PathBuf>, what: Output) -> Result<PathBuf> {
+        let path = given.unwrap_or_else(|| self.root.join(what.file_name()));
+        self.refuse_owned(&path)?;
+        Ok(path)
+    }
+
+    /// An error if `path` is, or lies inside, a file or folder of this run that training owns.
+    pub fn refuse_owned(&self, path: &Path) -> Result<()> {
+        let (Ok(root), Some(parent), Some(name)) =
+            (self.root.canonicalize(), path.parent(), path.file_name())
+        else {
+            return Ok(());
+        };
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        let Ok(parent) = parent.canonicalize() else {
+            return Ok(());
+        };
+        let full = parent.join(name);
+        if let Ok(rest) = full.strip_prefix(&root) {
+            if let Some(first) = rest.components().next() {
+                let first = first.as_os_str().to_string_lossy();
+                if OWNED.contains(&first.as_ref()) {
+                    bail!(
+                        "{} belongs to the run in {} ({first} is written by training); choose another --out",
+                        path.display(),
+                        self.root.display()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn write_config(&self, config: &RunConfig) -> Result<()> {
+        atomic_write(&self.config_file(), config.to_toml().as_bytes())
+    }
+
+    pub fn write_meta(&self, meta: &Meta) -> Result<()> {
+        atomic_write(
+            &self.meta_file(),
+            serde_json::to_string_pretty(meta)?.as_bytes(),
+        )
+    }
+
+    pub fn read_config(&self) -> Result<RunConfig> {
+        let (dir, path) = (&self.root, self.config_file());
+        if !dir.is_dir() {
+            bail!("{} is not a run directory (no such folder); train one with `genlab train FAMILY --out {}`", dir.display(), dir.display());
+        }
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{} is not a run directory: cannot read {}",
+                dir.display(),
+                path.display()
+            )
+        })?;
+        let table: toml::Table = toml::from_str(&text)
+            .map_err(|e| anyhow!("{} is corrupt: {}", path.display(), e.message()))?;
+        RunConfig::from_table(&table).with_context(|| format!("in {}", path.display()))
+    }
+
+    pub fn read_meta(&self) -> Result<Meta> {
+        let path = self.meta_file();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is corrupt", path.display()))
+    }
+
+    /// Record the newest checkpoint's step in meta.json. A missing or corrupt meta.json is an
+    /// error: it would lose the data shape that `sample` rebuilds the model from.
+    pub fn set_last_step(&self, step: u64) -> Result<()> {
+        let mut meta = self.read_meta()?;
+        meta.last_step = step;
+        self.write_meta(&meta)
+    }
+
+    /// Checkpoint step numbers present in the run, oldest first (only complete ones).
+    pub fn checkpoints(&self) -> Vec<(u64, PathBuf)> {
+        checkpoints(&self.root)
+    }
+
+    /// The newest checkpoint, or a message that says there is none.
+    pub fn latest_checkpoint(&self) -> Result<PathBuf> {
+        latest_checkpoint(&self.root)
+    }
+
+    /// Rebuild the run's model from its config (keys added to the family since the run was
+    /// trained take their defaults) and load its newest checkpoint. The one loader behind
+    /// `sample`, `eval` and `train --resume`.
+    pub fn load_model(
+        &self,
+        family: &Family,
+        config: &RunConfig,
+        info: &DataInfo,
+        device: &Device,
+        weights: Weights,
+    ) -> Result<Loaded> {
+        let mut model_cfg = (family.default_model)();
+        config::merge(
+            &mut model_cfg,
+            &config.model,
+            &self.config_file().display().to_string(),
+        )?;
+        let mut model = (family.build)(&model_cfg, info, device)?;
+        let dir = self.latest_checkpoint()?;
+        let checkpoint = load_checkpoint(&dir, &model.groups()).with_context(|| {
+            let earlier = self
+                .checkpoints()
+                .into_iter()
+                .rev()
+                .nth(1)
+                .map(|(_, p)| {
+                    format!(
+                        "; the one before it is {}: delete the broken folder to use it",
+                        p.display()
+                    )
+                })
+                .unwrap_or_default();
+            format!("cannot load checkpoint {}{earlier}", dir.display())
+        })?;
+        model.load_params(&checkpoint.params)?;
+        if weights == Weights::Averaged {
+            if let Some(ema) = load_ema(&dir, &model.groups())? {
+                // Weights without an average (batch-norm statistics) keep their saved values.
+                let mut averaged = model.save_params();
+                averaged.extend(ema);
+                model.load_params(&averaged)?;
+            }
+        }
+        Ok(Loaded { model, checkpoint })
+    }
+
+    /// Append one line to metrics.jsonl.
+    pub fn append_metrics(&self, line: &serde_json::Value) -> Result<()> {
+        let path = self.metrics_file();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        writeln!(f, "{line}").with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Drop metrics lines past `step` (a resumed run rewrites what followed its checkpoint).
+    pub fn truncate_metrics(&self, step: u64) -> Result<()> {
+        let path = self.metrics_file();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(());
+        };
+        let kept: String = text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|s| s <= step)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        atomic_write(&path, kept.as_bytes())
+    }
+
+    /// Save a checkpoint atomically and prune to `keep_last` plus the best.
+    pub fn save_checkpoint(
+        &self,
+        params: &NamedTensors,
+        groups: &[&str],
+        optim: &NamedTensors,
+        ema: Option<&NamedTensors>,
+        state: &CkptState,
+        keep_last: usize,
+    ) -> Result<PathBuf> {
+        save_checkpoint(&self.root, params, groups, optim, ema, state, keep_last)
+    }
+}
+
+impl Meta {
+    /// What the family needs to know about the data to rebuild the model, from the run alone.
+    pub fn data_info(&self, config: &RunConfig) -> DataInfo {
+        DataInfo {
+            kind: self.data_kind,
+            shape: self.data_shape,
+            classes: self.classes.len(),
+            preprocess: config.data.preprocess(),
+        }
+    }
+}
+
+fn params_file(dir: &Path, group: &str) -> PathBuf {
+    dir.join(format!("{group}.{SAFETENSORS}"))
+}
+
+fn optim_file(dir: &Path, group: &str) -> PathBuf {
+    dir.join(format!("{OPTIM_PREFIX}{group}.{SAFETENSORS}"))
+}
+
+fn ema_file(dir: &Path, group: &str) -> PathBuf {
+    dir.join(format!("{EMA_PREFIX}{group}.{SAFETENSORS}"))
+}
+
 /// Checkpoint step numbers present in a run, oldest first (only complete ones).
-pub fn checkpoints(run: &Path) -> Vec<(u64, PathBuf)> {
+fn checkpoints(run: &Path) -> Vec<(u64, PathBuf)> {
     let mut v: Vec<(u64, PathBuf)> = std::fs::read_dir(run.join(CKPT))
         .into_iter()
         .flatten()
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().to_string();
-            let step = name.strip_prefix("step-")?.parse().ok()?;
+            let step = name.strip_prefix(STEP_PREFIX)?.parse().ok()?;
             e.path().join(STATE).exists().then(|| (step, e.path()))
         })
         .collect();
@@ -169,7 +516,7 @@ pub fn checkpoints(run: &Path) -> Vec<(u64, PathBuf)> {
 }
 
 /// Save a checkpoint atomically and prune to `keep_last` plus the best.
-pub fn save_checkpoint(
+fn save_checkpoint(
     run: &Path,
     params: &NamedTensors,
     groups: &[&str],
@@ -184,19 +531,10 @@ pub fn save_checkpoint(
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     for g in groups {
-        atomic_write(
-            &tmp.join(format!("{g}.safetensors")),
-            &to_safetensors(&params.group(g))?,
-        )?;
-        atomic_write(
-            &tmp.join(format!("optim-{g}.safetensors")),
-            &to_safetensors(&optim.group(g))?,
-        )?;
+        atomic_write(&params_file(&tmp, g), &to_safetensors(&params.group(g))?)?;
+        atomic_write(&optim_file(&tmp, g), &to_safetensors(&optim.group(g))?)?;
         if let Some(ema) = ema {
-            atomic_write(
-                &tmp.join(format!("{EMA_PREFIX}{g}.safetensors")),
-                &to_safetensors(&ema.group(g))?,
-            )?;
+            atomic_write(&ema_file(&tmp, g), &to_safetensors(&ema.group(g))?)?;
         }
     }
     atomic_write(
@@ -230,10 +568,8 @@ pub fn load_checkpoint(dir: &Path, groups: &[&str]) -> Result<Checkpoint> {
     let mut params = NamedTensors::default();
     let mut optim = NamedTensors::default();
     for g in groups {
-        params.extend(from_safetensors(&dir.join(format!("{g}.safetensors")))?);
-        optim.extend(from_safetensors(
-            &dir.join(format!("optim-{g}.safetensors")),
-        )?);
+        params.extend(from_safetensors(&params_file(dir, g))?);
+        optim.extend(from_safetensors(&optim_file(dir, g))?);
     }
     Ok(Checkpoint {
         dir: dir.to_path_buf(),
@@ -247,7 +583,7 @@ pub fn load_checkpoint(dir: &Path, groups: &[&str]) -> Result<Checkpoint> {
 pub fn load_ema(dir: &Path, groups: &[&str]) -> Result<Option<NamedTensors>> {
     let mut out = NamedTensors::default();
     for g in groups {
-        let path = dir.join(format!("{EMA_PREFIX}{g}.safetensors"));
+        let path = ema_file(dir, g);
         if !path.exists() {
             return Ok(None);
         }
@@ -257,41 +593,11 @@ pub fn load_ema(dir: &Path, groups: &[&str]) -> Result<Option<NamedTensors>> {
 }
 
 /// The newest checkpoint of a run, or a message that says there is none.
-pub fn latest_checkpoint(run: &Path) -> Result<PathBuf> {
+fn latest_checkpoint(run: &Path) -> Result<PathBuf> {
     checkpoints(run)
         .pop()
         .map(|(_, p)| p)
         .ok_or_else(|| anyhow!("{} has no checkpoint (expected {}/{CKPT}/step-NNNNNN/{STATE}); train it first with `genlab train ... --out {}`", run.display(), run.display(), run.display()))
-}
-
-/// Append one line to metrics.jsonl.
-pub fn append_metrics(run: &Path, line: &serde_json::Value) -> Result<()> {
-    let path = run.join(METRICS);
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    writeln!(f, "{line}").with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Drop metrics lines past `step` (a resumed run rewrites what followed its checkpoint).
-pub fn truncate_metrics(run: &Path, step: u64) -> Result<()> {
-    let path = run.join(METRICS);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(());
-    };
-    let kept: String = text
-        .lines()
-        .filter(|l| {
-            serde_json::from_str::<serde_json::Value>(l)
-                .ok()
-                .and_then(|v| v["step"].as_u64())
-                .is_some_and(|s| s <= step)
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    atomic_write(&path, kept.as_bytes())
 }
 
 #[cfg(test)]
@@ -313,20 +619,28 @@ mod tests {
         let mut p = NamedTensors::default();
         p.insert("model/w".into(), vec![2], vec![1.5, -2.0]);
         for step in [10, 20, 30, 40] {
-            save_checkpoint(
-                run.path(),
-                &p,
-                &["model"],
-                &NamedTensors::default(),
-                None,
-                &state(step, 10),
-                2,
-            )
-            .unwrap();
+            RunDir::at(run.path())
+                .save_checkpoint(
+                    &p,
+                    &["model"],
+                    &NamedTensors::default(),
+                    None,
+                    &state(step, 10),
+                    2,
+                )
+                .unwrap();
         }
-        let steps: Vec<u64> = checkpoints(run.path()).iter().map(|c| c.0).collect();
+        let steps: Vec<u64> = RunDir::at(run.path())
+            .checkpoints()
+            .iter()
+            .map(|c| c.0)
+            .collect();
         assert_eq!(steps, vec![10, 30, 40]);
-        let c = load_checkpoint(&latest_checkpoint(run.path()).unwrap(), &["model"]).unwrap();
+        let c = load_checkpoint(
+            &RunDir::at(run.path()).latest_checkpoint().unwrap(),
+            &["model"],
+        )
+        .unwrap();
         assert_eq!(c.params, p);
         assert_eq!(c.state, state(40, 10));
     }
@@ -336,16 +650,16 @@ mod tests {
         let run = tempfile::tempdir().unwrap();
         let mut p = NamedTensors::default();
         p.insert("model/w".into(), vec![2], vec![1.5, -2.0]);
-        let dir = save_checkpoint(
-            run.path(),
-            &p,
-            &["model"],
-            &NamedTensors::default(),
-            None,
-            &state(5, 5),
-            2,
-        )
-        .unwrap();
+        let dir = RunDir::at(run.path())
+            .save_checkpoint(
+                &p,
+                &["model"],
+                &NamedTensors::default(),
+                None,
+                &state(5, 5),
+                2,
+            )
+            .unwrap();
         let f = dir.join("model.safetensors");
         let bytes = std::fs::read(&f).unwrap();
         std::fs::write(&f, &bytes[..bytes.len() - 3]).unwrap();
@@ -354,5 +668,38 @@ mod tests {
             err.contains("model.safetensors is truncated or corrupt"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn outputs_never_write_over_what_training_owns() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunDir::at(tmp.path());
+        std::fs::create_dir_all(tmp.path().join(CKPT)).unwrap();
+        let default = run.output(None, Output::Sample).unwrap();
+        assert_eq!(default, tmp.path().join("sample.png"));
+        for owned in [CONFIG, META, METRICS, CURVES] {
+            let err = run
+                .output(Some(tmp.path().join(owned)), Output::Sample)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("belongs to the run"), "{owned}: {err}");
+        }
+        let inside = tmp.path().join(CKPT).join("x.png");
+        assert!(run.output(Some(inside), Output::Sample).is_err());
+        let elsewhere = tempfile::tempdir().unwrap();
+        let fine = elsewhere.path().join(CONFIG);
+        assert_eq!(
+            run.output(Some(fine.clone()), Output::Sample).unwrap(),
+            fine
+        );
+    }
+
+    #[test]
+    fn a_corrupt_meta_is_an_error_not_silence() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunDir::at(tmp.path());
+        std::fs::write(run.meta_file(), "{ not json").unwrap();
+        let err = run.set_last_step(10).unwrap_err().to_string();
+        assert!(err.contains("meta.json is corrupt"), "{err}");
     }
 }

@@ -6,10 +6,9 @@ use burn::tensor::Device;
 use genlab_core::config::{self, RunConfig};
 use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
-use genlab_core::{DataInfo, Family, Model, StepCtx};
+use genlab_core::{Batch, DataInfo, Family, Model, StepCtx};
 use genlab_data::Split;
 use genlab_models::FAMILIES;
-use genlab_train::batches::make_batch;
 
 fn tiny_config(family: &Family) -> RunConfig {
     let mut t = RunConfig::defaults(family.name, family.groups, (family.default_model)());
@@ -50,7 +49,7 @@ fn every_family_lowers_its_loss_on_one_batch() {
         let mut first = None;
         let mut last = 0.0;
         for step in 0..60 {
-            let batch = make_batch(
+            let batch = Batch::gather(
                 &data,
                 &idx,
                 &info.preprocess,
@@ -110,7 +109,7 @@ fn every_family_samples_or_reconstructs_in_range() {
             );
         }
         if let Some(r) = model.as_reconstruct() {
-            let batch = make_batch(
+            let batch = Batch::gather(
                 &data,
                 &[0, 1, 2],
                 &info.preprocess,
@@ -147,7 +146,7 @@ fn every_family_gives_identical_outputs_after_save_and_load() {
             let mut m = build(family, &cfg, &info, &device);
             let mut optim = Optimizers::new(&cfg.optim, 3);
             for step in 0..3 {
-                let batch = make_batch(
+                let batch = Batch::gather(
                     &data,
                     &[0, 1, 2, 3, 4, 5, 6, 7],
                     &info.preprocess,
@@ -173,7 +172,7 @@ fn every_family_gives_identical_outputs_after_save_and_load() {
         );
         let infer = genlab_core::device::inference_device(&device);
         let out = |m: &dyn Model| {
-            let batch = make_batch(
+            let batch = Batch::gather(
                 &data,
                 &[4, 5],
                 &info.preprocess,

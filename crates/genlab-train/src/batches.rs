@@ -45,38 +45,12 @@ impl<'a> Batches<'a> {
     /// The preprocessed batch of `step` on `device`.
     pub fn batch(&mut self, step: u64, device: &burn::tensor::Device) -> Batch {
         let idx = self.indices(step);
-        make_batch(
+        Batch::gather(
             self.data,
             &idx,
             &self.preprocess,
             &mut rng_for(self.seed, step, Stream::Preprocess),
             device,
         )
-    }
-}
-
-/// Gather, preprocess and upload the examples `idx`.
-pub fn make_batch(
-    data: &Dataset,
-    idx: &[usize],
-    preprocess: &Preprocess,
-    rng: &mut rand_chacha::ChaCha8Rng,
-    device: &burn::tensor::Device,
-) -> Batch {
-    let d = data.shape.dim();
-    let mut x = data.gather(idx);
-    preprocess.apply(&mut x, d, idx, rng);
-    let y = data.labels(idx).map(|y| {
-        burn::tensor::Tensor::from_data(
-            burn::tensor::TensorData::new(
-                y.into_iter().map(|v| v as i64).collect::<Vec<_>>(),
-                [idx.len()],
-            ),
-            device,
-        )
-    });
-    Batch {
-        x: genlab_core::tensor::matrix(x, idx.len(), d, device),
-        y,
     }
 }

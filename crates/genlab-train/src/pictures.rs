@@ -258,8 +258,10 @@ const NOT_LOSSES: [&str; 4] = ["step", "epoch", "lr", "steps_per_sec"];
 
 /// Training curves of a run from its metrics.jsonl (one panel per loss, on its own range), with
 /// each loss's first and last logged value; None before the first log line.
-pub fn curves_picture(run: &std::path::Path) -> Result<Option<(image::RgbImage, Vec<SeriesEnds>)>> {
-    let path = run.join(genlab_core::run_dir::METRICS);
+pub fn curves_picture(
+    run: &genlab_core::run_dir::RunDir,
+) -> Result<Option<(image::RgbImage, Vec<SeriesEnds>)>> {
+    let path = run.metrics_file();
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(None);
     };

@@ -3,16 +3,16 @@
 
 use crate::batches::Batches;
 use crate::pictures;
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::RunConfig;
 use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
-use genlab_core::run_dir::{self, CkptState};
+use genlab_core::run_dir::{Checkpoint, CkptState, RunDir};
 use genlab_core::{DataInfo, Losses, Model, StepCtx};
 use genlab_data::Dataset;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,9 +23,10 @@ const SAMPLE_GRID: usize = 64;
 const RECON_GRID: usize = 32;
 
 pub struct TrainOptions {
-    pub out: PathBuf,
-    /// Continue from the newest checkpoint in `out`.
-    pub resume: bool,
+    pub run: RunDir,
+    /// The checkpoint to continue from (its parameters are already in the model): optimizer
+    /// state, step and best loss.
+    pub resume_from: Option<Checkpoint>,
     /// Set by Ctrl-C: save a checkpoint and stop.
     pub interrupt: Arc<AtomicBool>,
     /// A progress bar (terminal) instead of log lines.
@@ -55,7 +56,7 @@ pub fn train(
     device: &Device,
     opts: &TrainOptions,
 ) -> Result<Outcome> {
-    let run = &opts.out;
+    let run = &opts.run;
     let total = cfg.train.steps;
     let groups = model.groups();
     let mut optim = Optimizers::new(&cfg.optim, total).with_ema(cfg.train.ema_decay);
@@ -67,30 +68,21 @@ pub fn train(
         best_loss: f64::INFINITY,
         best_step: 0,
     };
-    if opts.resume {
-        if let Ok(dir) = run_dir::latest_checkpoint(run) {
-            let ckpt = run_dir::load_checkpoint(&dir, &groups).with_context(|| {
-                format!(
-                    "cannot resume from {}; delete that folder to resume from the one before it",
-                    dir.display()
-                )
-            })?;
-            model.load_params(&ckpt.params)?;
-            optim.load_state(&ckpt.optim, &ckpt.state.optim_t, device)?;
-            state = ckpt.state;
-            run_dir::truncate_metrics(run, state.step)?;
-            say(
-                opts,
-                &format!("resuming {} from step {}", run.display(), state.step),
-            );
-        }
+    if let Some(ckpt) = &opts.resume_from {
+        optim.load_state(&ckpt.optim, &ckpt.state.optim_t, device)?;
+        state = ckpt.state.clone();
+        run.truncate_metrics(state.step)?;
+        say(
+            opts,
+            &format!("resuming {} from step {}", run.path().display(), state.step),
+        );
     }
     if state.step >= total {
         say(
             opts,
             &format!(
                 "{} is already at step {} of {total}; raise --steps to train further",
-                run.display(),
+                run.path().display(),
                 state.step
             ),
         );
@@ -98,7 +90,7 @@ pub fn train(
             step: state.step,
             interrupted: false,
             last_losses: Losses::default(),
-            checkpoint: run_dir::latest_checkpoint(run).ok(),
+            checkpoint: run.latest_checkpoint().ok(),
         });
     }
 
@@ -139,7 +131,8 @@ pub fn train(
         let losses = model.train_step(&batch, &mut ctx)?;
         if let Some(term) = losses.non_finite() {
             bar.abandon();
-            let keep = run_dir::latest_checkpoint(run)
+            let keep = run
+                .latest_checkpoint()
                 .map(|p| format!("the last good checkpoint is {}", p.display()))
                 .unwrap_or_else(|_| "no checkpoint was written yet".into());
             bail!(
@@ -148,9 +141,9 @@ pub fn train(
                 step + 1,
                 groups[0],
                 groups[0],
-                run.join(run_dir::CONFIG).display(),
+                run.config_file().display(),
                 model.family(),
-                run.display()
+                run.path().display()
             );
         }
         if (step + 1) % batches.per_epoch() == 0 {
@@ -164,7 +157,7 @@ pub fn train(
         if done % cfg.train.log_every == 0 || done == total || stop {
             let rate = (done - start_step) as f64 / started.elapsed().as_secs_f64().max(1e-9);
             let line = window.to_json(done, optim.lr(groups[0], step), rate, batches.per_epoch());
-            run_dir::append_metrics(run, &line)?;
+            run.append_metrics(&line)?;
             let msg = window.summary();
             if opts.progress {
                 bar.set_message(msg);
@@ -214,7 +207,7 @@ pub fn train(
     }
     bar.finish_and_clear();
     if let Some((img, _)) = pictures::curves_picture(run)? {
-        pictures::save_png(&run.join(run_dir::CURVES), &img)?;
+        pictures::save_png(&run.curves_file(), &img)?;
     }
     Ok(Outcome {
         step: finished,
@@ -227,7 +220,7 @@ pub fn train(
 fn save(
     model: &dyn Model,
     optim: &Optimizers,
-    run: &Path,
+    run: &RunDir,
     state: &mut CkptState,
     main_loss: f64,
     keep_last: usize,
@@ -238,15 +231,8 @@ fn save(
     }
     let (tensors, counts) = optim.save_state();
     state.optim_t = counts;
-    let meta_path = run.join(run_dir::META);
-    if let Ok(text) = std::fs::read_to_string(&meta_path) {
-        if let Ok(mut meta) = serde_json::from_str::<run_dir::Meta>(&text) {
-            meta.last_step = state.step;
-            run_dir::atomic_write(&meta_path, serde_json::to_string_pretty(&meta)?.as_bytes())?;
-        }
-    }
-    run_dir::save_checkpoint(
-        run,
+    run.set_last_step(state.step)?;
+    run.save_checkpoint(
         &model.save_params(),
         &model.groups(),
         &tensors,
@@ -303,7 +289,7 @@ fn write_samples(
     data: &Dataset,
     seed: u64,
     step: u64,
-    run: &Path,
+    run: &RunDir,
     device: &Device,
     opts: &TrainOptions,
 ) -> Result<()> {
@@ -319,7 +305,7 @@ fn write_samples(
         )?
     } else if model.as_reconstruct().is_some() && info.kind == genlab_data::Kind::Images {
         let idx: Vec<usize> = (0..RECON_GRID.min(data.len())).collect();
-        let batch = crate::batches::make_batch(
+        let batch = genlab_core::Batch::gather(
             data,
             &idx,
             &info.preprocess,
@@ -330,11 +316,7 @@ fn write_samples(
     } else {
         return Ok(());
     };
-    pictures::save_png(
-        &run.join(run_dir::SAMPLES)
-            .join(format!("{}.png", run_dir::step_name(step))),
-        &img,
-    )
+    pictures::save_png(&run.samples_file(step), &img)
 }
 
 fn say(opts: &TrainOptions, msg: &str) {

@@ -8,6 +8,7 @@
 
 use anyhow::{bail, Result};
 use genlab_core::rng::{rng_for, Stream};
+use genlab_core::run_dir::Output;
 use genlab_train::pictures::{self, cannot, to_images};
 use genlab_viz::Grid;
 use rand::Rng;
@@ -97,7 +98,7 @@ pub fn run(dir: &Path, groups: [&[usize]; 3], seed: u64, out: Option<PathBuf>) -
         ..Grid::default()
     }
     .render(&images);
-    let out = out.unwrap_or_else(|| run.dir.join("arithmetic.png"));
+    let out = run.dir.output(out, Output::Arithmetic)?;
     pictures::save_png(&out, &img)?;
     println!("rows: A samples and their mean | B | C | mean(A) - mean(B) + mean(C), then with ±{JITTER} jitter");
     println!("{}", out.display());

@@ -5,6 +5,7 @@ use crate::cli::MaskArg;
 use anyhow::{bail, Result};
 use burn::tensor::Tensor;
 use genlab_core::rng::{rng_for, Stream};
+use genlab_core::run_dir::Output;
 use genlab_train::pictures::{self, cannot, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
@@ -96,7 +97,7 @@ pub fn run(
         ..Grid::default()
     }
     .render(&to_images(all, &run.info));
-    let out = out.unwrap_or_else(|| run.dir.join("completions.png"));
+    let out = run.dir.output(out, Output::Completions)?;
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())

@@ -4,6 +4,7 @@ use super::Status;
 use crate::cli::{InterpMode, TrainArgs};
 use anyhow::Result;
 use genlab_core::rng::{rng_for, Stream};
+use genlab_core::run_dir::Output;
 use genlab_train::pictures;
 use std::path::PathBuf;
 
@@ -27,7 +28,7 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
         return Ok(Status::Interrupted);
     }
     let run = crate::run::open(&out)?;
-    let samples = out.join("samples.png");
+    let samples = run.dir.output(None, Output::Samples)?;
     pictures::save_png(
         &samples,
         &pictures::sample_picture(
@@ -39,14 +40,14 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
             &[],
         )?,
     )?;
-    let recon = out.join("reconstructions.png");
+    let recon = run.dir.output(None, Output::Reconstructions)?;
     pictures::save_png(&recon, &super::reconstruct::picture(&run, 32)?)?;
     let interp = super::interpolate::write(
         &run,
         8,
         10,
         InterpMode::Slerp,
-        &out.join("interpolation.png"),
+        &run.dir.output(None, Output::Interpolation)?,
     )?;
     println!(
         "VAE done in {:.0} s; pictures:",
@@ -55,21 +56,18 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
     for p in [samples, recon].iter().chain(&interp) {
         println!("  {}", p.display());
     }
-    if let Some((_, ranges)) = pictures::curves_picture(&out)? {
+    if let Some((_, ranges)) = pictures::curves_picture(&run.dir)? {
         let ranges: Vec<String> = ranges
             .iter()
             .map(|(k, first, last)| format!("{k} {first:.1} -> {last:.1}"))
             .collect();
         println!(
             "  {}  ({})",
-            out.join(genlab_core::run_dir::CURVES).display(),
+            run.dir.curves_file().display(),
             ranges.join(", ")
         );
     }
-    println!(
-        "metrics: {}",
-        out.join(genlab_core::run_dir::METRICS).display()
-    );
+    println!("metrics: {}", run.dir.metrics_file().display());
     let status = classical(&out)?;
     if let Status::Done = status {
         println!("demo finished in {:.0} s", started.elapsed().as_secs_f64());
@@ -82,9 +80,9 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
 /// second) and an RBM on shapes (Gibbs chains from noise, about 15 s).
 fn classical(out: &std::path::Path) -> Result<Status> {
     for (name, preset, picture) in [
-        ("class-gaussian", "demo", "samples-by-class.png"),
-        ("gmm", "default", "samples.png"),
-        ("rbm", "demo", "chain.png"),
+        ("class-gaussian", "demo", Output::SamplesByClass),
+        ("gmm", "default", Output::Samples),
+        ("rbm", "demo", Output::Chain),
     ] {
         let family = genlab_models::find(name)?;
         let dir = out.join(name);
@@ -95,7 +93,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
         }
         let opts = super::sample::Options {
             n: 64,
-            out: Some(dir.join(picture)),
+            out: Some(dir.join(picture.file_name())),
             seed: config.seed,
             label: None,
             per_class: (name == "class-gaussian").then_some(8),
@@ -107,7 +105,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
         if name == "rbm" {
             let opts = super::sample::Options {
                 n: 100,
-                out: Some(dir.join("filters.png")),
+                out: Some(dir.join(Output::Filters.file_name())),
                 seed: config.seed,
                 label: None,
                 per_class: None,

@@ -66,10 +66,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         bail!("-k must be at least 1");
     }
     let mut out = serde_json::Map::new();
-    let step = run_dir::checkpoints(&run.dir)
-        .last()
-        .map(|c| c.0)
-        .unwrap_or(0);
+    let step = run.dir.checkpoints().last().map(|c| c.0).unwrap_or(0);
     out.insert("family".into(), run.config.family.clone().into());
     out.insert("step".into(), step.into());
     out.insert(
@@ -119,7 +116,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         let pre = run.info.preprocess.for_evaluation();
         let mut correct = 0usize;
         for chunk in (0..dataset.len()).collect::<Vec<_>>().chunks(1000) {
-            let b = genlab_train::batches::make_batch(
+            let b = genlab_core::Batch::gather(
                 &dataset,
                 chunk,
                 &pre,
@@ -171,7 +168,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     // Diagnostics on up to DIAGNOSTIC_ROWS held-out examples.
     let rows: Vec<usize> = (0..dataset.len().min(DIAGNOSTIC_ROWS)).collect();
     let pre = run.info.preprocess.for_evaluation();
-    let batch = genlab_train::batches::make_batch(
+    let batch = genlab_core::Batch::gather(
         &dataset,
         &rows,
         &pre,
@@ -190,9 +187,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     );
     let value = serde_json::Value::Object(out);
     run_dir::atomic_write(
-        &run.dir
-            .join(run_dir::EVAL)
-            .join(format!("{}.json", run_dir::step_name(step))),
+        &run.dir.eval_file(step),
         serde_json::to_string_pretty(&value)?.as_bytes(),
     )?;
     if json {

@@ -1,5 +1,6 @@
 use crate::cli::InterpMode;
 use anyhow::Result;
+use genlab_core::run_dir::Output;
 use genlab_train::pictures;
 use std::path::{Path, PathBuf};
 
@@ -16,7 +17,7 @@ pub fn run(
     out: Option<PathBuf>,
 ) -> Result<()> {
     let run = crate::run::open(dir)?;
-    let out = out.unwrap_or_else(|| run.dir.join("interpolation.png"));
+    let out = run.dir.output(out, Output::Interpolation)?;
     for path in write(&run, rows, steps, mode, &out)? {
         println!("{}", path.display());
     }
@@ -77,7 +78,8 @@ pub fn write(
     pictures::save_png(out, &img)?;
     let mut written = vec![out.to_path_buf()];
     if dim == 2 {
-        let path = out.with_file_name("manifold.png");
+        let path = out.with_file_name(Output::Manifold.file_name());
+        run.dir.refuse_owned(&path)?;
         pictures::save_png(
             &path,
             &pictures::manifold_picture(latent, &run.info, MANIFOLD_SIDE, &run.device)?,

@@ -7,6 +7,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::atomic_write;
+use genlab_core::run_dir::Output;
 use genlab_train::pictures::{self, cannot, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
@@ -175,7 +176,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     } else {
         bail!("invert shows images; this run's data are points")
     };
-    let out = o.out.unwrap_or_else(|| run.dir.join("invert.png"));
+    let out = run.dir.output(o.out, Output::Invert)?;
     pictures::save_png(&out, &img)?;
     let codes: Vec<Vec<f32>> = (0..n)
         .map(|i| {

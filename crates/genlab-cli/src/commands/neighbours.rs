@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Result};
 use genlab_core::rng::{rng_for, Stream};
+use genlab_core::run_dir::Output;
 use genlab_data::Split;
 use genlab_train::pictures::{self, cannot, to_images};
 use genlab_viz::Grid;
@@ -65,7 +66,7 @@ pub fn run(dir: &Path, n: usize, k: usize, seed: u64, out: Option<PathBuf>) -> R
         ..Grid::default()
     }
     .render(&to_images(x, &run.info));
-    let out = out.unwrap_or_else(|| run.dir.join("neighbours.png"));
+    let out = run.dir.output(out, Output::Neighbours)?;
     pictures::save_png(&out, &img)?;
     for (i, (rms, j)) in report.iter().enumerate() {
         println!("sample {i}: nearest training image {j}, rms distance {rms:.4}");

@@ -1,4 +1,5 @@
 use anyhow::Result;
+use genlab_core::run_dir::Output;
 use genlab_train::pictures;
 use std::path::{Path, PathBuf};
 
@@ -8,7 +9,7 @@ const COLS: usize = 8;
 pub fn run(dir: &Path, n: usize, out: Option<PathBuf>) -> Result<()> {
     let run = crate::run::open(dir)?;
     let img = picture(&run, n)?;
-    let out = out.unwrap_or_else(|| run.dir.join("reconstructions.png"));
+    let out = run.dir.output(out, Output::Reconstructions)?;
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())

@@ -5,6 +5,7 @@
 use anyhow::{bail, Result};
 use burn::tensor::Tensor;
 use genlab_core::rng::{rng_for, Stream};
+use genlab_core::run_dir::Output;
 use genlab_train::pictures::{self, cannot, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
@@ -45,7 +46,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
             cols: (shown as f64).sqrt().ceil() as usize,
             ..Grid::default()
         };
-        (grid.render(&images), "filters.png")
+        (grid.render(&images), Output::Filters)
     } else if o.chain {
         let chain = model
             .as_chain()
@@ -61,7 +62,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
             cols: frames,
             ..Grid::default()
         };
-        (grid.render(&to_images(all, &run.info)), "chain.png")
+        (grid.render(&to_images(all, &run.info)), Output::Chain)
     } else if o.label.is_some() || o.per_class.is_some() {
         let given = model
             .as_sample_given()
@@ -86,7 +87,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         };
         (
             grid.render(&to_images(x, &run.info)),
-            "samples-by-class.png",
+            Output::SamplesByClass,
         )
     } else {
         let toy = match genlab_data::DataSpec::parse(&run.config.data.spec)? {
@@ -98,17 +99,17 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         let img = pictures::sample_picture(model, &run.info, o.n, &mut rng, &run.device, &toy)?;
         // 2-D models with a likelihood: the density beside the samples.
         if let Some(map) = pictures::density_picture(model, &run.info, &run.device, &toy)? {
-            let dir = match &o.out {
-                Some(p) => p.parent().unwrap_or(Path::new(".")).to_path_buf(),
-                None => run.dir.clone(),
+            let path = match &o.out {
+                Some(p) => p.with_file_name(Output::Density.file_name()),
+                None => run.dir.path().join(Output::Density.file_name()),
             };
-            let path = dir.join("density.png");
+            run.dir.refuse_owned(&path)?;
             pictures::save_png(&path, &map)?;
             println!("{}", path.display());
         }
-        (img, "sample.png")
+        (img, Output::Sample)
     };
-    let out = o.out.unwrap_or_else(|| run.dir.join(default_name));
+    let out = run.dir.output(o.out, default_name)?;
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())
@@ -123,19 +124,15 @@ fn sample_steps(run: &crate::run::OpenRun) -> usize {
 }
 
 fn class_names(run: &crate::run::OpenRun) -> String {
-    crate::run::read_meta(&run.dir)
-        .ok()
-        .filter(|m| !m.classes.is_empty())
-        .map(|m| {
-            format!(
-                ": {}",
-                m.classes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| format!("{i} {c}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .unwrap_or_default()
+    if run.meta.classes.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = run
+        .meta
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{i} {c}"))
+        .collect();
+    format!(": {}", names.join(", "))
 }

@@ -5,7 +5,7 @@ use super::Status;
 use crate::cli::TrainArgs;
 use anyhow::{anyhow, bail, Context, Result};
 use genlab_core::config::{self, RunConfig};
-use genlab_core::run_dir::{self, Meta};
+use genlab_core::run_dir::{Meta, RunDir, Weights};
 use genlab_core::{DataInfo, Family};
 use genlab_data::{DataSpec, Split};
 use std::io::IsTerminal;
@@ -100,7 +100,7 @@ fn resume_config(family: &Family, args: &TrainArgs, out: &Path) -> Result<RunCon
     {
         bail!("--resume continues {} with its own config.toml; only --steps may change (drop --set/--preset/--config/--data/--seed)", out.display());
     }
-    let mut config = crate::run::read_config(out)?;
+    let mut config = RunDir::at(out).read_config()?;
     if config.family != family.name {
         bail!(
             "{} is a {} run, not {}; resume it with `genlab train {} --out {} --resume`",
@@ -133,12 +133,20 @@ pub fn train_run(
         preprocess: config.data.preprocess(),
     };
     let device = genlab_core::device::training_device(config.seed);
-    let mut model = (family.build)(&config.model, &info, &device)?;
+    let run = RunDir::at(out);
+    // --resume continues from the newest checkpoint, through the same loader as `sample`.
+    let (mut model, resume_from) = if resume && run.latest_checkpoint().is_ok() {
+        let loaded = run
+            .load_model(family, config, &info, &device, Weights::Live)
+            .with_context(|| format!("cannot resume {}", out.display()))?;
+        (loaded.model, Some(loaded.checkpoint))
+    } else {
+        ((family.build)(&config.model, &info, &device)?, None)
+    };
 
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create run directory {}", out.display()))?;
-    run_dir::atomic_write(&out.join(run_dir::CONFIG), config.to_toml().as_bytes())?;
-    if !resume || !out.join(run_dir::META).exists() {
+    if resume && run.meta_file().exists() {
+        run.write_config(config)?;
+    } else {
         let meta = Meta {
             family: family.name.into(),
             genlab_version: env!("CARGO_PKG_VERSION").into(),
@@ -153,10 +161,7 @@ pub fn train_run(
             data_shape: data.shape,
             classes: data.classes.clone(),
         };
-        run_dir::atomic_write(
-            &out.join(run_dir::META),
-            serde_json::to_string_pretty(&meta)?.as_bytes(),
-        )?;
+        RunDir::create(out, config, &meta)?;
     }
 
     let interrupt = Arc::new(AtomicBool::new(false));
@@ -168,8 +173,8 @@ pub fn train_run(
         _ => (Vec::new(), 0.0),
     };
     let opts = genlab_train::TrainOptions {
-        out: out.to_path_buf(),
-        resume,
+        run,
+        resume_from,
         interrupt,
         progress: std::io::stderr().is_terminal(),
         quiet,

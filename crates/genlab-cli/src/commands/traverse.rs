@@ -4,6 +4,7 @@
 
 use anyhow::{bail, Result};
 use genlab_core::rng::{rng_for, Stream};
+use genlab_core::run_dir::Output;
 use genlab_train::pictures::{self, cannot, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
@@ -81,7 +82,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         ..Grid::default()
     }
     .render(&to_images(x, &run.info));
-    let out = o.out.unwrap_or_else(|| run.dir.join("traverse.png"));
+    let out = run.dir.output(o.out, Output::Traverse)?;
     pictures::save_png(&out, &img)?;
     println!(
         "rows: categorical code 0..{}; columns: continuous code {} from {} to {}",
