@@ -109,6 +109,17 @@ pub trait SampleGiven {
     ) -> Result<Tensor<2>>;
 }
 
+/// The error for a missing capability, naming a command that does work.
+pub fn cannot(model: &dyn Model, what: &str, try_instead: &str) -> anyhow::Error {
+    let caps = model.capabilities();
+    let hint = if caps.is_empty() {
+        String::new()
+    } else {
+        format!("; try `{try_instead}` (it can: {})", caps.join(", "))
+    };
+    anyhow::anyhow!("{} cannot {what}{hint}", model.family())
+}
+
 /// Labels outside `0..classes` are an error that names the range (for `SampleGiven`).
 pub fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
     if let Some(&c) = labels.iter().find(|&&c| c as usize >= classes) {

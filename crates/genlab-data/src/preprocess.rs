@@ -26,6 +26,18 @@ pub enum Scale {
     Symmetric,
 }
 
+impl Scale {
+    /// `v` on this scale to the same value on scale `to` (affine, no clipping: points are
+    /// unbounded).
+    pub fn convert(self, v: f32, to: Scale) -> f32 {
+        match (self, to) {
+            (Scale::Symmetric, Scale::Unit) => (v + 1.0) * 0.5,
+            (Scale::Unit, Scale::Symmetric) => v * 2.0 - 1.0,
+            _ => v,
+        }
+    }
+}
+
 /// The fixed seed of static binarization, printed in every eval protocol.
 pub const STATIC_BINARIZATION_SEED: u64 = 0x005E_EDB1;
 

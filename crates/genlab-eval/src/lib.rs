@@ -1,11 +1,19 @@
-//! Metrics, one per file. Each takes a model through its capability traits and a dataset.
+//! What is done with a trained model: metrics (one per file), pictures, inversion and nearest
+//! neighbours. Each takes a model through its capability traits; none knows a family.
 
+mod classify;
+mod invert;
 mod likelihood;
 mod modes;
+mod neighbours;
+pub mod pictures;
 mod reconstruction;
 
+pub use classify::{accuracy, judged_class_rate};
+pub use invert::{invert, Inversion, InversionConfig};
 pub use likelihood::{likelihood, LikelihoodReport};
 pub use modes::{
     coverage_of, label_accuracy, mode_coverage, reverse_kl, ModeCoverage, ModeProtocol,
 };
+pub use neighbours::nearest;
 pub use reconstruction::{reconstruction, ReconstructionReport};

@@ -11,6 +11,7 @@ pub mod loss;
 pub mod made;
 pub mod masked_conv;
 pub mod mlp;
+pub mod special;
 pub mod spectral_norm;
 
 pub use coder::{Arch, Decoder, Encoder, NetConfig};

@@ -1,8 +1,7 @@
-//! The training loop, shared by every family, and the pictures a run leaves behind.
+//! The training loop, shared by every family, and its minibatches.
 //! Depends on genlab-core's traits, never on genlab-models.
 
 pub mod batches;
-pub mod pictures;
 mod trainer;
 
 pub use trainer::{train, Outcome, TrainOptions};

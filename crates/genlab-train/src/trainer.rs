@@ -2,7 +2,6 @@
 //! family; everything family-specific happens behind the trait.
 
 use crate::batches::Batches;
-use crate::pictures;
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::RunConfig;
@@ -11,6 +10,7 @@ use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::{Checkpoint, CkptState, RunDir};
 use genlab_core::{DataInfo, Losses, Model, StepCtx};
 use genlab_data::Dataset;
+use genlab_eval::pictures;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -7,9 +7,10 @@
 //! Rows of the picture: the A samples then their mean's image; the same for B and C; the result.
 
 use anyhow::{bail, Result};
+use genlab_core::model::cannot;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
-use genlab_train::pictures::{self, cannot, to_images};
+use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use rand::Rng;
 use std::path::{Path, PathBuf};

@@ -4,9 +4,10 @@
 use crate::cli::MaskArg;
 use anyhow::{bail, Result};
 use burn::tensor::Tensor;
+use genlab_core::model::cannot;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
-use genlab_train::pictures::{self, cannot, to_images};
+use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,7 @@
 use crate::cli::SplitArg;
 use anyhow::Result;
 use genlab_data::{Kind, Split};
-use genlab_train::pictures::save_png;
+use genlab_eval::pictures::save_png;
 use genlab_viz::{Grid, Images};
 use std::path::PathBuf;
 

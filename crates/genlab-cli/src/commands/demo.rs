@@ -5,7 +5,7 @@ use crate::cli::{InterpMode, TrainArgs};
 use anyhow::Result;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
-use genlab_train::pictures;
+use genlab_eval::pictures;
 use std::path::PathBuf;
 
 pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {

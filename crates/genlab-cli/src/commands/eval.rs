@@ -111,25 +111,11 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         out.insert("mae_per_pixel".into(), r.mae_per_pixel.into());
         out.entry("n_examples").or_insert(r.n_examples.into());
     }
-    if let (Some(c), Some(y)) = (run.model.as_classify(), dataset.y.as_ref()) {
-        // Bayes-rule classification of every evaluated example, in chunks.
-        let pre = run.info.preprocess.for_evaluation();
-        let mut correct = 0usize;
-        for chunk in (0..dataset.len()).collect::<Vec<_>>().chunks(1000) {
-            let b = genlab_core::Batch::gather(
-                &dataset,
-                chunk,
-                &pre,
-                &mut genlab_core::rng::rng_for(seed, 0, genlab_core::rng::Stream::Eval),
-                &run.device,
-            );
-            let pred = c.classify(b.x)?;
-            correct += chunk.iter().zip(pred).filter(|(&i, p)| y[i] == *p).count();
+    if let Some(c) = run.model.as_classify() {
+        // Bayes-rule classification of every evaluated example.
+        if let Some(acc) = genlab_eval::accuracy(c, &run.info, &dataset, seed, &run.device)? {
+            out.insert("accuracy".into(), acc.into());
         }
-        out.insert(
-            "accuracy".into(),
-            (correct as f64 / dataset.len() as f64).into(),
-        );
     }
     if let Some(path) = classifier {
         out.insert(
@@ -207,7 +193,7 @@ const PER_CLASS: usize = 250;
 /// (e.g. `class-gaussian` trained on the same data) assigns to that class.
 fn classified_accuracy(run: &crate::run::OpenRun, path: &Path, seed: u64) -> Result<f64> {
     let cond = run.model.as_sample_given().ok_or_else(|| {
-        genlab_train::pictures::cannot(
+        genlab_core::model::cannot(
             run.model.as_ref(),
             "sample given a label, so --classifier has nothing to classify",
             "genlab eval RUN",
@@ -215,7 +201,7 @@ fn classified_accuracy(run: &crate::run::OpenRun, path: &Path, seed: u64) -> Res
     })?;
     let judge = crate::run::open(path)?;
     let classify = judge.model.as_classify().ok_or_else(|| {
-        genlab_train::pictures::cannot(
+        genlab_core::model::cannot(
             judge.model.as_ref(),
             "classify (--classifier needs a run that can, e.g. class-gaussian)",
             "genlab eval RUN",
@@ -231,24 +217,13 @@ fn classified_accuracy(run: &crate::run::OpenRun, path: &Path, seed: u64) -> Res
             run.info.shape
         );
     }
-    let labels: Vec<u32> = (0..cond.classes() as u32)
-        .flat_map(|c| std::iter::repeat_n(c, PER_CLASS))
-        .collect();
-    let mut rng = genlab_core::rng::rng_for(seed, 3, genlab_core::rng::Stream::Eval);
-    let x = cond.sample_given(&labels, &mut rng, &run.device)?;
-    // From the model's scale to the classifier's (affine, no clipping: points are unbounded).
-    use genlab_data::Scale;
-    let (from, to) = (run.info.preprocess.scale, judge.info.preprocess.scale);
-    let v: Vec<f32> = genlab_core::tensor::to_vec(x)
-        .into_iter()
-        .map(|v| match (from, to) {
-            (Scale::Symmetric, Scale::Unit) => (v + 1.0) * 0.5,
-            (Scale::Unit, Scale::Symmetric) => v * 2.0 - 1.0,
-            _ => v,
-        })
-        .collect();
-    let x = genlab_core::tensor::matrix(v, labels.len(), run.info.shape.dim(), &judge.device);
-    let pred = classify.classify(x)?;
-    let correct = pred.iter().zip(&labels).filter(|(p, l)| p == l).count();
-    Ok(correct as f64 / labels.len() as f64)
+    genlab_eval::judged_class_rate(
+        cond,
+        &run.info,
+        classify,
+        &judge.info,
+        PER_CLASS,
+        seed,
+        (&run.device, &judge.device),
+    )
 }

@@ -6,9 +6,9 @@
 use anyhow::{bail, Context, Result};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_data::Split;
+use genlab_eval::pictures::save_png;
 use genlab_models::gmm::{self, Covariance, Init, Mixture};
 use genlab_nn::linalg::Pca;
-use genlab_train::pictures::save_png;
 use std::path::PathBuf;
 
 pub struct Options {

@@ -1,7 +1,7 @@
 use crate::cli::InterpMode;
 use anyhow::Result;
 use genlab_core::run_dir::Output;
-use genlab_train::pictures;
+use genlab_eval::pictures;
 use std::path::{Path, PathBuf};
 
 /// Step between the chosen test examples: a prime, so that pairs mix classes in any layout.
@@ -33,7 +33,7 @@ pub fn write(
     out: &Path,
 ) -> Result<Vec<PathBuf>> {
     let latent = run.model.as_latent().ok_or_else(|| {
-        pictures::cannot(
+        genlab_core::model::cannot(
             run.model.as_ref(),
             "interpolate (it has no latent space)",
             "genlab sample",

@@ -1,21 +1,15 @@
 //! `genlab invert`: find the latent code whose image is closest to a given one, for any model
-//! that decodes latents (GANs, BiGAN, VAEs): gradient descent on z of the squared error
-//! |G(z) - x|² / d + prior_weight |z|² / latent, with Adam, from several random starts; the best start
-//! wins (Creswell & Bharath 2018, "Inverting the Generator of a GAN"; Zhu et al. 2016).
+//! that decodes latents (GANs, BiGAN, VAEs), with `genlab_eval::invert`.
 //! Writes rows of [target, best reconstruction, one per restart] and the codes as JSON.
 
 use anyhow::{anyhow, bail, Context, Result};
+use genlab_core::model::cannot;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::atomic_write;
 use genlab_core::run_dir::Output;
-use genlab_train::pictures::{self, cannot, to_images};
+use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
-
-/// A small pull towards the prior keeps codes where G was trained.
-const PRIOR_WEIGHT: f64 = 1e-3;
-/// Adam's moment decays.
-const BETAS: (f64, f64) = (0.9, 0.999);
 
 pub struct Options {
     pub images: Vec<PathBuf>,
@@ -80,9 +74,8 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     if n == 0 {
         bail!("nothing to invert: give image files (PNG/JPEG), --index N of a test example or --sample N of the model's own");
     }
-    // Starting codes: restarts x n rows, from --init or N(0, I).
-    let r = o.restarts;
-    let mut z: Vec<f32> = match &o.init {
+    // Starting codes: one per image from --init, else N(0, I) per restart.
+    let init: Option<Vec<f32>> = match &o.init {
         Some(path) => {
             let init = read_codes(path, dim)?;
             if init.len() != n {
@@ -92,73 +85,25 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
                     init.len()
                 );
             }
-            (0..r)
-                .flat_map(|_| init.iter().flatten().copied())
-                .collect()
+            Some(init.into_iter().flatten().collect())
         }
-        None => genlab_core::tensor::to_vec(genlab_core::tensor::normal(
-            [r * n, dim],
-            &mut rng_for(o.seed, 1, Stream::Eval),
-            &run.device,
-        )),
+        None => None,
     };
-    let grad_device = genlab_core::device::training_device(o.seed);
-    let target = genlab_core::tensor::matrix(
-        (0..r).flat_map(|_| targets.iter().copied()).collect(),
-        r * n,
-        d,
-        &grad_device,
-    );
-    let (mut m, mut v) = (vec![0.0f64; z.len()], vec![0.0f64; z.len()]);
-    for t in 1..=o.steps {
-        let zt = genlab_core::tensor::matrix(z.clone(), r * n, dim, &grad_device).require_grad();
-        let x = latent.decode(zt.clone())?;
-        let loss = (x - target.clone())
-            .powi_scalar(2)
-            .sum()
-            .div_scalar(d as f64)
-            + zt.clone()
-                .powi_scalar(2)
-                .sum()
-                .mul_scalar(PRIOR_WEIGHT / dim as f64);
-        let grads = loss.backward();
-        let g =
-            genlab_core::tensor::to_vec(zt.grad(&grads).ok_or_else(|| {
-                anyhow!("{} does not pass gradients to its latent", model.family())
-            })?);
-        for i in 0..z.len() {
-            let gi = g[i] as f64;
-            m[i] = BETAS.0 * m[i] + (1.0 - BETAS.0) * gi;
-            v[i] = BETAS.1 * v[i] + (1.0 - BETAS.1) * gi * gi;
-            let mh = m[i] / (1.0 - BETAS.0.powi(t as i32));
-            let vh = v[i] / (1.0 - BETAS.1.powi(t as i32));
-            z[i] -= (o.lr * mh / (vh.sqrt() + 1e-8)) as f32;
-        }
-    }
-    // Final errors per (restart, image); the best restart per image.
-    let zt = genlab_core::tensor::matrix(z.clone(), r * n, dim, &run.device);
-    let x = genlab_core::tensor::to_vec(latent.decode(zt)?);
-    let err: Vec<f64> = (0..r * n)
-        .map(|row| {
-            let i = row % n;
-            (0..d)
-                .map(|j| ((x[row * d + j] - targets[i * d + j]) as f64).powi(2))
-                .sum::<f64>()
-                / d as f64
-        })
-        .collect();
-    let best: Vec<usize> = (0..n)
-        .map(|i| {
-            (0..r)
-                .min_by(|&a, &b| err[a * n + i].total_cmp(&err[b * n + i]))
-                .unwrap()
-        })
-        .collect();
+    let r = o.restarts;
+    let cfg = genlab_eval::InversionConfig {
+        steps: o.steps,
+        lr: o.lr,
+        restarts: r,
+        seed: o.seed,
+    };
+    let found = genlab_eval::invert(latent, &targets, d, init.as_deref(), &cfg, &run.device)
+        .with_context(|| format!("cannot invert through {}", model.family()))?;
+    let (x, z) = (&found.x, &found.z);
     // Picture rows: target | best | every restart.
     let mut cells = Vec::new();
     for i in 0..n {
         cells.extend_from_slice(&targets[i * d..(i + 1) * d]);
-        let b = best[i] * n + i;
+        let b = found.best_row(i);
         cells.extend_from_slice(&x[b * d..(b + 1) * d]);
         for k in 0..r {
             let row = k * n + i;
@@ -180,7 +125,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     pictures::save_png(&out, &img)?;
     let codes: Vec<Vec<f32>> = (0..n)
         .map(|i| {
-            let row = best[i] * n + i;
+            let row = found.best_row(i);
             z[row * dim..(row + 1) * dim].to_vec()
         })
         .collect();
@@ -188,14 +133,14 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     let doc = serde_json::json!({
         "latent_dim": dim,
         "codes": codes,
-        "mse": (0..n).map(|i| err[best[i] * n + i]).collect::<Vec<_>>(),
+        "mse": (0..n).map(|i| found.mse[found.best_row(i)]).collect::<Vec<_>>(),
         "steps": o.steps, "lr": o.lr, "restarts": r, "seed": o.seed,
     });
     atomic_write(&json, serde_json::to_string_pretty(&doc)?.as_bytes())?;
     for i in 0..n {
         println!(
             "image {i}: mse {:.5} (model space), best of {r} starts",
-            err[best[i] * n + i]
+            found.mse[found.best_row(i)]
         );
     }
     println!("{}\n{}", out.display(), json.display());

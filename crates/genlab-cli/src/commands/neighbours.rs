@@ -1,11 +1,12 @@
-//! `genlab neighbours`: each generated sample beside its nearest training images (Euclidean
-//! distance in model space), to show whether a model makes new images or recalls old ones.
+//! `genlab neighbours`: each generated sample beside its nearest training images
+//! (`genlab_eval::nearest`, Euclidean distance in model space).
 
 use anyhow::{bail, Result};
+use genlab_core::model::cannot;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
 use genlab_data::Split;
-use genlab_train::pictures::{self, cannot, to_images};
+use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
 
@@ -37,27 +38,15 @@ pub fn run(dir: &Path, n: usize, k: usize, seed: u64, out: Option<PathBuf>) -> R
         &idx,
         &mut rng_for(0, 0, Stream::Eval),
     );
+    let nearest = genlab_eval::nearest(&samples, &train, d, k);
     let mut cells = Vec::with_capacity(n * (k + 1) * d);
     let mut report = Vec::new();
-    for s in samples.chunks(d) {
-        let mut dist: Vec<(f32, usize)> = train
-            .chunks(d)
-            .enumerate()
-            .map(|(i, t)| {
-                (
-                    s.iter().zip(t).map(|(a, b)| (a - b) * (a - b)).sum::<f32>(),
-                    i,
-                )
-            })
-            .collect();
-        let k = k.min(dist.len());
-        dist.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0));
-        dist[..k].sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (s, near) in samples.chunks(d).zip(&nearest) {
         cells.extend_from_slice(s);
-        for &(_, i) in &dist[..k] {
+        for &(_, i) in near {
             cells.extend_from_slice(&train[i * d..(i + 1) * d]);
         }
-        report.push(((dist[0].0 / d as f32).sqrt(), dist[0].1));
+        report.push(((near[0].0 / d as f32).sqrt(), near[0].1));
     }
     let cols = k.min(data.len()) + 1;
     let x = genlab_core::tensor::matrix(cells, n * cols, d, &run.device);

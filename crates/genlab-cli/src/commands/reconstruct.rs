@@ -1,6 +1,6 @@
 use anyhow::Result;
 use genlab_core::run_dir::Output;
-use genlab_train::pictures;
+use genlab_eval::pictures;
 use std::path::{Path, PathBuf};
 
 /// Columns of the reconstruction picture.

@@ -3,9 +3,10 @@
 //! fixed, so that what each code controls shows at a glance.
 
 use anyhow::{bail, Result};
+use genlab_core::model::cannot;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
-use genlab_train::pictures::{self, cannot, to_images};
+use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
 

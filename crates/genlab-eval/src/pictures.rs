@@ -1,9 +1,10 @@
 //! The pictures every run and command writes: sample grids, reconstruction pairs,
-//! interpolation strips, latent manifolds and 2-D scatter plots. Model outputs go through the
+//! interpolation strips, latent manifolds, 2-D scatter plots and training curves. Model outputs go through the
 //! data's preprocessing in reverse, then through THE grid of genlab-viz.
 
 use anyhow::{anyhow, Result};
 use burn::tensor::{Device, Tensor};
+use genlab_core::model::cannot;
 use genlab_core::{DataInfo, LatentDecode, Model};
 use genlab_data::Kind;
 use genlab_viz::{Grid, Images};
@@ -171,7 +172,7 @@ pub fn manifold_picture(
     let coord = |i: usize| {
         let p = (i as f64 + 0.5) / side as f64;
         if latent.gaussian_prior() {
-            normal_quantile(p) as f32
+            genlab_nn::special::normal_quantile(p) as f32
         } else {
             (6.0 * p - 3.0) as f32
         }
@@ -190,64 +191,6 @@ pub fn manifold_picture(
         gutter: 0,
     }
     .render(&to_images(x, info)))
-}
-
-/// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
-pub fn normal_quantile(p: f64) -> f64 {
-    const A: [f64; 6] = [
-        -3.969683028665376e1,
-        2.209460984245205e2,
-        -2.759285104469687e2,
-        1.38357751867269e2,
-        -3.066479806614716e1,
-        2.506628277459239,
-    ];
-    const B: [f64; 5] = [
-        -5.447609879822406e1,
-        1.615858368580409e2,
-        -1.556989798598866e2,
-        6.680131188771972e1,
-        -1.328068155288572e1,
-    ];
-    const C: [f64; 6] = [
-        -7.784894002430293e-3,
-        -3.223964580411365e-1,
-        -2.400758277161838,
-        -2.549732539343734,
-        4.374664141464968,
-        2.938163982698783,
-    ];
-    const D: [f64; 4] = [
-        7.784695709041462e-3,
-        3.224671290700398e-1,
-        2.445134137142996,
-        3.754408661907416,
-    ];
-    let tail = |q: f64| {
-        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
-            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
-    };
-    if p < 0.02425 {
-        tail((-2.0 * p.ln()).sqrt())
-    } else if p > 1.0 - 0.02425 {
-        -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    } else {
-        let q = p - 0.5;
-        let r = q * q;
-        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
-            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
-    }
-}
-
-/// The error for a missing capability, naming a command that does work.
-pub fn cannot(model: &dyn Model, what: &str, try_instead: &str) -> anyhow::Error {
-    let caps = model.capabilities();
-    let hint = if caps.is_empty() {
-        String::new()
-    } else {
-        format!("; try `{try_instead}` (it can: {})", caps.join(", "))
-    };
-    anyhow!("{} cannot {what}{hint}", model.family())
 }
 
 /// A logged loss: its name, first and last value.
@@ -299,13 +242,6 @@ pub fn save_png(path: &std::path::Path, img: &image::RgbImage) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn normal_quantile_matches_known_values() {
-        assert!(normal_quantile(0.5).abs() < 1e-9);
-        assert!((normal_quantile(0.975) - 1.959963985).abs() < 1e-6);
-        assert!((normal_quantile(0.001) + 3.090232306).abs() < 1e-6);
-    }
 
     #[test]
     fn slerp_keeps_the_norm_between_orthogonal_unit_vectors() {
