@@ -44,6 +44,13 @@ impl Default for DataConfig {
 }
 
 impl DataConfig {
+    /// The true modes of a toy mixture, from the data spec.
+    pub fn modes(&self) -> Option<genlab_data::Modes> {
+        genlab_data::DataSpec::parse(&self.spec)
+            .ok()
+            .and_then(|spec| spec.modes())
+    }
+
     pub fn preprocess(&self) -> Preprocess {
         Preprocess {
             binarize: self.binarize,

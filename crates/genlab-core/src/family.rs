@@ -1,18 +1,35 @@
 //! A registry entry: how a family is named, documented, configured and built.
 
+use crate::config::DataConfig;
 use crate::model::Model;
 use anyhow::Result;
 use burn::tensor::Device;
-use genlab_data::{Kind, Preprocess, Shape};
+use genlab_data::{Kind, Modes, Preprocess, Shape};
 use toml::Table;
 
-/// What a family needs to know about its data to build itself.
+/// What a family needs to know about its data to build itself, and the facts of the data that
+/// pictures and metrics read.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataInfo {
     pub kind: Kind,
     pub shape: Shape,
     pub classes: usize,
     pub preprocess: Preprocess,
+    /// The true modes of a toy mixture (mode coverage, scatter plots, density maps).
+    pub modes: Option<Modes>,
+}
+
+impl DataInfo {
+    /// What `data`, loaded per `config`, tells a family.
+    pub fn new(data: &genlab_data::Dataset, config: &DataConfig) -> Self {
+        DataInfo {
+            kind: data.kind,
+            shape: data.shape,
+            classes: data.classes.len(),
+            preprocess: config.preprocess(),
+            modes: config.modes(),
+        }
+    }
 }
 
 pub struct Family {

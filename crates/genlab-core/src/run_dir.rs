@@ -134,6 +134,90 @@ pub struct Meta {
     pub classes: Vec<String>,
 }
 
+/// One line of metrics.jsonl: the means of the loss terms since the previous line (in the
+/// family's order), the learning rate of each parameter group, the speed, and measurements that
+/// are not losses (mode coverage, held-out loss). Written as
+/// `{"step":..,"epoch":..,"losses":{..},"metrics":{..},"lr":{"gen":..},"steps_per_sec":..}`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsLine {
+    pub step: u64,
+    pub epoch: f64,
+    #[serde(with = "ordered")]
+    pub losses: Vec<(String, f64)>,
+    #[serde(default, with = "ordered", skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<(String, f64)>,
+    pub lr: BTreeMap<String, f64>,
+    pub steps_per_sec: f64,
+}
+
+/// The keys of the flat lines that genlab wrote before losses had their own object.
+const FLAT_NOT_LOSSES: [&str; 4] = ["step", "epoch", "lr", "steps_per_sec"];
+
+impl MetricsLine {
+    /// Parse one line, typed or in the older flat format (losses beside `step`, `epoch`, one
+    /// `lr` and `steps_per_sec`, in alphabetical order; its `lr` is kept under the key `all`).
+    pub fn parse(line: &str) -> Result<Self> {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        if v.get("losses").is_some() {
+            // Straight from the text: a `Value` would sort the losses by name.
+            return Ok(serde_json::from_str(line)?);
+        }
+        let obj = v.as_object().ok_or_else(|| anyhow!("not a JSON object"))?;
+        let number = |k: &str| obj.get(k).and_then(|x| x.as_f64());
+        Ok(MetricsLine {
+            step: obj
+                .get("step")
+                .and_then(|x| x.as_u64())
+                .ok_or_else(|| anyhow!("no step"))?,
+            epoch: number("epoch").unwrap_or(0.0),
+            losses: obj
+                .iter()
+                .filter(|(k, _)| !FLAT_NOT_LOSSES.contains(&k.as_str()))
+                .filter_map(|(k, x)| Some((k.clone(), x.as_f64()?)))
+                .collect(),
+            metrics: Vec::new(),
+            lr: number("lr")
+                .map(|lr| ("all".into(), lr))
+                .into_iter()
+                .collect(),
+            steps_per_sec: number("steps_per_sec").unwrap_or(0.0),
+        })
+    }
+}
+
+/// `Vec<(String, f64)>` as a JSON object that keeps its order (serde_json's map sorts keys).
+mod ordered {
+    use serde::de::{MapAccess, Visitor};
+    use serde::ser::SerializeMap;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(pairs.len()))?;
+        for (k, v) in pairs {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, f64)>, D::Error> {
+        struct Pairs;
+        impl<'de> Visitor<'de> for Pairs {
+            type Value = Vec<(String, f64)>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of numbers")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(pair) = map.next_entry::<String, f64>()? {
+                    out.push(pair);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
+
 /// state.json inside a checkpoint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CkptState {
@@ -432,7 +516,8 @@ impl RunDir {
     }
 
     /// Append one line to metrics.jsonl.
-    pub fn append_metrics(&self, line: &serde_json::Value) -> Result<()> {
+    pub fn append_metrics(&self, line: &MetricsLine) -> Result<()> {
+        let line = serde_json::to_string(line)?;
         let path = self.metrics_file();
         let mut f = std::fs::OpenOptions::new()
             .create(true)
@@ -440,6 +525,22 @@ impl RunDir {
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
         writeln!(f, "{line}").with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Every line of metrics.jsonl, typed or flat; an empty list before the first line.
+    /// Errors name the file and line of a corrupt line.
+    pub fn read_metrics(&self) -> Result<Vec<MetricsLine>> {
+        let path = self.metrics_file();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(Vec::new());
+        };
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                MetricsLine::parse(l)
+                    .with_context(|| format!("{} line {} is corrupt", path.display(), i + 1))
+            })
+            .collect()
     }
 
     /// Drop metrics lines past `step` (a resumed run rewrites what followed its checkpoint).
@@ -483,6 +584,7 @@ impl Meta {
             shape: self.data_shape,
             classes: self.classes.len(),
             preprocess: config.data.preprocess(),
+            modes: config.data.modes(),
         }
     }
 }
@@ -701,5 +803,32 @@ mod tests {
         std::fs::write(run.meta_file(), "{ not json").unwrap();
         let err = run.set_last_step(10).unwrap_err().to_string();
         assert!(err.contains("meta.json is corrupt"), "{err}");
+    }
+
+    #[test]
+    fn metrics_lines_keep_the_family_order_and_old_flat_lines_still_read() {
+        let line = MetricsLine {
+            step: 5,
+            epoch: 0.5,
+            losses: vec![("neg_elbo".into(), 3.0), ("kl".into(), 1.0)],
+            metrics: Vec::new(),
+            lr: BTreeMap::from([("model".into(), 1e-3)]),
+            steps_per_sec: 2.0,
+        };
+        let text = serde_json::to_string(&line).unwrap();
+        assert!(
+            text.find("neg_elbo").unwrap() < text.find("kl").unwrap(),
+            "{text}"
+        );
+        assert_eq!(MetricsLine::parse(&text).unwrap(), line);
+        let flat =
+            r#"{"d_loss":1.5,"epoch":0.1,"g_loss":0.5,"lr":0.001,"step":5,"steps_per_sec":9.0}"#;
+        let old = MetricsLine::parse(flat).unwrap();
+        assert_eq!(old.step, 5);
+        assert_eq!(
+            old.losses,
+            vec![("d_loss".into(), 1.5), ("g_loss".into(), 0.5)]
+        );
+        assert_eq!(old.lr, BTreeMap::from([("all".into(), 0.001)]));
     }
 }

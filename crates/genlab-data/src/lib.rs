@@ -18,4 +18,4 @@ pub use error::DataError;
 pub use preprocess::{Binarize, Preprocess, Scale, STATIC_BINARIZATION_SEED};
 pub use spec::{load, DataSpec, Split, FASHION_MNIST_DIR};
 pub use table::read_npy;
-pub use toy::{toy_modes, ToyKind};
+pub use toy::{toy_modes, Modes, ToyKind};

@@ -45,6 +45,14 @@ pub enum DataSpec {
 }
 
 impl DataSpec {
+    /// The true modes of a toy mixture with discrete modes (ring of 8, grid of 25).
+    pub fn modes(&self) -> Option<crate::toy::Modes> {
+        match self {
+            DataSpec::Toy(kind) => crate::toy::toy_modes(*kind),
+            _ => None,
+        }
+    }
+
     pub fn parse(spec: &str) -> Result<Self, DataError> {
         Ok(match spec.split_once(':') {
             None if spec == "fashion-mnist" => Self::FashionMnist,

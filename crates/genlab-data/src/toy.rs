@@ -29,24 +29,32 @@ impl ToyKind {
     }
 }
 
-/// The true modes and their standard deviation, for sets that have discrete modes.
-pub fn toy_modes(kind: ToyKind) -> Option<(Vec<[f32; 2]>, f32)> {
+/// The true modes of a toy mixture and their standard deviation: a fact of the data that mode
+/// coverage, scatter plots and density maps read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Modes {
+    pub centers: Vec<[f32; 2]>,
+    pub sigma: f32,
+}
+
+/// The true modes, for sets that have discrete modes.
+pub fn toy_modes(kind: ToyKind) -> Option<Modes> {
     match kind {
-        ToyKind::Ring8 => Some((
-            (0..8)
+        ToyKind::Ring8 => Some(Modes {
+            centers: (0..8)
                 .map(|i| {
                     let a = 2.0 * PI * i as f32 / 8.0;
                     [2.0 * a.cos(), 2.0 * a.sin()]
                 })
                 .collect(),
-            0.02,
-        )),
-        ToyKind::Grid25 => Some((
-            (0..25)
+            sigma: 0.02,
+        }),
+        ToyKind::Grid25 => Some(Modes {
+            centers: (0..25)
                 .map(|i| [-4.0 + 2.0 * (i / 5) as f32, -4.0 + 2.0 * (i % 5) as f32])
                 .collect(),
-            0.05,
-        )),
+            sigma: 0.05,
+        }),
         _ => None,
     }
 }
@@ -59,7 +67,10 @@ pub(crate) fn generate(kind: ToyKind, n: usize, seed: u64) -> Dataset {
     for i in 0..n {
         let (px, py, label) = match kind {
             ToyKind::Ring8 | ToyKind::Grid25 => {
-                let (modes, sigma) = toy_modes(kind).unwrap();
+                let Modes {
+                    centers: modes,
+                    sigma,
+                } = toy_modes(kind).unwrap();
                 let m = rng.random_range(0..modes.len());
                 (
                     modes[m][0] + sigma * std.sample(&mut rng),
@@ -104,7 +115,7 @@ pub(crate) fn generate(kind: ToyKind, n: usize, seed: u64) -> Dataset {
         y.push(label);
     }
     let classes: Vec<String> = toy_modes(kind)
-        .map(|(m, _)| (0..m.len()).map(|i| format!("mode{i}")).collect())
+        .map(|m| (0..m.centers.len()).map(|i| format!("mode{i}")).collect())
         .unwrap_or_default();
     Dataset {
         name: format!("toy:{kind:?}").to_lowercase(),

@@ -27,12 +27,12 @@ pub fn sample_picture(
     n: usize,
     rng: &mut ChaCha8Rng,
     device: &Device,
-    toy_modes: &[[f32; 2]],
 ) -> Result<image::RgbImage> {
     let sampler = model
         .as_sample()
         .ok_or_else(|| cannot(model, "sample unconditionally", "genlab reconstruct"))?;
     let x = sampler.sample(n, rng, device)?;
+    let toy_modes = mode_centers(info);
     Ok(match info.kind {
         Kind::Points => genlab_viz::scatter_png(&genlab_core::tensor::to_vec(x), toy_modes, 5.0),
         Kind::Images => Grid {
@@ -50,11 +50,11 @@ pub fn density_picture(
     model: &dyn Model,
     info: &DataInfo,
     device: &Device,
-    toy_modes: &[[f32; 2]],
 ) -> Result<Option<image::RgbImage>> {
     let (Some(lik), Kind::Points, 2) = (model.as_likelihood(), info.kind, info.shape.dim()) else {
         return Ok(None);
     };
+    let toy_modes = mode_centers(info);
     let res = genlab_viz::DENSITY_SIZE as usize;
     let extent = toy_modes
         .iter()
@@ -193,34 +193,25 @@ pub fn manifold_picture(
     .render(&to_images(x, info)))
 }
 
+/// The true modes of a toy set, drawn under its scatter plots (none for other data).
+fn mode_centers(info: &DataInfo) -> &[[f32; 2]] {
+    info.modes.as_ref().map_or(&[], |m| &m.centers)
+}
+
 /// A logged loss: its name, first and last value.
 pub type SeriesEnds = (String, f64, f64);
-
-/// Metric keys that are not losses.
-const NOT_LOSSES: [&str; 4] = ["step", "epoch", "lr", "steps_per_sec"];
 
 /// Training curves of a run from its metrics.jsonl (one panel per loss, on its own range), with
 /// each loss's first and last logged value; None before the first log line.
 pub fn curves_picture(
     run: &genlab_core::run_dir::RunDir,
 ) -> Result<Option<(image::RgbImage, Vec<SeriesEnds>)>> {
-    let path = run.metrics_file();
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(None);
-    };
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-    for line in text.lines() {
-        let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| anyhow!("{} is corrupt: {e}", path.display()))?;
-        let step = v["step"].as_f64().unwrap_or(0.0);
-        for (k, val) in v.as_object().into_iter().flatten() {
-            if NOT_LOSSES.contains(&k.as_str()) {
-                continue;
-            }
-            let Some(val) = val.as_f64() else { continue };
-            match series.iter_mut().find(|s| &s.0 == k) {
-                Some(s) => s.1.push((step, val)),
-                None => series.push((k.clone(), vec![(step, val)])),
+    for line in run.read_metrics()? {
+        for (k, val) in line.losses {
+            match series.iter_mut().find(|s| s.0 == k) {
+                Some(s) => s.1.push((line.step as f64, val)),
+                None => series.push((k, vec![(line.step as f64, val)])),
             }
         }
     }

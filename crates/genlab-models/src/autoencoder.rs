@@ -394,6 +394,7 @@ mod tests {
                 scale: Scale::Unit,
                 dequantize: false,
             },
+            modes: None,
         };
         let device =
             genlab_core::device::inference_device(&genlab_core::device::training_device(5));
@@ -450,6 +451,7 @@ mod tests {
                 scale: Scale::Unit,
                 dequantize: false,
             },
+            modes: None,
         };
         let cfg = AutoencoderConfig {
             kind: AeKind::Contractive,

@@ -1755,6 +1755,7 @@ mod tests {
             shape: genlab_data::Shape { c: 2, h: 1, w: 1 },
             classes: 0,
             preprocess: genlab_core::config::DataConfig::default().preprocess(),
+            modes: None,
         };
         let e = Bgmm::new(
             BgmmConfig {

@@ -356,6 +356,7 @@ mod tests {
                 scale: Scale::Unit,
                 dequantize: false,
             },
+            modes: None,
         }
     }
 

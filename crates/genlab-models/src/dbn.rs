@@ -321,6 +321,7 @@ mod tests {
                 scale: Scale::Unit,
                 dequantize: false,
             },
+            modes: None,
         }
     }
 

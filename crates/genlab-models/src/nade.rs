@@ -404,6 +404,7 @@ mod tests {
                 scale: genlab_data::Scale::Unit,
                 dequantize: false,
             },
+            modes: None,
         };
         let device = Device::default();
         let nade = Nade::new(NadeConfig { hidden: 5 }, &info, &device).unwrap();

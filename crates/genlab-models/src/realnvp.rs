@@ -338,6 +338,7 @@ pub(crate) mod tests {
                 scale: Scale::Unit,
                 dequantize: kind == Kind::Images,
             },
+            modes: None,
         }
     }
 

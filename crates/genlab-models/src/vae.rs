@@ -453,6 +453,7 @@ mod tests {
                 scale: Scale::Unit,
                 dequantize: false,
             },
+            modes: None,
         };
         let device =
             genlab_core::device::inference_device(&genlab_core::device::training_device(3));

@@ -31,6 +31,7 @@ fn setup(family: &Family) -> (RunConfig, DataInfo, genlab_data::Dataset, Device)
         shape: data.shape,
         classes: data.classes.len(),
         preprocess: cfg.data.preprocess(),
+        modes: None,
     };
     (cfg, info, data, genlab_core::device::training_device(7))
 }

@@ -1,13 +1,14 @@
 //! The loop: batches -> `Model::train_step` -> metrics, sample pictures, checkpoints. It knows no
-//! family; everything family-specific happens behind the trait.
+//! family; everything family-specific happens behind the trait. [`train`] reads top to bottom
+//! as nanoGPT's loop does: each cadence is one named method of [`Loop`].
 
 use crate::batches::Batches;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use burn::tensor::Device;
 use genlab_core::config::RunConfig;
 use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
-use genlab_core::run_dir::{Checkpoint, CkptState, RunDir};
+use genlab_core::run_dir::{Checkpoint, CkptState, MetricsLine, RunDir};
 use genlab_core::{DataInfo, Losses, Model, StepCtx};
 use genlab_data::Dataset;
 use genlab_eval::pictures;
@@ -21,6 +22,8 @@ use std::time::Instant;
 const SAMPLE_GRID: usize = 64;
 /// Examples in the reconstruction picture of models that cannot sample.
 const RECON_GRID: usize = 32;
+/// Samples drawn for the mode coverage logged on toy sets (VEEGAN and PacGAN used 2,500).
+const MODE_SAMPLES: usize = 2500;
 
 pub struct TrainOptions {
     pub run: RunDir,
@@ -32,10 +35,6 @@ pub struct TrainOptions {
     /// A progress bar (terminal) instead of log lines.
     pub progress: bool,
     pub quiet: bool,
-    /// True modes of a toy set, drawn under its scatter plots, and their standard deviation:
-    /// at every sample cadence the log shows the mode coverage, with an alarm when it falls.
-    pub toy_modes: Vec<[f32; 2]>,
-    pub toy_sigma: f32,
 }
 
 #[derive(Debug)]
@@ -47,7 +46,7 @@ pub struct Outcome {
     pub checkpoint: Option<PathBuf>,
 }
 
-/// Train `model` per `cfg` on `data`, writing everything into `opts.out`.
+/// Train `model` per `cfg` on `data`, writing everything into `opts.run`.
 pub fn train(
     model: &mut dyn Model,
     cfg: &RunConfig,
@@ -56,267 +55,341 @@ pub fn train(
     device: &Device,
     opts: &TrainOptions,
 ) -> Result<Outcome> {
-    let run = &opts.run;
+    let mut l = Loop::new(model, cfg, info, data, device, opts)?;
     let total = cfg.train.steps;
-    let groups = model.groups();
-    let mut optim = Optimizers::new(&cfg.optim, total).with_ema(cfg.train.ema_decay);
-    // Most modes captured so far (toy sets with known modes).
-    let mut best_modes = 0usize;
-    let mut state = CkptState {
-        step: 0,
-        optim_t: Default::default(),
-        best_loss: f64::INFINITY,
-        best_step: 0,
-    };
-    if let Some(ckpt) = &opts.resume_from {
-        optim.load_state(&ckpt.optim, &ckpt.state.optim_t, device)?;
-        state = ckpt.state.clone();
-        run.truncate_metrics(state.step)?;
-        say(
-            opts,
-            &format!("resuming {} from step {}", run.path().display(), state.step),
-        );
+    if l.state.step >= total {
+        return l.already_done();
     }
-    if state.step >= total {
-        say(
-            opts,
-            &format!(
-                "{} is already at step {} of {total}; raise --steps to train further",
-                run.path().display(),
-                state.step
-            ),
-        );
-        return Ok(Outcome {
-            step: state.step,
-            interrupted: false,
-            last_losses: Losses::default(),
-            checkpoint: run.latest_checkpoint().ok(),
-        });
-    }
-
-    let batch_size = if model.full_batch() {
-        data.len()
-    } else {
-        cfg.train.batch_size
-    };
-    let mut batches = Batches::new(data, info.preprocess, cfg.seed, batch_size);
-    let bar = progress_bar(opts, state.step, total);
-    let mut window = Window::default();
-    let mut last = Losses::default();
-    let mut checkpoint = None;
-    let started = Instant::now();
-    let start_step = state.step;
-    let mut finished = total;
-    for step in state.step..total {
+    let every = |n: u64, done: u64, stop: bool| done.is_multiple_of(n) || done == total || stop;
+    for step in l.state.step..total {
         if opts.interrupt.load(Ordering::SeqCst) {
-            state.step = step;
-            let dir = save(
-                model,
-                &optim,
-                run,
-                &mut state,
-                window.main_mean(),
-                cfg.train.keep_last,
-            )?;
-            bar.abandon();
-            return Ok(Outcome {
-                step,
-                interrupted: true,
-                last_losses: last,
-                checkpoint: Some(dir),
-            });
+            return l.interrupted(step);
         }
-        let batch = batches.batch(step, device);
-        let mut ctx = StepCtx::new(step, total, cfg.seed, device.clone(), &mut optim);
-        let losses = model.train_step(&batch, &mut ctx)?;
-        if let Some(term) = losses.non_finite() {
-            bar.abandon();
-            let keep = run
-                .latest_checkpoint()
-                .map(|p| format!("the last good checkpoint is {}", p.display()))
-                .unwrap_or_else(|_| "no checkpoint was written yet".into());
-            bail!(
-                "training diverged: loss term `{term}` is {} at step {}; {keep}. Lower the learning rate (optim.{}.lr) or enable clipping (optim.{}.clip_grad_norm = 1) in {}, then continue with `genlab train {} --out {} --resume`",
-                losses.0.iter().find(|(k, _)| k == term).unwrap().1,
-                step + 1,
-                groups[0],
-                groups[0],
-                run.config_file().display(),
-                model.family(),
-                run.path().display()
-            );
+        l.step(step)?;
+        let (done, stop) = (step + 1, l.model.converged());
+        if every(cfg.train.log_every, done, stop) {
+            l.log(done)?;
         }
-        if (step + 1) % batches.per_epoch() == 0 {
-            model.end_epoch(step / batches.per_epoch())?;
+        if every(cfg.train.sample_every, done, stop) {
+            l.pictures(done)?;
         }
-        let done = step + 1;
-        let stop = model.converged();
-        window.add(&losses);
-        last = losses;
-        bar.set_position(done);
-        if done % cfg.train.log_every == 0 || done == total || stop {
-            let rate = (done - start_step) as f64 / started.elapsed().as_secs_f64().max(1e-9);
-            let line = window.to_json(done, optim.lr(groups[0], step), rate, batches.per_epoch());
-            run.append_metrics(&line)?;
-            let msg = window.summary();
-            if opts.progress {
-                bar.set_message(msg);
-            } else {
-                say(
-                    opts,
-                    &format!("step {done}/{total}  {msg}  {rate:.1} steps/s"),
-                );
-            }
-            window.roll();
-        }
-        if done % cfg.train.sample_every == 0 || done == total || stop {
-            // With an EMA, pictures show the averaged weights; the live ones come back exactly.
-            // Weights the optimizer does not average (batch-norm statistics, spectral-norm
-            // vectors) keep their live values.
-            let live = optim.ema_params().map(|ema| {
-                let live = model.save_params();
-                let mut averaged = live.clone();
-                averaged.extend(ema);
-                (live, averaged)
-            });
-            if let Some((_, averaged)) = &live {
-                model.load_params(averaged)?;
-            }
-            write_samples(model, info, data, cfg.seed, done, run, device, opts)?;
-            watch_modes(model, cfg.seed, done, device, opts, &mut best_modes)?;
-            if let Some((params, _)) = &live {
-                model.load_params(params)?;
-            }
-        }
-        if done % cfg.train.checkpoint_every == 0 || done == total || stop {
-            state.step = done;
-            checkpoint = Some(save(
-                model,
-                &optim,
-                run,
-                &mut state,
-                window.last_main,
-                cfg.train.keep_last,
-            )?);
+        if every(cfg.train.checkpoint_every, done, stop) {
+            l.checkpoint(done)?;
         }
         if stop {
             say(opts, &format!("converged at step {done}"));
-            finished = done;
-            break;
+            return l.finish(done);
         }
     }
-    bar.finish_and_clear();
-    if let Some((img, _)) = pictures::curves_picture(run)? {
-        pictures::save_png(&run.curves_file(), &img)?;
-    }
-    Ok(Outcome {
-        step: finished,
-        interrupted: false,
-        last_losses: last,
-        checkpoint,
-    })
+    l.finish(total)
 }
 
-fn save(
-    model: &dyn Model,
-    optim: &Optimizers,
-    run: &RunDir,
-    state: &mut CkptState,
-    main_loss: f64,
-    keep_last: usize,
-) -> Result<PathBuf> {
-    if main_loss.is_finite() && main_loss < state.best_loss {
-        state.best_loss = main_loss;
-        state.best_step = state.step;
-    }
-    let (tensors, counts) = optim.save_state();
-    state.optim_t = counts;
-    run.set_last_step(state.step)?;
-    run.save_checkpoint(
-        &model.save_params(),
-        &model.groups(),
-        &tensors,
-        optim.ema_params().as_ref(),
-        state,
-        keep_last,
-    )
+/// Everything one training run carries from step to step.
+struct Loop<'a> {
+    model: &'a mut dyn Model,
+    cfg: &'a RunConfig,
+    info: &'a DataInfo,
+    data: &'a Dataset,
+    device: &'a Device,
+    opts: &'a TrainOptions,
+    optim: Optimizers,
+    state: CkptState,
+    batches: Batches<'a>,
+    bar: ProgressBar,
+    window: Window,
+    last: Losses,
+    checkpoint: Option<PathBuf>,
+    started: Instant,
+    start_step: u64,
+    /// Most modes captured so far (toy sets with known modes).
+    best_modes: usize,
 }
 
-/// Mode coverage of 2,500 fixed-noise samples (genlab_eval's protocol) on toy sets with known
-/// modes, logged; an alarm (even with `quiet`) when coverage falls below 3/4 of its best.
-fn watch_modes(
-    model: &dyn Model,
-    seed: u64,
-    step: u64,
-    device: &Device,
-    opts: &TrainOptions,
-    best: &mut usize,
-) -> Result<()> {
-    if opts.toy_modes.is_empty() || model.full_batch() {
-        return Ok(());
-    }
-    let infer = genlab_core::device::inference_device(device);
-    let Some(c) =
-        genlab_eval::mode_coverage(model, &opts.toy_modes, opts.toy_sigma, 2500, seed, &infer)?
-    else {
-        return Ok(());
-    };
-    let line = format!(
-        "step {step}: modes {}/{}, high quality {:.1}%",
-        c.modes_captured,
-        c.modes_total,
-        100.0 * c.high_quality_fraction
-    );
-    // Collapse: under three quarters of the best coverage so far (small wobbles are normal
-    // early on, when a few stray samples decide whether a mode counts).
-    if 4 * c.modes_captured < 3 * *best {
-        eprintln!(
-            "ALARM {line}: coverage fell from {} modes (mode collapse); see the samples/ scatter plots",
-            *best
-        );
-    } else {
-        say(opts, &line);
-    }
-    *best = (*best).max(c.modes_captured);
-    Ok(())
-}
-
-/// Fixed-noise samples (same z every time), else reconstructions of fixed training examples.
-#[allow(clippy::too_many_arguments)]
-fn write_samples(
-    model: &dyn Model,
-    info: &DataInfo,
-    data: &Dataset,
-    seed: u64,
-    step: u64,
-    run: &RunDir,
-    device: &Device,
-    opts: &TrainOptions,
-) -> Result<()> {
-    let infer = genlab_core::device::inference_device(device);
-    let img = if model.as_sample().is_some() {
-        pictures::sample_picture(
+impl<'a> Loop<'a> {
+    /// Optimizers, batches and state, continued from `opts.resume_from` when given.
+    fn new(
+        model: &'a mut dyn Model,
+        cfg: &'a RunConfig,
+        info: &'a DataInfo,
+        data: &'a Dataset,
+        device: &'a Device,
+        opts: &'a TrainOptions,
+    ) -> Result<Self> {
+        let total = cfg.train.steps;
+        let mut optim = Optimizers::new(&cfg.optim, total).with_ema(cfg.train.ema_decay);
+        let state = resume(opts, &mut optim, device)?;
+        let batch_size = if model.full_batch() {
+            data.len()
+        } else {
+            cfg.train.batch_size
+        };
+        Ok(Loop {
+            batches: Batches::new(data, info.preprocess, cfg.seed, batch_size),
+            bar: progress_bar(opts, state.step, total),
+            start_step: state.step,
             model,
+            cfg,
             info,
-            SAMPLE_GRID,
-            &mut rng_for(seed, 0, Stream::FixedNoise),
-            &infer,
-            &opts.toy_modes,
-        )?
-    } else if model.as_reconstruct().is_some() && info.kind == genlab_data::Kind::Images {
-        let idx: Vec<usize> = (0..RECON_GRID.min(data.len())).collect();
-        let batch = genlab_core::Batch::gather(
             data,
-            &idx,
-            &info.preprocess,
-            &mut rng_for(seed, 0, Stream::FixedNoise),
-            &infer,
+            device,
+            opts,
+            optim,
+            state,
+            window: Window::default(),
+            last: Losses::default(),
+            checkpoint: None,
+            started: Instant::now(),
+            best_modes: 0,
+        })
+    }
+
+    fn already_done(&self) -> Result<Outcome> {
+        let run = &self.opts.run;
+        say(
+            self.opts,
+            &format!(
+                "{} is already at step {} of {}; raise --steps to train further",
+                run.path().display(),
+                self.state.step,
+                self.cfg.train.steps
+            ),
         );
-        pictures::reconstruction_picture(model, info, batch.x, 8)?
-    } else {
-        return Ok(());
+        Ok(Outcome {
+            step: self.state.step,
+            interrupted: false,
+            last_losses: Losses::default(),
+            checkpoint: run.latest_checkpoint().ok(),
+        })
+    }
+
+    /// Ctrl-C: a checkpoint of the steps done so far, then stop.
+    fn interrupted(mut self, step: u64) -> Result<Outcome> {
+        self.state.step = step;
+        let dir = self.save(self.window.main_mean())?;
+        self.bar.abandon();
+        Ok(Outcome {
+            step,
+            interrupted: true,
+            last_losses: self.last,
+            checkpoint: Some(dir),
+        })
+    }
+
+    /// One step of the family's own update; a non-finite loss stops the run with the term, the
+    /// step and the fix.
+    fn step(&mut self, step: u64) -> Result<()> {
+        let batch = self.batches.batch(step, self.device);
+        let total = self.cfg.train.steps;
+        let mut ctx = StepCtx::new(
+            step,
+            total,
+            self.cfg.seed,
+            self.device.clone(),
+            &mut self.optim,
+        );
+        let losses = self.model.train_step(&batch, &mut ctx)?;
+        if let Some(term) = losses.non_finite() {
+            self.bar.abandon();
+            return Err(self.divergence(&losses, term, step));
+        }
+        let per_epoch = self.batches.per_epoch();
+        if (step + 1).is_multiple_of(per_epoch) {
+            self.model.end_epoch(step / per_epoch)?;
+        }
+        self.window.add(&losses);
+        self.last = losses;
+        self.bar.set_position(step + 1);
+        Ok(())
+    }
+
+    fn divergence(&self, losses: &Losses, term: &str, step: u64) -> anyhow::Error {
+        let run = &self.opts.run;
+        let keep = run
+            .latest_checkpoint()
+            .map(|p| format!("the last good checkpoint is {}", p.display()))
+            .unwrap_or_else(|_| "no checkpoint was written yet".into());
+        let groups = self.model.groups();
+        let value = losses.0.iter().find(|(k, _)| k == term).unwrap().1;
+        anyhow::anyhow!(
+            "training diverged: loss term `{term}` is {value} at step {}; {keep}. Lower the learning rate (optim.{}.lr) or enable clipping (optim.{}.clip_grad_norm = 1) in {}, then continue with `genlab train {} --out {} --resume`",
+            step + 1,
+            groups[0],
+            groups[0],
+            run.config_file().display(),
+            self.model.family(),
+            run.path().display()
+        )
+    }
+
+    /// A metrics line with the means since the last one, and the same on the terminal.
+    fn log(&mut self, done: u64) -> Result<()> {
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
+        let rate = (done - self.start_step) as f64 / elapsed;
+        let per_epoch = self.batches.per_epoch();
+        let lr = self
+            .model
+            .groups()
+            .iter()
+            .map(|g| (g.to_string(), self.optim.lr(g, done - 1)))
+            .collect();
+        let line = self.window.line(done, lr, rate, per_epoch);
+        self.opts.run.append_metrics(&line)?;
+        let msg = self.window.summary();
+        if self.opts.progress {
+            self.bar.set_message(msg);
+        } else {
+            let total = self.cfg.train.steps;
+            say(
+                self.opts,
+                &format!("step {done}/{total}  {msg}  {rate:.1} steps/s"),
+            );
+        }
+        self.window.roll();
+        Ok(())
+    }
+
+    /// The fixed-noise samples of this step and, on toy sets, the mode coverage. With an EMA,
+    /// pictures show the averaged weights; the live ones come back exactly. Weights the
+    /// optimizer does not average (batch-norm statistics, spectral-norm vectors) keep their
+    /// live values.
+    fn pictures(&mut self, done: u64) -> Result<()> {
+        let live = self.optim.ema_params().map(|ema| {
+            let live = self.model.save_params();
+            let mut averaged = live.clone();
+            averaged.extend(ema);
+            (live, averaged)
+        });
+        if let Some((_, averaged)) = &live {
+            self.model.load_params(averaged)?;
+        }
+        self.write_samples(done)?;
+        self.watch_modes(done)?;
+        if let Some((params, _)) = &live {
+            self.model.load_params(params)?;
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, done: u64) -> Result<()> {
+        self.state.step = done;
+        self.checkpoint = Some(self.save(self.window.last_main)?);
+        Ok(())
+    }
+
+    /// The curves of the whole run, and the outcome.
+    fn finish(self, step: u64) -> Result<Outcome> {
+        self.bar.finish_and_clear();
+        if let Some((img, _)) = pictures::curves_picture(&self.opts.run)? {
+            pictures::save_png(&self.opts.run.curves_file(), &img)?;
+        }
+        Ok(Outcome {
+            step,
+            interrupted: false,
+            last_losses: self.last,
+            checkpoint: self.checkpoint,
+        })
+    }
+
+    fn save(&mut self, main_loss: f64) -> Result<PathBuf> {
+        let state = &mut self.state;
+        if main_loss.is_finite() && main_loss < state.best_loss {
+            state.best_loss = main_loss;
+            state.best_step = state.step;
+        }
+        let (tensors, counts) = self.optim.save_state();
+        state.optim_t = counts;
+        let run = &self.opts.run;
+        run.set_last_step(state.step)?;
+        run.save_checkpoint(
+            &self.model.save_params(),
+            &self.model.groups(),
+            &tensors,
+            self.optim.ema_params().as_ref(),
+            state,
+            self.cfg.train.keep_last,
+        )
+    }
+
+    /// Mode coverage of fixed-noise samples (genlab_eval's protocol) on toy sets with known
+    /// modes, logged; an alarm (even with `quiet`) when coverage falls below 3/4 of its best.
+    fn watch_modes(&mut self, step: u64) -> Result<()> {
+        let Some(modes) = &self.info.modes else {
+            return Ok(());
+        };
+        if self.model.full_batch() {
+            return Ok(());
+        }
+        let infer = genlab_core::device::inference_device(self.device);
+        let (model, seed) = (&*self.model, self.cfg.seed);
+        let Some(c) = genlab_eval::mode_coverage(
+            model,
+            &modes.centers,
+            modes.sigma,
+            MODE_SAMPLES,
+            seed,
+            &infer,
+        )?
+        else {
+            return Ok(());
+        };
+        let line = format!(
+            "step {step}: modes {}/{}, high quality {:.1}%",
+            c.modes_captured,
+            c.modes_total,
+            100.0 * c.high_quality_fraction
+        );
+        // Collapse: under three quarters of the best coverage so far (small wobbles are normal
+        // early on, when a few stray samples decide whether a mode counts).
+        if 4 * c.modes_captured < 3 * self.best_modes {
+            eprintln!(
+                "ALARM {line}: coverage fell from {} modes (mode collapse); see the samples/ scatter plots",
+                self.best_modes
+            );
+        } else {
+            say(self.opts, &line);
+        }
+        self.best_modes = self.best_modes.max(c.modes_captured);
+        Ok(())
+    }
+
+    /// Fixed-noise samples (same z every time), else reconstructions of fixed training examples.
+    fn write_samples(&self, step: u64) -> Result<()> {
+        let (model, info) = (&*self.model, self.info);
+        let infer = genlab_core::device::inference_device(self.device);
+        let mut rng = rng_for(self.cfg.seed, 0, Stream::FixedNoise);
+        let img = if model.as_sample().is_some() {
+            pictures::sample_picture(model, info, SAMPLE_GRID, &mut rng, &infer)?
+        } else if model.as_reconstruct().is_some() && info.kind == genlab_data::Kind::Images {
+            let idx: Vec<usize> = (0..RECON_GRID.min(self.data.len())).collect();
+            let batch =
+                genlab_core::Batch::gather(self.data, &idx, &info.preprocess, &mut rng, &infer);
+            pictures::reconstruction_picture(model, info, batch.x, 8)?
+        } else {
+            return Ok(());
+        };
+        pictures::save_png(&self.opts.run.samples_file(step), &img)
+    }
+}
+
+/// The state to start from: step 0, or the checkpoint's step with its optimizer state loaded
+/// and the metrics lines after it dropped.
+fn resume(opts: &TrainOptions, optim: &mut Optimizers, device: &Device) -> Result<CkptState> {
+    let Some(ckpt) = &opts.resume_from else {
+        return Ok(CkptState {
+            step: 0,
+            optim_t: Default::default(),
+            best_loss: f64::INFINITY,
+            best_step: 0,
+        });
     };
-    pictures::save_png(&run.samples_file(step), &img)
+    optim.load_state(&ckpt.optim, &ckpt.state.optim_t, device)?;
+    opts.run.truncate_metrics(ckpt.state.step)?;
+    let run = opts.run.path().display();
+    say(
+        opts,
+        &format!("resuming {run} from step {}", ckpt.state.step),
+    );
+    Ok(ckpt.state.clone())
 }
 
 fn say(opts: &TrainOptions, msg: &str) {
@@ -337,7 +410,7 @@ fn progress_bar(opts: &TrainOptions, pos: u64, total: u64) -> ProgressBar {
     bar
 }
 
-/// Means of the losses since the last log line.
+/// Running sums of each loss term since the last metrics line.
 #[derive(Default)]
 struct Window {
     sums: Vec<(String, f64)>,
@@ -376,15 +449,20 @@ impl Window {
             .collect::<Vec<_>>()
             .join("  ")
     }
-    fn to_json(&self, step: u64, lr: f64, rate: f64, per_epoch: u64) -> serde_json::Value {
-        let mut m = serde_json::Map::new();
-        m.insert("step".into(), step.into());
-        m.insert("epoch".into(), (step as f64 / per_epoch as f64).into());
-        for (k, v) in self.means() {
-            m.insert(k, v.into());
+    fn line(
+        &self,
+        step: u64,
+        lr: std::collections::BTreeMap<String, f64>,
+        steps_per_sec: f64,
+        per_epoch: u64,
+    ) -> MetricsLine {
+        MetricsLine {
+            step,
+            epoch: step as f64 / per_epoch as f64,
+            losses: self.means(),
+            metrics: Vec::new(),
+            lr,
+            steps_per_sec,
         }
-        m.insert("lr".into(), lr.into());
-        m.insert("steps_per_sec".into(), rate.into());
-        serde_json::Value::Object(m)
     }
 }

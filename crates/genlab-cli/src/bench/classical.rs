@@ -75,6 +75,7 @@ pub fn rbm(
             scale: Scale::Unit,
             dequantize: false,
         },
+        modes: None,
     };
     let cfg = RbmConfig {
         hidden,

@@ -59,6 +59,7 @@ fn w1_vae(steps: usize) -> Result<Vec<f64>> {
             scale: Scale::Unit,
             dequantize: false,
         },
+        modes: None,
     };
     let device = genlab_core::device::training_device(0);
     let mut model = (family.build)(&model_cfg, &info, &device)?;

@@ -37,7 +37,6 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
             64,
             &mut rng_for(config.seed, 0, Stream::FixedNoise),
             &run.device,
-            &[],
         )?,
     )?;
     let recon = run.dir.output(None, Output::Reconstructions)?;

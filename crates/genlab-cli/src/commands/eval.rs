@@ -125,8 +125,12 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         out.insert("classifier".into(), path.display().to_string().into());
     }
     // Mode coverage on mixtures with known modes (toy:ring8, toy:grid25).
-    if let genlab_data::DataSpec::Toy(kind) = genlab_data::DataSpec::parse(&data_cfg.spec)? {
-        if let Some((modes, sigma)) = genlab_data::toy_modes(kind) {
+    if let Some(genlab_data::Modes {
+        centers: modes,
+        sigma,
+    }) = data_cfg.modes()
+    {
+        {
             if let Some(c) = genlab_eval::mode_coverage(
                 run.model.as_ref(),
                 &modes,

@@ -91,15 +91,9 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
             Output::SamplesByClass,
         )
     } else {
-        let toy = match genlab_data::DataSpec::parse(&run.config.data.spec)? {
-            genlab_data::DataSpec::Toy(kind) => genlab_data::toy_modes(kind)
-                .map(|m| m.0)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        let img = pictures::sample_picture(model, &run.info, o.n, &mut rng, &run.device, &toy)?;
+        let img = pictures::sample_picture(model, &run.info, o.n, &mut rng, &run.device)?;
         // 2-D models with a likelihood: the density beside the samples.
-        if let Some(map) = pictures::density_picture(model, &run.info, &run.device, &toy)? {
+        if let Some(map) = pictures::density_picture(model, &run.info, &run.device)? {
             let path = match &o.out {
                 Some(p) => p.with_file_name(Output::Density.file_name()),
                 None => run.dir.path().join(Output::Density.file_name()),

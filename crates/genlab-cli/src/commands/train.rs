@@ -126,12 +126,7 @@ pub fn train_run(
     quiet: bool,
 ) -> Result<Status> {
     let data = config.data.load(Split::Train)?;
-    let info = DataInfo {
-        kind: data.kind,
-        shape: data.shape,
-        classes: data.classes.len(),
-        preprocess: config.data.preprocess(),
-    };
+    let info = DataInfo::new(&data, &config.data);
     let device = genlab_core::device::training_device(config.seed);
     let run = RunDir::at(out);
     // --resume continues from the newest checkpoint, through the same loader as `sample`.
@@ -168,18 +163,12 @@ pub fn train_run(
     let flag = interrupt.clone();
     // A second handler cannot be installed (demo after train in one process); that is fine.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
-    let (toy_modes, toy_sigma) = match genlab_data::DataSpec::parse(&config.data.spec)? {
-        DataSpec::Toy(kind) => genlab_data::toy_modes(kind).unwrap_or_default(),
-        _ => (Vec::new(), 0.0),
-    };
     let opts = genlab_train::TrainOptions {
         run,
         resume_from,
         interrupt,
         progress: std::io::stderr().is_terminal(),
         quiet,
-        toy_modes,
-        toy_sigma,
     };
     if !quiet {
         eprintln!(
