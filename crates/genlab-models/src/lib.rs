@@ -1,36 +1,20 @@
-//! genlab's model families, one per file; file name == CLI name == configs/ folder.
+//! genlab's model families in lineage folders, one family per file; file name == CLI name ==
+//! configs/ folder (see registry.rs).
 
-pub mod acgan;
-pub mod autoencoder;
-pub mod bgmm;
-pub mod bigan;
-pub mod cgan;
-pub mod class_gaussian;
-pub mod dbn;
-pub mod dcgan;
-pub mod fvsbn;
-pub mod gan;
-pub mod gated_pixelcnn;
-pub mod glow;
-pub mod gmm;
-pub mod infogan;
-pub mod iwae;
-pub mod lsgan;
-pub mod made;
-pub mod maf;
-pub mod nade;
-pub mod pixelcnn;
-pub mod pixelcnn_pp;
-pub mod rbm;
-pub mod realnvp;
+pub mod autoencoders;
+pub mod autoregressive;
+pub mod classical;
+pub mod flows;
+pub mod gans;
 mod registry;
-pub mod sngan;
-pub mod vae;
-pub mod wgan;
-pub mod wgan_gp;
 
 pub use registry::find;
 
+use autoencoders::{autoencoder, iwae, vae};
+use autoregressive::{fvsbn, gated_pixelcnn, made, nade, pixelcnn, pixelcnn_pp};
+use classical::{bgmm, class_gaussian, dbn, gmm, rbm};
+use flows::{glow, maf, realnvp};
+use gans::{acgan, bigan, cgan, dcgan, gan, infogan, lsgan, sngan, wgan, wgan_gp};
 /// Every family genlab knows. Drives `genlab models`, CLI help, docs and the smoke tests.
 pub const FAMILIES: &[&genlab_core::Family] = &[
     &autoencoder::FAMILY,

@@ -6,7 +6,7 @@
 use anyhow::{bail, Context, Result};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_data::Split;
-use genlab_models::gmm::{self, Covariance, Init, Mixture};
+use genlab_models::classical::gmm::{self, Covariance, Init, Mixture};
 use genlab_nn::linalg::Pca;
 use genlab_train::pictures::save_png;
 use std::path::PathBuf;

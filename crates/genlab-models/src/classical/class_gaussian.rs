@@ -13,7 +13,7 @@
 //!
 //! NOTE: fitting is a single pass; the one train step computes everything and training stops.
 
-use crate::gmm::{rows_f64, to_tensor, Covariance, Mixture};
+use super::gmm::{rows_f64, to_tensor, Covariance, Mixture};
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
@@ -326,15 +326,15 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/class-gaussian/default.toml"),
+            include_str!("../../../../configs/class-gaussian/default.toml"),
         ),
         (
             "demo",
-            include_str!("../../../configs/class-gaussian/demo.toml"),
+            include_str!("../../../../configs/class-gaussian/demo.toml"),
         ),
         (
             "tiny",
-            include_str!("../../../configs/class-gaussian/tiny.toml"),
+            include_str!("../../../../configs/class-gaussian/tiny.toml"),
         ),
     ],
     default_model,

@@ -348,13 +348,13 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/glow/default.toml"),
+            include_str!("../../../../configs/glow/default.toml"),
         ),
         (
             "fashion",
-            include_str!("../../../configs/glow/fashion.toml"),
+            include_str!("../../../../configs/glow/fashion.toml"),
         ),
-        ("tiny", include_str!("../../../configs/glow/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/glow/tiny.toml")),
     ],
     default_model,
     build,
@@ -363,7 +363,7 @@ pub const FAMILY: Family = Family {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::realnvp::tests::{brute_force_logdet, info, integrate_2d};
+    use crate::flows::realnvp::tests::{brute_force_logdet, info, integrate_2d};
     use burn::tensor::Distribution;
     use genlab_core::tensor::matrix;
 

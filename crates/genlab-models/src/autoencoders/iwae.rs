@@ -8,7 +8,7 @@
 //!
 //! NOTE: the paper trains with k = 5 or 50 for 3^8 passes; the default here is k = 5.
 
-use crate::vae::{Vae, VaeConfig};
+use super::vae::{Vae, VaeConfig};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -49,9 +49,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/iwae/default.toml"),
+            include_str!("../../../../configs/iwae/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/iwae/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/iwae/tiny.toml")),
     ],
     default_model,
     build,

@@ -9,7 +9,7 @@
 //!
 //! Sized by the image: 28x28 (7 -> 14 -> 28), 32x32 (4 -> 8 -> 16 -> 32), 64x64 (four stages).
 
-use crate::gan::{Arch, Gan, GanConfig};
+use super::gan::{Arch, Gan, GanConfig};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -36,9 +36,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/dcgan/default.toml"),
+            include_str!("../../../../configs/dcgan/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/dcgan/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/dcgan/tiny.toml")),
     ],
     default_model,
     build,

@@ -34,7 +34,7 @@
 //! as sklearn does; its single nu is stored once per component.
 //! NOTE: `n_init > 1` runs the restarts side by side and keeps the highest bound, as `gmm` does.
 
-use crate::gmm::{
+use super::gmm::{
     gaussian_statistics, initial_resp, log_density, project, rows_f64, to_tensor, Covariance, Init,
     Mixture,
 };
@@ -1046,8 +1046,8 @@ pub const FAMILY: Family = Family {
     groups: &["model"],
     capabilities: &["sample", "likelihood"],
     presets: &[
-        ("default", include_str!("../../../configs/bgmm/default.toml")),
-        ("tiny", include_str!("../../../configs/bgmm/tiny.toml")),
+        ("default", include_str!("../../../../configs/bgmm/default.toml")),
+        ("tiny", include_str!("../../../../configs/bgmm/tiny.toml")),
     ],
     default_model,
     build,
@@ -1127,7 +1127,7 @@ mod tests {
     }
 
     use super::PriorType::{DirichletDistribution as Dd, DirichletProcess as Dp};
-    use crate::gmm::Covariance::{Diag, Full, Spherical, Tied};
+    use crate::classical::gmm::Covariance::{Diag, Full, Spherical, Tied};
 
     // Output of bench/golden/bgmm_golden.py (scikit-learn 1.9.1, numpy 2.4.6, scipy 1.17.1):
     // the bound after each of 10 iterations from `golden_resp`, then weights_ and means_.

@@ -428,10 +428,13 @@ pub const FAMILY: Family = Family {
         "complete",
     ],
     presets: &[
-        ("default", include_str!("../../../configs/vae/default.toml")),
-        ("demo", include_str!("../../../configs/vae/demo.toml")),
-        ("conv", include_str!("../../../configs/vae/conv.toml")),
-        ("tiny", include_str!("../../../configs/vae/tiny.toml")),
+        (
+            "default",
+            include_str!("../../../../configs/vae/default.toml"),
+        ),
+        ("demo", include_str!("../../../../configs/vae/demo.toml")),
+        ("conv", include_str!("../../../../configs/vae/conv.toml")),
+        ("tiny", include_str!("../../../../configs/vae/tiny.toml")),
     ],
     default_model,
     build,

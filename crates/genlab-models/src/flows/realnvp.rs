@@ -310,13 +310,16 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/realnvp/default.toml"),
+            include_str!("../../../../configs/realnvp/default.toml"),
         ),
         (
             "fashion",
-            include_str!("../../../configs/realnvp/fashion.toml"),
+            include_str!("../../../../configs/realnvp/fashion.toml"),
         ),
-        ("tiny", include_str!("../../../configs/realnvp/tiny.toml")),
+        (
+            "tiny",
+            include_str!("../../../../configs/realnvp/tiny.toml"),
+        ),
     ],
     default_model,
     build,
@@ -422,7 +425,8 @@ pub(crate) mod tests {
     fn density_integrates_to_one_on_the_plane() {
         let device = Device::default();
         let flow = random_flow(Kind::Points, Shape { c: 2, h: 1, w: 1 }, 0, &device);
-        let mass = crate::realnvp::tests::integrate_2d(|x| flow.log_prob(&flow.net, x), &device);
+        let mass =
+            crate::flows::realnvp::tests::integrate_2d(|x| flow.log_prob(&flow.net, x), &device);
         assert!((mass - 1.0).abs() < 0.01, "total probability {mass}");
     }
 

@@ -232,9 +232,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/made/default.toml"),
+            include_str!("../../../../configs/made/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/made/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/made/tiny.toml")),
     ],
     default_model,
     build,

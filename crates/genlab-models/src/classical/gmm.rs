@@ -1067,9 +1067,15 @@ pub const FAMILY: Family = Family {
     groups: &["model"],
     capabilities: &["sample", "likelihood"],
     presets: &[
-        ("default", include_str!("../../../configs/gmm/default.toml")),
-        ("images", include_str!("../../../configs/gmm/images.toml")),
-        ("tiny", include_str!("../../../configs/gmm/tiny.toml")),
+        (
+            "default",
+            include_str!("../../../../configs/gmm/default.toml"),
+        ),
+        (
+            "images",
+            include_str!("../../../../configs/gmm/images.toml"),
+        ),
+        ("tiny", include_str!("../../../../configs/gmm/tiny.toml")),
     ],
     default_model,
     build,

@@ -26,7 +26,7 @@
 //! a cache: the stride-2 layers tie a row to the rows of its pair, and their receptive field
 //! spans the rows above anyway.
 
-use crate::pixelcnn::{Raster, LEVELS};
+use super::pixelcnn::{Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -488,11 +488,11 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/pixelcnn++/default.toml"),
+            include_str!("../../../../configs/pixelcnn++/default.toml"),
         ),
         (
             "tiny",
-            include_str!("../../../configs/pixelcnn++/tiny.toml"),
+            include_str!("../../../../configs/pixelcnn++/tiny.toml"),
         ),
     ],
     default_model,

@@ -359,15 +359,15 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/autoencoder/default.toml"),
+            include_str!("../../../../configs/autoencoder/default.toml"),
         ),
         (
             "denoising",
-            include_str!("../../../configs/autoencoder/denoising.toml"),
+            include_str!("../../../../configs/autoencoder/denoising.toml"),
         ),
         (
             "tiny",
-            include_str!("../../../configs/autoencoder/tiny.toml"),
+            include_str!("../../../../configs/autoencoder/tiny.toml"),
         ),
     ],
     default_model,

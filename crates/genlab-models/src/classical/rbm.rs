@@ -624,9 +624,12 @@ pub const FAMILY: Family = Family {
         "complete",
     ],
     presets: &[
-        ("default", include_str!("../../../configs/rbm/default.toml")),
-        ("demo", include_str!("../../../configs/rbm/demo.toml")),
-        ("tiny", include_str!("../../../configs/rbm/tiny.toml")),
+        (
+            "default",
+            include_str!("../../../../configs/rbm/default.toml"),
+        ),
+        ("demo", include_str!("../../../../configs/rbm/demo.toml")),
+        ("tiny", include_str!("../../../../configs/rbm/tiny.toml")),
     ],
     default_model,
     build,

@@ -539,9 +539,15 @@ pub const FAMILY: Family = Family {
     groups: &["gen", "disc"],
     capabilities: &["sample", "interpolate"],
     presets: &[
-        ("default", include_str!("../../../configs/gan/default.toml")),
-        ("grid25", include_str!("../../../configs/gan/grid25.toml")),
-        ("tiny", include_str!("../../../configs/gan/tiny.toml")),
+        (
+            "default",
+            include_str!("../../../../configs/gan/default.toml"),
+        ),
+        (
+            "grid25",
+            include_str!("../../../../configs/gan/grid25.toml"),
+        ),
+        ("tiny", include_str!("../../../../configs/gan/tiny.toml")),
     ],
     default_model,
     build,

@@ -12,7 +12,7 @@
 //! The critic has no batch norm (§4: it would make each example's gradient depend on the batch);
 //! with `model.batch_norm` on, only G uses it.
 
-use crate::gan::{self, GanConfig};
+use super::gan::{self, GanConfig};
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
@@ -197,13 +197,16 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/wgan-gp/default.toml"),
+            include_str!("../../../../configs/wgan-gp/default.toml"),
         ),
         (
             "fashion",
-            include_str!("../../../configs/wgan-gp/fashion.toml"),
+            include_str!("../../../../configs/wgan-gp/fashion.toml"),
         ),
-        ("tiny", include_str!("../../../configs/wgan-gp/tiny.toml")),
+        (
+            "tiny",
+            include_str!("../../../../configs/wgan-gp/tiny.toml"),
+        ),
     ],
     default_model,
     build,

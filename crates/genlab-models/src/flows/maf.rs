@@ -231,9 +231,15 @@ pub const FAMILY: Family = Family {
     groups: &["model"],
     capabilities: &["sample", "likelihood"],
     presets: &[
-        ("default", include_str!("../../../configs/maf/default.toml")),
-        ("fashion", include_str!("../../../configs/maf/fashion.toml")),
-        ("tiny", include_str!("../../../configs/maf/tiny.toml")),
+        (
+            "default",
+            include_str!("../../../../configs/maf/default.toml"),
+        ),
+        (
+            "fashion",
+            include_str!("../../../../configs/maf/fashion.toml"),
+        ),
+        ("tiny", include_str!("../../../../configs/maf/tiny.toml")),
     ],
     default_model,
     build,
@@ -242,7 +248,7 @@ pub const FAMILY: Family = Family {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::realnvp::tests::{brute_force_logdet, info, integrate_2d};
+    use crate::flows::realnvp::tests::{brute_force_logdet, info, integrate_2d};
     use burn::tensor::Distribution;
     use genlab_data::Shape;
 

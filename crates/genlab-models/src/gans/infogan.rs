@@ -13,7 +13,7 @@
 //! `genlab traverse RUN` draws the paper's figure 2: one row per category, one continuous code
 //! swept across the columns, the rest fixed.
 
-use crate::gan::{self, GanConfig};
+use super::gan::{self, GanConfig};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -257,13 +257,16 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/infogan/default.toml"),
+            include_str!("../../../../configs/infogan/default.toml"),
         ),
         (
             "shapes",
-            include_str!("../../../configs/infogan/shapes.toml"),
+            include_str!("../../../../configs/infogan/shapes.toml"),
         ),
-        ("tiny", include_str!("../../../configs/infogan/tiny.toml")),
+        (
+            "tiny",
+            include_str!("../../../../configs/infogan/tiny.toml"),
+        ),
     ],
     default_model,
     build,

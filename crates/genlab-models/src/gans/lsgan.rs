@@ -5,7 +5,7 @@
 //! with D's raw output (no sigmoid). Its gradients do not vanish for samples on the right side
 //! of the decision boundary but far from the data, the paper's argument against saturation.
 
-use crate::gan::{Gan, GanConfig};
+use super::gan::{Gan, GanConfig};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -37,9 +37,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/lsgan/default.toml"),
+            include_str!("../../../../configs/lsgan/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/lsgan/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/lsgan/tiny.toml")),
     ],
     default_model,
     build,

@@ -7,7 +7,7 @@
 //! At the optimum E = G⁻¹ (Theorem 2), so `genlab reconstruct` shows G(E(x)) and interpolation
 //! starts from the codes of real images. G and E share the `gen` group's optimizer.
 
-use crate::gan::{self, GanConfig};
+use super::gan::{self, GanConfig};
 use anyhow::Result;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -182,9 +182,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/bigan/default.toml"),
+            include_str!("../../../../configs/bigan/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/bigan/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/bigan/tiny.toml")),
     ],
     default_model,
     build,

@@ -9,7 +9,7 @@
 //!
 //! `genlab sample --label C` draws class C; `--per-class` one row per class.
 
-use crate::gan::{self, GanConfig};
+use super::gan::{self, GanConfig};
 use anyhow::Result;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
@@ -168,10 +168,13 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/cgan/default.toml"),
+            include_str!("../../../../configs/cgan/default.toml"),
         ),
-        ("shapes", include_str!("../../../configs/cgan/shapes.toml")),
-        ("tiny", include_str!("../../../configs/cgan/tiny.toml")),
+        (
+            "shapes",
+            include_str!("../../../../configs/cgan/shapes.toml"),
+        ),
+        ("tiny", include_str!("../../../../configs/cgan/tiny.toml")),
     ],
     default_model,
     build,

@@ -345,10 +345,16 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/pixelcnn/default.toml"),
+            include_str!("../../../../configs/pixelcnn/default.toml"),
         ),
-        ("8bit", include_str!("../../../configs/pixelcnn/8bit.toml")),
-        ("tiny", include_str!("../../../configs/pixelcnn/tiny.toml")),
+        (
+            "8bit",
+            include_str!("../../../../configs/pixelcnn/8bit.toml"),
+        ),
+        (
+            "tiny",
+            include_str!("../../../../configs/pixelcnn/tiny.toml"),
+        ),
     ],
     default_model,
     build,

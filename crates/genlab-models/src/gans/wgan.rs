@@ -9,7 +9,7 @@
 //! NOTE: WGAN-GP (gradient penalty instead of clipping) is not this family; it needs the
 //! critic's input gradient inside the loss, which burn's first-order autodiff cannot give.
 
-use crate::gan::{Gan, GanConfig};
+use super::gan::{Gan, GanConfig};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -43,9 +43,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/wgan/default.toml"),
+            include_str!("../../../../configs/wgan/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/wgan/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/wgan/tiny.toml")),
     ],
     default_model,
     build,

@@ -14,7 +14,7 @@
 //! NOTE: the layers below the top use the RBM weights as recognition and generative weights
 //! (no up-down fine-tuning / wake-sleep), as in the greedy stage of the paper.
 
-use crate::rbm::{bernoulli, cd_step, RbmConfig, RbmNet, Visible, Weights};
+use super::rbm::{bernoulli, cd_step, RbmConfig, RbmNet, Visible, Weights};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -299,8 +299,11 @@ pub const FAMILY: Family = Family {
     groups: &["model"],
     capabilities: &["sample", "reconstruct", "gibbs-chain"],
     presets: &[
-        ("default", include_str!("../../../configs/dbn/default.toml")),
-        ("tiny", include_str!("../../../configs/dbn/tiny.toml")),
+        (
+            "default",
+            include_str!("../../../../configs/dbn/default.toml"),
+        ),
+        ("tiny", include_str!("../../../../configs/dbn/tiny.toml")),
     ],
     default_model,
     build,

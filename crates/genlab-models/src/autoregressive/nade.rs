@@ -351,9 +351,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/nade/default.toml"),
+            include_str!("../../../../configs/nade/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/nade/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/nade/tiny.toml")),
     ],
     default_model,
     build,

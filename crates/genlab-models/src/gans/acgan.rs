@@ -6,7 +6,7 @@
 //!   G maximises L_C - L_S:  min  gen_loss(fake) + w * CE(D_c(G(z, c)), c)
 //! with `w = model.aux_weight` (1 in the paper).
 
-use crate::gan::{self, GanConfig};
+use super::gan::{self, GanConfig};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -214,10 +214,13 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/acgan/default.toml"),
+            include_str!("../../../../configs/acgan/default.toml"),
         ),
-        ("shapes", include_str!("../../../configs/acgan/shapes.toml")),
-        ("tiny", include_str!("../../../configs/acgan/tiny.toml")),
+        (
+            "shapes",
+            include_str!("../../../../configs/acgan/shapes.toml"),
+        ),
+        ("tiny", include_str!("../../../../configs/acgan/tiny.toml")),
     ],
     default_model,
     build,

@@ -19,7 +19,7 @@
 //! Likelihood without a label is the exact marginal under a uniform class prior,
 //! log p(x) = log (1/C) sum_y p(x | y), one pass per class.
 
-use crate::pixelcnn::{pixel_log_prob, Raster, LEVELS};
+use super::pixelcnn::{pixel_log_prob, Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -232,7 +232,7 @@ impl GatedPixelCnn {
     fn one_hot(&self, labels: &[u32], device: &Device) -> Option<Tensor<2>> {
         self.config
             .conditional
-            .then(|| crate::gan::one_hot(labels, self.classes, device))
+            .then(|| crate::gans::gan::one_hot(labels, self.classes, device))
     }
 
     /// log p(x | labels) per image.
@@ -394,11 +394,11 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/gated-pixelcnn/default.toml"),
+            include_str!("../../../../configs/gated-pixelcnn/default.toml"),
         ),
         (
             "tiny",
-            include_str!("../../../configs/gated-pixelcnn/tiny.toml"),
+            include_str!("../../../../configs/gated-pixelcnn/tiny.toml"),
         ),
     ],
     default_model,
@@ -429,7 +429,7 @@ mod tests {
         let (h, w, i, j) = (9, 9, 5, 4);
         let x = Tensor::<4>::random([1, 1, h, w], Distribution::Normal(0.0, 1.0), &device)
             .require_grad();
-        let y = Some(crate::gan::one_hot(&[1], 3, &device));
+        let y = Some(crate::gans::gan::one_hot(&[1], 3, &device));
         let f = net
             .features(x.clone(), y)
             .slice([0..1, 0..4, i..i + 1, j..j + 1])
@@ -451,12 +451,12 @@ mod tests {
             }
         }
         // The masked PixelCNN of the same depth (7x7 A, two 3x3 B) is blind at (i-1, j+4).
-        let cfg = crate::pixelcnn::PixelCnnConfig {
+        let cfg = crate::autoregressive::pixelcnn::PixelCnnConfig {
             channels: 4,
             blocks: 2,
             head: 8,
         };
-        let masked = crate::pixelcnn::PixelCnnNet::new(&cfg, 1, &device);
+        let masked = crate::autoregressive::pixelcnn::PixelCnnNet::new(&cfg, 1, &device);
         let x = Tensor::<4>::random([1, 1, h, w], Distribution::Normal(0.0, 1.0), &device)
             .require_grad();
         let f = masked
@@ -478,7 +478,7 @@ mod tests {
         let net = net(&device);
         let (h, w) = (14, 9);
         let x = Tensor::<4>::random([2, 1, h, w], Distribution::Normal(0.0, 1.0), &device);
-        let y = Some(crate::gan::one_hot(&[0, 2], 3, &device));
+        let y = Some(crate::gans::gan::one_hot(&[0, 2], 3, &device));
         let full = net.forward(x.clone(), y.clone());
         let above = net.rows_above(3);
         for row in [0, 6, 13] {

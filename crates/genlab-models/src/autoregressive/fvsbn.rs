@@ -7,7 +7,7 @@
 //! layer (the output mask keeps exactly j before d), so this file only fixes `made`'s
 //! architecture: training, exact likelihood, sampling and completion are made.rs.
 
-use crate::made::{Made, MadeConfig, Order};
+use super::made::{Made, MadeConfig, Order};
 use anyhow::Result;
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -51,9 +51,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/fvsbn/default.toml"),
+            include_str!("../../../../configs/fvsbn/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/fvsbn/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/fvsbn/tiny.toml")),
     ],
     default_model,
     build,

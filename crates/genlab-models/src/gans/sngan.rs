@@ -5,7 +5,7 @@
 //! Spectral normalization bounds D's Lipschitz constant by 1 per layer without weight clipping
 //! and without the cost of a gradient penalty.
 
-use crate::gan::{Gan, GanConfig};
+use super::gan::{Gan, GanConfig};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -14,7 +14,7 @@ use genlab_nn::gan_loss::GanLoss;
 
 fn default_model() -> toml::Table {
     toml::Table::try_from(GanConfig {
-        arch: crate::gan::Arch::Auto,
+        arch: crate::gans::gan::Arch::Auto,
         loss: GanLoss::Hinge,
         spectral_norm: true,
         ..GanConfig::default()
@@ -39,9 +39,9 @@ pub const FAMILY: Family = Family {
     presets: &[
         (
             "default",
-            include_str!("../../../configs/sngan/default.toml"),
+            include_str!("../../../../configs/sngan/default.toml"),
         ),
-        ("tiny", include_str!("../../../configs/sngan/tiny.toml")),
+        ("tiny", include_str!("../../../../configs/sngan/tiny.toml")),
     ],
     default_model,
     build,

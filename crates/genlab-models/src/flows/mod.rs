@@ -1,0 +1,5 @@
+//! Normalizing flows: RealNVP, Glow and MAF.
+
+pub mod glow;
+pub mod maf;
+pub mod realnvp;
