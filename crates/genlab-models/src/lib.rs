@@ -7,5 +7,7 @@ pub mod classical;
 pub mod flows;
 pub mod gans;
 mod registry;
+#[cfg(test)]
+mod testing;
 
 pub use registry::{find, FAMILIES};

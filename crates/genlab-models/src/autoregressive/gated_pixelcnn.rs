@@ -27,7 +27,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
-use genlab_core::tensor::{scalar, to_vec};
+use genlab_core::tensor::{one_hot, scalar, to_vec};
 use genlab_core::{
     model::check_labels, Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model,
     NamedTensors, Sample, SampleGiven, StepCtx,
@@ -232,7 +232,7 @@ impl GatedPixelCnn {
     fn one_hot(&self, labels: &[u32], device: &Device) -> Option<Tensor<2>> {
         self.config
             .conditional
-            .then(|| crate::gans::gan::one_hot(labels, self.classes, device))
+            .then(|| one_hot(labels, self.classes, device))
     }
 
     /// log p(x | labels) per image.
@@ -429,7 +429,7 @@ mod tests {
         let (h, w, i, j) = (9, 9, 5, 4);
         let x = Tensor::<4>::random([1, 1, h, w], Distribution::Normal(0.0, 1.0), &device)
             .require_grad();
-        let y = Some(crate::gans::gan::one_hot(&[1], 3, &device));
+        let y = Some(one_hot(&[1], 3, &device));
         let f = net
             .features(x.clone(), y)
             .slice([0..1, 0..4, i..i + 1, j..j + 1])
@@ -478,7 +478,7 @@ mod tests {
         let net = net(&device);
         let (h, w) = (14, 9);
         let x = Tensor::<4>::random([2, 1, h, w], Distribution::Normal(0.0, 1.0), &device);
-        let y = Some(crate::gans::gan::one_hot(&[0, 2], 3, &device));
+        let y = Some(one_hot(&[0, 2], 3, &device));
         let full = net.forward(x.clone(), y.clone());
         let above = net.rows_above(3);
         for row in [0, 6, 13] {

@@ -248,7 +248,7 @@ pub const FAMILY: Family = Family {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flows::realnvp::tests::{brute_force_logdet, info, integrate_2d};
+    use crate::testing::{brute_force_logdet, info, integrate_2d};
     use burn::tensor::Distribution;
     use genlab_data::Shape;
 

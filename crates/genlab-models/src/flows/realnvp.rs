@@ -326,23 +326,10 @@ pub const FAMILY: Family = Family {
 };
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::testing::{brute_force_logdet, info, integrate_2d};
     use burn::tensor::Distribution;
-    use genlab_data::{Binarize, Preprocess};
-
-    pub(crate) fn info(kind: Kind, shape: Shape) -> DataInfo {
-        DataInfo {
-            kind,
-            shape,
-            classes: 1,
-            preprocess: Preprocess {
-                binarize: Binarize::None,
-                scale: Scale::Unit,
-                dequantize: kind == Kind::Images,
-            },
-        }
-    }
 
     fn random_flow(kind: Kind, shape: Shape, scales: usize, device: &Device) -> RealNvp {
         let cfg = RealNvpConfig {
@@ -353,30 +340,6 @@ pub(crate) mod tests {
             ..RealNvpConfig::default()
         };
         RealNvp::with_init(cfg, &info(kind, shape), device, false).unwrap()
-    }
-
-    /// log |det J| of x -> z by autodiff rows and an LU determinant.
-    pub(crate) fn brute_force_logdet(
-        f: impl Fn(Tensor<2>) -> Tensor<2>,
-        x: &[f32],
-        d: usize,
-    ) -> f64 {
-        let device = Device::default().autodiff();
-        let mut jac = vec![0f64; d * d];
-        for i in 0..d {
-            let xt = genlab_core::tensor::matrix(x.to_vec(), 1, d, &device).require_grad();
-            let zi = f(xt.clone()).slice([0..1, i..i + 1]).sum();
-            let g: Vec<f32> = xt
-                .grad(&zi.backward())
-                .unwrap()
-                .into_data()
-                .try_to_vec()
-                .unwrap();
-            for (j, v) in g.iter().enumerate() {
-                jac[i * d + j] = *v as f64;
-            }
-        }
-        genlab_nn::linalg::log_abs_det(&jac, d)
     }
 
     #[test]
@@ -425,23 +388,7 @@ pub(crate) mod tests {
     fn density_integrates_to_one_on_the_plane() {
         let device = Device::default();
         let flow = random_flow(Kind::Points, Shape { c: 2, h: 1, w: 1 }, 0, &device);
-        let mass =
-            crate::flows::realnvp::tests::integrate_2d(|x| flow.log_prob(&flow.net, x), &device);
+        let mass = integrate_2d(|x| flow.log_prob(&flow.net, x), &device);
         assert!((mass - 1.0).abs() < 0.01, "total probability {mass}");
-    }
-
-    /// Riemann sum of exp(log p) over [-8, 8]² with step 0.02.
-    pub(crate) fn integrate_2d(log_p: impl Fn(Tensor<2>) -> Tensor<1>, device: &Device) -> f64 {
-        let (lo, step, n) = (-8.0f32, 0.02f32, 800);
-        let mut total = 0.0;
-        for row in 0..n {
-            let y = lo + (row as f32 + 0.5) * step;
-            let pts: Vec<f32> = (0..n)
-                .flat_map(|i| [lo + (i as f32 + 0.5) * step, y])
-                .collect();
-            let lp = to_vec(log_p(genlab_core::tensor::matrix(pts, n, 2, device)));
-            total += lp.iter().map(|v| (*v as f64).exp()).sum::<f64>();
-        }
-        total * (step as f64).powi(2)
     }
 }

@@ -11,7 +11,7 @@ use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
-use genlab_core::tensor::normal;
+use genlab_core::tensor::{normal, one_hot};
 use genlab_core::{
     Batch, Classify, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, StepCtx,
 };
@@ -91,10 +91,10 @@ impl Model for Acgan {
         );
         let [b, _] = x.dims();
         let device = x.device();
-        let y = gan::one_hot(&gan::batch_labels("acgan", batch)?, k, &device); // [b, k]
+        let y = one_hot(&gan::batch_labels("acgan", batch)?, k, &device); // [b, k]
         self.disc.power_iteration();
         // 1. D: source loss plus the class likelihood of real and generated images.
-        let c = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+        let c = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = gan::generate_given(&self.gen, self.output, z, c.clone()).detach();
         let (real_src, real_cls) = self.heads(&self.disc, gan::noisy(&self.cfg, x, ctx));
@@ -113,7 +113,7 @@ impl Model for Acgan {
         self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
         // 2. G: fool the source head, and make the class head see class c.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let c = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+            let c = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
             let fake = gan::noisy(
                 &self.cfg,

@@ -13,7 +13,7 @@ use super::gan::{self, GanConfig};
 use anyhow::Result;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
-use genlab_core::tensor::normal;
+use genlab_core::tensor::{normal, one_hot};
 use genlab_core::{
     Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, StepCtx,
 };
@@ -55,10 +55,10 @@ impl Model for Cgan {
         let (x, k, loss) = (batch.x.clone(), self.classes, self.cfg.loss); // x: [b, d]
         let [b, _] = x.dims();
         let device = x.device();
-        let y = gan::one_hot(&gan::batch_labels("cgan", batch)?, k, &device); // [b, k]
+        let y = one_hot(&gan::batch_labels("cgan", batch)?, k, &device); // [b, k]
         self.disc.power_iteration();
         // 1. D on (x, y) and on samples of random classes.
-        let y_fake = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+        let y_fake = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = gan::generate_given(&self.gen, self.output, z, y_fake.clone()).detach();
         let real_logit = self.disc.forward(gan::noisy(&self.cfg, x, ctx), Some(y));
@@ -78,7 +78,7 @@ impl Model for Cgan {
         }
         // 2. G, every d_steps-th step.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let y_fake = gan::one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+            let y_fake = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
             let fake = gan::noisy(
                 &self.cfg,

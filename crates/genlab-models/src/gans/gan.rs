@@ -25,7 +25,7 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use genlab_core::config::parse_section;
-use genlab_core::tensor::normal;
+use genlab_core::tensor::{normal, one_hot};
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, StepCtx,
 };
@@ -317,15 +317,6 @@ fn load_sn(disc: &mut Discriminator, prefix: &str, params: &NamedTensors) -> Res
         disc.set_sn_state(us);
     }
     Ok(())
-}
-
-/// One-hot rows `[labels.len(), k]`.
-pub(crate) fn one_hot(labels: &[u32], k: usize, device: &Device) -> Tensor<2> {
-    let mut v = vec![0.0f32; labels.len() * k];
-    for (i, &c) in labels.iter().enumerate() {
-        v[i * k + c as usize] = 1.0;
-    }
-    genlab_core::tensor::matrix(v, labels.len(), k, device)
 }
 
 /// The batch's labels, for the families that condition on them.

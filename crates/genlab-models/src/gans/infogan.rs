@@ -18,7 +18,7 @@ use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
-use genlab_core::tensor::{normal, uniform};
+use genlab_core::tensor::{normal, one_hot, uniform};
 use genlab_core::{Batch, Codes, DataInfo, Family, Losses, Model, NamedTensors, Sample, StepCtx};
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -108,7 +108,7 @@ impl Infogan {
         let device = z.device();
         let mut parts = vec![z];
         if self.own.categories > 0 {
-            parts.push(gan::one_hot(&code.cat, self.own.categories, &device));
+            parts.push(one_hot(&code.cat, self.own.categories, &device));
         }
         parts.push(code.cont.clone());
         self.output.apply(gen.forward(Tensor::cat(parts, 1)))
@@ -122,7 +122,7 @@ impl Infogan {
         let mut info = Tensor::zeros([1], &device);
         if k > 0 {
             let logits = out.clone().narrow(1, 1, k);
-            info = info + softmax_cross_entropy(logits, gan::one_hot(&code.cat, k, &device));
+            info = info + softmax_cross_entropy(logits, one_hot(&code.cat, k, &device));
         }
         if m > 0 {
             let mean = out.clone().narrow(1, 1 + k, m);
