@@ -6,7 +6,7 @@
 //!   G maximises L_C - L_S:  min  gen_loss(fake) + w * CE(D_c(G(z, c)), c)
 //! with `w = model.aux_weight` (1 in the paper).
 
-use super::gan::{self, GanConfig};
+use super::kit::{self, GanConfig, DISC, GEN, GROUPS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -46,8 +46,8 @@ pub struct Acgan {
 
 impl Acgan {
     pub fn new(own: AcganConfig, cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let body = gan::check("acgan", &cfg, info, false)?;
-        let k = gan::classes("acgan", info)?;
+        let body = kit::check("acgan", &cfg, info, kit::Uses::default())?;
+        let k = kit::classes("acgan", info)?;
         if !(own.aux_weight > 0.0 && own.aux_weight.is_finite()) {
             bail!(
                 "acgan: model.aux_weight = {} must be positive (1 in the paper)",
@@ -58,9 +58,9 @@ impl Acgan {
             bail!("acgan: weight clipping is not supported; use model.loss = \"hinge\" with model.spectral_norm = true for a Lipschitz D");
         }
         Ok(Self {
-            gen: gan::generator(&cfg, body, info, k, device),
-            disc: gan::discriminator(&cfg, body, info, (0, false), 1 + k, device),
-            output: gan::output(info),
+            gen: kit::generator(&cfg, body, info, k, device),
+            disc: kit::discriminator(&cfg, body, info, (0, false), 1 + k, device),
+            output: kit::output(info),
             aux_weight: own.aux_weight,
             classes: k,
             cfg,
@@ -79,7 +79,7 @@ impl Model for Acgan {
         "acgan"
     }
     fn groups(&self) -> Vec<&'static str> {
-        vec!["gen", "disc"]
+        GROUPS.to_vec()
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
@@ -91,17 +91,17 @@ impl Model for Acgan {
         );
         let [b, _] = x.dims();
         let device = x.device();
-        let y = one_hot(&gan::batch_labels("acgan", batch)?, k, &device); // [b, k]
+        let y = one_hot(&kit::batch_labels("acgan", batch)?, k, &device); // [b, k]
         self.disc.power_iteration();
         // 1. D: source loss plus the class likelihood of real and generated images.
-        let c = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+        let c = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = gan::generate_given(&self.gen, self.output, z, c.clone()).detach();
-        let (real_src, real_cls) = self.heads(&self.disc, gan::noisy(&self.cfg, x, ctx));
-        let (fake_src, fake_cls) = self.heads(&self.disc, gan::noisy(&self.cfg, fake, ctx));
+        let fake = kit::generate_given(&self.gen, self.output, z, c.clone()).detach();
+        let (real_src, real_cls) = self.heads(&self.disc, kit::noisy(&self.cfg, x, ctx));
+        let (fake_src, fake_cls) = self.heads(&self.disc, kit::noisy(&self.cfg, fake, ctx));
         let (d_real, d_fake) = (
-            gan::report(loss, real_src.clone()),
-            gan::report(loss, fake_src.clone()),
+            kit::report(loss, real_src.clone()),
+            kit::report(loss, fake_src.clone()),
         );
         let real_ce = softmax_cross_entropy(real_cls, y);
         let class_loss = real_ce.clone() + softmax_cross_entropy(fake_cls, c);
@@ -110,20 +110,20 @@ impl Model for Acgan {
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
         let real_ce = real_ce.into_scalar::<f32>() as f64;
         let mut g_value = generator_loss(loss, fake_src).into_scalar::<f32>() as f64;
-        self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
         // 2. G: fool the source head, and make the class head see class c.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let c = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+            let c = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = gan::noisy(
+            let fake = kit::noisy(
                 &self.cfg,
-                gan::generate_given(&self.gen, self.output, z, c.clone()),
+                kit::generate_given(&self.gen, self.output, z, c.clone()),
                 ctx,
             );
-            let (src, cls) = self.heads(&gan::frozen(&self.disc), fake);
+            let (src, cls) = self.heads(&kit::frozen(&self.disc), fake);
             let g_loss = generator_loss(loss, src) + softmax_cross_entropy(cls, c).mul_scalar(w);
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
+            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
         }
         Ok(Losses::of(&[
             ("d_loss", d_value),
@@ -135,11 +135,11 @@ impl Model for Acgan {
     }
 
     fn save_params(&self) -> NamedTensors {
-        gan::save_pair(&self.gen, &self.disc)
+        kit::save_pair(&self.gen, &self.disc)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        gan::load_pair(&mut self.gen, &mut self.disc, params)
+        kit::load_pair(&mut self.gen, &mut self.disc, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {
@@ -153,9 +153,10 @@ impl Model for Acgan {
     }
 }
 
+// Adapted from cgan.rs: the same label-conditioned sampling, through `kit::sample_given`.
 impl Sample for Acgan {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let labels = gan::random_labels(n, self.classes, rng);
+        let labels = kit::random_labels(n, self.classes, rng);
         self.sample_given(&labels, rng, device)
     }
 }
@@ -170,7 +171,7 @@ impl SampleGiven for Acgan {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Tensor<2>> {
-        gan::sample_given(
+        kit::sample_given(
             &self.gen,
             self.output,
             (self.cfg.latent_dim, self.classes),
@@ -192,7 +193,7 @@ impl Classify for Acgan {
 
 fn default_model() -> toml::Table {
     let mut t = toml::Table::try_from(GanConfig {
-        arch: gan::Arch::Auto,
+        arch: kit::Arch::Auto,
         ..GanConfig::default()
     })
     .expect("config serialises");
@@ -209,7 +210,7 @@ pub const FAMILY: Family = Family {
     name: "acgan",
     summary: "auxiliary-classifier GAN: D also predicts the class G was asked for",
     paper: "Odena, Olah & Shlens 2017",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "sample-given-label", "classify"],
     presets: &[
         (

@@ -7,7 +7,7 @@
 //! At the optimum E = G⁻¹ (Theorem 2), so `genlab reconstruct` shows G(E(x)) and interpolation
 //! starts from the codes of real images. G and E share the `gen` group's optimizer.
 
-use super::gan::{self, GanConfig};
+use super::kit::{self, GanConfig, DISC, GEN, GROUPS};
 use anyhow::Result;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -38,7 +38,7 @@ pub struct Bigan {
 
 impl Bigan {
     pub fn new(cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let body = gan::check("bigan", &cfg, info, false)?;
+        let body = kit::check("bigan", &cfg, info, kit::Uses::default())?;
         let latent = cfg.latent_dim;
         let enc_cfg = GanConfig {
             spectral_norm: false,
@@ -47,11 +47,11 @@ impl Bigan {
         };
         Ok(Self {
             ge: GenEnc {
-                gen: gan::generator(&cfg, body, info, 0, device),
-                enc: gan::discriminator(&enc_cfg, body, info, (0, false), latent, device),
+                gen: kit::generator(&cfg, body, info, 0, device),
+                enc: kit::discriminator(&enc_cfg, body, info, (0, false), latent, device),
             },
-            disc: gan::discriminator(&cfg, body, info, (latent, false), 1, device),
-            output: gan::output(info),
+            disc: kit::discriminator(&cfg, body, info, (latent, false), 1, device),
+            output: kit::output(info),
             cfg,
         })
     }
@@ -66,7 +66,7 @@ impl Model for Bigan {
         "bigan"
     }
     fn groups(&self) -> Vec<&'static str> {
-        vec!["gen", "disc"]
+        GROUPS.to_vec()
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
@@ -80,27 +80,27 @@ impl Model for Bigan {
         let code = self.ge.enc.forward(x.clone(), None).detach(); // [b, latent]
         let real_logit = self
             .disc
-            .forward(gan::noisy(&self.cfg, x.clone(), ctx), Some(code));
-        let fake_logit = self.disc.forward(gan::noisy(&self.cfg, fake, ctx), Some(z));
+            .forward(kit::noisy(&self.cfg, x.clone(), ctx), Some(code));
+        let fake_logit = self.disc.forward(kit::noisy(&self.cfg, fake, ctx), Some(z));
         let (d_real, d_fake) = (
-            gan::report(loss, real_logit.clone()),
-            gan::report(loss, fake_logit.clone()),
+            kit::report(loss, real_logit.clone()),
+            kit::report(loss, fake_logit.clone()),
         );
         let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
         let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
         // 2. G and E: the same game with the labels swapped.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
             let fake = self.output.apply(self.ge.gen.forward(z.clone()));
             let code = self.ge.enc.forward(x.clone(), None);
-            let disc = gan::frozen(&self.disc);
+            let disc = kit::frozen(&self.disc);
             let real_logit = disc.forward(x, Some(code));
-            let fake_logit = disc.forward(gan::noisy(&self.cfg, fake, ctx), Some(z));
+            let fake_logit = disc.forward(kit::noisy(&self.cfg, fake, ctx), Some(z));
             let ge_loss = discriminator_loss(loss, fake_logit, real_logit, 0.0);
             g_value = ge_loss.clone().into_scalar::<f32>() as f64;
-            self.ge = ctx.update("gen", self.ge.clone(), &ge_loss);
+            self.ge = ctx.update(GEN, self.ge.clone(), &ge_loss);
         }
         Ok(Losses::of(&[
             ("d_loss", d_value),
@@ -111,11 +111,11 @@ impl Model for Bigan {
     }
 
     fn save_params(&self) -> NamedTensors {
-        gan::save_pair(&self.ge, &self.disc)
+        kit::save_pair(&self.ge, &self.disc)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        gan::load_pair(&mut self.ge, &mut self.disc, params)
+        kit::load_pair(&mut self.ge, &mut self.disc, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {
@@ -159,7 +159,7 @@ impl Reconstruct for Bigan {
 
 fn default_model() -> toml::Table {
     toml::Table::try_from(GanConfig {
-        arch: gan::Arch::Auto,
+        arch: kit::Arch::Auto,
         ..GanConfig::default()
     })
     .expect("config serialises")
@@ -177,7 +177,7 @@ pub const FAMILY: Family = Family {
     name: "bigan",
     summary: "bidirectional GAN: an encoder learns G's inverse; D judges (x, z) pairs",
     paper: "Donahue, Krähenbühl & Darrell 2017",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "reconstruct", "interpolate"],
     presets: &[
         (

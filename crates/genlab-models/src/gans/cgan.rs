@@ -9,7 +9,7 @@
 //!
 //! `genlab sample --label C` draws class C; `--per-class` one row per class.
 
-use super::gan::{self, GanConfig};
+use super::kit::{self, GanConfig, DISC, GEN, GROUPS};
 use anyhow::Result;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
@@ -31,12 +31,12 @@ pub struct Cgan {
 
 impl Cgan {
     pub fn new(cfg: GanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let body = gan::check("cgan", &cfg, info, false)?;
-        let k = gan::classes("cgan", info)?;
+        let body = kit::check("cgan", &cfg, info, kit::Uses::default())?;
+        let k = kit::classes("cgan", info)?;
         Ok(Self {
-            gen: gan::generator(&cfg, body, info, k, device),
-            disc: gan::discriminator(&cfg, body, info, (k, true), 1, device),
-            output: gan::output(info),
+            gen: kit::generator(&cfg, body, info, k, device),
+            disc: kit::discriminator(&cfg, body, info, (k, true), 1, device),
+            output: kit::output(info),
             classes: k,
             cfg,
         })
@@ -48,47 +48,47 @@ impl Model for Cgan {
         "cgan"
     }
     fn groups(&self) -> Vec<&'static str> {
-        vec!["gen", "disc"]
+        GROUPS.to_vec()
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
         let (x, k, loss) = (batch.x.clone(), self.classes, self.cfg.loss); // x: [b, d]
         let [b, _] = x.dims();
         let device = x.device();
-        let y = one_hot(&gan::batch_labels("cgan", batch)?, k, &device); // [b, k]
+        let y = one_hot(&kit::batch_labels("cgan", batch)?, k, &device); // [b, k]
         self.disc.power_iteration();
         // 1. D on (x, y) and on samples of random classes.
-        let y_fake = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+        let y_fake = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = gan::generate_given(&self.gen, self.output, z, y_fake.clone()).detach();
-        let real_logit = self.disc.forward(gan::noisy(&self.cfg, x, ctx), Some(y));
+        let fake = kit::generate_given(&self.gen, self.output, z, y_fake.clone()).detach();
+        let real_logit = self.disc.forward(kit::noisy(&self.cfg, x, ctx), Some(y));
         let fake_logit = self
             .disc
-            .forward(gan::noisy(&self.cfg, fake, ctx), Some(y_fake));
+            .forward(kit::noisy(&self.cfg, fake, ctx), Some(y_fake));
         let (d_real, d_fake) = (
-            gan::report(loss, real_logit.clone()),
-            gan::report(loss, fake_logit.clone()),
+            kit::report(loss, real_logit.clone()),
+            kit::report(loss, fake_logit.clone()),
         );
         let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
         let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
         if self.cfg.clip > 0.0 {
             self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
         }
         // 2. G, every d_steps-th step.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let y_fake = one_hot(&gan::random_labels(b, k, &mut ctx.rng), k, &device);
+            let y_fake = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = gan::noisy(
+            let fake = kit::noisy(
                 &self.cfg,
-                gan::generate_given(&self.gen, self.output, z, y_fake.clone()),
+                kit::generate_given(&self.gen, self.output, z, y_fake.clone()),
                 ctx,
             );
-            let disc = gan::frozen(&self.disc);
+            let disc = kit::frozen(&self.disc);
             let g_loss = generator_loss(loss, disc.forward(fake, Some(y_fake)));
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
+            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
         }
         Ok(Losses::of(&[
             ("d_loss", d_value),
@@ -99,11 +99,11 @@ impl Model for Cgan {
     }
 
     fn save_params(&self) -> NamedTensors {
-        gan::save_pair(&self.gen, &self.disc)
+        kit::save_pair(&self.gen, &self.disc)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        gan::load_pair(&mut self.gen, &mut self.disc, params)
+        kit::load_pair(&mut self.gen, &mut self.disc, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {
@@ -117,7 +117,7 @@ impl Model for Cgan {
 impl Sample for Cgan {
     /// Classes drawn uniformly.
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let labels = gan::random_labels(n, self.classes, rng);
+        let labels = kit::random_labels(n, self.classes, rng);
         self.sample_given(&labels, rng, device)
     }
 }
@@ -132,7 +132,7 @@ impl SampleGiven for Cgan {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Tensor<2>> {
-        gan::sample_given(
+        kit::sample_given(
             &self.gen,
             self.output,
             (self.cfg.latent_dim, self.classes),
@@ -145,7 +145,7 @@ impl SampleGiven for Cgan {
 
 fn default_model() -> toml::Table {
     toml::Table::try_from(GanConfig {
-        arch: gan::Arch::Auto,
+        arch: kit::Arch::Auto,
         ..GanConfig::default()
     })
     .expect("config serialises")
@@ -163,7 +163,7 @@ pub const FAMILY: Family = Family {
     name: "cgan",
     summary: "conditional GAN: the label joins G's and D's inputs; sample a chosen class",
     paper: "Mirza & Osindero 2014",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "sample-given-label"],
     presets: &[
         (

@@ -9,7 +9,8 @@
 //!
 //! Sized by the image: 28x28 (7 -> 14 -> 28), 32x32 (4 -> 8 -> 16 -> 32), 64x64 (four stages).
 
-use super::gan::{Arch, Gan, GanConfig};
+use super::gan::Gan;
+use super::kit::{Arch, GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -31,7 +32,7 @@ pub const FAMILY: Family = Family {
     name: "dcgan",
     summary: "deep convolutional GAN: strided convs, batch norm, ReLU/tanh G, LeakyReLU D",
     paper: "Radford, Metz & Chintala 2016",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "interpolate"],
     presets: &[
         (

@@ -13,7 +13,7 @@
 //! `genlab traverse RUN` draws the paper's figure 2: one row per category, one continuous code
 //! swept across the columns, the rest fixed.
 
-use super::gan::{self, GanConfig};
+use super::kit::{self, GanConfig, DISC, GEN, GROUPS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -69,7 +69,7 @@ impl Infogan {
         info: &DataInfo,
         device: &Device,
     ) -> Result<Self> {
-        let body = gan::check("infogan", &cfg, info, false)?;
+        let body = kit::check("infogan", &cfg, info, kit::Uses::default())?;
         if own.categories == 1 || own.categories + own.continuous == 0 {
             bail!("infogan: model.categories ({}) must be 0 or at least 2, and there must be some code (model.continuous = {})", own.categories, own.continuous);
         }
@@ -81,9 +81,9 @@ impl Infogan {
         }
         let code = own.categories + own.continuous;
         Ok(Self {
-            gen: gan::generator(&cfg, body, info, code, device),
-            disc: gan::discriminator(&cfg, body, info, (0, false), 1 + code, device),
-            output: gan::output(info),
+            gen: kit::generator(&cfg, body, info, code, device),
+            disc: kit::discriminator(&cfg, body, info, (0, false), 1 + code, device),
+            output: kit::output(info),
             cfg,
             own,
         })
@@ -93,7 +93,7 @@ impl Infogan {
         let k = self.own.categories;
         Code {
             cat: if k > 0 {
-                gan::random_labels(n, k, rng)
+                kit::random_labels(n, k, rng)
             } else {
                 Vec::new()
             },
@@ -142,7 +142,7 @@ impl Model for Infogan {
         "infogan"
     }
     fn groups(&self) -> Vec<&'static str> {
-        vec!["gen", "disc"]
+        GROUPS.to_vec()
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
@@ -154,27 +154,27 @@ impl Model for Infogan {
         let code = self.draw(b, &mut ctx.rng, &device);
         let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
         let fake = self.generate(&self.gen, z, &code).detach();
-        let (real_src, _) = self.heads(&self.disc, gan::noisy(&self.cfg, x, ctx), &code);
-        let (fake_src, info) = self.heads(&self.disc, gan::noisy(&self.cfg, fake, ctx), &code);
+        let (real_src, _) = self.heads(&self.disc, kit::noisy(&self.cfg, x, ctx), &code);
+        let (fake_src, info) = self.heads(&self.disc, kit::noisy(&self.cfg, fake, ctx), &code);
         let (d_real, d_fake) = (
-            gan::report(loss, real_src.clone()),
-            gan::report(loss, fake_src.clone()),
+            kit::report(loss, real_src.clone()),
+            kit::report(loss, fake_src.clone()),
         );
         let info_value = info.clone().into_scalar::<f32>() as f64;
         let mut g_value = generator_loss(loss, fake_src.clone()).into_scalar::<f32>() as f64;
         let d_loss = discriminator_loss(loss, real_src, fake_src, self.cfg.label_smoothing)
             + info.mul_scalar(lambda);
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.disc = ctx.update("disc", self.disc.clone(), &d_loss);
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
         // 2. G: fool D and keep the code recoverable.
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let code = self.draw(b, &mut ctx.rng, &device);
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = gan::noisy(&self.cfg, self.generate(&self.gen, z, &code), ctx);
-            let (src, info) = self.heads(&gan::frozen(&self.disc), fake, &code);
+            let fake = kit::noisy(&self.cfg, self.generate(&self.gen, z, &code), ctx);
+            let (src, info) = self.heads(&kit::frozen(&self.disc), fake, &code);
             let g_loss = generator_loss(loss, src) + info.mul_scalar(lambda);
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
+            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
         }
         Ok(Losses::of(&[
             ("d_loss", d_value),
@@ -186,11 +186,11 @@ impl Model for Infogan {
     }
 
     fn save_params(&self) -> NamedTensors {
-        gan::save_pair(&self.gen, &self.disc)
+        kit::save_pair(&self.gen, &self.disc)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        gan::load_pair(&mut self.gen, &mut self.disc, params)
+        kit::load_pair(&mut self.gen, &mut self.disc, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {
@@ -235,7 +235,7 @@ impl Codes for Infogan {
 
 fn default_model() -> toml::Table {
     let mut t = toml::Table::try_from(GanConfig {
-        arch: gan::Arch::Auto,
+        arch: kit::Arch::Auto,
         ..GanConfig::default()
     })
     .expect("config serialises");
@@ -252,7 +252,7 @@ pub const FAMILY: Family = Family {
     name: "infogan",
     summary: "InfoGAN: categorical and continuous codes made recoverable by a Q head",
     paper: "Chen et al. 2016",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "traverse"],
     presets: &[
         (

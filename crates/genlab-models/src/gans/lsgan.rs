@@ -5,7 +5,8 @@
 //! with D's raw output (no sigmoid). Its gradients do not vanish for samples on the right side
 //! of the decision boundary but far from the data, the paper's argument against saturation.
 
-use super::gan::{Gan, GanConfig};
+use super::gan::Gan;
+use super::kit::{GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -32,7 +33,7 @@ pub const FAMILY: Family = Family {
     name: "lsgan",
     summary: "least-squares GAN: the gan family's MLPs with the least-squares game",
     paper: "Mao et al. 2017",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "interpolate"],
     presets: &[
         (

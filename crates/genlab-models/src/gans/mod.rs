@@ -6,6 +6,7 @@ pub mod cgan;
 pub mod dcgan;
 pub mod gan;
 pub mod infogan;
+pub mod kit;
 pub mod lsgan;
 pub mod sngan;
 pub mod wgan;

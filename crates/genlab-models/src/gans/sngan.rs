@@ -5,7 +5,8 @@
 //! Spectral normalization bounds D's Lipschitz constant by 1 per layer without weight clipping
 //! and without the cost of a gradient penalty.
 
-use super::gan::{Gan, GanConfig};
+use super::gan::Gan;
+use super::kit::{GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -14,7 +15,7 @@ use genlab_nn::gan_loss::GanLoss;
 
 fn default_model() -> toml::Table {
     toml::Table::try_from(GanConfig {
-        arch: crate::gans::gan::Arch::Auto,
+        arch: crate::gans::kit::Arch::Auto,
         loss: GanLoss::Hinge,
         spectral_norm: true,
         ..GanConfig::default()
@@ -34,7 +35,7 @@ pub const FAMILY: Family = Family {
     name: "sngan",
     summary: "spectrally normalized discriminator (power iteration) with the hinge loss",
     paper: "Miyato et al. 2018",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "interpolate"],
     presets: &[
         (

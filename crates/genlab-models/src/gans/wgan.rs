@@ -9,7 +9,8 @@
 //! NOTE: WGAN-GP (gradient penalty instead of clipping) is not this family; it needs the
 //! critic's input gradient inside the loss, which burn's first-order autodiff cannot give.
 
-use super::gan::{Gan, GanConfig};
+use super::gan::Gan;
+use super::kit::{GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
@@ -38,7 +39,7 @@ pub const FAMILY: Family = Family {
     name: "wgan",
     summary: "Wasserstein GAN with weight clipping: the gan family's MLPs, critic steps, RMSprop",
     paper: "Arjovsky, Chintala & Bottou 2017",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "interpolate"],
     presets: &[
         (

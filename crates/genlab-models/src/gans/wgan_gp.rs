@@ -12,7 +12,7 @@
 //! The critic has no batch norm (§4: it would make each example's gradient depend on the batch);
 //! with `model.batch_norm` on, only G uses it.
 
-use super::gan::{self, GanConfig};
+use super::kit::{self, GanConfig, DISC, GEN, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
@@ -53,7 +53,15 @@ impl WganGp {
         info: &DataInfo,
         device: &Device,
     ) -> Result<Self> {
-        let body = gan::check("wgan-gp", &cfg, info, true)?;
+        let body = kit::check(
+            "wgan-gp",
+            &cfg,
+            info,
+            kit::Uses {
+                penalty: true,
+                ..Default::default()
+            },
+        )?;
         if cfg.loss != GanLoss::Wasserstein {
             bail!("wgan-gp: model.loss is wasserstein by definition");
         }
@@ -74,9 +82,9 @@ impl WganGp {
             ..cfg.clone()
         };
         Ok(Self {
-            gen: gan::generator(&cfg, body, info, 0, device),
-            critic: gan::discriminator(&critic_cfg, body, info, (0, false), 1, device),
-            output: gan::output(info),
+            gen: kit::generator(&cfg, body, info, 0, device),
+            critic: kit::discriminator(&critic_cfg, body, info, (0, false), 1, device),
+            output: kit::output(info),
             gp_weight: own.gp_weight,
             cfg,
         })
@@ -92,7 +100,7 @@ impl Model for WganGp {
         "wgan-gp"
     }
     fn groups(&self) -> Vec<&'static str> {
-        vec!["gen", "disc"]
+        GROUPS.to_vec()
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
@@ -116,16 +124,16 @@ impl Model for WganGp {
         let mut g_value = fake_score.clone().neg().into_scalar::<f32>() as f64;
         let d_loss = fake_score - real + penalty.mul_scalar(self.gp_weight);
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.critic = ctx.update("disc", self.critic.clone(), &d_loss);
+        self.critic = ctx.update(DISC, self.critic.clone(), &d_loss);
         // Generator every n_critic steps: -D(G(z)).
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
             let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let g_loss = gan::frozen(&self.critic)
+            let g_loss = kit::frozen(&self.critic)
                 .forward(self.generate(z), None)
                 .mean()
                 .neg();
             g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update("gen", self.gen.clone(), &g_loss);
+            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
         }
         Ok(Losses::of(&[
             ("d_loss", d_value),
@@ -137,11 +145,11 @@ impl Model for WganGp {
     }
 
     fn save_params(&self) -> NamedTensors {
-        gan::save_pair(&self.gen, &self.critic)
+        kit::save_pair(&self.gen, &self.critic)
     }
 
     fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        gan::load_pair(&mut self.gen, &mut self.critic, params)
+        kit::load_pair(&mut self.gen, &mut self.critic, params)
     }
 
     fn as_sample(&self) -> Option<&dyn Sample> {
@@ -173,7 +181,7 @@ impl LatentDecode for WganGp {
 
 fn default_model() -> toml::Table {
     let mut t = toml::Table::try_from(GanConfig {
-        arch: gan::Arch::Auto,
+        arch: kit::Arch::Auto,
         loss: GanLoss::Wasserstein,
         d_steps: 5,
         ..GanConfig::default()
@@ -192,7 +200,7 @@ pub const FAMILY: Family = Family {
     name: "wgan-gp",
     summary: "Wasserstein GAN with gradient penalty (explicit input gradient of the critic)",
     paper: "Gulrajani et al. 2017",
-    groups: &["gen", "disc"],
+    groups: GROUPS,
     capabilities: &["sample", "interpolate"],
     presets: &[
         (
