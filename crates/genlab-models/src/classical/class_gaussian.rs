@@ -13,7 +13,7 @@
 //!
 //! NOTE: fitting is a single pass; the one train step computes everything and training stops.
 
-use super::gmm::{rows_f64, to_tensor, Covariance, Mixture};
+use super::mixture::{rows_f64, to_tensor, Covariance, Mixture};
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
