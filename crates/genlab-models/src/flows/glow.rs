@@ -19,26 +19,18 @@
 //! sigmoid(h + 2) scale; the split priors are N(0, I) rather than learned; the s/t nets have
 //! no actnorm inside. Each is a simplification of the paper, kept to share tested layers.
 
+use super::flow::{Flow, FlowNet};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
-use genlab_core::tensor::{normal, scalar, to_vec};
-use genlab_core::{
-    Batch, Bound, Complete, DataInfo, Family, LatentDecode, Likelihood, Losses, Model,
-    NamedTensors, Sample, StepCtx,
-};
+use genlab_core::{Batch, DataInfo, Family, Model, StepCtx};
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::flow::{
-    langevin_complete, logit_forward, logit_inverse, squeeze, walk_forward, walk_inverse, ActNorm,
-    AffineCoupling, CouplingSpec, InvConv1x1, MaskKind, Op,
+    logit_forward, logit_inverse, squeeze, walk_forward, walk_inverse, ActNorm, AffineCoupling,
+    CouplingSpec, InvConv1x1, MaskKind, Op,
 };
-use genlab_nn::loss::standard_normal_log_prob;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-
-/// Langevin steps of `genlab complete`.
-const COMPLETION_STEPS: usize = 300;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,6 +171,37 @@ impl Glow {
         (x.reshape([b, c, h, w]), logdet)
     }
 
+    /// Actnorm's data-dependent initialisation (section 3.1): run the plan on a batch and set
+    /// each actnorm from the activations that reach it.
+    fn init_actnorm(&mut self, x: Tensor<2>) {
+        let (mut t, _) = self.prepare(x.detach());
+        for op in self.plan.clone() {
+            match op {
+                Op::Layer(i) => {
+                    let step = &mut self.net.steps[i];
+                    step.norm = step.norm.clone().init(t.clone());
+                    t = step.forward(t).0.detach();
+                }
+                Op::Squeeze => t = squeeze(t),
+                Op::Split => {
+                    let c = t.dims()[1];
+                    t = t.narrow(1, 0, c / 2);
+                }
+            }
+        }
+    }
+}
+
+impl FlowNet for Glow {
+    const FAMILY: &'static str = "glow";
+    type Net = GlowNet;
+
+    fn net(&self) -> &GlowNet {
+        &self.net
+    }
+    fn set_net(&mut self, net: GlowNet) {
+        self.net = net;
+    }
     fn forward(&self, net: &GlowNet, x: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
         let (t, pre) = self.prepare(x);
         let (z, logdet) = walk_forward(&self.plan, t, |i, t| net.steps[i].forward(t));
@@ -204,126 +227,23 @@ impl Glow {
             x
         }
     }
-
-    /// Actnorm's data-dependent initialisation (section 3.1): run the plan on a batch and set
-    /// each actnorm from the activations that reach it.
-    fn init_actnorm(&mut self, x: Tensor<2>) {
-        let (mut t, _) = self.prepare(x.detach());
-        for op in self.plan.clone() {
-            match op {
-                Op::Layer(i) => {
-                    let step = &mut self.net.steps[i];
-                    step.norm = step.norm.clone().init(t.clone());
-                    t = step.forward(t).0.detach();
-                }
-                Op::Squeeze => t = squeeze(t),
-                Op::Split => {
-                    let c = t.dims()[1];
-                    t = t.narrow(1, 0, c / 2);
-                }
-            }
-        }
-    }
-
-    fn log_prob(&self, net: &GlowNet, x: Tensor<2>) -> Tensor<1> {
-        let (z, logdet) = self.forward(net, x);
-        standard_normal_log_prob(z) + logdet
-    }
-
     fn dim(&self) -> usize {
         self.shape.iter().product()
     }
-}
-
-impl Model for Glow {
-    fn family(&self) -> &'static str {
-        "glow"
+    fn images(&self) -> bool {
+        self.images
     }
-    fn groups(&self) -> Vec<&'static str> {
-        vec!["model"]
+    fn alpha(&self) -> f64 {
+        self.config.alpha
     }
-    fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+    fn temperature(&self) -> f64 {
+        self.config.temperature
+    }
+    /// Actnorm is initialised from the first batch, before the first update.
+    fn before_step(&mut self, batch: &Batch, ctx: &StepCtx) {
         if ctx.step == 0 {
             self.init_actnorm(batch.x.clone());
         }
-        let nll = self.log_prob(&self.net, batch.x.clone()).mean().neg();
-        let value = scalar(nll.clone());
-        self.net = ctx.update("model", self.net.clone(), &nll);
-        Ok(Losses::of(&[("nll", value)]))
-    }
-    fn save_params(&self) -> NamedTensors {
-        NamedTensors::of("model", &self.net)
-    }
-    fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        self.net = params.restore("model", self.net.clone())?;
-        Ok(())
-    }
-    fn as_sample(&self) -> Option<&dyn Sample> {
-        Some(self)
-    }
-    fn as_latent(&self) -> Option<&dyn LatentDecode> {
-        Some(self)
-    }
-    fn as_complete(&self) -> Option<&dyn Complete> {
-        Some(self)
-    }
-    fn as_likelihood(&self) -> Option<&dyn Likelihood> {
-        Some(self)
-    }
-}
-
-impl Sample for Glow {
-    fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let z = normal([n, self.dim()], rng, device).mul_scalar(self.config.temperature);
-        Ok(self.inverse(&genlab_core::device::module_for(&self.net, device), z))
-    }
-}
-
-impl LatentDecode for Glow {
-    fn latent_dim(&self) -> usize {
-        self.dim()
-    }
-    fn encode(&self, x: Tensor<2>) -> Result<Tensor<2>> {
-        let net = genlab_core::device::module_for(&self.net, &x.device());
-        Ok(self.forward(&net, x).0)
-    }
-    fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
-        let net = genlab_core::device::module_for(&self.net, &z.device());
-        Ok(self.inverse(&net, z))
-    }
-}
-
-impl Complete for Glow {
-    /// Langevin dynamics on the hidden pixels in logit space (`genlab_nn::flow::langevin_complete`).
-    fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
-        if !self.images {
-            bail!("glow completes images; this model was trained on points");
-        }
-        let net = genlab_core::device::module_for(&self.net, &x.device().autodiff());
-        Ok(langevin_complete(
-            x,
-            known,
-            self.config.alpha,
-            COMPLETION_STEPS,
-            rng,
-            |y| {
-                let (z, logdet) = self.flow(&net, y);
-                standard_normal_log_prob(z) + logdet
-            },
-        ))
-    }
-}
-
-impl Likelihood for Glow {
-    fn log_likelihood(&self, x: Tensor<2>, _k: usize, _rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
-        let net = genlab_core::device::module_for(&self.net, &x.device());
-        Ok(to_vec(self.log_prob(&net, x))
-            .into_iter()
-            .map(f64::from)
-            .collect())
-    }
-    fn bound(&self, _k: usize) -> Bound {
-        Bound::Exact
     }
 }
 
@@ -332,11 +252,11 @@ fn default_model() -> toml::Table {
 }
 
 fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
-    Ok(Box::new(Glow::new(
+    Ok(Box::new(Flow(Glow::new(
         parse_section("model", model)?,
         info,
         device,
-    )?))
+    )?)))
 }
 
 pub const FAMILY: Family = Family {
@@ -366,6 +286,7 @@ mod tests {
     use crate::testing::{brute_force_logdet, info, integrate_2d};
     use burn::tensor::Distribution;
     use genlab_core::tensor::matrix;
+    use genlab_core::tensor::{scalar, to_vec};
 
     /// A flow whose couplings are not the identity: actnorm initialised from data and one
     /// training step taken, so every layer is exercised.
@@ -391,8 +312,9 @@ mod tests {
         );
         let mut ctx = StepCtx::new(1, 2, 0, device.clone(), &mut optim);
         let batch = Batch { x, y: None };
-        glow.train_step(&batch, &mut ctx).unwrap();
-        glow
+        let mut flow = Flow(glow);
+        flow.train_step(&batch, &mut ctx).unwrap();
+        flow.0
     }
 
     #[test]

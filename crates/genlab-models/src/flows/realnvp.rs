@@ -18,26 +18,18 @@
 //! starts as the identity (zero-initialised last layer, as in Glow), so the flow has no
 //! batch statistics and evaluation equals training mode.
 
+use super::flow::{Flow, FlowNet};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
-use genlab_core::tensor::{normal, scalar, to_vec};
-use genlab_core::{
-    Batch, Bound, Complete, DataInfo, Family, LatentDecode, Likelihood, Losses, Model,
-    NamedTensors, Sample, StepCtx,
-};
+use genlab_core::{DataInfo, Family, Model};
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::flow::{
-    langevin_complete, logit_forward, logit_inverse, walk_forward, walk_inverse, AffineCoupling,
-    CouplingSpec, MaskKind, Op,
+    logit_forward, logit_inverse, walk_forward, walk_inverse, AffineCoupling, CouplingSpec,
+    MaskKind, Op,
 };
-use genlab_nn::loss::standard_normal_log_prob;
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-
-/// Langevin steps of `genlab complete`.
-const COMPLETION_STEPS: usize = 300;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,7 +145,18 @@ impl RealNvp {
             images,
         })
     }
+}
 
+impl FlowNet for RealNvp {
+    const FAMILY: &'static str = "realnvp";
+    type Net = RealNvpNet;
+
+    fn net(&self) -> &RealNvpNet {
+        &self.net
+    }
+    fn set_net(&mut self, net: RealNvpNet) {
+        self.net = net;
+    }
     /// f: `x [b, D] -> (z [b, D], log |det ∂z/∂x| [b])`, z laid out by `walk_forward`.
     fn forward(&self, net: &RealNvpNet, x: Tensor<2>) -> (Tensor<2>, Tensor<1>) {
         if !self.images {
@@ -189,103 +192,17 @@ impl RealNvp {
         }
     }
 
-    fn log_prob(&self, net: &RealNvpNet, x: Tensor<2>) -> Tensor<1> {
-        let (z, logdet) = self.forward(net, x);
-        standard_normal_log_prob(z) + logdet
-    }
-
     fn dim(&self) -> usize {
         self.shape.iter().product()
     }
-}
-
-impl Model for RealNvp {
-    fn family(&self) -> &'static str {
-        "realnvp"
+    fn images(&self) -> bool {
+        self.images
     }
-    fn groups(&self) -> Vec<&'static str> {
-        vec!["model"]
+    fn alpha(&self) -> f64 {
+        self.config.alpha
     }
-    fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let nll = self.log_prob(&self.net, batch.x.clone()).mean().neg();
-        let value = scalar(nll.clone());
-        self.net = ctx.update("model", self.net.clone(), &nll);
-        Ok(Losses::of(&[("nll", value)]))
-    }
-    fn save_params(&self) -> NamedTensors {
-        NamedTensors::of("model", &self.net)
-    }
-    fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
-        self.net = params.restore("model", self.net.clone())?;
-        Ok(())
-    }
-    fn as_sample(&self) -> Option<&dyn Sample> {
-        Some(self)
-    }
-    fn as_latent(&self) -> Option<&dyn LatentDecode> {
-        Some(self)
-    }
-    fn as_complete(&self) -> Option<&dyn Complete> {
-        Some(self)
-    }
-    fn as_likelihood(&self) -> Option<&dyn Likelihood> {
-        Some(self)
-    }
-}
-
-impl Sample for RealNvp {
-    fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let z = normal([n, self.dim()], rng, device).mul_scalar(self.config.temperature);
-        Ok(self.inverse(&genlab_core::device::module_for(&self.net, device), z))
-    }
-}
-
-impl LatentDecode for RealNvp {
-    fn latent_dim(&self) -> usize {
-        self.dim()
-    }
-    /// z = f(x): a flow's latent is exact, so interpolation starts from real images.
-    fn encode(&self, x: Tensor<2>) -> Result<Tensor<2>> {
-        let net = genlab_core::device::module_for(&self.net, &x.device());
-        Ok(self.forward(&net, x).0)
-    }
-    fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
-        let net = genlab_core::device::module_for(&self.net, &z.device());
-        Ok(self.inverse(&net, z))
-    }
-}
-
-impl Complete for RealNvp {
-    /// Langevin dynamics on the hidden pixels in logit space (`genlab_nn::flow::langevin_complete`).
-    fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
-        if !self.images {
-            bail!("realnvp completes images; this model was trained on points");
-        }
-        let net = genlab_core::device::module_for(&self.net, &x.device().autodiff());
-        Ok(langevin_complete(
-            x,
-            known,
-            self.config.alpha,
-            COMPLETION_STEPS,
-            rng,
-            |y| {
-                let (z, logdet) = self.flow(&net, y);
-                standard_normal_log_prob(z) + logdet
-            },
-        ))
-    }
-}
-
-impl Likelihood for RealNvp {
-    fn log_likelihood(&self, x: Tensor<2>, _k: usize, _rng: &mut ChaCha8Rng) -> Result<Vec<f64>> {
-        let net = genlab_core::device::module_for(&self.net, &x.device());
-        Ok(to_vec(self.log_prob(&net, x))
-            .into_iter()
-            .map(f64::from)
-            .collect())
-    }
-    fn bound(&self, _k: usize) -> Bound {
-        Bound::Exact
+    fn temperature(&self) -> f64 {
+        self.config.temperature
     }
 }
 
@@ -294,11 +211,11 @@ fn default_model() -> toml::Table {
 }
 
 fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
-    Ok(Box::new(RealNvp::new(
+    Ok(Box::new(Flow(RealNvp::new(
         parse_section("model", model)?,
         info,
         device,
-    )?))
+    )?)))
 }
 
 pub const FAMILY: Family = Family {
@@ -330,6 +247,7 @@ mod tests {
     use super::*;
     use crate::testing::{brute_force_logdet, info, integrate_2d};
     use burn::tensor::Distribution;
+    use genlab_core::tensor::{scalar, to_vec};
 
     fn random_flow(kind: Kind, shape: Shape, scales: usize, device: &Device) -> RealNvp {
         let cfg = RealNvpConfig {
