@@ -19,7 +19,7 @@
 //! Likelihood without a label is the exact marginal under a uniform class prior,
 //! log p(x) = log (1/C) sum_y p(x | y), one pass per class.
 
-use super::pixelcnn::{pixel_log_prob, Raster, LEVELS};
+use super::raster::{pixel_log_prob, Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};

@@ -6,3 +6,4 @@ pub mod made;
 pub mod nade;
 pub mod pixelcnn;
 pub mod pixelcnn_pp;
+pub mod raster;

@@ -26,7 +26,7 @@
 //! a cache: the stride-2 layers tie a row to the rows of its pair, and their receptive field
 //! spans the rows above anyway.
 
-use super::pixelcnn::{Raster, LEVELS};
+use super::raster::{Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
