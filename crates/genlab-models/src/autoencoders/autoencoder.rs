@@ -242,7 +242,8 @@ impl Model for Autoencoder {
         // 2. Encode and decode.
         let h = Self::code(&self.net, cfg, x_in); //   [b, latent]
         let out = self.net.decoder.forward(h.clone()); // [b, d]
-                                                       // 3. Reconstruction loss against the clean x, summed over pixels.
+
+        // 3. Reconstruction loss against the clean x, summed over pixels.
         let rec = match cfg.loss {
             RecLoss::Bce => bernoulli_log_prob(out, x).neg().mean(),
             RecLoss::Mse => (out - x).square().sum_dim(1).mean(),

@@ -172,12 +172,24 @@ impl VaeNet {
                 .reshape([b * k, w])
         };
         let (mu, log_var, x) = (rep(mu, zdim), rep(log_var, zdim), rep(x, d)); // [b*k, .]
-        let eps = genlab_core::tensor::normal([b * k, zdim], rng, device);
-        let z = mu.clone() + log_var.clone().mul_scalar(0.5).exp() * eps; // [b*k, z]
+        let z = reparameterize(mu.clone(), log_var.clone(), rng, device); // [b*k, z]
         let log_q = gaussian_log_prob(z.clone(), mu, log_var); //               [b*k]
         let log_p = standard_normal_log_prob(z.clone()) + self.log_px_z(z, x); // [b*k]
         (log_p - log_q).reshape([b, k])
     }
+}
+
+/// The reparameterisation trick (section 2.4): z = mu + exp(½ log_var) ⊙ eps with
+/// eps ~ N(0, I) of mu's shape, a draw from q(z|x) that is differentiable in mu and log_var.
+/// `[b, z], [b, z] -> [b, z]`.
+pub fn reparameterize(
+    mu: Tensor<2>,
+    log_var: Tensor<2>,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> Tensor<2> {
+    let eps = genlab_core::tensor::normal(mu.dims(), rng, device);
+    mu + log_var.mul_scalar(0.5).exp() * eps
 }
 
 pub struct Vae {
@@ -209,20 +221,20 @@ impl Vae {
 
     /// -ELBO with beta, warm-up and free bits, per the numbered steps of eq. 10.
     fn elbo_step(&self, x: Tensor<2>, ctx: &mut StepCtx) -> (Tensor<1>, Losses) {
-        let [b, _] = x.dims();
         // 1. q(z|x) and one reparameterised draw z = mu + sigma * eps.
         let (mu, log_var) = self.net.encode(x.clone()); // [b, z]
-        let eps =
-            genlab_core::tensor::normal([b, self.config.latent_dim], &mut ctx.rng, &ctx.device);
-        let z = mu.clone() + log_var.clone().mul_scalar(0.5).exp() * eps; // [b, z]
-                                                                          // 2. Reconstruction term log p(x|z).
+        let z = reparameterize(mu.clone(), log_var.clone(), &mut ctx.rng, &ctx.device); // [b, z]
+
+        // 2. Reconstruction term log p(x|z).
         let rec = self.net.log_px_z(z, x).mean(); // [1]
-                                                  // 3. KL(q(z|x) || p(z)) in closed form, per unit.
+
+        // 3. KL(q(z|x) || p(z)) in closed form, per unit.
         let kl_units = gaussian_kl_per_unit(mu, log_var)
             .mean_dim(0)
             .squeeze_dim::<1>(0); // [z]
         let kl = kl_units.clone().sum(); // [1]
-                                         // 4. Free bits: units under the floor give no gradient.
+
+        // 4. Free bits: units under the floor give no gradient.
         let kl_loss = if self.config.free_bits > 0.0 {
             kl_units.clamp_min(self.config.free_bits).sum()
         } else {
@@ -332,8 +344,7 @@ impl Complete for Vae {
         let mut cur = x.clone() * known.clone() + hidden.clone().mul_scalar(0.5);
         for _ in 0..COMPLETION_ROUNDS {
             let (mu, log_var) = net.encode(cur.clone());
-            let eps = genlab_core::tensor::normal(mu.dims(), rng, &device);
-            let z = mu + log_var.mul_scalar(0.5).exp() * eps;
+            let z = reparameterize(mu, log_var, rng, &device);
             cur = x.clone() * known.clone() + net.decode_mean(z) * hidden.clone();
         }
         Ok(cur)
@@ -376,8 +387,7 @@ impl Likelihood for Vae {
         let device = x.device();
         let out = if k == 1 {
             let (mu, log_var) = net.encode(x.clone());
-            let eps = genlab_core::tensor::normal(mu.dims(), rng, &device);
-            let z = mu.clone() + log_var.clone().mul_scalar(0.5).exp() * eps;
+            let z = reparameterize(mu.clone(), log_var.clone(), rng, &device);
             let kl = gaussian_kl_per_unit(mu, log_var)
                 .sum_dim(1)
                 .squeeze_dim::<1>(1);

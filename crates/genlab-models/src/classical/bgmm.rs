@@ -1,7 +1,8 @@
 //! `bgmm`: variational Bayesian Gaussian mixture (Bishop, PRML §10.2; Attias 2000), with the
 //! truncated Dirichlet-process prior on the weights of Blei & Jordan 2006 as the default. It is
 //! scikit-learn's `BayesianGaussianMixture` step for step (its bound, priors and defaults), so
-//! that numbers can be checked against it, and it reuses `gmm`'s mixture, statistics and init.
+//! that numbers can be checked against it. The variational posterior, priors and bound are in
+//! `variational.rs`; the mixture, statistics, k-means init and restarts are `mixture.rs`'s.
 //!
 //! Priors: q(pi) Dirichlet(alpha_0) or stick-breaking v_k ~ Beta(1, alpha_0) (`dirichlet_process`),
 //! mu_k | Lambda_k ~ N(m_0, (beta_0 Lambda_k)⁻¹), Lambda_k ~ Wishart(W_0, nu_0). Each train step

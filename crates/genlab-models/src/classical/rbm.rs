@@ -371,7 +371,8 @@ pub fn ais_log_z(
     let device = rbm.w.device();
     let [nv, nh] = rbm.w.dims();
     let b_a = base_bias.unwrap_or_else(|| Tensor::zeros([nv], &device)); // [v]
-                                                                         // log p*_beta(v) from vW + c (computed once per step and shared by both temperatures).
+
+    // log p*_beta(v) from vW + c (computed once per step and shared by both temperatures).
     let log_p_star = |v: &Tensor<2>, act: &Tensor<2>, beta: f64| -> Tensor<1> {
         let lin = v
             .clone()
@@ -388,7 +389,8 @@ pub fn ais_log_z(
             i as f64 / (betas - 1) as f64,
         );
         let act = v.clone().matmul(rbm.w.clone()) + rbm.c.clone().unsqueeze(); // [m, h]
-                                                                               // 2. Weight: log p*_beta(v) - log p*_prev(v).
+
+        // 2. Weight: log p*_beta(v) - log p*_prev(v).
         log_w = log_w + log_p_star(&v, &act, beta) - log_p_star(&v, &act, prev);
         if i + 1 < betas {
             // 3. One Gibbs transition that leaves p_beta invariant.
