@@ -3,7 +3,7 @@
 //! true number of components, and the error a collapsed component raises.
 
 use genlab_models::classical::kmeans::{initial_resp, Init};
-use genlab_models::classical::mixture::{fit, Covariance, Mixture};
+use genlab_models::classical::mixture::{em_step, fit, Covariance, Mixture, Restarts};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -150,4 +150,40 @@ fn a_collapsed_component_names_reg_covar() {
     .unwrap()
     .to_string();
     assert!(e.contains("model.reg_covar"), "{e}");
+}
+
+#[test]
+fn restarts_side_by_side_equal_sequential_fits() {
+    // `Restarts::run` steps every unconverged fit once per round; sklearn (and `fit`) run each
+    // fit to the end before the next. Same seeds -> the same mixtures, bit for bit, and the
+    // same choice (first of the highest total log-likelihood) and iteration count.
+    let x = blobs(150, 11);
+    let seed = |r: usize| ChaCha8Rng::seed_from_u64(100 + r as u64);
+    for cov in [Covariance::Full, Covariance::Diag] {
+        for (max_iter, tol) in [(200, 1e-6), (3, 1e-6)] {
+            let mut sequential: Option<(f64, Mixture, usize)> = None;
+            for r in 0..4 {
+                let resp = initial_resp(&x, 2, 4, Init::Random, &mut seed(r));
+                let start = Mixture::m_step(&x, &resp, 4, cov, 1e-6).unwrap();
+                let f = fit(&x, start, max_iter, tol, 1e-6).unwrap();
+                let total: f64 = f.mixture.e_step(&x).0.iter().sum();
+                if sequential.as_ref().is_none_or(|c| total > c.0) {
+                    sequential = Some((total, f.mixture, f.history.len()));
+                }
+            }
+            let (total, mix, iters) = sequential.unwrap();
+            let mut restarts = Restarts::from_init(4, |r| {
+                let resp = initial_resp(&x, 2, 4, Init::Random, &mut seed(r));
+                Mixture::m_step(&x, &resp, 4, cov, 1e-6)
+            })
+            .unwrap();
+            restarts
+                .run(max_iter, tol, |m| em_step(&x, m, 1e-6))
+                .unwrap();
+            let (best, best_total) = restarts.best_by(|r| r.state.e_step(&x).0.iter().sum());
+            assert_eq!(best_total.to_bits(), total.to_bits());
+            assert_eq!(best.state, mix);
+            assert_eq!(best.iterations, iters);
+        }
+    }
 }
