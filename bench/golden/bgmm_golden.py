@@ -1,15 +1,22 @@
-"""Golden numbers for crates/genlab-models/src/bgmm.rs (test `matches_sklearn_iteration_by_iteration`).
+"""Golden numbers for crates/genlab-models/src/classical/bgmm.rs (test
+`matches_sklearn_iteration_by_iteration`).
 
 Runs scikit-learn's BayesianGaussianMixture internals from fixed initial responsibilities on a
 fixed 40 x 3 data set, both built from integer formulas (exact in f64, so Rust builds the very
-same numbers), and prints the lower bound after each of ITERS variational iterations, the final
-`weights_` and `means_`, as the entries of `GOLDEN` (paste between GOLDEN-BEGIN and GOLDEN-END).
+same numbers), and writes the lower bound after each of ITERS variational iterations, the final
+`weights_` and `means_` of every case to crates/genlab-models/tests/golden/bgmm.json, which the
+test reads with include_str!. Numbers are written as strings of Python's repr (the shortest
+string that round-trips) because the Rust side parses them with str::parse, which rounds
+exactly, where serde_json's default float parser can land one ulp away.
 
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install scikit-learn numpy
     /tmp/venv/bin/python bench/golden/bgmm_golden.py
 
 Produced with scikit-learn 1.9.1, numpy 2.4.6, scipy 1.17.1 (printed in the first line).
 """
+
+import json
+from pathlib import Path
 
 import numpy as np
 import scipy
@@ -118,30 +125,46 @@ def run(X, resp, **kwargs):
     return bounds, bgm
 
 
-def lit(v):
-    return "&[" + ", ".join(repr(float(x)) for x in v) + "]"
+OUT = Path(__file__).resolve().parents[2] / "crates/genlab-models/tests/golden/bgmm.json"
 
 
-RUST_COV = {"full": "Full", "tied": "Tied", "diag": "Diag", "spherical": "Spherical"}
-RUST_KIND = {"dirichlet_process": "Dp", "dirichlet_distribution": "Dd"}
+NOTE = (
+    "numbers are strings of Python's repr (shortest round-trip); the Rust test parses them with "
+    "str::parse, which rounds exactly, where serde_json's default float parser can be one ulp off"
+)
+
+
+def exact(v):
+    return [repr(float(x)) for x in v]
 
 
 def main():
-    """Prints the entries of GOLDEN in bgmm.rs's tests."""
+    """Writes OUT: one entry per case, with sklearn's names for the covariance and prior type."""
     X, resp = data(), initial_resp()
-    print(f"// scikit-learn {sklearn.__version__}, numpy {np.__version__}, scipy {scipy.__version__}")
+    cases = []
     for name, kwargs in CASES:
         bounds, bgm = run(X, resp, **kwargs)
         assert all(b >= a - 1e-9 * abs(a) for a, b in zip(bounds, bounds[1:])), name
-        print("Golden {")
-        print(f'    name: "{name}",')
-        print(f"    covariance: {RUST_COV[kwargs['covariance_type']]},")
-        print(f"    kind: {RUST_KIND[kwargs['weight_concentration_prior_type']]},")
-        print(f"    explicit: {'true' if 'mean_prior' in kwargs else 'false'},")
-        print(f"    lower_bounds: {lit(bounds)},")
-        print(f"    weights: {lit(bgm.weights_)},")
-        print(f"    means: {lit(bgm.means_.ravel())},")
-        print("},")
+        cases.append(
+            {
+                "name": name,
+                "covariance": kwargs["covariance_type"],
+                "weight_concentration_prior_type": kwargs["weight_concentration_prior_type"],
+                "explicit": "mean_prior" in kwargs,
+                "lower_bounds": exact(bounds),
+                "weights": exact(bgm.weights_),
+                "means": exact(bgm.means_.ravel()),
+            }
+        )
+    golden = {
+        "produced_with": f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, scipy {scipy.__version__}",
+        "note": NOTE,
+        "cases": cases,
+    }
+    with open(OUT, "w") as f:
+        json.dump(golden, f, indent=2)
+        f.write("\n")
+    print(f"wrote {OUT}")
 
 
 if __name__ == "__main__":

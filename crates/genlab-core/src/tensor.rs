@@ -48,3 +48,12 @@ pub fn labels(t: burn::tensor::Tensor<1, burn::tensor::Int>) -> Vec<u32> {
         .map(|c| c as u32)
         .collect()
 }
+
+/// One-hot rows `[labels.len(), k]`, built on the host (labels are a handful of integers).
+pub fn one_hot(labels: &[u32], k: usize, device: &Device) -> Tensor<2> {
+    let mut v = vec![0.0f32; labels.len() * k];
+    for (i, &c) in labels.iter().enumerate() {
+        v[i * k + c as usize] = 1.0;
+    }
+    matrix(v, labels.len(), k, device)
+}

@@ -1,9 +1,51 @@
-//! Looking families up by name, with a suggestion for typos.
+//! The family registry: `FAMILIES`, and looking families up by name with a suggestion for typos.
+//!
+//! Naming rule: a family's file name == its CLI name == its `configs/` folder, with `-` -> `_`
+//! and `++` -> `_pp` in the file name (`wgan-gp` is `gans/wgan_gp.rs` and `configs/wgan-gp/`,
+//! `pixelcnn++` is `autoregressive/pixelcnn_pp.rs` and `configs/pixelcnn++/`). The lineage
+//! folder is not part of the name.
 
-use crate::FAMILIES;
 use anyhow::{anyhow, Result};
 use genlab_core::Family;
 
+use crate::autoencoders::{autoencoder, iwae, vae};
+use crate::autoregressive::{fvsbn, gated_pixelcnn, made, nade, pixelcnn, pixelcnn_pp};
+use crate::classical::{bgmm, class_gaussian, dbn, gmm, rbm};
+use crate::flows::{glow, maf, realnvp};
+use crate::gans::{acgan, bigan, cgan, dcgan, gan, infogan, lsgan, sngan, wgan, wgan_gp};
+
+/// Every family genlab knows. Drives `genlab models`, CLI help, docs and the smoke tests.
+pub const FAMILIES: &[&Family] = &[
+    &autoencoder::FAMILY,
+    &vae::FAMILY,
+    &iwae::FAMILY,
+    &gmm::FAMILY,
+    &bgmm::FAMILY,
+    &class_gaussian::FAMILY,
+    &rbm::FAMILY,
+    &dbn::FAMILY,
+    &gan::FAMILY,
+    &lsgan::FAMILY,
+    &wgan::FAMILY,
+    &wgan_gp::FAMILY,
+    &dcgan::FAMILY,
+    &sngan::FAMILY,
+    &cgan::FAMILY,
+    &acgan::FAMILY,
+    &infogan::FAMILY,
+    &bigan::FAMILY,
+    &fvsbn::FAMILY,
+    &nade::FAMILY,
+    &made::FAMILY,
+    &pixelcnn::FAMILY,
+    &gated_pixelcnn::FAMILY,
+    &pixelcnn_pp::FAMILY,
+    &realnvp::FAMILY,
+    &maf::FAMILY,
+    &glow::FAMILY,
+];
+
+/// The family called `name`, or an error listing the valid names (with the closest as a hint).
 pub fn find(name: &str) -> Result<&'static Family> {
     if let Some(f) = FAMILIES.iter().find(|f| f.name == name) {
         return Ok(f);
@@ -50,5 +92,32 @@ mod tests {
             err.contains("Did you mean `vae`?") && err.contains("autoencoder"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_family_has_its_file_and_configs_folder() {
+        let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let lineages = [
+            "classical",
+            "autoencoders",
+            "gans",
+            "autoregressive",
+            "flows",
+        ];
+        for family in FAMILIES {
+            let file = format!("{}.rs", family.name.replace('-', "_").replace("++", "_pp"));
+            let homes: Vec<_> = lineages
+                .iter()
+                .filter(|l| crate_dir.join("src").join(l).join(&file).is_file())
+                .collect();
+            assert_eq!(homes.len(), 1, "{}: {file} in {homes:?}", family.name);
+            let configs = crate_dir.join("../../configs").join(family.name);
+            assert!(
+                configs.is_dir(),
+                "{}: no {}",
+                family.name,
+                configs.display()
+            );
+        }
     }
 }

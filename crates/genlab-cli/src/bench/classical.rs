@@ -6,8 +6,8 @@ use genlab_core::optim::{OptimConfig, OptimKind, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::{Batch, DataInfo, Model, StepCtx};
 use genlab_data::{Binarize, Kind, Preprocess, Scale};
-use genlab_models::gmm::{self, Covariance, Mixture};
-use genlab_models::rbm::{self, Rbm, RbmConfig};
+use genlab_models::classical::mixture::{self, Covariance, Mixture};
+use genlab_models::classical::rbm::{self, Rbm, RbmConfig};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -30,7 +30,7 @@ pub fn gmm(x: &Path, means: &Path, covariance: &str, iters: usize, reg: f64) -> 
         })?;
     let t = Instant::now();
     let start = Mixture::from_means(cov, means, d, &x, reg)?;
-    let fit = gmm::fit(&x, start, iters, -1.0, reg)?;
+    let fit = mixture::fit(&x, start, iters, -1.0, reg)?;
     let ll = fit.mixture.e_step(&x).0.iter().sum::<f64>() / n as f64;
     let secs = t.elapsed().as_secs_f64();
     // Where the time goes: one more E-step and M-step, timed apart.

@@ -49,7 +49,7 @@ fn w1_vae(steps: usize) -> Result<Vec<f64>> {
     let mut model_cfg = (family.default_model)();
     model_cfg.insert("hidden".into(), toml::Value::Array(vec![400.into()]));
     model_cfg.insert("latent_dim".into(), 20.into());
-    let _: genlab_models::vae::VaeConfig = parse_section("model", &model_cfg)?;
+    let _: genlab_models::autoencoders::vae::VaeConfig = parse_section("model", &model_cfg)?;
     let info = DataInfo {
         kind: Kind::Images,
         shape: Shape { c: 1, h: 28, w: 28 },

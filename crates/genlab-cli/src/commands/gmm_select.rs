@@ -7,8 +7,8 @@ use anyhow::{bail, Context, Result};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_data::Split;
 use genlab_eval::pictures::save_png;
-use genlab_models::gmm::{self, Covariance, Init, Mixture};
-use genlab_nn::linalg::Pca;
+use genlab_models::classical::kmeans::{initial_resp, Init};
+use genlab_models::classical::mixture::{em_step, pca_rows, Covariance, Mixture, Restarts};
 use std::path::PathBuf;
 
 pub struct Options {
@@ -70,11 +70,7 @@ pub fn run(o: Options) -> Result<()> {
         );
     }
     let x: Vec<f64> = data.x.iter().map(|&v| v as f64).collect();
-    let x = if o.pca > 0 {
-        Pca::fit(&x, n, d, o.pca, false).transform(&x, n)
-    } else {
-        x
-    };
+    let x = pca_rows(x, n, o.pca);
     let dz = x.len() / n;
     std::fs::create_dir_all(&o.out)
         .with_context(|| format!("cannot create {}", o.out.display()))?;
@@ -88,19 +84,16 @@ pub fn run(o: Options) -> Result<()> {
     for &cov in &covs {
         let mut line = Vec::new();
         for &k in &ks {
-            let mut chosen: Option<(f64, Mixture, usize)> = None;
-            for r in 0..o.n_init {
+            // n_init EM fits from k-means, each with its own seed; the best total
+            // log-likelihood of the fitted mixtures wins.
+            let mut restarts = Restarts::from_init(o.n_init, |r| {
                 let mut rng = rng_for(o.seed, (k * 1000 + r) as u64, Stream::Model);
-                let resp = gmm::initial_resp(&x, dz, k, Init::Kmeans, &mut rng);
-                let start = Mixture::m_step(&x, &resp, k, cov, o.reg_covar)?;
-                let fit = gmm::fit(&x, start, o.max_iter, o.tol, o.reg_covar)?;
-                let (ll, _) = fit.mixture.e_step(&x);
-                let total: f64 = ll.iter().sum();
-                if chosen.as_ref().is_none_or(|c| total > c.0) {
-                    chosen = Some((total, fit.mixture, fit.history.len()));
-                }
-            }
-            let (total, mix, iters) = chosen.expect("n_init >= 1");
+                let resp = initial_resp(&x, dz, k, Init::Kmeans, &mut rng);
+                Mixture::m_step(&x, &resp, k, cov, o.reg_covar)
+            })?;
+            restarts.run(o.max_iter, o.tol, |mix| em_step(&x, mix, o.reg_covar))?;
+            let (chosen, total) = restarts.best_by(|r| r.state.e_step(&x).0.iter().sum());
+            let (mix, iters) = (&chosen.state, chosen.iterations);
             let (bic, aic) = (mix.bic(total, n), mix.aic(total));
             let name = serde_json::to_value(cov)?
                 .as_str()

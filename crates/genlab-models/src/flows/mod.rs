@@ -1,0 +1,6 @@
+//! Normalizing flows: RealNVP, Glow and MAF.
+
+pub mod flow;
+pub mod glow;
+pub mod maf;
+pub mod realnvp;

@@ -1,0 +1,219 @@
+//! `gan`: generative adversarial nets (Goodfellow et al. 2014, "Generative Adversarial Nets"),
+//! with MLP generator and discriminator, on 2-D toy sets and images.
+//!
+//! Algorithm 1 of the paper, one minibatch per train step:
+//!   1. z ~ N(0, I); update D by descending  -log D(x) - log(1 - D(G(z)))   (group `disc`)
+//!   2. every `d_steps`-th step (the paper's k), fresh z; update G by descending
+//!      log(1 - D(G(z))) (`minimax`) or -log D(G(z)) (`non_saturating`, §3)   (group `gen`)
+//!
+//! `model.loss` also selects the least-squares, Wasserstein (with `model.clip`) and hinge games
+//! of `genlab_nn::gan_loss`; `model.arch` the networks of `genlab_nn::gan_nets` (MLPs, or the
+//! DCGAN convnets). The `dcgan`, `lsgan`, `wgan` and `sngan` families are this file with their
+//! papers' choices; every GAN family takes its [`GanConfig`], network builders and checkpoint
+//! layout from the kit (kit.rs).
+//!
+//! Options of later practice, all off by default: one-sided label smoothing (Salimans et al.
+//! 2016), instance noise annealed to 0 (Sønderby et al. 2017), minibatch standard deviation
+//! (Karras et al. 2018), spectral normalization (Miyato et al. 2018), packing (PacGAN, Lin et
+//! al. 2018: D judges `pack` samples at once, which penalises a generator that repeats
+//! itself). The EMA generator and TTUR are the trainer's `train.ema_decay` and per-group
+//! `optim.gen.lr` / `optim.disc.lr`.
+//!
+//! NOTE: the paper draws k fresh minibatches for the k D updates; here consecutive train steps
+//! supply them (step t updates D, and G too when (t + 1) % d_steps == 0).
+
+use super::kit::{
+    check, discriminator, frozen, generator, load_pair, noisy, output, report, save_pair,
+    GanConfig, Uses, DISC, GEN, GROUPS,
+};
+use anyhow::{bail, Result};
+use burn::tensor::{Device, Tensor};
+use genlab_core::config::parse_section;
+use genlab_core::tensor::normal;
+use genlab_core::{
+    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, StepCtx,
+};
+use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss};
+use genlab_nn::gan_nets::{Discriminator, Generator, Output};
+use rand_chacha::ChaCha8Rng;
+
+pub struct Gan {
+    /// Registry name: `gan`, or a family that is this game with other choices.
+    name: &'static str,
+    cfg: GanConfig,
+    gen: Generator,
+    disc: Discriminator,
+    output: Output,
+}
+
+impl Gan {
+    pub fn new(
+        name: &'static str,
+        cfg: GanConfig,
+        info: &DataInfo,
+        device: &Device,
+    ) -> Result<Self> {
+        let uses = Uses {
+            packing: true,
+            ..Uses::default()
+        };
+        let body = check(name, &cfg, info, uses)?;
+        // D sees `pack` examples at once: `pack` times the channels.
+        let packed = DataInfo {
+            shape: genlab_data::Shape {
+                c: info.shape.c * cfg.pack,
+                ..info.shape
+            },
+            ..info.clone()
+        };
+        Ok(Self {
+            name,
+            gen: generator(&cfg, body, info, 0, device),
+            disc: discriminator(&cfg, body, &packed, (0, false), 1, device),
+            output: output(info),
+            cfg,
+        })
+    }
+
+    /// G(z): `[b, latent] -> [b, d]` in model space.
+    fn generate(&self, z: Tensor<2>) -> Tensor<2> {
+        self.output.apply(self.gen.forward(z))
+    }
+
+    /// `[b, d] -> [b / pack, pack * d]`: consecutive examples side by side for D.
+    fn pack(&self, x: Tensor<2>) -> Tensor<2> {
+        let [b, d] = x.dims();
+        x.reshape([b / self.cfg.pack, self.cfg.pack * d])
+    }
+}
+
+impl Model for Gan {
+    fn family(&self) -> &'static str {
+        self.name
+    }
+    fn groups(&self) -> Vec<&'static str> {
+        GROUPS.to_vec()
+    }
+
+    fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let x = batch.x.clone(); // [b, d]
+        let [b, _] = x.dims();
+        if !b.is_multiple_of(self.cfg.pack) {
+            bail!(
+                "{}: train.batch_size = {b} is not a multiple of model.pack = {}",
+                self.name,
+                self.cfg.pack
+            );
+        }
+        let device = x.device();
+        let loss = self.cfg.loss;
+        self.disc.power_iteration();
+        // 1. Discriminator on real data and on detached samples.
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = self.generate(z).detach();
+        let real_logit = self.disc.forward(self.pack(noisy(&self.cfg, x, ctx)), None);
+        let fake_logit = self
+            .disc
+            .forward(self.pack(noisy(&self.cfg, fake, ctx)), None);
+        let (d_real, d_fake) = (
+            report(loss, real_logit.clone()),
+            report(loss, fake_logit.clone()),
+        );
+        // Reported on steps without a G update: G's loss on this step's samples.
+        let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
+        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
+        if self.cfg.clip > 0.0 {
+            self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
+        }
+        // 2. Generator, every d_steps-th step, through the updated discriminator.
+        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
+            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+            let fake = self.pack(noisy(&self.cfg, self.generate(z), ctx));
+            let g_loss = generator_loss(loss, frozen(&self.disc).forward(fake, None));
+            g_value = g_loss.clone().into_scalar::<f32>() as f64;
+            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+        }
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+        ]))
+    }
+
+    fn save_params(&self) -> NamedTensors {
+        save_pair(&self.gen, &self.disc)
+    }
+
+    fn load_params(&mut self, params: &NamedTensors) -> Result<()> {
+        load_pair(&mut self.gen, &mut self.disc, params)
+    }
+
+    fn as_sample(&self) -> Option<&dyn Sample> {
+        Some(self)
+    }
+    fn as_latent(&self) -> Option<&dyn LatentDecode> {
+        Some(self)
+    }
+}
+
+impl Sample for Gan {
+    fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let z = normal([n, self.cfg.latent_dim], rng, device);
+        self.decode(z)
+    }
+}
+
+impl LatentDecode for Gan {
+    fn latent_dim(&self) -> usize {
+        self.cfg.latent_dim
+    }
+    fn encode(&self, _x: Tensor<2>) -> Result<Tensor<2>> {
+        bail!(
+            "{} has no encoder: find a latent code for an image with `genlab invert RUN IMAGE.png`, or interpolate between random codes with `genlab interpolate RUN --random`",
+            self.name
+        )
+    }
+    /// G(z) in inference mode (batch norm from its running statistics); differentiable in z
+    /// when z is on an autodiff device, which `genlab invert` uses.
+    fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let gen = genlab_core::device::module_for(&self.gen, &z.device());
+        Ok(self.output.apply(gen.forward(z)))
+    }
+}
+
+fn default_model() -> toml::Table {
+    toml::Table::try_from(GanConfig::default()).expect("config serialises")
+}
+
+fn build(model: &toml::Table, info: &DataInfo, device: &Device) -> Result<Box<dyn Model>> {
+    Ok(Box::new(Gan::new(
+        "gan",
+        parse_section("model", model)?,
+        info,
+        device,
+    )?))
+}
+
+pub const FAMILY: Family = Family {
+    name: "gan",
+    summary: "generative adversarial net, MLP G and D (minimax or non-saturating loss, k D steps)",
+    paper: "Goodfellow et al. 2014",
+    groups: GROUPS,
+    capabilities: &["sample", "interpolate"],
+    presets: &[
+        (
+            "default",
+            include_str!("../../../../configs/gan/default.toml"),
+        ),
+        (
+            "grid25",
+            include_str!("../../../../configs/gan/grid25.toml"),
+        ),
+        ("tiny", include_str!("../../../../configs/gan/tiny.toml")),
+    ],
+    default_model,
+    build,
+};

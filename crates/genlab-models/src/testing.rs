@@ -1,0 +1,58 @@
+//! Test helpers shared by the flow families (realnvp, maf, glow): a `DataInfo` for a given
+//! shape, a brute-force log-determinant to check analytic ones against, and a numeric integral
+//! of a 2-d density.
+
+use burn::tensor::{Device, Tensor};
+use genlab_core::tensor::to_vec;
+use genlab_core::DataInfo;
+use genlab_data::{Binarize, Kind, Preprocess, Scale, Shape};
+
+/// A `DataInfo` for unlabelled data of `kind` and `shape`, scaled to [0, 1].
+pub fn info(kind: Kind, shape: Shape) -> DataInfo {
+    DataInfo {
+        kind,
+        shape,
+        classes: 1,
+        preprocess: Preprocess {
+            binarize: Binarize::None,
+            scale: Scale::Unit,
+            dequantize: kind == Kind::Images,
+        },
+        modes: None,
+    }
+}
+
+/// log |det J| of x -> z by autodiff rows and an LU determinant.
+pub fn brute_force_logdet(f: impl Fn(Tensor<2>) -> Tensor<2>, x: &[f32], d: usize) -> f64 {
+    let device = Device::default().autodiff();
+    let mut jac = vec![0f64; d * d];
+    for i in 0..d {
+        let xt = genlab_core::tensor::matrix(x.to_vec(), 1, d, &device).require_grad();
+        let zi = f(xt.clone()).slice([0..1, i..i + 1]).sum();
+        let g: Vec<f32> = xt
+            .grad(&zi.backward())
+            .unwrap()
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        for (j, v) in g.iter().enumerate() {
+            jac[i * d + j] = *v as f64;
+        }
+    }
+    genlab_nn::linalg::log_abs_det(&jac, d)
+}
+
+/// Riemann sum of exp(log p) over [-8, 8]² with step 0.02.
+pub fn integrate_2d(log_p: impl Fn(Tensor<2>) -> Tensor<1>, device: &Device) -> f64 {
+    let (lo, step, n) = (-8.0f32, 0.02f32, 800);
+    let mut total = 0.0;
+    for row in 0..n {
+        let y = lo + (row as f32 + 0.5) * step;
+        let pts: Vec<f32> = (0..n)
+            .flat_map(|i| [lo + (i as f32 + 0.5) * step, y])
+            .collect();
+        let lp = to_vec(log_p(genlab_core::tensor::matrix(pts, n, 2, device)));
+        total += lp.iter().map(|v| (*v as f64).exp()).sum::<f64>();
+    }
+    total * (step as f64).powi(2)
+}
