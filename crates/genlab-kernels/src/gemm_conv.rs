@@ -31,8 +31,6 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch};
-use burn::nn::conv::{Conv2d, ConvTranspose2d};
-use burn::nn::PaddingConfig2d;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, PadMode};
 use burn::tensor::{IndexingUpdateOp, Int, Tensor, TensorData};
 
@@ -348,56 +346,9 @@ pub fn conv_transpose2d(
     bias_add(y, bias)
 }
 
-/// `layer.fast_forward(x)`: a burn conv layer's forward through [`conv2d`] /
-/// [`conv_transpose2d`]; same parameters, so checkpoints do not change.
-pub trait FastConv {
-    fn fast_forward(&self, x: Tensor<4>) -> Tensor<4>;
-}
-
-impl FastConv for Conv2d {
-    fn fast_forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let padding = match self.padding {
-            PaddingConfig2d::Valid => [(0, 0), (0, 0)],
-            PaddingConfig2d::Explicit(top, left, bottom, right) => [(top, bottom), (left, right)],
-            PaddingConfig2d::Same => return self.forward(x),
-        };
-        let options = ConvOptions {
-            stride: self.stride,
-            padding,
-            dilation: self.dilation,
-            groups: self.groups,
-        };
-        conv2d(
-            x,
-            self.weight.val(),
-            self.bias.as_ref().map(|b| b.val()),
-            options,
-        )
-    }
-}
-
-impl FastConv for ConvTranspose2d {
-    fn fast_forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let options = ConvTransposeOptions::new(
-            self.stride,
-            self.padding,
-            self.padding_out,
-            self.dilation,
-            self.groups,
-        );
-        conv_transpose2d(
-            x,
-            self.weight.val(),
-            self.bias.as_ref().map(|b| b.val()),
-            options,
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
     use burn::tensor::{Device, Distribution};
 
     fn close(a: Tensor<4>, b: Tensor<4>, what: &str) {
@@ -453,50 +404,6 @@ mod tests {
             close(wf.unsqueeze::<4>(), ws.unsqueeze::<4>(), "weight gradient");
         }
         assert_eq!(layouts.len(), 2, "both column layouts exercised");
-    }
-
-    #[test]
-    fn layers_equal_burns_layers_with_gradients() {
-        let device = Device::default().autodiff();
-        let conv = Conv2dConfig::new([3, 5], [4, 4])
-            .with_stride([2, 2])
-            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-            .init(&device);
-        let deconv = ConvTranspose2dConfig::new([5, 3], [4, 4])
-            .with_stride([2, 2])
-            .with_padding([1, 1])
-            .init(&device);
-        let x = Tensor::<4>::random([2, 3, 14, 14], Distribution::Normal(0.0, 1.0), &device)
-            .require_grad();
-        close(
-            conv.fast_forward(x.clone()),
-            conv.forward(x.clone()),
-            "conv2d",
-        );
-        let z = conv.forward(x.clone());
-        close(
-            deconv.fast_forward(z.clone()),
-            deconv.forward(z),
-            "conv_transpose2d",
-        );
-        let fast = deconv.fast_forward(conv.fast_forward(x.clone()));
-        let slow = deconv.forward(conv.forward(x.clone()));
-        let (gf, gs) = (fast.sum().backward(), slow.sum().backward());
-        close(
-            x.grad(&gf).unwrap(),
-            x.grad(&gs).unwrap(),
-            "input gradient through both",
-        );
-        let (wf, ws) = (
-            deconv.weight.grad(&gf).unwrap(),
-            deconv.weight.grad(&gs).unwrap(),
-        );
-        close(wf, ws, "conv_transpose2d weight gradient");
-        let (wf, ws) = (
-            conv.weight.grad(&gf).unwrap(),
-            conv.weight.grad(&gs).unwrap(),
-        );
-        close(wf, ws, "conv2d weight gradient");
     }
 
     #[test]

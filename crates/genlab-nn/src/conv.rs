@@ -1,13 +1,12 @@
 //! Convolutional encoder and decoder for small images whose side is divisible by 4 (28, 32, 64):
 //! two stride-2 4x4 convolutions down, a linear layer to the code, and the mirror image up.
 
+use crate::conv2d::{Build, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use crate::mlp::Activation;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
 use genlab_data::Shape;
-use genlab_kernels::gemm_conv::FastConv;
 
 #[derive(Module, Debug)]
 pub struct ConvEncoder {
@@ -33,7 +32,7 @@ impl ConvEncoder {
             Conv2dConfig::new([i, o], [4, 4])
                 .with_stride([2, 2])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                .init(device)
+                .build(device)
         };
         let flat = channels[1] * (shape.h / 4) * (shape.w / 4);
         Self {
@@ -50,8 +49,8 @@ impl ConvEncoder {
         let [c, h, w] = self.shape;
         let b = x.dims()[0];
         let x = x.reshape([b, c, h, w]); //              [b, c, h, w]
-        let x = self.activation.apply(self.conv1.fast_forward(x)); // [b, c1, h/2, w/2]
-        let x = self.activation.apply(self.conv2.fast_forward(x)); // [b, c2, h/4, w/4]
+        let x = self.activation.apply(self.conv1.forward(x)); // [b, c1, h/2, w/2]
+        let x = self.activation.apply(self.conv2.forward(x)); // [b, c2, h/4, w/4]
         self.fc.forward(x.flatten(1, 3)) //               [b, out]
     }
 }
@@ -83,7 +82,7 @@ impl ConvDecoder {
             ConvTranspose2dConfig::new([i, o], [4, 4])
                 .with_stride([2, 2])
                 .with_padding([1, 1])
-                .init(device)
+                .build(device)
         };
         Self {
             fc: LinearConfig::new(input, channels[1] * (shape.h / 4) * (shape.w / 4)).init(device),
@@ -101,7 +100,7 @@ impl ConvDecoder {
         let b = z.dims()[0];
         let x = self.activation.apply(self.fc.forward(z)); //     [b, c2*h/4*w/4]
         let x = x.reshape([b, self.channels[1], h / 4, w / 4]); // [b, c2, h/4, w/4]
-        let x = self.activation.apply(self.deconv1.fast_forward(x)); // [b, c1, h/2, w/2]
-        self.deconv2.fast_forward(x).flatten(1, 3) //                  [b, out*h*w]
+        let x = self.activation.apply(self.deconv1.forward(x)); // [b, c1, h/2, w/2]
+        self.deconv2.forward(x).flatten(1, 3) //                  [b, out*h*w]
     }
 }

@@ -5,12 +5,11 @@
 //! Convention: `forward` maps data towards the Gaussian (the density direction) and returns
 //! the per-example log |det ∂y/∂x|; `inverse` maps back (the sampling direction).
 
+use crate::conv2d::{Build, Conv2d, Conv2dConfig};
 use burn::module::{Module, Param};
-use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Initializer, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
-use genlab_kernels::gemm_conv::FastConv;
 
 /// Per-example sum over every axis but the first: `[b, ...] -> [b]`.
 pub fn sum_per_example<const D: usize>(x: Tensor<D>) -> Tensor<1> {
@@ -261,8 +260,8 @@ fn conv(i: usize, o: usize, k: usize, init: Option<Initializer>, device: &Device
         k / 2,
     ));
     match init {
-        Some(init) => cfg.with_initializer(init).init(device),
-        None => cfg.init(device),
+        Some(init) => cfg.with_initializer(init).build(device),
+        None => cfg.build(device),
     }
 }
 
@@ -281,11 +280,11 @@ impl CouplingNet {
 
     /// `[b, c, h, w] -> (s_raw, t)`, each `[b, c, h, w]`.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
-        let mut h = relu(self.input.fast_forward(x));
+        let mut h = relu(self.input.forward(x));
         for layer in &self.hidden {
-            h = h.clone() + relu(layer.fast_forward(h));
+            h = h.clone() + relu(layer.forward(h));
         }
-        let out = self.output.fast_forward(h);
+        let out = self.output.forward(h);
         let c = out.dims()[1] / 2;
         (out.clone().narrow(1, 0, c), out.narrow(1, c, c))
     }

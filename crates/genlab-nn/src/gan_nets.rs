@@ -14,10 +14,10 @@
 //! -> 7: n = 2; 32 -> 4: n = 3; 64 -> 4: n = 4). Channel widths double on the way down in D
 //! (`width`, 2 `width`, ...) and halve on the way up in G.
 
+use crate::conv2d::{Build, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use crate::mlp::Activation;
 use crate::spectral_norm;
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::module::linear;
@@ -25,7 +25,7 @@ use burn::tensor::module::linear;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{Device, Tensor};
 use genlab_data::Shape;
-use genlab_kernels::gemm_conv::{conv2d, conv_transpose2d, FastConv};
+use genlab_kernels::gemm_conv::{conv2d, conv_transpose2d};
 
 /// Width of the joint layer after a DCGAN discriminator's body when an extra input (label,
 /// code) joins there, so that the two can interact before the output.
@@ -72,14 +72,14 @@ fn up_conv(i: usize, o: usize, device: &Device) -> ConvTranspose2d {
     ConvTranspose2dConfig::new([i, o], [4, 4])
         .with_stride([2, 2])
         .with_padding([1, 1])
-        .init(device)
+        .build(device)
 }
 
 fn down_conv(i: usize, o: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new([i, o], [4, 4])
         .with_stride([2, 2])
         .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-        .init(device)
+        .build(device)
 }
 
 fn down_options() -> ConvOptions<2> {
@@ -203,7 +203,7 @@ impl Generator {
         x = act.apply(x);
         let last = self.ups.len() - 1;
         for (i, up) in self.ups.iter().enumerate() {
-            x = up.fast_forward(x); // [b, C / 2^(i+1) or c, 2h, 2w]
+            x = up.forward(x); // [b, C / 2^(i+1) or c, 2h, 2w]
             if i < last {
                 if let Some(bn) = self.up_norms.get(i) {
                     x = genlab_kernels::fused_bn::batch_norm(bn, x);

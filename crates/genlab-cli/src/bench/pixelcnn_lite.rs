@@ -2,14 +2,13 @@
 //! (64 -> 64) with ReLU, a 1x1 conv to 256 logits per pixel, cross-entropy, Adam 1e-3.
 
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Int, Tensor};
 use genlab_core::optim::{OptimConfig, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::StepCtx;
 use genlab_kernels::fused_categorical::categorical_log_prob;
-use genlab_kernels::gemm_conv::FastConv;
+use genlab_nn::conv2d::{Build, Conv2d, Conv2dConfig};
 use genlab_nn::{MaskType, MaskedConv2d};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -31,7 +30,7 @@ impl PixelCnnLite {
             blocks: (0..5)
                 .map(|_| MaskedConv2d::new([64, 64], 3, MaskType::B, device))
                 .collect(),
-            out: Conv2dConfig::new([64, LEVELS], [1, 1]).init(device),
+            out: Conv2dConfig::new([64, LEVELS], [1, 1]).build(device),
         }
     }
     /// `[b, 1, 28, 28] -> [b, 256, 28, 28]` logits
@@ -40,7 +39,7 @@ impl PixelCnnLite {
         for block in &self.blocks {
             h = relu(block.forward(h)); //         [b, 64, 28, 28]
         }
-        self.out.fast_forward(h) //                      [b, 256, 28, 28]
+        self.out.forward(h) //                      [b, 256, 28, 28]
     }
 }
 

@@ -22,7 +22,6 @@
 use super::raster::{pixel_log_prob, Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
@@ -33,7 +32,7 @@ use genlab_core::{
     NamedTensors, Sample, SampleGiven, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
-use genlab_kernels::gemm_conv::FastConv;
+use genlab_nn::conv2d::{Build, Conv2d, Conv2dConfig};
 use genlab_nn::loss::log_mean_exp;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -69,7 +68,7 @@ fn conv(i: usize, o: usize, kernel: [usize; 2], pad: [usize; 4], device: &Device
     let [top, left, bottom, right] = pad;
     Conv2dConfig::new([i, o], kernel)
         .with_padding(PaddingConfig2d::Explicit(top, left, bottom, right))
-        .init(device)
+        .build(device)
 }
 
 /// `[b, c, h, w]` moved down one row (zeros on top) or right one column (zeros on the left).
@@ -129,9 +128,8 @@ impl GatedLayer {
 
     /// `(v, h) [b, c, r, w]`, `y` one-hot `[b, C]` -> `(v, h) [b, p, r, w]`.
     fn forward(&self, v: Tensor<4>, h: Tensor<4>, y: Option<Tensor<2>>) -> (Tensor<4>, Tensor<4>) {
-        let vf = self.v_conv.fast_forward(v); //                                      [b, 2p, r, w]
-        let mut hf =
-            self.h_conv.fast_forward(h.clone()) + self.v_to_h.fast_forward(shift_down(vf.clone()));
+        let vf = self.v_conv.forward(v); //                                      [b, 2p, r, w]
+        let mut hf = self.h_conv.forward(h.clone()) + self.v_to_h.forward(shift_down(vf.clone()));
         let mut vf = vf;
         if let (Some(cond), Some(y)) = (&self.cond, y) {
             let [b, two_p, _, _] = hf.dims();
@@ -139,7 +137,7 @@ impl GatedLayer {
             vf = vf + bias.clone().narrow(1, 0, two_p).reshape([b, two_p, 1, 1]);
             hf = hf + bias.narrow(1, two_p, two_p).reshape([b, two_p, 1, 1]);
         }
-        let out = self.h_out.fast_forward(gate(hf)); //                               [b, p, r, w]
+        let out = self.h_out.forward(gate(hf)); //                               [b, p, r, w]
         let h = if self.residual { h + out } else { out };
         (gate(vf), h)
     }
@@ -185,7 +183,7 @@ impl GatedPixelCnnNet {
     /// Logits `[b, 1, r, w] -> [b, K, r, w]`.
     pub fn forward(&self, x: Tensor<4>, y: Option<Tensor<2>>) -> Tensor<4> {
         self.out
-            .fast_forward(relu(self.head.fast_forward(relu(self.features(x, y)))))
+            .forward(relu(self.head.forward(relu(self.features(x, y)))))
     }
 
     /// Rows above a pixel that its output can see: the first vertical kernel, one more row per

@@ -29,7 +29,6 @@
 use super::raster::{Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::ops::{ConvOptions, PadMode};
@@ -43,7 +42,8 @@ use genlab_core::{
 use genlab_data::{Kind, Scale, Shape};
 use genlab_kernels::fused::elu;
 use genlab_kernels::fused::softplus;
-use genlab_kernels::gemm_conv::{conv2d, FastConv};
+use genlab_kernels::gemm_conv::conv2d;
+use genlab_nn::conv2d::{Build, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -103,7 +103,7 @@ impl Shifted {
             conv: Conv2dConfig::new([i, o], kernel)
                 .with_stride([stride, stride])
                 .with_padding(PaddingConfig2d::Valid)
-                .init(device),
+                .build(device),
             pad,
         }
     }
@@ -136,7 +136,7 @@ impl ShiftedUp {
             conv: ConvTranspose2dConfig::new([c, c], kernel)
                 .with_stride([2, 2])
                 .with_padding_out([1, 1])
-                .init(device),
+                .build(device),
             right,
         }
     }
@@ -144,7 +144,7 @@ impl ShiftedUp {
     /// `[b, c, h, w] -> [b, c, 2h, 2w]`
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [b, c, h, w] = x.dims();
-        let y = self.conv.fast_forward(x); // [b, c, 2h + 1, 2w + 1 or 2w + 2]
+        let y = self.conv.forward(x); // [b, c, 2h + 1, 2w + 1 or 2w + 2]
         let col = if self.right { 0 } else { 1 };
         y.slice([0..b, 0..c, 0..2 * h, col..col + 2 * w])
     }
@@ -180,7 +180,7 @@ impl GatedResnet {
         let kernel = if right { [2, 2] } else { [2, 3] };
         Self {
             first: Shifted::new(2 * f, f, kernel, right, 1, device),
-            aux: (aux > 0).then(|| Conv2dConfig::new([2 * aux, f], [1, 1]).init(device)),
+            aux: (aux > 0).then(|| Conv2dConfig::new([2 * aux, f], [1, 1]).build(device)),
             second: Shifted::new(2 * f, 2 * f, kernel, right, 1, device),
         }
     }
@@ -188,7 +188,7 @@ impl GatedResnet {
     fn forward(&self, x: Tensor<4>, aux: Option<Tensor<4>>) -> Tensor<4> {
         let mut c = self.first.forward(concat_elu(x.clone()));
         if let (Some(nin), Some(a)) = (&self.aux, aux) {
-            c = c + nin.fast_forward(concat_elu(a));
+            c = c + nin.forward(concat_elu(a));
         }
         let c = self.second.forward(concat_elu(c)); // [b, 2f, h, w]
         let f = c.dims()[1] / 2;
@@ -247,7 +247,7 @@ impl PixelCnnPpNet {
                 .collect(),
             up_sample_u: (1..s).map(|_| ShiftedUp::new(f, false, device)).collect(),
             up_sample_ul: (1..s).map(|_| ShiftedUp::new(f, true, device)).collect(),
-            out: Conv2dConfig::new([2 * f, 3 * cfg.mixtures], [1, 1]).init(device),
+            out: Conv2dConfig::new([2 * f, 3 * cfg.mixtures], [1, 1]).build(device),
             resnets: r,
             scales: s,
         }
@@ -296,7 +296,7 @@ impl PixelCnnPpNet {
                 ul = self.up_sample_ul[scale].forward(ul);
             }
         }
-        self.out.fast_forward(concat_elu(ul))
+        self.out.forward(concat_elu(ul))
     }
 }
 
