@@ -987,3 +987,30 @@ fn exact_likelihood_models_complete_images_and_refuse_bad_input() {
         "{mean} vs {v}"
     );
 }
+
+#[test]
+fn gan_runs_mark_no_best_checkpoint_by_the_discriminator_loss() {
+    // The lowest d_loss is the strongest critic, not the best generator: a GAN run keeps the
+    // last checkpoints only and writes no ckpt/best; a VAE run keeps its best beside them.
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(
+        tmp.path(),
+        "dcgan",
+        "gan",
+        &["--set", "train.keep_last=1"],
+    ));
+    let files = files_under(&tmp.path().join("gan/ckpt"));
+    assert!(!files.iter().any(|f| f == "best"), "{files:?}");
+    assert!(
+        files.iter().all(|f| f.starts_with("step-000020/")),
+        "only the last checkpoint is kept: {files:?}"
+    );
+    ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "vae",
+        &["--set", "train.keep_last=1"],
+    ));
+    let best = std::fs::read_to_string(tmp.path().join("vae/ckpt/best")).unwrap();
+    assert!(best.starts_with("step-0000"), "{best}");
+}

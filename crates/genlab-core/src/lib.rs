@@ -16,6 +16,6 @@ pub use batch::Batch;
 pub use family::{DataInfo, Family};
 pub use model::{
     Bound, Classify, Codes, Complete, GibbsChain, LatentDecode, Likelihood, Losses, Model,
-    Reconstruct, Sample, SampleGiven, StepCtx,
+    Reconstruct, Sample, SampleGiven, Selection, StepCtx,
 };
 pub use params::NamedTensors;

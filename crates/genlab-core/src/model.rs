@@ -124,6 +124,15 @@ pub fn cannot(model: &dyn Model, what: &str, try_instead: &str) -> anyhow::Error
 pub fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
     if let Some(&c) = labels.iter().find(|&&c| c as usize >= classes) {
         anyhow::bail!(
+/// How the trainer picks the best checkpoint of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    /// The lowest mean of the first logged loss, the one the family minimises.
+    FirstLoss,
+    /// No loss measures the model's quality: no best checkpoint.
+    None,
+}
+
             "label {c} is out of range: this model knows classes 0..{}",
             classes.saturating_sub(1)
         );
@@ -214,6 +223,12 @@ pub trait Model {
     /// Called after each pass over the data (EM M-steps, next DBN layer).
     fn end_epoch(&mut self, _epoch: u64) -> Result<()> {
         Ok(())
+    }
+    /// Which logged loss marks the best checkpoint (`ckpt/best`, kept when older ones are
+    /// pruned). Adversarial families return [`Selection::None`]: the lowest discriminator loss
+    /// marks the strongest critic, usually a worse generator.
+    fn selection(&self) -> Selection {
+        Selection::FirstLoss
     }
     /// All parameters, keyed `group/path`.
     fn save_params(&self) -> NamedTensors;

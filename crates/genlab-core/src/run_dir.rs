@@ -224,9 +224,16 @@ pub struct CkptState {
     pub step: u64,
     /// Optimizer update counts per group.
     pub optim_t: BTreeMap<String, u64>,
-    /// Best main loss seen so far and the checkpoint that holds it.
+    /// Best selection loss seen so far (infinite when the family selects none, see
+    /// `Model::selection`; JSON writes that as null) and the checkpoint that holds it.
+    #[serde(deserialize_with = "null_is_infinite")]
     pub best_loss: f64,
     pub best_step: u64,
+}
+
+/// JSON has no infinity: serde_json writes `f64::INFINITY` as null, which reads back as it.
+fn null_is_infinite<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
 
 pub struct Checkpoint {
@@ -650,11 +657,18 @@ fn save_checkpoint(
     }
     std::fs::rename(&tmp, &dest)
         .with_context(|| format!("cannot move checkpoint into {}", dest.display()))?;
-    atomic_write(&ckpt.join(BEST), step_name(state.best_step).as_bytes())?;
+    // A run without a best (no loss measures quality, `Selection::None`) has no `best` file.
+    let has_best = state.best_loss.is_finite();
+    if has_best {
+        atomic_write(&ckpt.join(BEST), step_name(state.best_step).as_bytes())?;
+    } else if ckpt.join(BEST).exists() {
+        std::fs::remove_file(ckpt.join(BEST))
+            .with_context(|| format!("cannot remove {}", ckpt.join(BEST).display()))?;
+    }
     let all = checkpoints(run);
     let excess = all.len().saturating_sub(keep_last);
     for (step, dir) in all.into_iter().take(excess) {
-        if step != state.best_step {
+        if !has_best || step != state.best_step {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
@@ -830,5 +844,28 @@ mod tests {
             vec![("d_loss".into(), 1.5), ("g_loss".into(), 0.5)]
         );
         assert_eq!(old.lr, BTreeMap::from([("all".into(), 0.001)]));
+    }
+
+    #[test]
+    fn a_checkpoint_without_a_best_round_trips_and_writes_no_best_file() {
+        let run = tempfile::tempdir().unwrap();
+        let mut p = NamedTensors::default();
+        p.insert("gen/w".into(), vec![1], vec![0.5]);
+        let none = |step| CkptState {
+            step,
+            optim_t: BTreeMap::new(),
+            best_loss: f64::INFINITY,
+            best_step: 0,
+        };
+        let dir = RunDir::at(run.path());
+        for step in [10, 20, 30] {
+            dir.save_checkpoint(&p, &["gen"], &NamedTensors::default(), None, &none(step), 1)
+                .unwrap();
+        }
+        let steps: Vec<u64> = dir.checkpoints().iter().map(|c| c.0).collect();
+        assert_eq!(steps, vec![30], "keep_last only, no best to keep");
+        assert!(!run.path().join(CKPT).join(BEST).exists());
+        let c = load_checkpoint(&dir.latest_checkpoint().unwrap(), &["gen"]).unwrap();
+        assert_eq!(c.state.best_loss, f64::INFINITY);
     }
 }

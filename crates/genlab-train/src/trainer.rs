@@ -9,7 +9,7 @@ use genlab_core::config::RunConfig;
 use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::{Checkpoint, CkptState, MetricsLine, RunDir};
-use genlab_core::{DataInfo, Losses, Model, StepCtx};
+use genlab_core::{DataInfo, Losses, Model, Selection, StepCtx};
 use genlab_data::Dataset;
 use genlab_eval::pictures;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -292,9 +292,17 @@ impl<'a> Loop<'a> {
 
     fn save(&mut self, main_loss: f64) -> Result<PathBuf> {
         let state = &mut self.state;
-        if main_loss.is_finite() && main_loss < state.best_loss {
-            state.best_loss = main_loss;
-            state.best_step = state.step;
+        match self.model.selection() {
+            Selection::FirstLoss if main_loss.is_finite() && main_loss < state.best_loss => {
+                state.best_loss = main_loss;
+                state.best_step = state.step;
+            }
+            Selection::FirstLoss => {}
+            // Also forgets a best that an older genlab chose by the discriminator's loss.
+            Selection::None => {
+                state.best_loss = f64::INFINITY;
+                state.best_step = 0;
+            }
         }
         let (tensors, counts) = self.optim.save_state();
         state.optim_t = counts;

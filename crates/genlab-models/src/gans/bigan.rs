@@ -15,7 +15,7 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct, Sample,
-    StepCtx,
+    Selection, StepCtx,
 };
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -67,6 +67,10 @@ impl Model for Bigan {
     }
     fn groups(&self) -> Vec<&'static str> {
         GROUPS.to_vec()
+    }
+    fn selection(&self) -> Selection {
+        // A low discriminator loss marks a strong critic, not a good generator.
+        Selection::None
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {

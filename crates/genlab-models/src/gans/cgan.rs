@@ -15,7 +15,7 @@ use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{normal, one_hot};
 use genlab_core::{
-    Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, StepCtx,
+    Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, Selection, StepCtx,
 };
 use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -49,6 +49,10 @@ impl Model for Cgan {
     }
     fn groups(&self) -> Vec<&'static str> {
         GROUPS.to_vec()
+    }
+    fn selection(&self) -> Selection {
+        // A low discriminator loss marks a strong critic, not a good generator.
+        Selection::None
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {

@@ -31,7 +31,7 @@ use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
 use genlab_core::{
-    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, StepCtx,
+    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
 };
 use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -93,6 +93,10 @@ impl Model for Gan {
     }
     fn groups(&self) -> Vec<&'static str> {
         GROUPS.to_vec()
+    }
+    fn selection(&self) -> Selection {
+        // A low discriminator loss marks a strong critic, not a good generator.
+        Selection::None
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {

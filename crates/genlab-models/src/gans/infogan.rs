@@ -19,7 +19,9 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, one_hot, uniform};
-use genlab_core::{Batch, Codes, DataInfo, Family, Losses, Model, NamedTensors, Sample, StepCtx};
+use genlab_core::{
+    Batch, Codes, DataInfo, Family, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
+};
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
 use genlab_nn::loss::softmax_cross_entropy;
@@ -143,6 +145,10 @@ impl Model for Infogan {
     }
     fn groups(&self) -> Vec<&'static str> {
         GROUPS.to_vec()
+    }
+    fn selection(&self) -> Selection {
+        // A low discriminator loss marks a strong critic, not a good generator.
+        Selection::None
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {

@@ -18,7 +18,7 @@ use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, uniform};
 use genlab_core::{
-    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, StepCtx,
+    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
 };
 use genlab_nn::gan_loss::GanLoss;
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -101,6 +101,10 @@ impl Model for WganGp {
     }
     fn groups(&self) -> Vec<&'static str> {
         GROUPS.to_vec()
+    }
+    fn selection(&self) -> Selection {
+        // A low discriminator loss marks a strong critic, not a good generator.
+        Selection::None
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
