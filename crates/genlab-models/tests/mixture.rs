@@ -4,12 +4,10 @@
 
 use genlab_models::classical::kmeans::{initial_resp, Init};
 use genlab_models::classical::mixture::{em_step, fit, Covariance, Mixture, Restarts};
+use genlab_nn::special::LN_2PI;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-
-/// ln 2π.
-const LN_2PI: f64 = 1.837_877_066_409_345_3;
 
 /// Three well separated 2-D clusters.
 fn blobs(n: usize, seed: u64) -> Vec<f64> {

@@ -1,9 +1,8 @@
 //! Log-densities and divergences, per example (summed over dimensions), in nats.
 
+use crate::special::LN_2PI;
 use burn::tensor::Tensor;
 use genlab_kernels::fused::softplus;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// log Bernoulli(x | sigmoid(logits)) summed over dims: `[b, d] -> [b]`.
 /// Uses x*l - softplus(l), stable for large |l|.

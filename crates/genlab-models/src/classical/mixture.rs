@@ -11,12 +11,12 @@ use burn::tensor::{Device, Tensor};
 use genlab_core::NamedTensors;
 use genlab_data::Kind;
 use genlab_nn::linalg::{cholesky, gemm_into, lower_inverse, matmul_tn, Pca};
+use genlab_nn::special::LN_2PI;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-const LN_2PI: f64 = 1.837_877_066_409_345_3;
 /// Rows per parallel block: a block of x and its scratch stay in L2 cache.
 const BLOCK: usize = 256;
 

@@ -9,10 +9,10 @@ use super::mixture::{gaussian_statistics, Covariance, Mixture};
 use anyhow::{anyhow, bail, Result};
 use genlab_core::NamedTensors;
 use genlab_nn::linalg::{cholesky, mean_and_covariance};
+use genlab_nn::special::LN_2PI;
 use rayon::prelude::*;
 use std::f64::consts::LN_2;
 
-const LN_2PI: f64 = 1.837_877_066_409_345_3;
 /// A component counts as used when its weight exceeds this.
 pub const EFFECTIVE_WEIGHT: f64 = 1e-2;
 
