@@ -409,6 +409,21 @@ fn divergence_stops_with_the_step_and_the_loss_term() {
             "Lower the learning rate",
         ],
     );
+    // A GAN names both of its optimizers, whichever term diverged.
+    let out = tiny_train(
+        tmp.path(),
+        "gan",
+        "gan",
+        &["--set", "optim.disc.lr=1e30", "--set", "optim.gen.lr=1e30"],
+    );
+    fails_with(
+        &out,
+        &[
+            "training diverged",
+            "optim.gen.lr / optim.disc.lr",
+            "optim.gen.clip_grad_norm / optim.disc.clip_grad_norm = 1",
+        ],
+    );
 }
 
 #[test]

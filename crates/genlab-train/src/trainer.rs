@@ -208,13 +208,18 @@ impl<'a> Loop<'a> {
             .latest_checkpoint()
             .map(|p| format!("the last good checkpoint is {}", p.display()))
             .unwrap_or_else(|_| "no checkpoint was written yet".into());
-        let groups = self.model.groups();
+        // Which group a term diverged through is the family's business: name every group.
+        let keys = |key: &str| -> String {
+            let groups = self.model.groups();
+            let keys: Vec<String> = groups.iter().map(|g| format!("optim.{g}.{key}")).collect();
+            keys.join(" / ")
+        };
         let value = losses.0.iter().find(|(k, _)| k == term).unwrap().1;
         anyhow::anyhow!(
-            "training diverged: loss term `{term}` is {value} at step {}; {keep}. Lower the learning rate (optim.{}.lr) or enable clipping (optim.{}.clip_grad_norm = 1) in {}, then continue with `genlab train {} --out {} --resume`",
+            "training diverged: loss term `{term}` is {value} at step {}; {keep}. Lower the learning rate ({}) or enable clipping ({} = 1) in {}, then continue with `genlab train {} --out {} --resume`",
             step + 1,
-            groups[0],
-            groups[0],
+            keys("lr"),
+            keys("clip_grad_norm"),
             run.config_file().display(),
             self.model.family(),
             run.path().display()
