@@ -1029,3 +1029,34 @@ fn gan_runs_mark_no_best_checkpoint_by_the_discriminator_loss() {
     let best = std::fs::read_to_string(tmp.path().join("vae/ckpt/best")).unwrap();
     assert!(best.starts_with("step-0000"), "{best}");
 }
+
+#[test]
+fn a_mixture_on_pca_components_reports_a_projected_density_not_pixel_bits() {
+    // A GMM on 8 PCA components of 784-pixel images has an exact density of those 8 numbers;
+    // dividing its nats by 784 would make it look comparable with pixel models.
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(
+        tmp.path(),
+        "gmm",
+        "run",
+        &[
+            "--data",
+            "shapes",
+            "--set",
+            "model.pca=8",
+            "--set",
+            "model.k=2",
+        ],
+    ));
+    let out = ok(&genlab(&["eval", "run", "--json", "-n", "200"], tmp.path()));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["bound"], "projected", "{v}");
+    assert!(v.get("bits_per_dim").is_none(), "{v}");
+    assert_eq!(v["projected_dims"], 8, "{v}");
+    let nll = v["nll_nats"].as_f64().unwrap();
+    let bits = v["bits_per_projected_dim"].as_f64().unwrap();
+    assert!(
+        (bits - nll / (8.0 * std::f64::consts::LN_2)).abs() < 1e-9,
+        "{v}"
+    );
+}

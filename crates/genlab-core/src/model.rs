@@ -24,7 +24,7 @@ impl Losses {
         self.0.push((name.to_string(), value));
     }
 
-    /// The first loss is the one the family minimises; it drives keep-best.
+    /// The first loss is the one the family minimises.
     pub fn main(&self) -> f64 {
         self.0.first().map(|(_, v)| *v).unwrap_or(f64::NAN)
     }
@@ -90,6 +90,10 @@ pub enum Bound {
     Exact,
     LowerBound,
     Estimate,
+    /// The exact density of a projection of the data (a mixture fitted on PCA components), not
+    /// of the data itself: never comparable with a pixel-space likelihood, so no bits/dim over
+    /// the data's dimensions; see [`Likelihood::projected_dims`].
+    Projected,
 }
 
 /// Draw new examples. Returns model-space values `[n, c*h*w]` (means, not noisy draws).
@@ -120,10 +124,6 @@ pub fn cannot(model: &dyn Model, what: &str, try_instead: &str) -> anyhow::Error
     anyhow::anyhow!("{} cannot {what}{hint}", model.family())
 }
 
-/// Labels outside `0..classes` are an error that names the range (for `SampleGiven`).
-pub fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
-    if let Some(&c) = labels.iter().find(|&&c| c as usize >= classes) {
-        anyhow::bail!(
 /// How the trainer picks the best checkpoint of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Selection {
@@ -133,6 +133,10 @@ pub enum Selection {
     None,
 }
 
+/// Labels outside `0..classes` are an error that names the range (for `SampleGiven`).
+pub fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
+    if let Some(&c) = labels.iter().find(|&&c| c as usize >= classes) {
+        anyhow::bail!(
             "label {c} is out of range: this model knows classes 0..{}",
             classes.saturating_sub(1)
         );
@@ -194,6 +198,10 @@ pub trait Codes {
 pub trait Likelihood {
     fn log_likelihood(&self, x: Tensor<2>, k: usize, rng: &mut ChaCha8Rng) -> Result<Vec<f64>>;
     fn bound(&self, k: usize) -> Bound;
+    /// The dimension of the space the density lives in when it is [`Bound::Projected`].
+    fn projected_dims(&self) -> Option<usize> {
+        None
+    }
     /// True when the model's likelihood is defined only on {0, 1} data.
     fn needs_binary_data(&self) -> bool {
         false
@@ -216,6 +224,12 @@ pub trait Model {
     fn converged(&self) -> bool {
         false
     }
+    /// Which logged loss marks the best checkpoint (`ckpt/best`, kept when older ones are
+    /// pruned). Adversarial families return [`Selection::None`]: the lowest discriminator loss
+    /// marks the strongest critic, usually a worse generator.
+    fn selection(&self) -> Selection {
+        Selection::FirstLoss
+    }
     /// First-layer weights as images `[units, c*h*w]` (RBM, DBN filters), any scale.
     fn filters(&self) -> Option<Tensor<2>> {
         None
@@ -223,12 +237,6 @@ pub trait Model {
     /// Called after each pass over the data (EM M-steps, next DBN layer).
     fn end_epoch(&mut self, _epoch: u64) -> Result<()> {
         Ok(())
-    }
-    /// Which logged loss marks the best checkpoint (`ckpt/best`, kept when older ones are
-    /// pruned). Adversarial families return [`Selection::None`]: the lowest discriminator loss
-    /// marks the strongest critic, usually a worse generator.
-    fn selection(&self) -> Selection {
-        Selection::FirstLoss
     }
     /// All parameters, keyed `group/path`.
     fn save_params(&self) -> NamedTensors;

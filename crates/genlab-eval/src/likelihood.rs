@@ -1,4 +1,6 @@
 //! Test log-likelihood in nats per example and bits per dimension, with the kind of bound.
+//! A projected density (a mixture on PCA components) reports bits per projected dimension
+//! instead, since its nats are not a likelihood of the data's d values.
 //!
 //! bits/dim = nll / (d ln 2). For dequantized 8-bit data modelled as a density on [0, 1]^d, the
 //! discrete likelihood of the 256-level pixels is reported: nll_256 = nll + d ln 256 (the
@@ -18,7 +20,14 @@ const ROWS_PER_PASS: usize = 2048;
 pub struct LikelihoodReport {
     /// Mean negative log-likelihood per example, nats.
     pub nll_nats: f64,
-    pub bits_per_dim: f64,
+    /// nll / (d ln 2) over the data's d dimensions; absent for a projected density.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits_per_dim: Option<f64>,
+    /// A projected density (`Bound::Projected`): the dimension it lives in, and nll over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected_dims: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits_per_projected_dim: Option<f64>,
     /// Standard error of nll_nats over examples.
     pub nll_stderr: f64,
     pub bound: Bound,
@@ -73,11 +82,18 @@ pub fn likelihood(
     if pre.dequantize && !pre.is_binary() {
         nll += d as f64 * 256f64.ln();
     }
+    let bound = lik.bound(k);
+    let projected_dims = (bound == Bound::Projected)
+        .then(|| lik.projected_dims())
+        .flatten();
+    let bits = |dims: usize| nll / (dims as f64 * std::f64::consts::LN_2);
     Ok(LikelihoodReport {
         nll_nats: nll,
-        bits_per_dim: nll / (d as f64 * std::f64::consts::LN_2),
+        bits_per_dim: (bound != Bound::Projected).then(|| bits(d)),
+        projected_dims,
+        bits_per_projected_dim: projected_dims.map(bits),
         nll_stderr: (var / n).sqrt(),
-        bound: lik.bound(k),
+        bound,
         k,
         n_examples: all.len(),
         per_example_nll,

@@ -86,8 +86,13 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
             out.insert(key.clone(), v.clone());
         }
         if let Some(path) = &scores {
-            let d = run.info.shape.dim() as f64 * std::f64::consts::LN_2;
-            let mut csv = String::from("index,nll_nats,bits_per_dim\n");
+            // A projected density has bits over its own dimensions, never over the data's.
+            let (dims, column) = match r.projected_dims {
+                Some(p) => (p, "bits_per_projected_dim"),
+                None => (run.info.shape.dim(), "bits_per_dim"),
+            };
+            let d = dims as f64 * std::f64::consts::LN_2;
+            let mut csv = format!("index,nll_nats,{column}\n");
             for (i, v) in r.per_example_nll.iter().enumerate() {
                 csv.push_str(&format!("{i},{v:.4},{:.6}\n", v / d));
             }

@@ -37,8 +37,8 @@
 
 use super::kmeans::{initial_resp, Init};
 use super::mixture::{
-    broad_start, load_pca, log_density, prepare, project, rows_f64, save_pca, to_tensor,
-    Covariance, Mixture, Restarts,
+    broad_start, density_bound, load_pca, log_density, prepare, project, rows_f64, save_pca,
+    to_tensor, Covariance, Mixture, Restarts,
 };
 use super::variational::{effective_components, positive, Posterior, Priors, WeightPosterior};
 use anyhow::{bail, Result};
@@ -390,8 +390,10 @@ impl Likelihood for Bgmm {
         ))
     }
     fn bound(&self, _k: usize) -> Bound {
-        // Exact for the plug-in mixture; with PCA, of the projected data, as `gmm`.
-        Bound::Exact
+        density_bound(self.pca.as_ref())
+    }
+    fn projected_dims(&self) -> Option<usize> {
+        self.pca.as_ref().map(|p| p.p)
     }
 }
 

@@ -20,8 +20,8 @@
 
 use super::kmeans::{initial_resp, Init};
 use super::mixture::{
-    broad_start, em_step, load_pca, log_density, prepare, project, rows_f64, save_pca, to_tensor,
-    Covariance, Mixture, Restarts,
+    broad_start, density_bound, em_step, load_pca, log_density, prepare, project, rows_f64,
+    save_pca, to_tensor, Covariance, Mixture, Restarts,
 };
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
@@ -228,8 +228,10 @@ impl Likelihood for Gmm {
         Ok(log_density(self.mixture(), self.pca.as_ref(), &x))
     }
     fn bound(&self, _k: usize) -> Bound {
-        // With PCA this is the exact density of the projected data, not of the pixels.
-        Bound::Exact
+        density_bound(self.pca.as_ref())
+    }
+    fn projected_dims(&self) -> Option<usize> {
+        self.pca.as_ref().map(|p| p.p)
     }
 }
 

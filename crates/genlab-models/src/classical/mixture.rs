@@ -8,7 +8,7 @@
 
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
-use genlab_core::NamedTensors;
+use genlab_core::{Bound, NamedTensors};
 use genlab_data::Kind;
 use genlab_nn::linalg::{cholesky, gemm_into, lower_inverse, matmul_tn, Pca};
 use genlab_nn::special::LN_2PI;
@@ -852,6 +852,15 @@ pub(crate) fn project(pca: Option<&Pca>, x: Vec<f64>, n: usize) -> Vec<f64> {
     match pca {
         Some(p) => p.transform(&x, n),
         None => x,
+    }
+}
+
+/// The bound kind of a mixture's density: exact, or [`Bound::Projected`] when it was fitted on
+/// PCA components (an exact density of `pca.p` numbers, not of the data's values).
+pub(crate) fn density_bound(pca: Option<&Pca>) -> Bound {
+    match pca {
+        Some(_) => Bound::Projected,
+        None => Bound::Exact,
     }
 }
 
