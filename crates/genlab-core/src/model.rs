@@ -181,6 +181,14 @@ pub trait LatentDecode {
     fn gaussian_prior(&self) -> bool {
         true
     }
+    /// `n` codes `[n, latent]` from the distribution `Sample::sample` decodes, drawn from `rng`
+    /// exactly as `sample` draws them: row i of `prior_sample(m)` is the code of sample i of
+    /// `sample(n)` for the same rng state, whatever m and n (so `genlab invert --sample` and
+    /// `arithmetic` find the samples of `genlab sample --seed`). N(0, I) by default; a flow
+    /// scales it by its temperature; a model with no prior (a plain autoencoder) errors.
+    fn prior_sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        Ok(crate::tensor::normal([n, self.latent_dim()], rng, device))
+    }
 }
 
 /// Structured latent codes (InfoGAN): decode from noise, a category and continuous codes, for

@@ -37,11 +37,11 @@ pub fn run(dir: &Path, groups: [&[usize]; 3], seed: u64, out: Option<PathBuf>) -
     let dim = latent.latent_dim();
     let max = groups.iter().flat_map(|g| g.iter()).copied().max().unwrap();
     // The same draw as `genlab sample --seed`: row i is sample i.
-    let z = genlab_core::tensor::to_vec(genlab_core::tensor::normal(
-        [max + 1, dim],
+    let z = genlab_core::tensor::to_vec(latent.prior_sample(
+        max + 1,
         &mut rng_for(seed, 0, Stream::Eval),
         &run.device,
-    ));
+    )?);
     let code = |i: usize| z[i * dim..(i + 1) * dim].to_vec();
     let mean = |g: &[usize]| {
         let mut m = vec![0.0f32; dim];

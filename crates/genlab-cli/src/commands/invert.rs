@@ -56,11 +56,7 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
     if !o.sample.is_empty() {
         // The model's own samples (as `genlab sample --seed` draws them): a known answer.
         let max = *o.sample.iter().max().unwrap();
-        let z = genlab_core::tensor::normal(
-            [max + 1, dim],
-            &mut rng_for(o.seed, 0, Stream::Eval),
-            &run.device,
-        );
+        let z = latent.prior_sample(max + 1, &mut rng_for(o.seed, 0, Stream::Eval), &run.device)?;
         let x = genlab_core::tensor::to_vec(latent.decode(z)?);
         for &i in &o.sample {
             targets.extend_from_slice(&x[i * d..(i + 1) * d]);

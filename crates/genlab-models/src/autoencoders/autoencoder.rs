@@ -337,6 +337,14 @@ impl LatentDecode for Autoencoder {
     fn gaussian_prior(&self) -> bool {
         false
     }
+    fn prior_sample(
+        &self,
+        _n: usize,
+        _rng: &mut rand_chacha::ChaCha8Rng,
+        _device: &Device,
+    ) -> Result<Tensor<2>> {
+        bail!("autoencoder has no prior to draw codes from (it cannot sample); encode images with `genlab interpolate RUN`, or train a vae")
+    }
 }
 
 fn default_model() -> toml::Table {

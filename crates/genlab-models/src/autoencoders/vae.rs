@@ -353,7 +353,7 @@ impl Complete for Vae {
 
 impl Sample for Vae {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let z = genlab_core::tensor::normal([n, self.config.latent_dim], rng, device); // [n, z]
+        let z = self.prior_sample(n, rng, device)?; // [n, z]
         Ok(self.infer().decode_mean(z))
     }
 }

@@ -96,7 +96,7 @@ impl<N: FlowNet> Model for Flow<N> {
 
 impl<N: FlowNet> Sample for Flow<N> {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let z = normal([n, self.0.dim()], rng, device).mul_scalar(self.0.temperature());
+        let z = self.prior_sample(n, rng, device)?;
         Ok(self
             .0
             .inverse(&genlab_core::device::module_for(self.0.net(), device), z))
@@ -115,6 +115,10 @@ impl<N: FlowNet> LatentDecode for Flow<N> {
     fn decode(&self, z: Tensor<2>) -> Result<Tensor<2>> {
         let net = genlab_core::device::module_for(self.0.net(), &z.device());
         Ok(self.0.inverse(&net, z))
+    }
+    /// N(0, T² I) at the sampling temperature T (Glow's reduced-temperature samples).
+    fn prior_sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        Ok(normal([n, self.0.dim()], rng, device).mul_scalar(self.0.temperature()))
     }
 }
 

@@ -135,7 +135,7 @@ impl Model for Bigan {
 
 impl Sample for Bigan {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        self.decode(normal([n, self.cfg.latent_dim], rng, device))
+        self.decode(self.prior_sample(n, rng, device)?)
     }
 }
 

@@ -165,7 +165,7 @@ impl Model for Gan {
 
 impl Sample for Gan {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let z = normal([n, self.cfg.latent_dim], rng, device);
+        let z = self.prior_sample(n, rng, device)?;
         self.decode(z)
     }
 }
