@@ -33,6 +33,8 @@ use genlab_core::tensor::normal;
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
 };
+#[cfg(test)]
+use genlab_nn::gan_loss::GanLoss;
 use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
 use rand_chacha::ChaCha8Rng;
@@ -221,3 +223,110 @@ pub const FAMILY: Family = Family {
     default_model,
     build,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::info;
+    use genlab_core::optim::Optimizers;
+    use genlab_data::{Kind, Shape};
+
+    fn toy_gan(cfg: GanConfig) -> (Gan, Device) {
+        let device = genlab_core::device::training_device(1);
+        let info = info(Kind::Points, Shape { c: 2, h: 1, w: 1 });
+        (Gan::new("gan", cfg, &info, &device).unwrap(), device)
+    }
+
+    fn small() -> GanConfig {
+        GanConfig {
+            latent_dim: 2,
+            g_hidden: vec![8],
+            d_hidden: vec![8],
+            ..GanConfig::default()
+        }
+    }
+
+    fn optimizers(total: u64) -> Optimizers {
+        let groups = GROUPS.iter().map(|g| (g.to_string(), Default::default()));
+        Optimizers::new(&groups.collect(), total)
+    }
+
+    #[test]
+    fn g_steps_once_every_d_steps_and_d_every_step() {
+        let (mut gan, device) = toy_gan(GanConfig {
+            d_steps: 3,
+            ..small()
+        });
+        let batch = Batch {
+            x: normal(
+                [8, 2],
+                &mut genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval),
+                &device,
+            ),
+            y: None,
+        };
+        let mut optim = optimizers(6);
+        let mut g_updates = Vec::new();
+        for step in 0..6 {
+            let (g0, d0) = (
+                NamedTensors::of(GEN, &gan.gen),
+                NamedTensors::of(DISC, &gan.disc),
+            );
+            let mut ctx = StepCtx::new(step, 6, 0, device.clone(), &mut optim);
+            gan.train_step(&batch, &mut ctx).unwrap();
+            assert_ne!(
+                d0,
+                NamedTensors::of(DISC, &gan.disc),
+                "D steps at step {step}"
+            );
+            if g0 != NamedTensors::of(GEN, &gan.gen) {
+                g_updates.push(step);
+            }
+        }
+        assert_eq!(g_updates, vec![2, 5], "G after every third D step");
+    }
+
+    #[test]
+    fn packing_puts_consecutive_examples_side_by_side() {
+        let (gan, device) = toy_gan(GanConfig { pack: 2, ..small() });
+        let x = genlab_core::tensor::matrix((0..8).map(|v| v as f32).collect(), 4, 2, &device);
+        let packed = gan.pack(x);
+        assert_eq!(packed.dims(), [2, 4]);
+        assert_eq!(
+            genlab_core::tensor::to_vec(packed),
+            vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+        );
+    }
+
+    #[test]
+    fn label_smoothing_changes_only_the_real_target() {
+        let device = Device::default();
+        let m = |v: Vec<f32>| genlab_core::tensor::matrix(v, 2, 1, &device);
+        let d = |fake: Vec<f32>, s: f64| {
+            let l = discriminator_loss(GanLoss::NonSaturating, m(vec![1.0, -0.5]), m(fake), s);
+            genlab_core::tensor::scalar(l)
+        };
+        // Smoothing adds the same amount whatever D says of the fakes: the fake target stays 0.
+        let a = d(vec![0.3, -2.0], 0.1) - d(vec![0.3, -2.0], 0.0);
+        let b = d(vec![4.0, 1.0], 0.1) - d(vec![4.0, 1.0], 0.0);
+        assert!(a.abs() > 1e-3 && (a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+
+    #[test]
+    fn instance_noise_starts_at_its_std_and_is_zero_at_the_last_step() {
+        let cfg = GanConfig {
+            instance_noise: 0.5,
+            ..small()
+        };
+        let device = Device::default();
+        let x = genlab_core::tensor::matrix(vec![0.0; 20_000], 10_000, 2, &device);
+        let mut optim = optimizers(100);
+        let mut std_at = |step: u64| {
+            let mut ctx = StepCtx::new(step, 100, 0, device.clone(), &mut optim);
+            let y = genlab_core::tensor::to_vec(noisy(&cfg, x.clone(), &mut ctx));
+            (y.iter().map(|v| (v * v) as f64).sum::<f64>() / y.len() as f64).sqrt()
+        };
+        assert!((std_at(0) - 0.5).abs() < 0.01, "{}", std_at(0));
+        assert_eq!(std_at(99), 0.0);
+    }
+}

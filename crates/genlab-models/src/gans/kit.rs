@@ -246,12 +246,14 @@ pub(crate) fn frozen(disc: &Discriminator) -> Discriminator {
     disc.clone().no_grad()
 }
 
-/// A D input with instance noise: std `instance_noise` at step 0, falling linearly to 0.
+/// A D input with instance noise: std `instance_noise` at the first step, falling linearly to
+/// 0 at the last (Sønderby et al. 2017; Arjovsky & Bottou 2017).
 pub(crate) fn noisy(cfg: &GanConfig, x: Tensor<2>, ctx: &mut StepCtx) -> Tensor<2> {
     if cfg.instance_noise == 0.0 {
         return x;
     }
-    let std = cfg.instance_noise * (1.0 - ctx.step as f64 / ctx.total_steps.max(1) as f64);
+    let last = ctx.total_steps.saturating_sub(1).max(1) as f64;
+    let std = cfg.instance_noise * (1.0 - ctx.step as f64 / last);
     let noise = normal(x.dims(), &mut ctx.rng, &x.device());
     x + noise.mul_scalar(std.max(0.0))
 }
