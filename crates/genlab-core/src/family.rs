@@ -1,7 +1,7 @@
 //! A registry entry: how a family is named, documented, configured and built.
 
 use crate::config::DataConfig;
-use crate::model::Model;
+use crate::model::{Capability, Model};
 use anyhow::Result;
 use burn::tensor::Device;
 use genlab_data::{Kind, Modes, Preprocess, Shape};
@@ -40,7 +40,7 @@ pub struct Family {
     /// Parameter groups, each with its own `[optim.<group>]`.
     pub groups: &'static [&'static str],
     /// What a trained model can do (`sample`, `reconstruct`, ...), for `genlab models`.
-    pub capabilities: &'static [&'static str],
+    pub capabilities: &'static [Capability],
     /// `(name, TOML)`; the first is the default. A preset may set any section.
     pub presets: &'static [(&'static str, &'static str)],
     /// The `[model]` table with every key at its default.

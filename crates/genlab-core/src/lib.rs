@@ -15,7 +15,7 @@ pub mod tensor;
 pub use batch::Batch;
 pub use family::{DataInfo, Family};
 pub use model::{
-    Bound, Classify, Codes, Complete, GibbsChain, LatentDecode, Likelihood, Losses, Model,
-    Reconstruct, Sample, SampleGiven, Selection, StepCtx,
+    Bound, Capability, Classify, Codes, Complete, GibbsChain, LatentDecode, Likelihood, Losses,
+    Model, Reconstruct, Sample, SampleGiven, Selection, StepCtx,
 };
 pub use params::NamedTensors;

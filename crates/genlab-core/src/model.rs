@@ -119,9 +119,51 @@ pub fn cannot(model: &dyn Model, what: &str, try_instead: &str) -> anyhow::Error
     let hint = if caps.is_empty() {
         String::new()
     } else {
-        format!("; try `{try_instead}` (it can: {})", caps.join(", "))
+        let names: Vec<&str> = caps.iter().map(|c| c.name()).collect();
+        format!("; try `{try_instead}` (it can: {})", names.join(", "))
     };
     anyhow::anyhow!("{} cannot {what}{hint}", model.family())
+}
+
+/// What a trained model can do, as `genlab models` lists it: one per capability trait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// [`Sample`]: `genlab sample`.
+    Sample,
+    /// [`SampleGiven`]: `genlab sample --label / --per-class`.
+    SampleGivenLabel,
+    /// [`Reconstruct`]: `genlab reconstruct`.
+    Reconstruct,
+    /// [`LatentDecode`]: `genlab interpolate`, `invert`, `arithmetic`.
+    Interpolate,
+    /// [`Likelihood`]: `genlab eval` nats and bits/dim.
+    Likelihood,
+    /// [`GibbsChain`]: `genlab sample --chain`.
+    GibbsChain,
+    /// [`Complete`]: `genlab complete`.
+    Complete,
+    /// [`Classify`]: accuracy in `genlab eval`, a judge for `--classifier`.
+    Classify,
+    /// [`Codes`]: `genlab traverse`.
+    Traverse,
+}
+
+impl Capability {
+    /// The name `genlab models` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Sample => "sample",
+            Capability::SampleGivenLabel => "sample-given-label",
+            Capability::Reconstruct => "reconstruct",
+            Capability::Interpolate => "interpolate",
+            Capability::Likelihood => "likelihood",
+            Capability::GibbsChain => "gibbs-chain",
+            Capability::Complete => "complete",
+            Capability::Classify => "classify",
+            Capability::Traverse => "traverse",
+        }
+    }
 }
 
 /// How the trainer picks the best checkpoint of a run.
@@ -285,34 +327,34 @@ pub trait Model {
     }
 
     /// Capability names for `genlab models` and error messages.
-    fn capabilities(&self) -> Vec<&'static str> {
+    fn capabilities(&self) -> Vec<Capability> {
         let mut caps = Vec::new();
         if self.as_sample().is_some() {
-            caps.push("sample");
+            caps.push(Capability::Sample);
         }
         if self.as_sample_given().is_some() {
-            caps.push("sample-given-label");
+            caps.push(Capability::SampleGivenLabel);
         }
         if self.as_reconstruct().is_some() {
-            caps.push("reconstruct");
+            caps.push(Capability::Reconstruct);
         }
         if self.as_latent().is_some() {
-            caps.push("interpolate");
+            caps.push(Capability::Interpolate);
         }
         if self.as_likelihood().is_some() {
-            caps.push("likelihood");
+            caps.push(Capability::Likelihood);
         }
         if self.as_chain().is_some() {
-            caps.push("gibbs-chain");
+            caps.push(Capability::GibbsChain);
         }
         if self.as_complete().is_some() {
-            caps.push("complete");
+            caps.push(Capability::Complete);
         }
         if self.as_classify().is_some() {
-            caps.push("classify");
+            caps.push(Capability::Classify);
         }
         if self.as_codes().is_some() {
-            caps.push("traverse");
+            caps.push(Capability::Traverse);
         }
         caps
     }

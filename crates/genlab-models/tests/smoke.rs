@@ -130,7 +130,7 @@ fn every_family_samples_or_reconstructs_in_range() {
             "{} can show nothing",
             family.name
         );
-        let declared: Vec<&str> = family.capabilities.to_vec();
+        let declared = family.capabilities.to_vec();
         assert_eq!(
             model.capabilities(),
             declared,

@@ -17,7 +17,13 @@ pub fn run(json: bool) -> Result<()> {
         return Ok(());
     }
     // Columns as wide as their widest entry.
-    let caps: Vec<String> = FAMILIES.iter().map(|f| f.capabilities.join(", ")).collect();
+    let caps: Vec<String> = FAMILIES
+        .iter()
+        .map(|f| {
+            let names: Vec<&str> = f.capabilities.iter().map(|c| c.name()).collect();
+            names.join(", ")
+        })
+        .collect();
     let presets: Vec<String> = FAMILIES
         .iter()
         .map(|f| f.presets.iter().map(|p| p.0).collect::<Vec<_>>().join(", "))

@@ -16,6 +16,7 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct, StepCtx,
 };
@@ -364,7 +365,7 @@ pub const FAMILY: Family = Family {
     summary: "autoencoder: plain, denoising, sparse (L1/KL), contractive",
     paper: "Vincent et al. 2008; Rifai et al. 2011",
     groups: &["model"],
-    capabilities: &["reconstruct", "interpolate"],
+    capabilities: &[Capability::Reconstruct, Capability::Interpolate],
     presets: &[
         (
             "default",

@@ -12,6 +12,7 @@ use super::vae::{Vae, VaeConfig};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{DataInfo, Family, Model};
 
 fn default_model() -> toml::Table {
@@ -40,11 +41,11 @@ pub const FAMILY: Family = Family {
     paper: "Burda, Grosse & Salakhutdinov 2016, arXiv:1509.00519",
     groups: &["model"],
     capabilities: &[
-        "sample",
-        "reconstruct",
-        "interpolate",
-        "likelihood",
-        "complete",
+        Capability::Sample,
+        Capability::Reconstruct,
+        Capability::Interpolate,
+        Capability::Likelihood,
+        Capability::Complete,
     ],
     presets: &[
         (

@@ -16,6 +16,7 @@ use burn::module::{Module, Param};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, LatentDecode, Likelihood, Losses, Model,
     NamedTensors, Reconstruct, Sample, StepCtx,
@@ -431,11 +432,11 @@ pub const FAMILY: Family = Family {
     paper: "Kingma & Welling 2014, arXiv:1312.6114",
     groups: &["model"],
     capabilities: &[
-        "sample",
-        "reconstruct",
-        "interpolate",
-        "likelihood",
-        "complete",
+        Capability::Sample,
+        Capability::Reconstruct,
+        Capability::Interpolate,
+        Capability::Likelihood,
+        Capability::Complete,
     ],
     presets: &[
         (

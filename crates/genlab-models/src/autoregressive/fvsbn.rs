@@ -11,6 +11,7 @@ use super::made::{Made, MadeConfig, Order};
 use anyhow::Result;
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{DataInfo, Family, Model};
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +48,11 @@ pub const FAMILY: Family = Family {
     summary: "fully visible sigmoid belief net: logistic autoregressive, exact likelihood",
     paper: "Frey 1998; Larochelle & Murray 2011",
     groups: &["model"],
-    capabilities: &["sample", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

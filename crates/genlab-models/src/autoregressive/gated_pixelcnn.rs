@@ -27,6 +27,7 @@ use burn::tensor::activation::{relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{one_hot, scalar, to_vec};
+use genlab_core::Capability;
 use genlab_core::{
     model::check_labels, Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model,
     NamedTensors, Sample, SampleGiven, StepCtx,
@@ -388,7 +389,12 @@ pub const FAMILY: Family = Family {
         "Gated PixelCNN: vertical + horizontal stacks (no blind spot), gates, class-conditional",
     paper: "van den Oord et al. 2016, arXiv:1606.05328",
     groups: &["model"],
-    capabilities: &["sample", "sample-given-label", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::SampleGivenLabel,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

@@ -20,6 +20,7 @@ use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{matrix, scalar, to_vec};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
     StepCtx,
@@ -228,7 +229,11 @@ pub const FAMILY: Family = Family {
     summary: "masked autoencoder: exact likelihood, order-agnostic masks, ensembles",
     paper: "Germain et al. 2015, arXiv:1502.03509",
     groups: &["model"],
-    capabilities: &["sample", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

@@ -32,6 +32,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{matrix, to_vec};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
     StepCtx,
@@ -347,7 +348,11 @@ pub const FAMILY: Family = Family {
     summary: "neural autoregressive density estimator: shared-weight recursion, exact likelihood",
     paper: "Larochelle & Murray 2011",
     groups: &["model"],
-    capabilities: &["sample", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

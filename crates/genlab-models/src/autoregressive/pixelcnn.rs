@@ -27,6 +27,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{scalar, to_vec};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
     StepCtx,
@@ -247,7 +248,11 @@ pub const FAMILY: Family = Family {
     summary: "PixelCNN: masked convolutions, residual blocks, exact likelihood (binary or 8-bit)",
     paper: "van den Oord, Kalchbrenner & Kavukcuoglu 2016, arXiv:1601.06759",
     groups: &["model"],
-    capabilities: &["sample", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

@@ -35,6 +35,7 @@ use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{scalar, to_vec};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
     StepCtx,
@@ -484,7 +485,11 @@ pub const FAMILY: Family = Family {
     summary: "PixelCNN++: discretized logistic mixture, shifted two-stream convs, down/up-sampling",
     paper: "Salimans, Karpathy, Chen & Kingma 2017, arXiv:1701.05517",
     groups: &["model"],
-    capabilities: &["sample", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

@@ -44,6 +44,7 @@ use super::variational::{effective_components, positive, Posterior, Priors, Weig
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample, StepCtx,
 };
@@ -410,7 +411,7 @@ pub const FAMILY: Family = Family {
     summary: "Variational Bayesian Gaussian mixture, Dirichlet or truncated Dirichlet-process weights (prunes unused components)",
     paper: "Bishop PRML §10.2; Blei & Jordan 2006",
     groups: &["model"],
-    capabilities: &["sample", "likelihood"],
+    capabilities: &[Capability::Sample, Capability::Likelihood],
     presets: &[
         ("default", include_str!("../../../../configs/bgmm/default.toml")),
         ("tiny", include_str!("../../../../configs/bgmm/tiny.toml")),

@@ -17,6 +17,7 @@ use super::mixture::{rows_f64, to_tensor, Covariance, Mixture};
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Classify, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
     SampleGiven, StepCtx,
@@ -322,7 +323,12 @@ pub const FAMILY: Family = Family {
         "one Gaussian per class (diag, shrunk full, or low-rank PPCA); sample a label, classify",
     paper: "Tipping & Bishop 1999 (PPCA); Bishop PRML §4.2",
     groups: &["model"],
-    capabilities: &["sample", "sample-given-label", "likelihood", "classify"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::SampleGivenLabel,
+        Capability::Likelihood,
+        Capability::Classify,
+    ],
     presets: &[
         (
             "default",

@@ -19,6 +19,7 @@ use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, DataInfo, Family, GibbsChain, Losses, Model, NamedTensors, Reconstruct, Sample, StepCtx,
 };
@@ -297,7 +298,11 @@ pub const FAMILY: Family = Family {
     summary: "deep belief network: stacked RBMs trained greedily, Gibbs in the top RBM + down pass",
     paper: "Hinton, Osindero & Teh 2006",
     groups: &["model"],
-    capabilities: &["sample", "reconstruct", "gibbs-chain"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Reconstruct,
+        Capability::GibbsChain,
+    ],
     presets: &[
         (
             "default",

@@ -26,6 +26,7 @@ use super::mixture::{
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample, StepCtx,
 };
@@ -248,7 +249,7 @@ pub const FAMILY: Family = Family {
     summary: "Gaussian mixture by EM (full/tied/diag/spherical; kmeans++/kmeans/random init; BIC)",
     paper: "Dempster, Laird & Rubin 1977; Bishop PRML §9.2",
     groups: &["model"],
-    capabilities: &["sample", "likelihood"],
+    capabilities: &[Capability::Sample, Capability::Likelihood],
     presets: &[
         (
             "default",

@@ -25,6 +25,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{matrix, normal, to_vec, uniform};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, GibbsChain, Likelihood, Losses, Model, NamedTensors,
     Reconstruct, Sample, StepCtx,
@@ -619,11 +620,11 @@ pub const FAMILY: Family = Family {
     paper: "Hinton 2002; Tieleman 2008; Salakhutdinov & Murray 2008 (AIS)",
     groups: &["model"],
     capabilities: &[
-        "sample",
-        "reconstruct",
-        "likelihood",
-        "gibbs-chain",
-        "complete",
+        Capability::Sample,
+        Capability::Reconstruct,
+        Capability::Likelihood,
+        Capability::GibbsChain,
+        Capability::Complete,
     ],
     presets: &[
         (

@@ -24,6 +24,7 @@ use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{Batch, DataInfo, Family, Model, StepCtx};
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::flow::{
@@ -264,7 +265,12 @@ pub const FAMILY: Family = Family {
     summary: "Glow flow: actnorm, invertible 1x1 convolution (LU), affine coupling, multi-scale",
     paper: "Kingma & Dhariwal 2018, arXiv:1807.03039",
     groups: &["model"],
-    capabilities: &["sample", "interpolate", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Interpolate,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

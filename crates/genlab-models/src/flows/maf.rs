@@ -17,6 +17,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{matrix, normal, scalar, to_vec};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample, StepCtx,
 };
@@ -229,7 +230,7 @@ pub const FAMILY: Family = Family {
     summary: "masked autoregressive flow: stacked Gaussian MADEs, exact likelihood",
     paper: "Papamakarios, Pavlakou & Murray 2017, arXiv:1705.07057",
     groups: &["model"],
-    capabilities: &["sample", "likelihood"],
+    capabilities: &[Capability::Sample, Capability::Likelihood],
     presets: &[
         (
             "default",

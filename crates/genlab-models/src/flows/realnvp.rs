@@ -23,6 +23,7 @@ use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{DataInfo, Family, Model};
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::flow::{
@@ -223,7 +224,12 @@ pub const FAMILY: Family = Family {
     summary: "Real NVP flow: affine couplings, checkerboard/channel masks, multi-scale",
     paper: "Dinh, Sohl-Dickstein & Bengio 2017, arXiv:1605.08803",
     groups: &["model"],
-    capabilities: &["sample", "interpolate", "likelihood", "complete"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Interpolate,
+        Capability::Likelihood,
+        Capability::Complete,
+    ],
     presets: &[
         (
             "default",

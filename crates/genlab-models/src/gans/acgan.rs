@@ -12,6 +12,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, one_hot};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Classify, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, Selection,
     StepCtx,
@@ -216,7 +217,11 @@ pub const FAMILY: Family = Family {
     summary: "auxiliary-classifier GAN: D also predicts the class G was asked for",
     paper: "Odena, Olah & Shlens 2017",
     groups: GROUPS,
-    capabilities: &["sample", "sample-given-label", "classify"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::SampleGivenLabel,
+        Capability::Classify,
+    ],
     presets: &[
         (
             "default",

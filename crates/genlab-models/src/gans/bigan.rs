@@ -13,6 +13,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct, Sample,
     Selection, StepCtx,
@@ -182,7 +183,11 @@ pub const FAMILY: Family = Family {
     summary: "bidirectional GAN: an encoder learns G's inverse; D judges (x, z) pairs",
     paper: "Donahue, Krähenbühl & Darrell 2017",
     groups: GROUPS,
-    capabilities: &["sample", "reconstruct", "interpolate"],
+    capabilities: &[
+        Capability::Sample,
+        Capability::Reconstruct,
+        Capability::Interpolate,
+    ],
     presets: &[
         (
             "default",

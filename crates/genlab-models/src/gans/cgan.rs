@@ -14,6 +14,7 @@ use anyhow::Result;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{normal, one_hot};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, Selection, StepCtx,
 };
@@ -168,7 +169,7 @@ pub const FAMILY: Family = Family {
     summary: "conditional GAN: the label joins G's and D's inputs; sample a chosen class",
     paper: "Mirza & Osindero 2014",
     groups: GROUPS,
-    capabilities: &["sample", "sample-given-label"],
+    capabilities: &[Capability::Sample, Capability::SampleGivenLabel],
     presets: &[
         (
             "default",

@@ -14,6 +14,7 @@ use super::kit::{Arch, GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{DataInfo, Family, Model};
 
 fn default_model() -> toml::Table {
@@ -33,7 +34,7 @@ pub const FAMILY: Family = Family {
     summary: "deep convolutional GAN: strided convs, batch norm, ReLU/tanh G, LeakyReLU D",
     paper: "Radford, Metz & Chintala 2016",
     groups: GROUPS,
-    capabilities: &["sample", "interpolate"],
+    capabilities: &[Capability::Sample, Capability::Interpolate],
     presets: &[
         (
             "default",

@@ -30,6 +30,7 @@ use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
+use genlab_core::Capability;
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
 };
@@ -208,7 +209,7 @@ pub const FAMILY: Family = Family {
     summary: "generative adversarial net, MLP G and D (minimax or non-saturating loss, k D steps)",
     paper: "Goodfellow et al. 2014",
     groups: GROUPS,
-    capabilities: &["sample", "interpolate"],
+    capabilities: &[Capability::Sample, Capability::Interpolate],
     presets: &[
         (
             "default",

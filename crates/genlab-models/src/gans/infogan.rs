@@ -19,6 +19,7 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, one_hot, uniform};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, Codes, DataInfo, Family, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
 };
@@ -259,7 +260,7 @@ pub const FAMILY: Family = Family {
     summary: "InfoGAN: categorical and continuous codes made recoverable by a Q head",
     paper: "Chen et al. 2016",
     groups: GROUPS,
-    capabilities: &["sample", "traverse"],
+    capabilities: &[Capability::Sample, Capability::Traverse],
     presets: &[
         (
             "default",

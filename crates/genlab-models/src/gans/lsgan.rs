@@ -10,6 +10,7 @@ use super::kit::{GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{DataInfo, Family, Model};
 use genlab_nn::gan_loss::GanLoss;
 
@@ -34,7 +35,7 @@ pub const FAMILY: Family = Family {
     summary: "least-squares GAN: the gan family's MLPs with the least-squares game",
     paper: "Mao et al. 2017",
     groups: GROUPS,
-    capabilities: &["sample", "interpolate"],
+    capabilities: &[Capability::Sample, Capability::Interpolate],
     presets: &[
         (
             "default",

@@ -10,6 +10,7 @@ use super::kit::{GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{DataInfo, Family, Model};
 use genlab_nn::gan_loss::GanLoss;
 
@@ -36,7 +37,7 @@ pub const FAMILY: Family = Family {
     summary: "spectrally normalized discriminator (power iteration) with the hinge loss",
     paper: "Miyato et al. 2018",
     groups: GROUPS,
-    capabilities: &["sample", "interpolate"],
+    capabilities: &[Capability::Sample, Capability::Interpolate],
     presets: &[
         (
             "default",

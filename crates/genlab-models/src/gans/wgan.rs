@@ -14,6 +14,7 @@ use super::kit::{GanConfig, GROUPS};
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::config::parse_section;
+use genlab_core::Capability;
 use genlab_core::{DataInfo, Family, Model};
 use genlab_nn::gan_loss::GanLoss;
 
@@ -40,7 +41,7 @@ pub const FAMILY: Family = Family {
     summary: "Wasserstein GAN with weight clipping: the gan family's MLPs, critic steps, RMSprop",
     paper: "Arjovsky, Chintala & Bottou 2017",
     groups: GROUPS,
-    capabilities: &["sample", "interpolate"],
+    capabilities: &[Capability::Sample, Capability::Interpolate],
     presets: &[
         (
             "default",

@@ -17,6 +17,7 @@ use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, uniform};
+use genlab_core::Capability;
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
 };
@@ -205,7 +206,7 @@ pub const FAMILY: Family = Family {
     summary: "Wasserstein GAN with gradient penalty (explicit input gradient of the critic)",
     paper: "Gulrajani et al. 2017",
     groups: GROUPS,
-    capabilities: &["sample", "interpolate"],
+    capabilities: &[Capability::Sample, Capability::Interpolate],
     presets: &[
         (
             "default",
