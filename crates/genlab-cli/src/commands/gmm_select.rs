@@ -11,17 +11,36 @@ use genlab_models::classical::kmeans::{initial_resp, Init};
 use genlab_models::classical::mixture::{em_step, pca_rows, Covariance, Mixture, Restarts};
 use std::path::PathBuf;
 
-pub struct Options {
-    pub spec: String,
+#[derive(clap::Args)]
+pub struct Args {
+    /// Data spec (csv:FILE, npy:FILE, toy:ring8, fashion-mnist, ...).
+    #[arg(long)]
+    pub data: String,
+    /// Components to try: a range `1..20` (inclusive) or a list `2,4,8`.
+    #[arg(long, default_value = "1..12")]
     pub k: String,
+    /// Covariance types to compare, comma-separated: full, tied, diag, spherical.
+    #[arg(long, default_value = "full")]
     pub covariance: String,
+    /// Project on this many principal components first (0 = no PCA).
+    #[arg(long, default_value_t = 0)]
     pub pca: usize,
+    /// k-means restarts per K; the best log-likelihood is kept.
+    #[arg(long, default_value_t = 1)]
     pub n_init: usize,
+    #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
+    #[arg(long, default_value_t = 1e-3)]
     pub tol: f64,
+    #[arg(long, default_value_t = 1e-6)]
     pub reg_covar: f64,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Output folder (default gmm-select/).
+    #[arg(long, default_value = "gmm-select")]
     pub out: PathBuf,
+    /// Folder of the Fashion-MNIST files.
+    #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
 
@@ -55,10 +74,10 @@ fn parse_covariances(s: &str) -> Result<Vec<Covariance>> {
         .collect()
 }
 
-pub fn run(o: Options) -> Result<()> {
+pub fn run(o: Args) -> Result<()> {
     let ks = parse_ks(&o.k)?;
     let covs = parse_covariances(&o.covariance)?;
-    let data = genlab_data::load(&o.spec, Split::Train, o.data_dir.as_deref(), 1, None)?;
+    let data = genlab_data::load(&o.data, Split::Train, o.data_dir.as_deref(), 1, None)?;
     let (n, d) = (data.len(), data.shape.dim());
     if let Some(&k) = ks.iter().find(|&&k| k > n) {
         bail!("gmm-select: K = {k} components but only {n} examples; lower --k");
@@ -129,7 +148,7 @@ pub fn run(o: Options) -> Result<()> {
     let png = o.out.join("bic.png");
     save_png(&png, &img)?;
     let summary = serde_json::json!({
-        "spec": o.spec, "examples": n, "dimensions": dz, "pca": o.pca, "n_init": o.n_init,
+        "spec": o.data, "examples": n, "dimensions": dz, "pca": o.pca, "n_init": o.n_init,
         "max_iter": o.max_iter, "tol": o.tol, "reg_covar": o.reg_covar, "seed": o.seed,
         "best": {"k": k, "covariance": cov_name, "bic": bic},
         "fits": rows,

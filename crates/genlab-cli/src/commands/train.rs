@@ -2,19 +2,54 @@
 //! model, create the run directory, and hand everything to the trainer.
 
 use super::Status;
-use crate::cli::TrainArgs;
 use anyhow::{anyhow, bail, Context, Result};
 use genlab_core::config::{self, RunConfig};
 use genlab_core::run_dir::{Meta, RunDir, Weights};
 use genlab_core::{DataInfo, Family};
 use genlab_data::{DataSpec, Split};
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model family (see `genlab models`).
+    pub family: String,
+    /// Data spec (sets data.spec).
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Preset from configs/FAMILY/ (default: `default`).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// TOML config file merged over the preset.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override one config key, e.g. --set model.latent_dim=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Total training steps (sets train.steps; may change on --resume).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Run directory (default runs/FAMILY, or runs/FAMILY-N if that exists).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of initialisation, batches and noise.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Continue the run in --out from its newest checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Folder of the Fashion-MNIST files (sets data.data_dir).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Log lines only, no progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
 /// The resolved config of a new run.
-pub fn resolve(family: &Family, args: &TrainArgs) -> Result<RunConfig> {
+pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
     let mut table = RunConfig::defaults(family.name, family.groups, (family.default_model)());
     let preset_name = args.preset.as_deref().unwrap_or("default");
     let preset = family.preset(preset_name).ok_or_else(|| {
@@ -63,7 +98,7 @@ pub fn resolve(family: &Family, args: &TrainArgs) -> Result<RunConfig> {
     RunConfig::from_table(&table)
 }
 
-pub fn run(args: TrainArgs) -> Result<Status> {
+pub fn run(args: Args) -> Result<Status> {
     let family = genlab_models::find(&args.family)?;
     let out = args
         .out
@@ -88,7 +123,7 @@ pub fn run(args: TrainArgs) -> Result<Status> {
     Ok(status)
 }
 
-fn resume_config(family: &Family, args: &TrainArgs, out: &Path) -> Result<RunConfig> {
+fn resume_config(family: &Family, args: &Args, out: &Path) -> Result<RunConfig> {
     if args.out.is_none() {
         bail!("--resume needs --out DIR, the run to continue");
     }
