@@ -290,6 +290,12 @@ fn unknown_family_suggests_the_closest() {
             "autoencoder, vae, iwae",
         ],
     );
+    // The registry is clap's value set: `--help` lists every family.
+    let help = ok(&genlab(&["train", "--help"], tmp.path()));
+    assert!(
+        help.contains("[possible values: autoencoder, vae, iwae,"),
+        "{help}"
+    );
 }
 
 #[test]

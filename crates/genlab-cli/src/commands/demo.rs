@@ -33,7 +33,7 @@ pub fn run(args: Args) -> Result<Status> {
             out.display()
         );
     }
-    let args = demo_args("vae", "demo", steps, &out, false);
+    let args = demo_args(family, "demo", steps, &out, false);
     let config = train::resolve(family, &args)?;
     let started = std::time::Instant::now();
     if let Status::Interrupted = train::train_run(family, &config, &out, false, false)? {
@@ -97,7 +97,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
     ] {
         let family = genlab_models::find(name)?;
         let dir = out.join(name);
-        let args = demo_args(name, preset, None, &dir, true);
+        let args = demo_args(family, preset, None, &dir, true);
         let config = train::resolve(family, &args)?;
         if let Status::Interrupted = train::train_run(family, &config, &dir, false, true)? {
             return Ok(Status::Interrupted);
@@ -134,14 +134,14 @@ fn classical(out: &std::path::Path) -> Result<Status> {
 
 /// Training arguments for one of the demo's runs: a preset, optionally other steps, a folder.
 fn demo_args(
-    family: &str,
+    family: &'static genlab_core::Family,
     preset: &str,
     steps: Option<u64>,
     out: &std::path::Path,
     quiet: bool,
 ) -> train::Args {
     train::Args {
-        family: family.into(),
+        family,
         data: None,
         preset: Some(preset.into()),
         config: None,

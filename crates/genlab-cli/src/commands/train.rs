@@ -15,7 +15,8 @@ use std::sync::Arc;
 #[derive(clap::Args)]
 pub struct Args {
     /// Model family (see `genlab models`).
-    pub family: String,
+    #[arg(value_parser = FamilyParser)]
+    pub family: &'static Family,
     /// Data spec (sets data.spec).
     #[arg(long)]
     pub data: Option<String>,
@@ -46,6 +47,37 @@ pub struct Args {
     /// Log lines only, no progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// A family of the registry, by name: `--help` lists [`genlab_models::FAMILIES`], and a
+/// misspelt name is a usage error naming the closest family (by edit distance, which catches
+/// the transpositions that clap's own suggestions miss, `vea` for `vae`).
+#[derive(Clone)]
+struct FamilyParser;
+
+impl clap::builder::TypedValueParser for FamilyParser {
+    type Value = &'static Family;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        genlab_models::find(&value.to_string_lossy()).map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            genlab_models::FAMILIES
+                .iter()
+                .map(|f| clap::builder::PossibleValue::new(f.name)),
+        ))
+    }
 }
 
 /// The resolved config of a new run.
@@ -99,7 +131,7 @@ pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
 }
 
 pub fn run(args: Args) -> Result<Status> {
-    let family = genlab_models::find(&args.family)?;
+    let family = args.family;
     let out = args
         .out
         .clone()
