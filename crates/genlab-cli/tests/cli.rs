@@ -280,6 +280,32 @@ fn empty_and_mixed_size_image_folders_are_rejected() {
 }
 
 #[test]
+fn data_paths_with_quotes_and_backslashes_reach_the_config_as_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join(r#"my "odd" \images"#);
+    std::fs::create_dir(&folder).unwrap();
+    for i in 0..16u8 {
+        image::GrayImage::from_pixel(8, 8, image::Luma([i * 16]))
+            .save(folder.join(format!("{i}.png")))
+            .unwrap();
+    }
+    let spec = format!("folder:{}", folder.display());
+    ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "run",
+        &["--data", &spec, "--steps", "2"],
+    ));
+    let text = std::fs::read_to_string(tmp.path().join("run/config.toml")).unwrap();
+    let config: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(
+        config["data"]["spec"].as_str(),
+        Some(spec.as_str()),
+        "{text}"
+    );
+}
+
+#[test]
 fn unknown_family_suggests_the_closest() {
     let tmp = tempfile::tempdir().unwrap();
     fails_with(

@@ -270,34 +270,34 @@ pub fn set(base: &mut Table, assignment: &str) -> Result<()> {
     let (key, raw) = assignment.split_once('=').ok_or_else(|| {
         anyhow!("--set `{assignment}`: expected KEY=VALUE, e.g. --set model.latent_dim=2")
     })?;
-    let key = key.trim();
+    set_value(base, key.trim(), parse_value(raw.trim())).map_err(|e| anyhow!("--set: {e}"))
+}
+
+/// Set the existing key `a.b.c` to a typed value (a flag such as `--data` or `--seed`), with
+/// the same checks and integer-to-float coercion as `--set`, but no TOML text in between: a
+/// path holding a quote or a backslash stays as given.
+pub fn set_value(base: &mut Table, key: &str, value: Value) -> Result<()> {
     let parts: Vec<&str> = key.split('.').collect();
     let mut table = &mut *base;
     for (i, part) in parts.iter().enumerate() {
         let prefix = parts[..i].join(".");
         if !table.contains_key(*part) {
-            bail!(
-                "--set: unknown config key `{key}`; {}",
-                valid_keys(table, &prefix)
-            );
+            bail!("unknown config key `{key}`; {}", valid_keys(table, &prefix));
         }
         let slot = table.get_mut(*part).expect("checked above");
         if i + 1 == parts.len() {
             if let Value::Table(t) = slot {
                 bail!(
-                    "--set: `{key}` is a section; set one of its keys: {}",
+                    "`{key}` is a section; set one of its keys: {}",
                     valid_keys(t, key)
                 );
             }
-            *slot = coerce(slot, parse_value(raw.trim()));
+            *slot = coerce(slot, value);
             return Ok(());
         }
         match slot {
             Value::Table(t) => table = t,
-            _ => bail!(
-                "--set: `{}` is a value, not a section",
-                parts[..=i].join(".")
-            ),
+            _ => bail!("`{}` is a value, not a section", parts[..=i].join(".")),
         }
     }
     unreachable!("split always yields at least one part")
@@ -336,6 +336,22 @@ mod tests {
         assert_eq!(rc.optim["model"].lr, 1.0);
         assert_eq!(rc.model["latent_dim"].as_integer(), Some(2));
         assert_eq!(rc.data.binarize, Binarize::Dynamic);
+    }
+
+    #[test]
+    fn set_value_keeps_quotes_and_backslashes_as_given() {
+        let mut t = base();
+        let spec = r#"folder:/tmp/a "quoted" \dir"#;
+        set_value(&mut t, "data.spec", Value::String(spec.into())).unwrap();
+        set_value(&mut t, "seed", Value::Integer(7)).unwrap();
+        set_value(&mut t, "optim.model.lr", Value::Integer(1)).unwrap();
+        let rc = RunConfig::from_table(&t).unwrap();
+        assert_eq!(rc.data.spec, spec);
+        assert_eq!((rc.seed, rc.optim["model"].lr), (7, 1.0));
+        let err = set_value(&mut t, "data.sepc", Value::Integer(1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown config key `data.sepc`"), "{err}");
     }
 
     #[test]

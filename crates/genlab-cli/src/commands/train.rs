@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use toml::Value;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -111,23 +112,32 @@ pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
             &path.display().to_string(),
         )?;
     }
+    // Flags set typed values; only --set goes through TOML text.
     if let Some(spec) = &args.data {
         DataSpec::parse(spec)?;
-        config::set(&mut table, &format!("data.spec=\"{spec}\""))?;
+        config::set_value(&mut table, "data.spec", Value::String(spec.clone()))?;
     }
     if let Some(dir) = &args.data_dir {
-        config::set(&mut table, &format!("data.data_dir=\"{}\"", dir.display()))?;
+        let dir = Value::String(dir.display().to_string());
+        config::set_value(&mut table, "data.data_dir", dir)?;
     }
     if let Some(seed) = args.seed {
-        config::set(&mut table, &format!("seed={seed}"))?;
+        config::set_value(&mut table, "seed", toml_integer("--seed", seed)?)?;
     }
     if let Some(steps) = args.steps {
-        config::set(&mut table, &format!("train.steps={steps}"))?;
+        config::set_value(&mut table, "train.steps", toml_integer("--steps", steps)?)?;
     }
     for s in &args.sets {
         config::set(&mut table, s)?;
     }
     RunConfig::from_table(&table)
+}
+
+/// TOML integers are i64; a larger flag value is an error rather than a wrapped number.
+fn toml_integer(flag: &str, v: u64) -> Result<Value> {
+    i64::try_from(v)
+        .map(Value::Integer)
+        .map_err(|_| anyhow!("{flag} {v} is too large; the most is {}", i64::MAX))
 }
 
 pub fn run(args: Args) -> Result<Status> {
