@@ -4,7 +4,7 @@
 
 use crate::optim::OptimConfig;
 use anyhow::{anyhow, bail, Context, Result};
-use genlab_data::{Binarize, Preprocess, Scale, Split};
+use genlab_data::{Binarize, DataSpec, Preprocess, Scale, Split};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::{Table, Value};
@@ -13,8 +13,8 @@ use toml::{Table, Value};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, ...
-    pub spec: String,
+    /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, ... (written as given)
+    pub spec: DataSpec,
     pub binarize: Binarize,
     pub scale: Scale,
     pub dequantize: bool,
@@ -31,7 +31,7 @@ pub struct DataConfig {
 impl Default for DataConfig {
     fn default() -> Self {
         Self {
-            spec: "shapes".into(),
+            spec: DataSpec::Shapes,
             binarize: Binarize::None,
             scale: Scale::Unit,
             dequantize: false,
@@ -46,9 +46,7 @@ impl Default for DataConfig {
 impl DataConfig {
     /// The true modes of a toy mixture, from the data spec.
     pub fn modes(&self) -> Option<genlab_data::Modes> {
-        genlab_data::DataSpec::parse(&self.spec)
-            .ok()
-            .and_then(|spec| spec.modes())
+        self.spec.modes()
     }
 
     pub fn preprocess(&self) -> Preprocess {
@@ -346,7 +344,7 @@ mod tests {
         set_value(&mut t, "seed", Value::Integer(7)).unwrap();
         set_value(&mut t, "optim.model.lr", Value::Integer(1)).unwrap();
         let rc = RunConfig::from_table(&t).unwrap();
-        assert_eq!(rc.data.spec, spec);
+        assert_eq!(rc.data.spec.to_string(), spec);
         assert_eq!((rc.seed, rc.optim["model"].lr), (7, 1.0));
         let err = set_value(&mut t, "data.sepc", Value::Integer(1))
             .unwrap_err()

@@ -27,7 +27,7 @@ pub enum DataCommand {
 pub struct InfoArgs {
     /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, toy:grid25, toy:moons,
     /// toy:swissroll, toy:checkerboard.
-    pub spec: String,
+    pub spec: genlab_data::DataSpec,
     #[arg(long, value_enum, default_value_t = SplitArg::Train)]
     pub split: SplitArg,
     /// Where to write the grid PNG (default SPEC-grid.png in the current folder).
@@ -54,10 +54,9 @@ fn info(args: InfoArgs) -> Result<()> {
         data_dir,
         json,
     } = args;
-    let spec = spec.as_str();
     let split: Split = split.into();
     let started = std::time::Instant::now();
-    let data = genlab_data::load(spec, split, data_dir.as_deref(), 1, None)?;
+    let data = genlab_data::load(&spec, split, data_dir.as_deref(), 1, None)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
     let n = data.len();
     let mean = data.x.iter().map(|&v| v as f64).sum::<f64>() / data.x.len() as f64;
@@ -78,7 +77,7 @@ fn info(args: InfoArgs) -> Result<()> {
             *c += 1;
         }
     }
-    let safe = spec.replace([':', '/'], "_");
+    let safe = spec.to_string().replace([':', '/'], "_");
     let out = out.unwrap_or_else(|| PathBuf::from(format!("{safe}-grid.png")));
     let shown = GRID.min(n);
     let img = match data.kind {

@@ -16,7 +16,7 @@ pub struct Args {
     pub run: PathBuf,
     /// Data spec to evaluate on (default: the run's own data).
     #[arg(long)]
-    pub data: Option<String>,
+    pub data: Option<genlab_data::DataSpec>,
     /// Split (default: the run's data.eval_split, normally test).
     #[arg(long, value_enum)]
     pub split: Option<SplitArg>,
@@ -58,7 +58,6 @@ pub fn run(args: Args) -> Result<()> {
     let run = crate::run::open(dir)?;
     let mut data_cfg = run.config.data.clone();
     if let Some(spec) = data {
-        genlab_data::DataSpec::parse(&spec)?;
         data_cfg.spec = spec;
     }
     let split: Split = split.map(Into::into).unwrap_or(data_cfg.eval_split);

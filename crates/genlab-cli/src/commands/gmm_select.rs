@@ -16,7 +16,7 @@ use std::path::PathBuf;
 pub struct Args {
     /// Data spec (csv:FILE, npy:FILE, toy:ring8, fashion-mnist, ...).
     #[arg(long)]
-    pub data: String,
+    pub data: genlab_data::DataSpec,
     /// Components to try: a range `1..20` (inclusive) or a list `2,4,8`.
     #[arg(long, default_value = "1..12")]
     pub k: String,

@@ -20,7 +20,7 @@ pub struct Args {
     pub family: &'static Family,
     /// Data spec (sets data.spec).
     #[arg(long)]
-    pub data: Option<String>,
+    pub data: Option<DataSpec>,
     /// Preset from configs/FAMILY/ (default: `default`).
     #[arg(long)]
     pub preset: Option<String>,
@@ -114,8 +114,7 @@ pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
     }
     // Flags set typed values; only --set goes through TOML text.
     if let Some(spec) = &args.data {
-        DataSpec::parse(spec)?;
-        config::set_value(&mut table, "data.spec", Value::String(spec.clone()))?;
+        config::set_value(&mut table, "data.spec", Value::String(spec.to_string()))?;
     }
     if let Some(dir) = &args.data_dir {
         let dir = Value::String(dir.display().to_string());
