@@ -1,10 +1,10 @@
 //! `genlab bench`: the speed workloads beside PyTorch, and `bench gmm|rbm` beside
-//! scikit-learn; the benchmarks themselves live in `crate::bench`.
+//! scikit-learn; the benchmarks themselves live in the genlab-bench crate.
 
 use super::gmm_select::CovarianceArg;
-use crate::bench::Workload;
 use anyhow::Result;
 use clap::Subcommand;
+use genlab_bench::Workload;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -73,7 +73,7 @@ pub fn run(args: Args) -> Result<()> {
             iters,
             reg,
             json: _,
-        }) => crate::bench::classical::gmm(&x, &means, covariance.into(), iters, reg),
+        }) => genlab_bench::classical::gmm(&x, &means, covariance.into(), iters, reg),
         Some(BenchCommand::Rbm {
             train,
             test,
@@ -83,7 +83,7 @@ pub fn run(args: Args) -> Result<()> {
             lr,
             ais_betas,
             json: _,
-        }) => crate::bench::classical::rbm(&train, &test, hidden, batch, epochs, lr, ais_betas),
+        }) => genlab_bench::classical::rbm(&train, &test, hidden, batch, epochs, lr, ais_betas),
         None => speed(&args.workloads, args.steps, args.json),
     }
 }

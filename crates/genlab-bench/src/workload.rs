@@ -1,11 +1,7 @@
-//! `genlab bench speed`: the workloads of bench/torch_workloads.py, step for step, timed the
-//! same way (warm-up, then the median of single-step wall times). bench/run.sh runs both and
-//! writes the ratios to bench/RESULTS.md.
+//! The speed workloads of bench/torch_workloads.py, step for step, timed the same way
+//! (warm-up, then the median of single-step wall times).
 
-pub mod classical;
-mod dcgan28;
-mod pixelcnn_lite;
-
+use crate::{dcgan28, pixelcnn_lite};
 use anyhow::Result;
 use genlab_core::config::parse_section;
 use genlab_core::optim::{OptimConfig, Optimizers};
