@@ -309,6 +309,42 @@ fn parse_value(raw: &str) -> Value {
         .unwrap_or_else(|| Value::String(raw.to_string()))
 }
 
+/// One key whose value differs between two configs; `None` where a side lacks the key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Difference {
+    pub key: String,
+    pub left: Option<Value>,
+    pub right: Option<Value>,
+}
+
+/// Every leaf key (`model.latent_dim`) whose value differs between `left` and `right`, in key
+/// order. Tables are compared key by key; any other value (arrays included) as a whole.
+pub fn differences(left: &Table, right: &Table) -> Vec<Difference> {
+    let mut out = Vec::new();
+    differences_at(left, right, "", &mut out);
+    out
+}
+
+fn differences_at(left: &Table, right: &Table, prefix: &str, out: &mut Vec<Difference>) {
+    let keys: std::collections::BTreeSet<&String> = left.keys().chain(right.keys()).collect();
+    for k in keys {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (left.get(k), right.get(k)) {
+            (Some(Value::Table(l)), Some(Value::Table(r))) => differences_at(l, r, &key, out),
+            (l, r) if l != r => out.push(Difference {
+                key,
+                left: l.cloned(),
+                right: r.cloned(),
+            }),
+            _ => {}
+        }
+    }
+}
+
 /// Read a `--config` file as a table.
 pub fn read_file(path: &std::path::Path) -> Result<Table> {
     let text = std::fs::read_to_string(path)
@@ -350,6 +386,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown config key `data.sepc`"), "{err}");
+    }
+
+    #[test]
+    fn differences_name_each_leaf_key_that_differs() {
+        let a = base();
+        let mut b = base();
+        set(&mut b, "model.latent_dim=8").unwrap();
+        set(&mut b, "train.steps=9").unwrap();
+        let found: Vec<(String, Option<Value>, Option<Value>)> = differences(&a, &b)
+            .into_iter()
+            .map(|d| (d.key, d.left, d.right))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("model.latent_dim".into(), Some(20.into()), Some(8.into())),
+                ("train.steps".into(), Some(2000.into()), Some(9.into())),
+            ]
+        );
+        b.remove("seed");
+        assert_eq!(differences(&a, &b)[1].key, "seed");
+        assert_eq!(differences(&a, &b)[1].right, None);
+        assert!(differences(&a, &a).is_empty());
     }
 
     #[test]

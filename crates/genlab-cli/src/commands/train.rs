@@ -164,17 +164,14 @@ pub fn run(args: Args) -> Result<Status> {
     Ok(status)
 }
 
+/// The config to continue the run in `out` with: its own config.toml, with `--steps` if given.
+/// Flags that shape a config (--preset, --config, --set, --data, --data-dir, --seed) must
+/// resolve to that same config (apart from train.steps), so that re-running the command line
+/// that trained the run, with --resume appended, continues it; a bare `--resume` is not
+/// compared with the `default` preset.
 fn resume_config(family: &Family, args: &Args, out: &Path) -> Result<RunConfig> {
     if args.out.is_none() {
         bail!("--resume needs --out DIR, the run to continue");
-    }
-    if !args.sets.is_empty()
-        || args.preset.is_some()
-        || args.config.is_some()
-        || args.data.is_some()
-        || args.seed.is_some()
-    {
-        bail!("--resume continues {} with its own config.toml; only --steps may change (drop --set/--preset/--config/--data/--seed)", out.display());
     }
     let mut config = RunDir::at(out).read_config()?;
     if config.family != family.name {
@@ -187,10 +184,55 @@ fn resume_config(family: &Family, args: &Args, out: &Path) -> Result<RunConfig> 
             out.display()
         );
     }
+    let shapes_config = !args.sets.is_empty()
+        || args.preset.is_some()
+        || args.config.is_some()
+        || args.data.is_some()
+        || args.data_dir.is_some()
+        || args.seed.is_some();
+    if shapes_config {
+        let given = resolve(family, args)?;
+        let changed = changed_keys(family, &config, &given);
+        if !changed.is_empty() {
+            bail!(
+                "--resume continues {} with its own config.toml, but this command line resolves to another config: {}. Only --steps may change: give the command line that trained the run, or just `genlab train {} --out {} --resume [--steps N]`; to train with the new settings, choose another --out",
+                out.display(),
+                changed.join("; "),
+                family.name,
+                out.display()
+            );
+        }
+    }
     if let Some(steps) = args.steps {
         config.train.steps = steps;
     }
     Ok(config)
+}
+
+/// `key: saved A, given B` for each key, apart from train.steps, whose value differs between
+/// the saved and the given config. Model keys the family gained since the run was trained take
+/// their defaults in the saved config, as they do when the run is loaded.
+fn changed_keys(family: &Family, saved: &RunConfig, given: &RunConfig) -> Vec<String> {
+    let table = |c: &RunConfig| toml::Table::try_from(c).expect("a config serialises");
+    let mut saved = table(saved);
+    let mut model = (family.default_model)();
+    if let Some(Value::Table(own)) = saved.get("model") {
+        model.extend(own.clone());
+    }
+    saved.insert("model".into(), Value::Table(model));
+    let shown = |v: &Option<Value>| v.as_ref().map_or("(none)".into(), |v| v.to_string());
+    config::differences(&saved, &table(given))
+        .into_iter()
+        .filter(|d| d.key != "train.steps")
+        .map(|d| {
+            format!(
+                "{}: saved {}, given {}",
+                d.key,
+                shown(&d.left),
+                shown(&d.right)
+            )
+        })
+        .collect()
 }
 
 /// Build, write config and meta, and train. Shared by `train` and `demo`.
