@@ -1,6 +1,5 @@
 //! `genlab`: args -> settings -> one command per file in `commands/`.
 
-mod bench;
 mod cli;
 mod commands;
 mod run;

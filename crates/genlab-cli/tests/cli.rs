@@ -289,6 +289,32 @@ fn empty_and_mixed_size_image_folders_are_rejected() {
 }
 
 #[test]
+fn data_paths_with_quotes_and_backslashes_reach_the_config_as_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join(r#"my "odd" \images"#);
+    std::fs::create_dir(&folder).unwrap();
+    for i in 0..16u8 {
+        image::GrayImage::from_pixel(8, 8, image::Luma([i * 16]))
+            .save(folder.join(format!("{i}.png")))
+            .unwrap();
+    }
+    let spec = format!("folder:{}", folder.display());
+    ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "run",
+        &["--data", &spec, "--steps", "2"],
+    ));
+    let text = std::fs::read_to_string(tmp.path().join("run/config.toml")).unwrap();
+    let config: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(
+        config["data"]["spec"].as_str(),
+        Some(spec.as_str()),
+        "{text}"
+    );
+}
+
+#[test]
 fn unknown_family_suggests_the_closest() {
     let tmp = tempfile::tempdir().unwrap();
     fails_with(
@@ -298,6 +324,12 @@ fn unknown_family_suggests_the_closest() {
             "Did you mean `vae`?",
             "autoencoder, vae, iwae",
         ],
+    );
+    // The registry is clap's value set: `--help` lists every family.
+    let help = ok(&genlab(&["train", "--help"], tmp.path()));
+    assert!(
+        help.contains("[possible values: autoencoder, vae, iwae,"),
+        "{help}"
     );
 }
 
@@ -389,21 +421,66 @@ fn an_unwritable_output_directory_is_reported() {
 fn resume_refuses_to_change_the_config() {
     let tmp = tempfile::tempdir().unwrap();
     ok(&tiny_train(tmp.path(), "vae", "run", &["--steps", "10"]));
-    fails_with(
-        &genlab(
+    // The same command line with a changed key: the key is named with both values, and
+    // train.steps, which may change, is not.
+    let err = fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "run",
             &[
-                "train",
-                "vae",
-                "--out",
-                "run",
+                "--steps",
+                "20",
                 "--resume",
                 "--set",
                 "model.latent_dim=3",
+                "--seed",
+                "4",
             ],
+        ),
+        &[
+            "model.latent_dim: saved 2, given 3",
+            "seed: saved 0, given 4",
+            "Only --steps may change",
+        ],
+    );
+    assert!(!err.contains("train.steps"), "{err}");
+    // Without --preset tiny the command line resolves to the default preset: refused too.
+    fails_with(
+        &genlab(
+            &["train", "vae", "--out", "run", "--resume", "--seed", "0"],
             tmp.path(),
         ),
-        &["only --steps may change"],
+        &["model.latent_dim: saved 2, given 20"],
     );
+}
+
+#[test]
+fn the_same_command_line_with_resume_continues() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = ["--data", "shapes", "--set", "model.latent_dim=2"];
+    ok(&tiny_train(tmp.path(), "vae", "straight", &data));
+    ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "split",
+        &[&data[..], &["--steps", "10"]].concat(),
+    ));
+    // The first command line again, --resume appended (and the steps raised).
+    ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "split",
+        &[&data[..], &["--steps", "20", "--resume"]].concat(),
+    ));
+    let file = "ckpt/step-000020/model.safetensors";
+    assert!(
+        std::fs::read(tmp.path().join("straight").join(file)).unwrap()
+            == std::fs::read(tmp.path().join("split").join(file)).unwrap(),
+        "10 steps + resume + 10 differ from 20 straight steps"
+    );
+    let config = std::fs::read_to_string(tmp.path().join("split/config.toml")).unwrap();
+    assert!(config.contains("steps = 20"), "{config}");
 }
 
 #[test]

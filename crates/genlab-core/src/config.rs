@@ -4,7 +4,7 @@
 
 use crate::optim::OptimConfig;
 use anyhow::{anyhow, bail, Context, Result};
-use genlab_data::{Binarize, Preprocess, Scale, Split};
+use genlab_data::{Binarize, DataSpec, Preprocess, Scale, Split};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::{Table, Value};
@@ -13,8 +13,8 @@ use toml::{Table, Value};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, ...
-    pub spec: String,
+    /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, ... (written as given)
+    pub spec: DataSpec,
     pub binarize: Binarize,
     pub scale: Scale,
     pub dequantize: bool,
@@ -31,7 +31,7 @@ pub struct DataConfig {
 impl Default for DataConfig {
     fn default() -> Self {
         Self {
-            spec: "shapes".into(),
+            spec: DataSpec::Shapes,
             binarize: Binarize::None,
             scale: Scale::Unit,
             dequantize: false,
@@ -46,9 +46,7 @@ impl Default for DataConfig {
 impl DataConfig {
     /// The true modes of a toy mixture, from the data spec.
     pub fn modes(&self) -> Option<genlab_data::Modes> {
-        genlab_data::DataSpec::parse(&self.spec)
-            .ok()
-            .and_then(|spec| spec.modes())
+        self.spec.modes()
     }
 
     pub fn preprocess(&self) -> Preprocess {
@@ -270,34 +268,34 @@ pub fn set(base: &mut Table, assignment: &str) -> Result<()> {
     let (key, raw) = assignment.split_once('=').ok_or_else(|| {
         anyhow!("--set `{assignment}`: expected KEY=VALUE, e.g. --set model.latent_dim=2")
     })?;
-    let key = key.trim();
+    set_value(base, key.trim(), parse_value(raw.trim())).map_err(|e| anyhow!("--set: {e}"))
+}
+
+/// Set the existing key `a.b.c` to a typed value (a flag such as `--data` or `--seed`), with
+/// the same checks and integer-to-float coercion as `--set`, but no TOML text in between: a
+/// path holding a quote or a backslash stays as given.
+pub fn set_value(base: &mut Table, key: &str, value: Value) -> Result<()> {
     let parts: Vec<&str> = key.split('.').collect();
     let mut table = &mut *base;
     for (i, part) in parts.iter().enumerate() {
         let prefix = parts[..i].join(".");
         if !table.contains_key(*part) {
-            bail!(
-                "--set: unknown config key `{key}`; {}",
-                valid_keys(table, &prefix)
-            );
+            bail!("unknown config key `{key}`; {}", valid_keys(table, &prefix));
         }
         let slot = table.get_mut(*part).expect("checked above");
         if i + 1 == parts.len() {
             if let Value::Table(t) = slot {
                 bail!(
-                    "--set: `{key}` is a section; set one of its keys: {}",
+                    "`{key}` is a section; set one of its keys: {}",
                     valid_keys(t, key)
                 );
             }
-            *slot = coerce(slot, parse_value(raw.trim()));
+            *slot = coerce(slot, value);
             return Ok(());
         }
         match slot {
             Value::Table(t) => table = t,
-            _ => bail!(
-                "--set: `{}` is a value, not a section",
-                parts[..=i].join(".")
-            ),
+            _ => bail!("`{}` is a value, not a section", parts[..=i].join(".")),
         }
     }
     unreachable!("split always yields at least one part")
@@ -309,6 +307,42 @@ fn parse_value(raw: &str) -> Value {
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| Value::String(raw.to_string()))
+}
+
+/// One key whose value differs between two configs; `None` where a side lacks the key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Difference {
+    pub key: String,
+    pub left: Option<Value>,
+    pub right: Option<Value>,
+}
+
+/// Every leaf key (`model.latent_dim`) whose value differs between `left` and `right`, in key
+/// order. Tables are compared key by key; any other value (arrays included) as a whole.
+pub fn differences(left: &Table, right: &Table) -> Vec<Difference> {
+    let mut out = Vec::new();
+    differences_at(left, right, "", &mut out);
+    out
+}
+
+fn differences_at(left: &Table, right: &Table, prefix: &str, out: &mut Vec<Difference>) {
+    let keys: std::collections::BTreeSet<&String> = left.keys().chain(right.keys()).collect();
+    for k in keys {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (left.get(k), right.get(k)) {
+            (Some(Value::Table(l)), Some(Value::Table(r))) => differences_at(l, r, &key, out),
+            (l, r) if l != r => out.push(Difference {
+                key,
+                left: l.cloned(),
+                right: r.cloned(),
+            }),
+            _ => {}
+        }
+    }
 }
 
 /// Read a `--config` file as a table.
@@ -336,6 +370,45 @@ mod tests {
         assert_eq!(rc.optim["model"].lr, 1.0);
         assert_eq!(rc.model["latent_dim"].as_integer(), Some(2));
         assert_eq!(rc.data.binarize, Binarize::Dynamic);
+    }
+
+    #[test]
+    fn set_value_keeps_quotes_and_backslashes_as_given() {
+        let mut t = base();
+        let spec = r#"folder:/tmp/a "quoted" \dir"#;
+        set_value(&mut t, "data.spec", Value::String(spec.into())).unwrap();
+        set_value(&mut t, "seed", Value::Integer(7)).unwrap();
+        set_value(&mut t, "optim.model.lr", Value::Integer(1)).unwrap();
+        let rc = RunConfig::from_table(&t).unwrap();
+        assert_eq!(rc.data.spec.to_string(), spec);
+        assert_eq!((rc.seed, rc.optim["model"].lr), (7, 1.0));
+        let err = set_value(&mut t, "data.sepc", Value::Integer(1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown config key `data.sepc`"), "{err}");
+    }
+
+    #[test]
+    fn differences_name_each_leaf_key_that_differs() {
+        let a = base();
+        let mut b = base();
+        set(&mut b, "model.latent_dim=8").unwrap();
+        set(&mut b, "train.steps=9").unwrap();
+        let found: Vec<(String, Option<Value>, Option<Value>)> = differences(&a, &b)
+            .into_iter()
+            .map(|d| (d.key, d.left, d.right))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("model.latent_dim".into(), Some(20.into()), Some(8.into())),
+                ("train.steps".into(), Some(2000.into()), Some(9.into())),
+            ]
+        );
+        b.remove("seed");
+        assert_eq!(differences(&a, &b)[1].key, "seed");
+        assert_eq!(differences(&a, &b)[1].right, None);
+        assert!(differences(&a, &a).is_empty());
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub enum Split {
     Test,
 }
 
+/// A data spec such as `shapes`, `toy:ring8` or `folder:DIR`. Parsed once ([`FromStr`]) and
+/// written back exactly as given ([`Display`](std::fmt::Display)), which is also how serde
+/// reads and writes it: `spec = "shapes"` in config.toml.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DataSpec {
     FashionMnist,
@@ -67,9 +70,46 @@ impl DataSpec {
     }
 }
 
+impl std::str::FromStr for DataSpec {
+    type Err = DataError;
+    fn from_str(s: &str) -> Result<Self, DataError> {
+        Self::parse(s)
+    }
+}
+
+impl std::fmt::Display for DataSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = |prefix: &str, p: &Path, f: &mut std::fmt::Formatter<'_>| {
+            write!(f, "{prefix}:{}", p.display())
+        };
+        match self {
+            Self::FashionMnist => f.write_str("fashion-mnist"),
+            Self::Shapes => f.write_str("shapes"),
+            Self::Idx(dir) => path("idx", dir, f),
+            Self::Folder(dir) => path("folder", dir, f),
+            Self::Csv(file) => path("csv", file, f),
+            Self::Npy(file) => path("npy", file, f),
+            Self::Toy(kind) => write!(f, "toy:{}", kind.name()),
+        }
+    }
+}
+
+impl Serialize for DataSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DataSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// Load one split of the dataset named by `spec`.
 pub fn load(
-    spec: &str,
+    spec: &DataSpec,
     split: Split,
     data_dir: Option<&Path>,
     channels: usize,
@@ -86,7 +126,8 @@ pub fn load(
         Split::Train => "train",
         Split::Test => "t10k",
     };
-    match DataSpec::parse(spec)? {
+    let name = spec.to_string();
+    match spec {
         DataSpec::FashionMnist => {
             let dir = data_dir
                 .map(Path::to_path_buf)
@@ -99,33 +140,26 @@ pub fn load(
             idx::load_pair(&dir, prefix, "fashion-mnist", classes)
         }
         DataSpec::Idx(dir) => {
-            let mut d = idx::load_pair(&dir, prefix, spec, Vec::new())?;
-            d.name = spec.to_string();
+            let mut d = idx::load_pair(dir, prefix, &name, Vec::new())?;
+            d.name = name;
             Ok(d)
         }
         DataSpec::Folder(dir) => {
             if split == Split::Test {
                 return Err(DataError::Invalid(format!(
-                    "{spec} has no test split; evaluate with --split train, or give a separate folder of test images"
+                    "{name} has no test split; evaluate with --split train, or give a separate folder of test images"
                 )));
             }
-            folder::load(&dir, channels.max(1), image_size)
+            folder::load(dir, channels.max(1), image_size)
         }
-        DataSpec::Csv(file) | DataSpec::Npy(file) => {
-            if test {
-                return Err(DataError::Invalid(format!(
-                    "{spec} is one file with no test split; evaluate on another file with `--data {}:TEST_FILE --split train`",
-                    &spec[..3]
-                )));
-            }
-            if spec.starts_with("csv") {
-                table::load_csv(&file, spec)
-            } else {
-                table::load_npy(&file, spec)
-            }
-        }
+        DataSpec::Csv(_) | DataSpec::Npy(_) if test => Err(DataError::Invalid(format!(
+            "{name} is one file with no test split; evaluate on another file with `--data {}:TEST_FILE --split train`",
+            &name[..3]
+        ))),
+        DataSpec::Csv(file) => table::load_csv(file, &name),
+        DataSpec::Npy(file) => table::load_npy(file, &name),
         DataSpec::Shapes => Ok(shapes::generate(pick(SHAPES_SIZES), seed)),
-        DataSpec::Toy(kind) => Ok(toy::generate(kind, pick(TOY_SIZES), seed)),
+        DataSpec::Toy(kind) => Ok(toy::generate(*kind, pick(TOY_SIZES), seed)),
     }
 }
 
@@ -136,7 +170,7 @@ mod tests {
     #[test]
     fn missing_fashion_mnist_says_how_to_install_it() {
         let err = load(
-            "fashion-mnist",
+            &DataSpec::FashionMnist,
             Split::Train,
             Some(Path::new("/nonexistent/fm")),
             1,
@@ -160,9 +194,29 @@ mod tests {
     }
 
     #[test]
+    fn specs_print_exactly_as_given() {
+        for text in [
+            "fashion-mnist",
+            "shapes",
+            "idx:/data/fm",
+            "folder:my \"odd\" \\images/",
+            "csv:x.csv",
+            "npy:../a b.npy",
+            "toy:ring8",
+            "toy:grid25",
+            "toy:moons",
+            "toy:swissroll",
+            "toy:checkerboard",
+        ] {
+            let spec: DataSpec = text.parse().unwrap();
+            assert_eq!(spec.to_string(), text);
+        }
+    }
+
+    #[test]
     fn train_and_test_splits_differ() {
-        let a = load("shapes", Split::Train, None, 1, None).unwrap();
-        let b = load("shapes", Split::Test, None, 1, None).unwrap();
+        let a = load(&DataSpec::Shapes, Split::Train, None, 1, None).unwrap();
+        let b = load(&DataSpec::Shapes, Split::Test, None, 1, None).unwrap();
         assert_ne!(a.example(0), b.example(0));
         assert_eq!(b.len(), 2000);
     }

@@ -27,6 +27,17 @@ impl ToyKind {
             _ => return Err(DataError::UnknownToy { name: name.into() }),
         })
     }
+
+    /// The name [`ToyKind::parse`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ring8 => "ring8",
+            Self::Grid25 => "grid25",
+            Self::Moons => "moons",
+            Self::SwissRoll => "swissroll",
+            Self::Checkerboard => "checkerboard",
+        }
+    }
 }
 
 /// The true modes of a toy mixture and their standard deviation: a fact of the data that mode

@@ -13,13 +13,31 @@ use genlab_core::run_dir::Output;
 use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use rand::Rng;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Result cells beside the exact one, each jittered by U(-JITTER, JITTER) per coordinate.
 const JITTER: f32 = 0.25;
 
-pub fn run(dir: &Path, groups: [&[usize]; 3], seed: u64, out: Option<PathBuf>) -> Result<()> {
-    let run = crate::run::open(dir)?;
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub a: Vec<usize>,
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub b: Vec<usize>,
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub c: Vec<usize>,
+    /// The seed of the `genlab sample` grid the indices refer to.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (seed, out) = (args.seed, args.out);
+    let groups: [&[usize]; 3] = [&args.a, &args.b, &args.c];
+    let run = crate::run::open(&args.run)?;
     let model = run.model.as_ref();
     let latent = model.as_latent().ok_or_else(|| {
         cannot(

@@ -1,7 +1,6 @@
 //! `genlab complete`: hide part of held-out images and let the model fill it in. Rows: the
 //! masked input, several completions, the original.
 
-use crate::cli::MaskArg;
 use anyhow::{bail, Result};
 use burn::tensor::Tensor;
 use genlab_core::model::cannot;
@@ -9,16 +8,91 @@ use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
 use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub fn run(
-    dir: &Path,
-    mask: MaskArg,
-    n: usize,
-    samples: usize,
-    out: Option<PathBuf>,
-    seed: u64,
-) -> Result<()> {
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    /// Which part to hide: bottom-half, top-half, left-half, right-half, center, or
+    /// box:ROW,COL,HEIGHT,WIDTH (pixels).
+    #[arg(long, default_value = "bottom-half")]
+    pub mask: MaskArg,
+    /// Images (rows).
+    #[arg(short, default_value_t = 8)]
+    pub n: usize,
+    /// Completions per image.
+    #[arg(long, default_value_t = 4)]
+    pub samples: usize,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MaskArg {
+    BottomHalf,
+    TopHalf,
+    LeftHalf,
+    RightHalf,
+    Center,
+    /// Rows `row..row + height`, columns `col..col + width`.
+    Box {
+        row: usize,
+        col: usize,
+        height: usize,
+        width: usize,
+    },
+}
+
+impl std::str::FromStr for MaskArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "bottom-half" => Self::BottomHalf,
+            "top-half" => Self::TopHalf,
+            "left-half" => Self::LeftHalf,
+            "right-half" => Self::RightHalf,
+            "center" => Self::Center,
+            _ => {
+                let usage = "expected bottom-half, top-half, left-half, right-half, center or box:ROW,COL,HEIGHT,WIDTH";
+                let body = s
+                    .strip_prefix("box:")
+                    .ok_or_else(|| format!("unknown mask `{s}`: {usage}"))?;
+                let v: Vec<usize> = body
+                    .split(',')
+                    .map(|p| p.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("mask `{s}`: {usage} (four whole numbers)"))?;
+                let [row, col, height, width] = v[..] else {
+                    return Err(format!("mask `{s}`: {usage} (four whole numbers)"));
+                };
+                if height == 0 || width == 0 {
+                    return Err(format!(
+                        "mask `{s}` hides nothing: height and width must be at least 1"
+                    ));
+                }
+                Self::Box {
+                    row,
+                    col,
+                    height,
+                    width,
+                }
+            }
+        })
+    }
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args {
+        run: dir,
+        mask,
+        n,
+        samples,
+        out,
+        seed,
+    } = args;
+    let dir = dir.as_path();
     let run = crate::run::open(dir)?;
     let model = run.model.as_ref();
     let completer = model

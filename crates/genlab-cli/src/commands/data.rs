@@ -2,6 +2,7 @@
 
 use crate::cli::SplitArg;
 use anyhow::Result;
+use clap::Subcommand;
 use genlab_data::{Kind, Split};
 use genlab_eval::pictures::save_png;
 use genlab_viz::{Grid, Images};
@@ -10,16 +11,52 @@ use std::path::PathBuf;
 /// Examples shown in the grid.
 const GRID: usize = 64;
 
-pub fn info(
-    spec: &str,
-    split: SplitArg,
-    out: Option<PathBuf>,
-    data_dir: Option<PathBuf>,
-    json: bool,
-) -> Result<()> {
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: DataCommand,
+}
+
+#[derive(Subcommand)]
+pub enum DataCommand {
+    /// Size, shape, classes and pixel statistics of a dataset, and a grid PNG of examples.
+    Info(InfoArgs),
+}
+
+#[derive(clap::Args)]
+pub struct InfoArgs {
+    /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, toy:grid25, toy:moons,
+    /// toy:swissroll, toy:checkerboard.
+    pub spec: genlab_data::DataSpec,
+    #[arg(long, value_enum, default_value_t = SplitArg::Train)]
+    pub split: SplitArg,
+    /// Where to write the grid PNG (default SPEC-grid.png in the current folder).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Folder of the Fashion-MNIST files.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    match args.command {
+        DataCommand::Info(info_args) => info(info_args),
+    }
+}
+
+fn info(args: InfoArgs) -> Result<()> {
+    let InfoArgs {
+        spec,
+        split,
+        out,
+        data_dir,
+        json,
+    } = args;
     let split: Split = split.into();
     let started = std::time::Instant::now();
-    let data = genlab_data::load(spec, split, data_dir.as_deref(), 1, None)?;
+    let data = genlab_data::load(&spec, split, data_dir.as_deref(), 1, None)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
     let n = data.len();
     let mean = data.x.iter().map(|&v| v as f64).sum::<f64>() / data.x.len() as f64;
@@ -40,7 +77,7 @@ pub fn info(
             *c += 1;
         }
     }
-    let safe = spec.replace([':', '/'], "_");
+    let safe = spec.to_string().replace([':', '/'], "_");
     let out = out.unwrap_or_else(|| PathBuf::from(format!("{safe}-grid.png")));
     let shown = GRID.min(n);
     let img = match data.kind {

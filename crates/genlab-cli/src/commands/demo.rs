@@ -1,14 +1,26 @@
 //! `genlab demo`: a small VAE on the built-in shapes, then its pictures. Needs no files.
 
+use super::interpolate::InterpMode;
 use super::Status;
-use crate::cli::{InterpMode, TrainArgs};
+use super::{sample, train};
 use anyhow::Result;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
 use genlab_eval::pictures;
 use std::path::PathBuf;
 
-pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
+#[derive(clap::Args)]
+pub struct Args {
+    /// Run directory (default runs/demo, or runs/demo-N if that exists).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Training steps.
+    #[arg(long)]
+    pub steps: Option<u64>,
+}
+
+pub fn run(args: Args) -> Result<Status> {
+    let Args { out, steps } = args;
     let family = genlab_models::find("vae")?;
     let out = out.unwrap_or_else(|| super::fresh_dir("demo"));
     if out.exists()
@@ -21,10 +33,10 @@ pub fn run(out: Option<PathBuf>, steps: Option<u64>) -> Result<Status> {
             out.display()
         );
     }
-    let args = demo_args("vae", "demo", steps, &out, false);
-    let config = super::train::resolve(family, &args)?;
+    let args = demo_args(family, "demo", steps, &out, false);
+    let config = train::resolve(family, &args)?;
     let started = std::time::Instant::now();
-    if let Status::Interrupted = super::train::train_run(family, &config, &out, false, false)? {
+    if let Status::Interrupted = train::train_run(family, &config, &out, false, false)? {
         return Ok(Status::Interrupted);
     }
     let run = crate::run::open(&out)?;
@@ -85,12 +97,13 @@ fn classical(out: &std::path::Path) -> Result<Status> {
     ] {
         let family = genlab_models::find(name)?;
         let dir = out.join(name);
-        let args = demo_args(name, preset, None, &dir, true);
-        let config = super::train::resolve(family, &args)?;
-        if let Status::Interrupted = super::train::train_run(family, &config, &dir, false, true)? {
+        let args = demo_args(family, preset, None, &dir, true);
+        let config = train::resolve(family, &args)?;
+        if let Status::Interrupted = train::train_run(family, &config, &dir, false, true)? {
             return Ok(Status::Interrupted);
         }
-        let opts = super::sample::Options {
+        let opts = sample::Args {
+            run: dir.clone(),
             n: 64,
             out: Some(dir.join(picture.file_name())),
             seed: config.seed,
@@ -100,9 +113,10 @@ fn classical(out: &std::path::Path) -> Result<Status> {
             filters: false,
         };
         print!("{name}: ");
-        super::sample::run(&dir, opts)?;
+        sample::run(opts)?;
         if name == "rbm" {
-            let opts = super::sample::Options {
+            let opts = sample::Args {
+                run: dir.clone(),
                 n: 100,
                 out: Some(dir.join(Output::Filters.file_name())),
                 seed: config.seed,
@@ -112,7 +126,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
                 filters: true,
             };
             print!("{name}: ");
-            super::sample::run(&dir, opts)?;
+            sample::run(opts)?;
         }
     }
     Ok(Status::Done)
@@ -120,14 +134,14 @@ fn classical(out: &std::path::Path) -> Result<Status> {
 
 /// Training arguments for one of the demo's runs: a preset, optionally other steps, a folder.
 fn demo_args(
-    family: &str,
+    family: &'static genlab_core::Family,
     preset: &str,
     steps: Option<u64>,
     out: &std::path::Path,
     quiet: bool,
-) -> TrainArgs {
-    TrainArgs {
-        family: family.into(),
+) -> train::Args {
+    train::Args {
+        family,
         data: None,
         preset: Some(preset.into()),
         config: None,

@@ -4,26 +4,46 @@ use crate::cli::SplitArg;
 use anyhow::{bail, Result};
 use genlab_core::run_dir;
 use genlab_data::Split;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Held-out examples used for family diagnostics (active units, KL per unit).
 const DIAGNOSTIC_ROWS: usize = 2000;
 /// Samples drawn for mode coverage (VEEGAN and PacGAN used 2,500).
 const MODE_SAMPLES: usize = 2500;
 
-pub struct Options {
-    pub data: Option<String>,
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    /// Data spec to evaluate on (default: the run's own data).
+    #[arg(long)]
+    pub data: Option<genlab_data::DataSpec>,
+    /// Split (default: the run's data.eval_split, normally test).
+    #[arg(long, value_enum)]
     pub split: Option<SplitArg>,
+    /// Importance samples for the likelihood estimate (1 = the training bound).
+    #[arg(short, long, default_value_t = 1000)]
     pub k: usize,
+    /// Evaluate on the first N examples only.
+    #[arg(short, long)]
     pub n: Option<usize>,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
     pub json: bool,
-    pub classifier: Option<std::path::PathBuf>,
-    pub scores: Option<std::path::PathBuf>,
+    /// A run that classifies (e.g. class-gaussian on the same data): report the fraction of
+    /// this conditional model's samples of each class that it assigns to that class.
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// Write each example's test NLL (nats) and bits/dim to this CSV, for histograms
+    /// (e.g. in- against out-of-distribution data).
+    #[arg(long)]
+    pub scores: Option<PathBuf>,
 }
 
-pub fn run(dir: &Path, o: Options) -> Result<()> {
-    let Options {
+pub fn run(args: Args) -> Result<()> {
+    let Args {
+        run: dir,
         data,
         split,
         k,
@@ -32,12 +52,12 @@ pub fn run(dir: &Path, o: Options) -> Result<()> {
         json,
         classifier,
         scores,
-    } = o;
+    } = args;
+    let dir = dir.as_path();
     let classifier = classifier.as_deref();
     let run = crate::run::open(dir)?;
     let mut data_cfg = run.config.data.clone();
     if let Some(spec) = data {
-        genlab_data::DataSpec::parse(&spec)?;
         data_cfg.spec = spec;
     }
     let split: Split = split.map(Into::into).unwrap_or(data_cfg.eval_split);

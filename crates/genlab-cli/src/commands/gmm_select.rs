@@ -4,6 +4,7 @@
 //! covariance type, all on one scale, with a legend).
 
 use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_data::Split;
 use genlab_eval::pictures::save_png;
@@ -11,17 +12,36 @@ use genlab_models::classical::kmeans::{initial_resp, Init};
 use genlab_models::classical::mixture::{em_step, pca_rows, Covariance, Mixture, Restarts};
 use std::path::PathBuf;
 
-pub struct Options {
-    pub spec: String,
+#[derive(clap::Args)]
+pub struct Args {
+    /// Data spec (csv:FILE, npy:FILE, toy:ring8, fashion-mnist, ...).
+    #[arg(long)]
+    pub data: genlab_data::DataSpec,
+    /// Components to try: a range `1..20` (inclusive) or a list `2,4,8`.
+    #[arg(long, default_value = "1..12")]
     pub k: String,
-    pub covariance: String,
+    /// Covariance types to compare, comma-separated: full, tied, diag, spherical.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "full")]
+    pub covariance: Vec<CovarianceArg>,
+    /// Project on this many principal components first (0 = no PCA).
+    #[arg(long, default_value_t = 0)]
     pub pca: usize,
+    /// k-means restarts per K; the best log-likelihood is kept.
+    #[arg(long, default_value_t = 1)]
     pub n_init: usize,
+    #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
+    #[arg(long, default_value_t = 1e-3)]
     pub tol: f64,
+    #[arg(long, default_value_t = 1e-6)]
     pub reg_covar: f64,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Output folder (default gmm-select/).
+    #[arg(long, default_value = "gmm-select")]
     pub out: PathBuf,
+    /// Folder of the Fashion-MNIST files.
+    #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
 
@@ -45,20 +65,38 @@ pub fn parse_ks(s: &str) -> Result<Vec<usize>> {
     Ok(ks)
 }
 
-fn parse_covariances(s: &str) -> Result<Vec<Covariance>> {
-    s.split(',')
-        .map(|c| {
-            serde_json::from_value(serde_json::Value::String(c.trim().into())).map_err(|_| {
-                anyhow::anyhow!("unknown covariance `{c}`; valid: full, tied, diag, spherical")
-            })
-        })
-        .collect()
+/// A [`Covariance`] as `--covariance` names it: the names the `gmm` family's configs use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CovarianceArg {
+    Full,
+    Tied,
+    Diag,
+    Spherical,
 }
 
-pub fn run(o: Options) -> Result<()> {
+impl CovarianceArg {
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .expect("no covariance is hidden")
+            .get_name()
+            .to_string()
+    }
+}
+
+impl From<CovarianceArg> for Covariance {
+    fn from(c: CovarianceArg) -> Self {
+        match c {
+            CovarianceArg::Full => Covariance::Full,
+            CovarianceArg::Tied => Covariance::Tied,
+            CovarianceArg::Diag => Covariance::Diag,
+            CovarianceArg::Spherical => Covariance::Spherical,
+        }
+    }
+}
+
+pub fn run(o: Args) -> Result<()> {
     let ks = parse_ks(&o.k)?;
-    let covs = parse_covariances(&o.covariance)?;
-    let data = genlab_data::load(&o.spec, Split::Train, o.data_dir.as_deref(), 1, None)?;
+    let data = genlab_data::load(&o.data, Split::Train, o.data_dir.as_deref(), 1, None)?;
     let (n, d) = (data.len(), data.shape.dim());
     if let Some(&k) = ks.iter().find(|&&k| k > n) {
         bail!("gmm-select: K = {k} components but only {n} examples; lower --k");
@@ -80,8 +118,9 @@ pub fn run(o: Options) -> Result<()> {
     );
     let mut rows = Vec::new();
     let mut series = Vec::new();
-    let mut best: Option<(f64, usize, Covariance)> = None;
-    for &cov in &covs {
+    let mut best: Option<(f64, usize, CovarianceArg)> = None;
+    for &arg in &o.covariance {
+        let (cov, name): (Covariance, _) = (arg.into(), arg.name());
         let mut line = Vec::new();
         for &k in &ks {
             // n_init EM fits from k-means, each with its own seed; the best total
@@ -95,10 +134,6 @@ pub fn run(o: Options) -> Result<()> {
             let (chosen, total) = restarts.best_by(|r| r.state.e_step(&x).0.iter().sum());
             let (mix, iters) = (&chosen.state, chosen.iterations);
             let (bic, aic) = (mix.bic(total, n), mix.aic(total));
-            let name = serde_json::to_value(cov)?
-                .as_str()
-                .unwrap_or("?")
-                .to_string();
             println!(
                 "{name:<10} {k:>4} {:>14.4} {bic:>14.1} {aic:>14.1} {iters:>6}",
                 total / n as f64
@@ -109,27 +144,18 @@ pub fn run(o: Options) -> Result<()> {
             }));
             line.push((k as f64, bic));
             if best.is_none_or(|b| bic < b.0) {
-                best = Some((bic, k, cov));
+                best = Some((bic, k, arg));
             }
         }
-        series.push((
-            serde_json::to_value(cov)?
-                .as_str()
-                .unwrap_or("?")
-                .to_string(),
-            line,
-        ));
+        series.push((name, line));
     }
     let (bic, k, cov) = best.expect("at least one fit");
-    let cov_name = serde_json::to_value(cov)?
-        .as_str()
-        .unwrap_or("?")
-        .to_string();
+    let cov_name = cov.name();
     let (img, _) = genlab_viz::lines_png("BIC (lower is better) against K", "K", &series);
     let png = o.out.join("bic.png");
     save_png(&png, &img)?;
     let summary = serde_json::json!({
-        "spec": o.spec, "examples": n, "dimensions": dz, "pca": o.pca, "n_init": o.n_init,
+        "spec": o.data, "examples": n, "dimensions": dz, "pca": o.pca, "n_init": o.n_init,
         "max_iter": o.max_iter, "tol": o.tol, "reg_covar": o.reg_covar, "seed": o.seed,
         "best": {"k": k, "covariance": cov_name, "bic": bic},
         "fits": rows,
@@ -153,5 +179,13 @@ mod tests {
         assert_eq!(parse_ks("1, 4,8").unwrap(), vec![1, 4, 8]);
         assert!(parse_ks("0..3").unwrap_err().to_string().contains(">= 1"));
         assert!(parse_ks("a..b").unwrap_err().to_string().contains("1..20"));
+    }
+
+    #[test]
+    fn covariance_names_are_the_ones_configs_use() {
+        for arg in CovarianceArg::value_variants() {
+            let serde_name = serde_json::to_value(Covariance::from(*arg)).unwrap();
+            assert_eq!(serde_name.as_str(), Some(arg.name().as_str()));
+        }
     }
 }

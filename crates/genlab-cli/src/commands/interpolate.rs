@@ -1,5 +1,7 @@
-use crate::cli::InterpMode;
+//! `genlab interpolate`: decoded paths between latent codes of test images.
+
 use anyhow::Result;
+use clap::ValueEnum;
 use genlab_core::run_dir::Output;
 use genlab_eval::pictures;
 use std::path::{Path, PathBuf};
@@ -9,16 +11,31 @@ const PAIR_STRIDE: usize = 7919;
 /// Side of the manifold grid of a 2-D latent.
 const MANIFOLD_SIDE: usize = 20;
 
-pub fn run(
-    dir: &Path,
-    rows: usize,
-    steps: usize,
-    mode: InterpMode,
-    out: Option<PathBuf>,
-) -> Result<()> {
-    let run = crate::run::open(dir)?;
-    let out = run.dir.output(out, Output::Interpolation)?;
-    for path in write(&run, rows, steps, mode, &out)? {
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    /// Number of interpolation rows.
+    #[arg(long, default_value_t = 8)]
+    pub rows: usize,
+    /// Images per row, ends included.
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    #[arg(long, value_enum, default_value_t = InterpMode::Slerp)]
+    pub mode: InterpMode,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum InterpMode {
+    Lerp,
+    Slerp,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let run = crate::run::open(&args.run)?;
+    let out = run.dir.output(args.out, Output::Interpolation)?;
+    for path in write(&run, args.rows, args.steps, args.mode, &out)? {
         println!("{}", path.display());
     }
     Ok(())

@@ -11,22 +11,39 @@ use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use std::path::{Path, PathBuf};
 
-pub struct Options {
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    /// PNG/JPEG images of the model's size.
     pub images: Vec<PathBuf>,
-    /// Held-out test examples instead of files.
+    /// Also invert these held-out test examples (0-based).
+    #[arg(long, value_delimiter = ',')]
     pub index: Vec<usize>,
-    /// The model's own samples (indices in the `genlab sample --seed` grid).
+    /// Also invert these of the model's own samples (indices in the grid `genlab sample
+    /// --seed S` draws): a check with a known answer.
+    #[arg(long, value_delimiter = ',')]
     pub sample: Vec<usize>,
+    /// Gradient steps.
+    #[arg(long, default_value_t = 500)]
     pub steps: usize,
+    /// Adam learning rate on z.
+    #[arg(long, default_value_t = 0.05)]
     pub lr: f64,
+    /// Random starts; the best one is kept.
+    #[arg(long, default_value_t = 4)]
     pub restarts: usize,
+    /// Start from these codes instead (JSON as `genlab invert` writes it).
+    #[arg(long)]
     pub init: Option<PathBuf>,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Output PNG (default RUN/invert.png; the codes go beside it as .json).
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
-pub fn run(dir: &Path, o: Options) -> Result<()> {
-    let run = crate::run::open(dir)?;
+pub fn run(o: Args) -> Result<()> {
+    let run = crate::run::open(&o.run)?;
     let model = run.model.as_ref();
     let latent = model.as_latent().ok_or_else(|| {
         cannot(

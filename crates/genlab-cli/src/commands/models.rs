@@ -1,8 +1,17 @@
+//! `genlab models`: the registry as a table or JSON.
+
 use anyhow::Result;
 use genlab_models::FAMILIES;
 
-pub fn run(json: bool) -> Result<()> {
-    if json {
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if args.json {
         let v: Vec<serde_json::Value> = FAMILIES
             .iter()
             .map(|f| {

@@ -8,10 +8,32 @@ use genlab_core::run_dir::Output;
 use genlab_data::Split;
 use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub fn run(dir: &Path, n: usize, k: usize, seed: u64, out: Option<PathBuf>) -> Result<()> {
-    let run = crate::run::open(dir)?;
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    /// Samples (rows).
+    #[arg(short, default_value_t = 8)]
+    pub n: usize,
+    /// Nearest training images per sample.
+    #[arg(short, default_value_t = 5)]
+    pub k: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let Args {
+        run,
+        n,
+        k,
+        seed,
+        out,
+    } = args;
+    let run = crate::run::open(&run)?;
     let model = run.model.as_ref();
     let sampler = model
         .as_sample()

@@ -1,15 +1,27 @@
+//! `genlab reconstruct`: test images above their reconstructions.
+
 use anyhow::Result;
 use genlab_core::run_dir::Output;
 use genlab_eval::pictures;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Columns of the reconstruction picture.
 const COLS: usize = 8;
 
-pub fn run(dir: &Path, n: usize, out: Option<PathBuf>) -> Result<()> {
-    let run = crate::run::open(dir)?;
-    let img = picture(&run, n)?;
-    let out = run.dir.output(out, Output::Reconstructions)?;
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    /// Number of test images.
+    #[arg(short, default_value_t = 32)]
+    pub n: usize,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let run = crate::run::open(&args.run)?;
+    let img = picture(&run, args.n)?;
+    let out = run.dir.output(args.out, Output::Reconstructions)?;
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())

@@ -9,20 +9,38 @@ use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
 use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub struct Options {
+#[derive(clap::Args)]
+pub struct Args {
+    /// Run directory.
+    pub run: PathBuf,
+    /// Number of samples.
+    #[arg(short, default_value_t = 64)]
     pub n: usize,
+    /// Output PNG (default RUN/sample.png).
+    #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Class-conditional models: draw every sample from this class (0-based).
+    #[arg(long, conflicts_with = "per_class")]
     pub label: Option<u32>,
+    /// Class-conditional models: a grid with one row per class, this many per row.
+    #[arg(long)]
     pub per_class: Option<usize>,
+    /// Gibbs-sampled models (rbm, dbn): rows are chains from noise, columns snapshots over
+    /// time.
+    #[arg(long, conflicts_with_all = ["label", "per_class", "filters"])]
     pub chain: bool,
+    /// First-layer weights as images (rbm, dbn), each scaled to its own range; -n of them.
+    #[arg(long, conflicts_with_all = ["label", "per_class"])]
     pub filters: bool,
 }
 
-pub fn run(dir: &Path, o: Options) -> Result<()> {
-    let run = crate::run::open(dir)?;
+pub fn run(o: Args) -> Result<()> {
+    let run = crate::run::open(&o.run)?;
     let mut rng = rng_for(o.seed, 0, Stream::Eval);
     let model = run.model.as_ref();
     let (img, default_name) = if o.filters {

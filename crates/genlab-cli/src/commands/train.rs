@@ -2,19 +2,87 @@
 //! model, create the run directory, and hand everything to the trainer.
 
 use super::Status;
-use crate::cli::TrainArgs;
 use anyhow::{anyhow, bail, Context, Result};
 use genlab_core::config::{self, RunConfig};
 use genlab_core::run_dir::{Meta, RunDir, Weights};
 use genlab_core::{DataInfo, Family};
 use genlab_data::{DataSpec, Split};
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use toml::Value;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Model family (see `genlab models`).
+    #[arg(value_parser = FamilyParser)]
+    pub family: &'static Family,
+    /// Data spec (sets data.spec).
+    #[arg(long)]
+    pub data: Option<DataSpec>,
+    /// Preset from configs/FAMILY/ (default: `default`).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// TOML config file merged over the preset.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override one config key, e.g. --set model.latent_dim=2 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Total training steps (sets train.steps; may change on --resume).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Run directory (default runs/FAMILY, or runs/FAMILY-N if that exists).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Seed of initialisation, batches and noise.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Continue the run in --out from its newest checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Folder of the Fashion-MNIST files (sets data.data_dir).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Log lines only, no progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// A family of the registry, by name: `--help` lists [`genlab_models::FAMILIES`], and a
+/// misspelt name is a usage error naming the closest family (by edit distance, which catches
+/// the transpositions that clap's own suggestions miss, `vea` for `vae`).
+#[derive(Clone)]
+struct FamilyParser;
+
+impl clap::builder::TypedValueParser for FamilyParser {
+    type Value = &'static Family;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        genlab_models::find(&value.to_string_lossy()).map_err(|e| {
+            clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{e}\n")).with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            genlab_models::FAMILIES
+                .iter()
+                .map(|f| clap::builder::PossibleValue::new(f.name)),
+        ))
+    }
+}
 
 /// The resolved config of a new run.
-pub fn resolve(family: &Family, args: &TrainArgs) -> Result<RunConfig> {
+pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
     let mut table = RunConfig::defaults(family.name, family.groups, (family.default_model)());
     let preset_name = args.preset.as_deref().unwrap_or("default");
     let preset = family.preset(preset_name).ok_or_else(|| {
@@ -44,18 +112,19 @@ pub fn resolve(family: &Family, args: &TrainArgs) -> Result<RunConfig> {
             &path.display().to_string(),
         )?;
     }
+    // Flags set typed values; only --set goes through TOML text.
     if let Some(spec) = &args.data {
-        DataSpec::parse(spec)?;
-        config::set(&mut table, &format!("data.spec=\"{spec}\""))?;
+        config::set_value(&mut table, "data.spec", Value::String(spec.to_string()))?;
     }
     if let Some(dir) = &args.data_dir {
-        config::set(&mut table, &format!("data.data_dir=\"{}\"", dir.display()))?;
+        let dir = Value::String(dir.display().to_string());
+        config::set_value(&mut table, "data.data_dir", dir)?;
     }
     if let Some(seed) = args.seed {
-        config::set(&mut table, &format!("seed={seed}"))?;
+        config::set_value(&mut table, "seed", toml_integer("--seed", seed)?)?;
     }
     if let Some(steps) = args.steps {
-        config::set(&mut table, &format!("train.steps={steps}"))?;
+        config::set_value(&mut table, "train.steps", toml_integer("--steps", steps)?)?;
     }
     for s in &args.sets {
         config::set(&mut table, s)?;
@@ -63,8 +132,15 @@ pub fn resolve(family: &Family, args: &TrainArgs) -> Result<RunConfig> {
     RunConfig::from_table(&table)
 }
 
-pub fn run(args: TrainArgs) -> Result<Status> {
-    let family = genlab_models::find(&args.family)?;
+/// TOML integers are i64; a larger flag value is an error rather than a wrapped number.
+fn toml_integer(flag: &str, v: u64) -> Result<Value> {
+    i64::try_from(v)
+        .map(Value::Integer)
+        .map_err(|_| anyhow!("{flag} {v} is too large; the most is {}", i64::MAX))
+}
+
+pub fn run(args: Args) -> Result<Status> {
+    let family = args.family;
     let out = args
         .out
         .clone()
@@ -88,17 +164,14 @@ pub fn run(args: TrainArgs) -> Result<Status> {
     Ok(status)
 }
 
-fn resume_config(family: &Family, args: &TrainArgs, out: &Path) -> Result<RunConfig> {
+/// The config to continue the run in `out` with: its own config.toml, with `--steps` if given.
+/// Flags that shape a config (--preset, --config, --set, --data, --data-dir, --seed) must
+/// resolve to that same config (apart from train.steps), so that re-running the command line
+/// that trained the run, with --resume appended, continues it; a bare `--resume` is not
+/// compared with the `default` preset.
+fn resume_config(family: &Family, args: &Args, out: &Path) -> Result<RunConfig> {
     if args.out.is_none() {
         bail!("--resume needs --out DIR, the run to continue");
-    }
-    if !args.sets.is_empty()
-        || args.preset.is_some()
-        || args.config.is_some()
-        || args.data.is_some()
-        || args.seed.is_some()
-    {
-        bail!("--resume continues {} with its own config.toml; only --steps may change (drop --set/--preset/--config/--data/--seed)", out.display());
     }
     let mut config = RunDir::at(out).read_config()?;
     if config.family != family.name {
@@ -111,10 +184,55 @@ fn resume_config(family: &Family, args: &TrainArgs, out: &Path) -> Result<RunCon
             out.display()
         );
     }
+    let shapes_config = !args.sets.is_empty()
+        || args.preset.is_some()
+        || args.config.is_some()
+        || args.data.is_some()
+        || args.data_dir.is_some()
+        || args.seed.is_some();
+    if shapes_config {
+        let given = resolve(family, args)?;
+        let changed = changed_keys(family, &config, &given);
+        if !changed.is_empty() {
+            bail!(
+                "--resume continues {} with its own config.toml, but this command line resolves to another config: {}. Only --steps may change: give the command line that trained the run, or just `genlab train {} --out {} --resume [--steps N]`; to train with the new settings, choose another --out",
+                out.display(),
+                changed.join("; "),
+                family.name,
+                out.display()
+            );
+        }
+    }
     if let Some(steps) = args.steps {
         config.train.steps = steps;
     }
     Ok(config)
+}
+
+/// `key: saved A, given B` for each key, apart from train.steps, whose value differs between
+/// the saved and the given config. Model keys the family gained since the run was trained take
+/// their defaults in the saved config, as they do when the run is loaded.
+fn changed_keys(family: &Family, saved: &RunConfig, given: &RunConfig) -> Vec<String> {
+    let table = |c: &RunConfig| toml::Table::try_from(c).expect("a config serialises");
+    let mut saved = table(saved);
+    let mut model = (family.default_model)();
+    if let Some(Value::Table(own)) = saved.get("model") {
+        model.extend(own.clone());
+    }
+    saved.insert("model".into(), Value::Table(model));
+    let shown = |v: &Option<Value>| v.as_ref().map_or("(none)".into(), |v| v.to_string());
+    config::differences(&saved, &table(given))
+        .into_iter()
+        .filter(|d| d.key != "train.steps")
+        .map(|d| {
+            format!(
+                "{}: saved {}, given {}",
+                d.key,
+                shown(&d.left),
+                shown(&d.right)
+            )
+        })
+        .collect()
 }
 
 /// Build, write config and meta, and train. Shared by `train` and `demo`.

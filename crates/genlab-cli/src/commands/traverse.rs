@@ -8,18 +8,28 @@ use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
 use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-pub struct Options {
+#[derive(clap::Args)]
+pub struct Args {
+    pub run: PathBuf,
+    /// Which continuous code to sweep (0-based).
+    #[arg(long, default_value_t = 0)]
     pub code: usize,
+    /// Columns.
+    #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    /// Sweep from -range to range (codes were trained on [-1, 1]).
+    #[arg(long, default_value_t = 2.0)]
     pub range: f64,
+    #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
-pub fn run(dir: &Path, o: Options) -> Result<()> {
-    let run = crate::run::open(dir)?;
+pub fn run(o: Args) -> Result<()> {
+    let run = crate::run::open(&o.run)?;
     let model = run.model.as_ref();
     let codes = model.as_codes().ok_or_else(|| {
         cannot(

@@ -18,16 +18,12 @@ fn load_rows(path: &Path) -> Result<(Vec<f64>, usize, usize)> {
 
 /// EM from the given means (every component starting at the data covariance), `iters`
 /// iterations with no early stop, then the mean log-likelihood under the final parameters.
-pub fn gmm(x: &Path, means: &Path, covariance: &str, iters: usize, reg: f64) -> Result<()> {
+pub fn gmm(x: &Path, means: &Path, cov: Covariance, iters: usize, reg: f64) -> Result<()> {
     let (x, n, d) = load_rows(x)?;
     let (means, k, dm) = load_rows(means)?;
     if dm != d {
         bail!("means have {dm} columns, the data {d}");
     }
-    let cov: Covariance = serde_json::from_value(serde_json::Value::String(covariance.into()))
-        .map_err(|_| {
-            anyhow::anyhow!("unknown covariance `{covariance}`; valid: full, tied, diag, spherical")
-        })?;
     let t = Instant::now();
     let start = Mixture::from_means(cov, means, d, &x, reg)?;
     let fit = mixture::fit(&x, start, iters, -1.0, reg)?;
@@ -43,7 +39,7 @@ pub fn gmm(x: &Path, means: &Path, covariance: &str, iters: usize, reg: f64) -> 
     println!(
         "{}",
         serde_json::json!({
-            "impl": "genlab", "covariance": covariance, "n": n, "d": d, "k": k,
+            "impl": "genlab", "covariance": cov, "n": n, "d": d, "k": k,
             "iters": fit.history.len(), "fit_seconds": secs, "mean_loglik": ll,
             "threads": rayon::current_num_threads(),
             "e_step_seconds": e_secs, "m_step_seconds": m_secs,

@@ -1,12 +1,8 @@
-//! `genlab bench speed`: the workloads of bench/torch_workloads.py, step for step, timed the
-//! same way (warm-up, then the median of single-step wall times). bench/run.sh runs both and
-//! writes the ratios to bench/RESULTS.md.
+//! The speed workloads of bench/torch_workloads.py, step for step, timed the same way
+//! (warm-up, then the median of single-step wall times).
 
-pub mod classical;
-mod dcgan28;
-mod pixelcnn_lite;
-
-use anyhow::{bail, Result};
+use crate::{dcgan28, pixelcnn_lite};
+use anyhow::Result;
 use genlab_core::config::parse_section;
 use genlab_core::optim::{OptimConfig, Optimizers};
 use genlab_core::rng::{rng_for, Stream};
@@ -15,30 +11,42 @@ use genlab_data::{Binarize, Kind, Preprocess, Scale, Shape};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-const WARMUP: usize = 3;
+/// Untimed steps before the timed ones.
+pub const WARMUP: usize = 3;
 
-pub fn run(workloads: &str, steps: usize, json: bool) -> Result<()> {
-    let mut results = serde_json::Map::new();
-    for w in workloads.split(',') {
-        let times = match w.trim() {
-            "w1" => w1_vae(steps)?,
-            "w2" => dcgan28::run(steps, WARMUP),
-            "w3" => pixelcnn_lite::run(steps, WARMUP),
-            other => bail!("unknown workload `{other}`; valid: w1, w2, w3"),
-        };
-        let median = median_ms(times);
-        if !json {
-            println!("{w:<4} {median:>9.2} ms/step (median of {steps})");
-        }
-        results.insert(w.trim().into(), median.into());
-    }
-    if json {
-        println!("{}", serde_json::Value::Object(results));
-    }
-    Ok(())
+/// The speed workloads, as `--workloads` names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Workload {
+    /// MLP VAE 784-400-20, batch 128.
+    W1,
+    /// DCGAN for 28x28, batch 64: one D step and one G step.
+    W2,
+    /// PixelCNN-lite on 28x28, batch 32.
+    W3,
 }
 
-pub fn median_ms(mut t: Vec<f64>) -> f64 {
+impl Workload {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::W1 => "w1",
+            Workload::W2 => "w2",
+            Workload::W3 => "w3",
+        }
+    }
+
+    /// Median wall time of one training step in milliseconds, over `steps` timed steps after
+    /// [`WARMUP`] untimed ones.
+    pub fn median_ms(self, steps: usize) -> Result<f64> {
+        let times = match self {
+            Workload::W1 => w1_vae(steps)?,
+            Workload::W2 => dcgan28::run(steps, WARMUP),
+            Workload::W3 => pixelcnn_lite::run(steps, WARMUP),
+        };
+        Ok(median_ms(times))
+    }
+}
+
+fn median_ms(mut t: Vec<f64>) -> f64 {
     t.sort_by(|a, b| a.partial_cmp(b).unwrap());
     t[t.len() / 2] * 1e3
 }
