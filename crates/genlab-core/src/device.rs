@@ -26,3 +26,27 @@ pub fn module_for<M: Module>(module: &M, device: &Device) -> M {
         module.valid().to_device(device)
     }
 }
+
+/// The backend `device` computes on, for meta.json: burn's own name of the device without the
+/// autodiff wrapper, e.g. `burn Flex(Cpu)` (a CUDA build: `burn Cuda(0)`).
+pub fn describe(device: &Device) -> String {
+    let inner = format!("{:?}", inference_device(device));
+    let name = inner
+        .strip_prefix("Device<")
+        .and_then(|s| s.strip_suffix('>'))
+        .unwrap_or(&inner);
+    format!("burn {name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_the_device_training_runs_on_not_its_autodiff_wrapper() {
+        let name = describe(&training_device(0));
+        assert!(name.starts_with("burn "), "{name}");
+        assert!(!name.contains("Autodiff"), "{name}");
+        assert_eq!(name, describe(&Device::default()));
+    }
+}

@@ -264,7 +264,7 @@ pub fn train_run(
             family: family.name.into(),
             genlab_version: env!("CARGO_PKG_VERSION").into(),
             seed: config.seed,
-            backend: "burn-flex (cpu)".into(),
+            backend: genlab_core::device::describe(&device),
             started_unix: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs())
