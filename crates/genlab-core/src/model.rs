@@ -193,6 +193,9 @@ pub trait Classify {
 
 /// Run Markov chains from noise and keep `frames` snapshots, `every` steps apart (RBM, DBN).
 pub trait GibbsChain {
+    /// Gibbs steps of the model's own sampling run (`model.sample_steps`): a chain picture
+    /// spaces its frames over this many steps.
+    fn sampling_steps(&self) -> usize;
     fn chain(
         &self,
         n: usize,

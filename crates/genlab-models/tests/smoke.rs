@@ -130,6 +130,12 @@ fn every_family_samples_or_reconstructs_in_range() {
             "{} can show nothing",
             family.name
         );
+        assert_eq!(
+            model.groups(),
+            family.groups.to_vec(),
+            "{}: registry parameter groups differ from the model's",
+            family.name
+        );
         let declared = family.capabilities.to_vec();
         assert_eq!(
             model.capabilities(),

@@ -72,7 +72,7 @@ pub fn run(o: Args) -> Result<()> {
             .ok_or_else(|| cannot(model, "run Gibbs chains", "genlab sample RUN"))?;
         // Rows: chains; columns: snapshots spaced so the last is the model's full sampling run.
         let frames = 12;
-        let every = (sample_steps(&run).max(frames) / frames).max(1);
+        let every = (chain.sampling_steps().max(frames) / frames).max(1);
         let snaps = chain.chain(o.n.min(16), frames, every, &mut rng, &run.device)?;
         let rows = snaps[0].dims()[0];
         // [frames, rows, d] -> [rows, frames, d] so that each row is one chain.
@@ -126,14 +126,6 @@ pub fn run(o: Args) -> Result<()> {
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())
-}
-
-fn sample_steps(run: &crate::run::OpenRun) -> usize {
-    run.config
-        .model
-        .get("sample_steps")
-        .and_then(|v| v.as_integer())
-        .unwrap_or(1000) as usize
 }
 
 fn class_names(run: &crate::run::OpenRun) -> String {

@@ -253,6 +253,9 @@ impl Sample for Dbn {
 }
 
 impl GibbsChain for Dbn {
+    fn sampling_steps(&self) -> usize {
+        self.cfg.sample_steps
+    }
     /// Gibbs chains in the top RBM from noise; every frame is projected down to the data.
     fn chain(
         &self,

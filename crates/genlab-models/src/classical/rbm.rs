@@ -518,6 +518,9 @@ impl Sample for Rbm {
 }
 
 impl GibbsChain for Rbm {
+    fn sampling_steps(&self) -> usize {
+        self.cfg.sample_steps
+    }
     fn chain(
         &self,
         n: usize,
