@@ -68,8 +68,11 @@ impl Conv2d {
             dilation: self.dilation,
             groups: self.groups,
         };
+        // The weight before the bias: burn initialises a parameter when it is first read, so
+        // this order keeps a fresh layer's random draws (and checkpoints) as burn's layer had them.
+        let weight = self.weight.val();
         let bias = self.bias.as_ref().map(|b| b.val());
-        conv2d(x, self.weight.val(), bias, options)
+        conv2d(x, weight, bias, options)
     }
 }
 
@@ -118,8 +121,10 @@ impl ConvTranspose2d {
             self.dilation,
             self.groups,
         );
+        // The weight before the bias, as in `Conv2d::forward`.
+        let weight = self.weight.val();
         let bias = self.bias.as_ref().map(|b| b.val());
-        conv_transpose2d(x, self.weight.val(), bias, options)
+        conv_transpose2d(x, weight, bias, options)
     }
 }
 
