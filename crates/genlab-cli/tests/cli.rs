@@ -1146,3 +1146,41 @@ fn a_mixture_on_pca_components_reports_a_projected_density_not_pixel_bits() {
         "{v}"
     );
 }
+
+#[test]
+fn no_command_writes_over_a_runs_own_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&tiny_train(tmp.path(), "vae", "run", &[]));
+    let config = std::fs::read(tmp.path().join("run/config.toml")).unwrap();
+    for args in [
+        vec!["sample", "run", "--out", "run/config.toml"],
+        vec!["eval", "run", "-n", "10", "--scores", "run/config.toml"],
+        vec![
+            "invert",
+            "run",
+            "--index",
+            "0",
+            "--steps",
+            "1",
+            "--out",
+            "run/meta.png",
+        ],
+        vec![
+            "sample",
+            "run",
+            "--out",
+            "run/ckpt/step-000099/model.safetensors",
+        ],
+    ] {
+        fails_with(
+            &genlab(&args, tmp.path()),
+            &["belongs to the run", "another --out"],
+        );
+    }
+    assert_eq!(
+        std::fs::read(tmp.path().join("run/config.toml")).unwrap(),
+        config
+    );
+    assert!(!tmp.path().join("run/ckpt/step-000099").exists());
+    ok(&genlab(&["sample", "run", "-n", "4"], tmp.path()));
+}

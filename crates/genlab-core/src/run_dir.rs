@@ -9,14 +9,14 @@
 //!   curves.png                  the losses of metrics.jsonl over steps, drawn when a run ends
 //!   samples/step-000500.png     fixed noise, same z every time
 //!   ckpt/step-000500/{<group>.safetensors, optim-<group>.safetensors, state.json}
-//!   ckpt/best                   name of the best checkpoint (lowest logged main loss)
+//!   ckpt/best                   name of the best checkpoint (by `Model::selection`; absent when none)
 //!   eval/step-000500.json       metric -> value
 //!   sample.png, chain.png, ...  what `genlab sample`, `interpolate`, ... write by default
 //! ```
 //! Every write is atomic (temp file + rename); a checkpoint directory is written under a temp
 //! name and renamed into place, so a crash never leaves half a checkpoint. The files and folders
-//! above the last line belong to training: no other command may write over them
-//! ([`RunDir::output`]).
+//! above the last line belong to `genlab train` (and `eval/` to `genlab eval`): no other output
+//! may land on them, in this run or another ([`RunDir::output`], [`RunDir::refuse_owned`]).
 
 use crate::config::{self, RunConfig};
 use crate::family::{DataInfo, Family};
@@ -392,32 +392,27 @@ impl RunDir {
         Ok(path)
     }
 
-    /// An error if `path` is, or lies inside, a file or folder of this run that training owns.
+    /// An error if `path` is, or lies inside, a file or folder that training or `genlab eval`
+    /// owns in a run directory: this run's, or any other run's the path leads into (a folder
+    /// holding both config.toml and meta.json). The path need not exist yet; symbolic links,
+    /// `.` and `..` are resolved first.
     pub fn refuse_owned(&self, path: &Path) -> Result<()> {
-        let (Ok(root), Some(parent), Some(name)) =
-            (self.root.canonicalize(), path.parent(), path.file_name())
-        else {
-            return Ok(());
-        };
-        let parent = if parent.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            parent
-        };
-        let Ok(parent) = parent.canonicalize() else {
-            return Ok(());
-        };
-        let full = parent.join(name);
-        if let Ok(rest) = full.strip_prefix(&root) {
-            if let Some(first) = rest.components().next() {
-                let first = first.as_os_str().to_string_lossy();
-                if OWNED.contains(&first.as_ref()) {
-                    bail!(
-                        "{} belongs to the run in {} ({first} is written by training); choose another --out",
-                        path.display(),
-                        self.root.display()
-                    );
-                }
+        let full = resolved(path);
+        for dir in full.ancestors().skip(1) {
+            if !(dir.join(CONFIG).is_file() && dir.join(META).is_file()) {
+                continue;
+            }
+            let rest = full.strip_prefix(dir).unwrap_or(&full);
+            let Some(first) = rest.components().next() else {
+                continue;
+            };
+            let first = first.as_os_str().to_string_lossy();
+            if OWNED.contains(&first.as_ref()) {
+                bail!(
+                    "{} belongs to the run in {} ({first} is written by genlab train and eval); choose another --out",
+                    path.display(),
+                    dir.display()
+                );
             }
         }
         Ok(())
@@ -594,6 +589,37 @@ impl Meta {
             modes: config.data.modes(),
         }
     }
+}
+
+/// `path` made absolute with its nearest existing ancestor's symbolic links, `.` and `..`
+/// resolved, and the rest (which does not exist yet) normalised by hand.
+fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut base = absolute.as_path();
+    let mut tail = Vec::new();
+    let root = loop {
+        if let Ok(real) = base.canonicalize() {
+            break real;
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                tail.push(name.to_os_string());
+                base = parent;
+            }
+            _ => break base.to_path_buf(),
+        }
+    };
+    let mut out = root;
+    for name in tail.into_iter().rev() {
+        match name.to_str() {
+            Some("..") => {
+                out.pop();
+            }
+            Some(".") => {}
+            _ => out.push(name),
+        }
+    }
+    out
 }
 
 fn params_file(dir: &Path, group: &str) -> PathBuf {
@@ -787,27 +813,41 @@ mod tests {
     }
 
     #[test]
-    fn outputs_never_write_over_what_training_owns() {
+    fn outputs_never_write_over_what_a_run_owns() {
         let tmp = tempfile::tempdir().unwrap();
-        let run = RunDir::at(tmp.path());
-        std::fs::create_dir_all(tmp.path().join(CKPT)).unwrap();
-        let default = run.output(None, Output::Sample).unwrap();
-        assert_eq!(default, tmp.path().join("sample.png"));
-        for owned in [CONFIG, META, METRICS, CURVES] {
-            let err = run
-                .output(Some(tmp.path().join(owned)), Output::Sample)
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains("belongs to the run"), "{owned}: {err}");
+        let runs = tmp.path();
+        let run = RunDir::at(runs.join("a"));
+        let other = RunDir::at(runs.join("b"));
+        for r in [&run, &other] {
+            std::fs::create_dir_all(r.path().join(CKPT)).unwrap();
+            std::fs::write(r.config_file(), "").unwrap();
+            std::fs::write(r.meta_file(), "{}").unwrap();
         }
-        let inside = tmp.path().join(CKPT).join("x.png");
-        assert!(run.output(Some(inside), Output::Sample).is_err());
-        let elsewhere = tempfile::tempdir().unwrap();
-        let fine = elsewhere.path().join(CONFIG);
         assert_eq!(
-            run.output(Some(fine.clone()), Output::Sample).unwrap(),
-            fine
+            run.output(None, Output::Sample).unwrap(),
+            run.path().join("sample.png")
         );
+        let refused = |p: PathBuf| {
+            let err = run.output(Some(p.clone()), Output::Sample);
+            let err = err.expect_err(&p.display().to_string()).to_string();
+            assert!(err.contains("belongs to the run"), "{}: {err}", p.display());
+        };
+        for owned in [CONFIG, META, METRICS, CURVES] {
+            refused(run.path().join(owned));
+        }
+        // Inside owned folders that do not exist yet, through `..`, and in another run.
+        refused(run.path().join(CKPT).join("step-000050/model.safetensors"));
+        refused(run.path().join(EVAL).join("step-000040.json"));
+        refused(run.path().join(SAMPLES).join("../config.toml"));
+        refused(other.path().join(CONFIG));
+        refused(runs.join("a/../b/meta.json"));
+        // Beside the run, or in a folder that is no run, is fine.
+        for fine in [runs.join("c").join(CONFIG), run.path().join("mine.png")] {
+            assert_eq!(
+                run.output(Some(fine.clone()), Output::Sample).unwrap(),
+                fine
+            );
+        }
     }
 
     #[test]

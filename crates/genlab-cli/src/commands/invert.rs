@@ -135,6 +135,9 @@ pub fn run(o: Args) -> Result<()> {
         bail!("invert shows images; this run's data are points")
     };
     let out = run.dir.output(o.out, Output::Invert)?;
+    // The codes go beside the picture; neither may land on a run's own files.
+    let json = out.with_extension("json");
+    run.dir.refuse_owned(&json)?;
     pictures::save_png(&out, &img)?;
     let codes: Vec<Vec<f32>> = (0..n)
         .map(|i| {
@@ -142,7 +145,6 @@ pub fn run(o: Args) -> Result<()> {
             z[row * dim..(row + 1) * dim].to_vec()
         })
         .collect();
-    let json = out.with_extension("json");
     let doc = serde_json::json!({
         "latent_dim": dim,
         "codes": codes,

@@ -110,13 +110,15 @@ pub fn run(o: Args) -> Result<()> {
         )
     } else {
         let img = pictures::sample_picture(model, &run.info, o.n, &mut rng, &run.device)?;
-        // 2-D models with a likelihood: the density beside the samples.
+        // 2-D models with a likelihood: the density beside the samples. Both paths are checked
+        // before either is written.
         if let Some(map) = pictures::density_picture(model, &run.info, &run.device)? {
             let path = match &o.out {
                 Some(p) => p.with_file_name(Output::Density.file_name()),
                 None => run.dir.path().join(Output::Density.file_name()),
             };
             run.dir.refuse_owned(&path)?;
+            run.dir.output(o.out.clone(), Output::Sample)?;
             pictures::save_png(&path, &map)?;
             println!("{}", path.display());
         }
