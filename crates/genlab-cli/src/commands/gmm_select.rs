@@ -5,11 +5,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
-use genlab_core::rng::{rng_for, Stream};
 use genlab_data::Split;
 use genlab_eval::pictures::save_png;
-use genlab_models::classical::kmeans::{initial_resp, Init};
-use genlab_models::classical::mixture::{em_step, pca_rows, Covariance, Mixture, Restarts};
+use genlab_models::classical::gmm::{fit_for_selection, SelectionFit};
+use genlab_models::classical::mixture::{pca_rows, Covariance};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -119,20 +118,18 @@ pub fn run(o: Args) -> Result<()> {
     let mut rows = Vec::new();
     let mut series = Vec::new();
     let mut best: Option<(f64, usize, CovarianceArg)> = None;
+    let fit = SelectionFit {
+        n_init: o.n_init,
+        max_iter: o.max_iter,
+        tol: o.tol,
+        reg_covar: o.reg_covar,
+        seed: o.seed,
+    };
     for &arg in &o.covariance {
         let (cov, name): (Covariance, _) = (arg.into(), arg.name());
         let mut line = Vec::new();
         for &k in &ks {
-            // n_init EM fits from k-means, each with its own seed; the best total
-            // log-likelihood of the fitted mixtures wins.
-            let mut restarts = Restarts::from_init(o.n_init, |r| {
-                let mut rng = rng_for(o.seed, (k * 1000 + r) as u64, Stream::Model);
-                let resp = initial_resp(&x, dz, k, Init::Kmeans, &mut rng);
-                Mixture::m_step(&x, &resp, k, cov, o.reg_covar)
-            })?;
-            restarts.run(o.max_iter, o.tol, |mix| em_step(&x, mix, o.reg_covar))?;
-            let (chosen, total) = restarts.best_by(|r| r.state.e_step(&x).0.iter().sum());
-            let (mix, iters) = (&chosen.state, chosen.iterations);
+            let (mix, total, iters) = fit_for_selection(&x, dz, k, cov, &fit)?;
             let (bic, aic) = (mix.bic(total, n), mix.aic(total));
             println!(
                 "{name:<10} {k:>4} {:>14.4} {bic:>14.1} {aic:>14.1} {iters:>6}",

@@ -236,6 +236,37 @@ impl Likelihood for Gmm {
     }
 }
 
+/// How `genlab gmm-select` fits one (K, covariance) pair.
+pub struct SelectionFit {
+    /// EM runs from k-means per pair; the best total log-likelihood wins.
+    pub n_init: usize,
+    pub max_iter: usize,
+    pub tol: f64,
+    pub reg_covar: f64,
+    /// Restart r of K components draws from host stream `Model`, draw `K * 1000 + r`.
+    pub seed: u64,
+}
+
+/// The chosen mixture of one (K, covariance) pair, its total log-likelihood over the `n` rows of
+/// `x` (nats) and its EM iterations. Errors when a fit fails (e.g. a singular covariance).
+pub fn fit_for_selection(
+    x: &[f64],
+    d: usize,
+    k: usize,
+    covariance: Covariance,
+    fit: &SelectionFit,
+) -> Result<(Mixture, f64, usize)> {
+    let mut restarts = Restarts::from_init(fit.n_init, |r| {
+        let draw = (k * 1000 + r) as u64;
+        let mut rng = genlab_core::rng::rng_for(fit.seed, draw, genlab_core::rng::Stream::Model);
+        let resp = initial_resp(x, d, k, Init::Kmeans, &mut rng);
+        Mixture::m_step(x, &resp, k, covariance, fit.reg_covar)
+    })?;
+    restarts.run(fit.max_iter, fit.tol, |mix| em_step(x, mix, fit.reg_covar))?;
+    let (chosen, total) = restarts.best_by(|r| r.state.e_step(x).0.iter().sum());
+    Ok((chosen.state.clone(), total, chosen.iterations))
+}
+
 fn default_model() -> toml::Table {
     toml::Table::try_from(GmmConfig::default()).expect("config serialises")
 }
