@@ -1184,3 +1184,41 @@ fn no_command_writes_over_a_runs_own_files() {
     assert!(!tmp.path().join("run/ckpt/step-000099").exists());
     ok(&genlab(&["sample", "run", "-n", "4"], tmp.path()));
 }
+
+#[test]
+fn a_start_that_failed_before_its_first_checkpoint_is_not_a_run_to_resume() {
+    // K = 20 components cannot fit 6 points: the start fails after the run folder was made.
+    // The fixed command line then starts afresh, with or without --resume, instead of being
+    // sent to --resume, which would replay the failing config.
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("p.csv"),
+        "x,y\n1,0\n2,1\n3,0\n4,1\n5,0\n6,1\n",
+    )
+    .unwrap();
+    let train = |k: &str, extra: &[&str]| {
+        let set = format!("model.k={k}");
+        let mut args = vec![
+            "train",
+            "gmm",
+            "--data",
+            "csv:p.csv",
+            "--out",
+            "c",
+            "--quiet",
+        ];
+        args.extend(["--set", &set]);
+        args.extend(extra);
+        genlab(&args, tmp.path())
+    };
+    for extra in [&[][..], &["--resume"][..]] {
+        fails_with(&train("20", &[]), &["model.k"]);
+        assert!(!tmp.path().join("c/ckpt").exists());
+        ok(&train("2", extra));
+        assert!(tmp.path().join("c/ckpt").is_dir());
+        std::fs::remove_dir_all(tmp.path().join("c")).unwrap();
+    }
+    // A run that reached a checkpoint is still a run: a plain start is refused.
+    ok(&train("2", &[]));
+    fails_with(&train("2", &[]), &["already holds a run", "--resume"]);
+}

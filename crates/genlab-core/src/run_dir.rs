@@ -466,6 +466,35 @@ impl RunDir {
         checkpoints(&self.root)
     }
 
+    /// True once training has saved a checkpoint here.
+    pub fn has_checkpoint(&self) -> bool {
+        !self.checkpoints().is_empty()
+    }
+
+    /// Remove what a start that never reached a checkpoint left behind (the files training
+    /// owns), so that the folder can take a fresh start; other files stay. Refuses a run that
+    /// has a checkpoint.
+    pub fn clear_unstarted(&self) -> Result<()> {
+        if self.has_checkpoint() {
+            bail!(
+                "{} holds checkpoints; continue it with --resume",
+                self.root.display()
+            );
+        }
+        for name in OWNED {
+            let p = self.root.join(name);
+            let removed = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else if p.exists() {
+                std::fs::remove_file(&p)
+            } else {
+                Ok(())
+            };
+            removed.with_context(|| format!("cannot remove {}", p.display()))?;
+        }
+        Ok(())
+    }
+
     /// The newest checkpoint, or a message that says there is none.
     pub fn latest_checkpoint(&self) -> Result<PathBuf> {
         latest_checkpoint(&self.root)

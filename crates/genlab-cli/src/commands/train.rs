@@ -145,7 +145,22 @@ pub fn run(args: Args) -> Result<Status> {
         .out
         .clone()
         .unwrap_or_else(|| super::fresh_dir(family.name));
-    let config = if args.resume {
+    let run = RunDir::at(&out);
+    // A start that failed before its first checkpoint (a config the family rejected, data it
+    // could not fit) left a run folder with nothing to continue: start afresh from this command
+    // line, with or without --resume, rather than refuse or replay the old config.
+    let unstarted = run.config_file().is_file() && !run.has_checkpoint();
+    if unstarted {
+        run.clear_unstarted()?;
+        if !args.quiet {
+            eprintln!(
+                "{} holds no checkpoint (its start failed); starting it afresh",
+                out.display()
+            );
+        }
+    }
+    let resume = args.resume && !unstarted;
+    let config = if resume {
         resume_config(family, &args, &out)?
     } else {
         if out.exists()
@@ -160,7 +175,7 @@ pub fn run(args: Args) -> Result<Status> {
         }
         resolve(family, &args)?
     };
-    let status = train_run(family, &config, &out, args.resume, args.quiet)?;
+    let status = train_run(family, &config, &out, resume, args.quiet)?;
     Ok(status)
 }
 
