@@ -180,14 +180,26 @@ impl RunConfig {
     }
 }
 
+/// Where a TOML error is: the full dotted key of its line (`train.batch_size`, from the
+/// nearest `[section]` header above it) and the line itself.
 fn locate(text: &str, e: &toml::de::Error) -> String {
-    match e.span() {
-        Some(span) => {
-            let line = text[..span.start].lines().count().max(1);
-            format!("at `{}`", text.lines().nth(line - 1).unwrap_or("").trim())
-        }
-        None => String::new(),
-    }
+    let Some(span) = e.span() else {
+        return String::new();
+    };
+    let line = text[..span.start].lines().count().max(1);
+    let content = text.lines().nth(line - 1).unwrap_or("").trim();
+    let Some((key, _)) = content.split_once('=') else {
+        return format!("at `{content}`");
+    };
+    let section = text
+        .lines()
+        .take(line)
+        .map(str::trim)
+        .filter(|l| l.starts_with('[') && l.ends_with(']'))
+        .last()
+        .map(|l| format!("{}.", l.trim_matches(|c| c == '[' || c == ']')))
+        .unwrap_or_default();
+    format!("at {section}{} (`{content}`)", key.trim())
 }
 
 /// Parse a typed section (e.g. a family's `[model]`), naming the section in errors.
@@ -426,7 +438,10 @@ mod tests {
         let mut t = base();
         set(&mut t, "train.batch_size=big").unwrap();
         let err = format!("{:#}", RunConfig::from_table(&t).unwrap_err());
-        assert!(err.contains("batch_size"), "the key is named: {err}");
+        assert!(
+            err.contains("train.batch_size"),
+            "the key is named in full: {err}"
+        );
         assert!(err.contains("invalid type"), "the problem is named: {err}");
     }
 

@@ -170,7 +170,7 @@ pub(crate) fn check(name: &str, cfg: &GanConfig, info: &DataInfo, uses: Uses) ->
         (Arch::Dcgan | Arch::Auto, true) => {
             if dcgan_stages(info.shape).is_none() {
                 bail!(
-                    "{name}: the DCGAN nets need an image side that halves at least once to 4 or more (28, 32, 64), found {}x{}; resize the images (data.size) or use model.arch = \"mlp\"",
+                    "{name}: the DCGAN nets need an image side that halves at least once to 4 or more (28, 32, 64), found {}x{}; resize the images (data.image_size) or use model.arch = \"mlp\"",
                     info.shape.h,
                     info.shape.w
                 );
