@@ -31,6 +31,9 @@ pub struct Dataset {
     pub classes: Vec<String>,
     /// True when every pixel is exactly 0 or 1 (already binary data).
     pub binary: bool,
+    /// What the loader passed over as not data, each with the reason (hidden folders such as
+    /// `.ipynb_checkpoints/`, archive metadata, folders without images), for the user to see.
+    pub skipped: Vec<String>,
 }
 
 impl Dataset {

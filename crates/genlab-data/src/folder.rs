@@ -1,5 +1,13 @@
 //! A folder of PNG/JPEG images, optionally one subfolder per class. Images are converted to
 //! grayscale or RGB and, when `size` is given, resized (Lanczos) to `size x size`.
+//!
+//! What is data: image files (`.png`, `.jpg`, `.jpeg`, any case) directly in the folder, or, when
+//! it holds none, in its subfolders, one class per subfolder in name order. What is not, and is
+//! reported in `Dataset::skipped`: hidden entries (a name starting with `.`: `.ipynb_checkpoints/`
+//! that Jupyter saves beside notebooks, `.git/`, `.DS_Store`, macOS `._name.png` resource forks),
+//! `__MACOSX/` folders that macOS archives unpack, and subfolders holding no images (they would
+//! be classes without examples). Other files (`labels.csv`, `Thumbs.db`) are not images and are
+//! passed over silently.
 
 use crate::{DataError, Dataset, Kind, Shape};
 use std::path::{Path, PathBuf};
@@ -14,12 +22,32 @@ fn is_image(p: &Path) -> bool {
     )
 }
 
-fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+/// Hidden entries and archive metadata: never data.
+fn not_data(p: &Path) -> Option<&'static str> {
+    let name = p.file_name()?.to_string_lossy();
+    if name.starts_with('.') {
+        Some("hidden")
+    } else if name == "__MACOSX" {
+        Some("macOS archive metadata")
+    } else {
+        None
+    }
+}
+
+/// The entries of `dir` in name order, without what is not data (noted in `skipped`).
+fn sorted_entries(dir: &Path, skipped: &mut Vec<String>) -> Result<Vec<PathBuf>, DataError> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| DataError::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     v.sort();
+    v.retain(|p| match not_data(p) {
+        Some(why) => {
+            skipped.push(format!("{} ({why})", p.display()));
+            false
+        }
+        None => true,
+    });
     Ok(v)
 }
 
@@ -61,7 +89,8 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such folder"),
         ));
     }
-    let entries = sorted_entries(dir)?;
+    let mut skipped = Vec::new();
+    let entries = sorted_entries(dir, &mut skipped)?;
     let subdirs: Vec<&PathBuf> = entries.iter().filter(|p| p.is_dir()).collect();
     let mut files: Vec<(PathBuf, u32)> = entries
         .iter()
@@ -70,11 +99,18 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
         .collect();
     let mut classes = Vec::new();
     if files.is_empty() && !subdirs.is_empty() {
-        for (c, sub) in subdirs.iter().enumerate() {
-            classes.push(sub.file_name().unwrap().to_string_lossy().to_string());
-            for p in sorted_entries(sub)?.into_iter().filter(|p| is_image(p)) {
-                files.push((p, c as u32));
+        for sub in subdirs {
+            let images: Vec<PathBuf> = sorted_entries(sub, &mut skipped)?
+                .into_iter()
+                .filter(|p| is_image(p))
+                .collect();
+            if images.is_empty() {
+                skipped.push(format!("{} (no images: not a class)", sub.display()));
+                continue;
             }
+            let c = classes.len() as u32;
+            classes.push(sub.file_name().unwrap().to_string_lossy().to_string());
+            files.extend(images.into_iter().map(|p| (p, c)));
         }
     }
     if files.is_empty() {
@@ -123,6 +159,45 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
         y: labelled.then(|| files.iter().map(|(_, c)| *c).collect()),
         classes,
         binary: false,
+        skipped,
     }
     .mark_binary())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(path: &Path, v: u8) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image::GrayImage::from_pixel(4, 4, image::Luma([v]))
+            .save(path)
+            .unwrap();
+    }
+
+    #[test]
+    fn hidden_folders_and_archive_metadata_are_not_classes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        png(&d.join("boot/a.png"), 10);
+        png(&d.join("coat/b.png"), 200);
+        png(&d.join("coat/c.PNG"), 200);
+        // Jupyter's checkpoints, a macOS archive's metadata and resource fork, an empty folder.
+        png(&d.join(".ipynb_checkpoints/x.png"), 0);
+        png(&d.join("__MACOSX/coat/._b.png"), 0);
+        std::fs::write(d.join("coat/._b.png"), b"not a png").unwrap();
+        std::fs::create_dir_all(d.join("notes")).unwrap();
+        let data = load(d, 1, None).unwrap();
+        assert_eq!(data.classes, vec!["boot", "coat"]);
+        assert_eq!(data.y, Some(vec![0, 1, 1]));
+        let skipped = data.skipped.join("\n");
+        for s in [
+            ".ipynb_checkpoints (hidden)",
+            "__MACOSX (macOS",
+            "._b.png (hidden)",
+            "notes (no images",
+        ] {
+            assert!(skipped.contains(s), "{s} not reported: {skipped}");
+        }
+    }
 }

@@ -151,6 +151,7 @@ pub(crate) fn load_pair(
         y: Some(labels.data.iter().map(|&b| b as u32).collect()),
         classes,
         binary: false,
+        skipped: Vec::new(),
     }
     .mark_binary())
 }

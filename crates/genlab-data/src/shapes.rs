@@ -93,6 +93,7 @@ pub(crate) fn generate(n: usize, seed: u64) -> Dataset {
         y: Some(y),
         classes: CLASSES.iter().map(|s| s.to_string()).collect(),
         binary: false,
+        skipped: Vec::new(),
     }
 }
 

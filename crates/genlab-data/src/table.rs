@@ -225,6 +225,7 @@ fn points(spec: &str, x: Vec<f32>, d: usize, y: Option<Vec<u32>>, classes: Vec<S
         y,
         classes,
         binary: false,
+        skipped: Vec::new(),
     }
     .mark_binary()
 }

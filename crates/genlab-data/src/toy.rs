@@ -136,6 +136,7 @@ pub(crate) fn generate(kind: ToyKind, n: usize, seed: u64) -> Dataset {
         y: (!classes.is_empty()).then_some(y),
         classes,
         binary: false,
+        skipped: Vec::new(),
     }
 }
 

@@ -58,6 +58,9 @@ fn info(args: InfoArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let data = genlab_data::load(&spec, split, data_dir.as_deref(), 1, None)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    for s in &data.skipped {
+        eprintln!("not data, skipped: {s}");
+    }
     let n = data.len();
     let mean = data.x.iter().map(|&v| v as f64).sum::<f64>() / data.x.len() as f64;
     let std = (data

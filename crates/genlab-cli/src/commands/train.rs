@@ -259,6 +259,11 @@ pub fn train_run(
     quiet: bool,
 ) -> Result<Status> {
     let data = config.data.load(Split::Train)?;
+    if !quiet {
+        for s in &data.skipped {
+            eprintln!("not data, skipped: {s}");
+        }
+    }
     let info = DataInfo::new(&data, &config.data);
     let device = genlab_core::device::training_device(config.seed);
     let run = RunDir::at(out);
