@@ -1222,3 +1222,41 @@ fn a_start_that_failed_before_its_first_checkpoint_is_not_a_run_to_resume() {
     ok(&train("2", &[]));
     fails_with(&train("2", &[]), &["already holds a run", "--resume"]);
 }
+
+#[test]
+fn reconstruction_error_on_points_is_in_their_units_never_clipped() {
+    // Points around -10: clipping data and reconstructions to [0, 1] made both 0 and reported
+    // an error of 0; the error per coordinate must match what training minimised (its `rec`
+    // is the squared error summed over the 2 coordinates).
+    let tmp = tempfile::tempdir().unwrap();
+    let rows: String = (0..200)
+        .map(|i| {
+            format!(
+                "{},{}\n",
+                -10.0 + (i % 7) as f64 * 0.3,
+                -10.0 - (i % 5) as f64 * 0.2
+            )
+        })
+        .collect();
+    std::fs::write(tmp.path().join("p.csv"), format!("a,b\n{rows}")).unwrap();
+    ok(&tiny_train(
+        tmp.path(),
+        "autoencoder",
+        "r",
+        &["--data", "csv:p.csv", "--set", "model.loss=\"mse\""],
+    ));
+    let out = ok(&genlab(
+        &["eval", "r", "--json", "--split", "train"],
+        tmp.path(),
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mse = v["mse_per_pixel"].as_f64().unwrap();
+    let metrics = std::fs::read_to_string(tmp.path().join("r/metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    let rec = last["losses"]["rec"].as_f64().unwrap() / 2.0;
+    assert!(mse > 10.0, "clipped: {v}");
+    assert!(
+        mse > rec / 2.0 && mse < rec * 2.0,
+        "eval {mse} vs training {rec} per coordinate"
+    );
+}

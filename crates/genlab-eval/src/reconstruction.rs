@@ -1,10 +1,12 @@
-//! Reconstruction error: mean squared error per pixel and mean absolute error, on [0, 1] pixels.
+//! Reconstruction error: mean squared and mean absolute error per value. Images are compared on
+//! the [0, 1] pixel scale, points in their own units; neither is ever clipped, so an error the
+//! model makes outside the data's range counts in full.
 
 use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::{DataInfo, Model};
-use genlab_data::Dataset;
+use genlab_data::{Dataset, Scale};
 use serde::Serialize;
 
 const ROWS_PER_PASS: usize = 1024;
@@ -47,8 +49,10 @@ pub fn reconstruction(
             d,
             device,
         ))?);
+        // Model space to the pixel scale: affine, unclipped (points are already on Unit).
+        let unit = |v: f32| pre.scale.convert(v, Scale::Unit) as f64;
         for (a, b) in x.iter().zip(&x_hat) {
-            let (a, b) = (pre.to_unit(*a) as f64, pre.to_unit(*b) as f64);
+            let (a, b) = (unit(*a), unit(*b));
             se += (a - b).powi(2);
             ae += (a - b).abs();
         }
