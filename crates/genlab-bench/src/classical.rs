@@ -72,6 +72,7 @@ pub fn rbm(
             dequantize: false,
         },
         modes: None,
+        standardization: None,
     };
     let cfg = RbmConfig {
         hidden,

@@ -68,6 +68,7 @@ fn w1_vae(steps: usize) -> Result<Vec<f64>> {
             dequantize: false,
         },
         modes: None,
+        standardization: None,
     };
     let device = genlab_core::device::training_device(0);
     let mut model = (family.build)(&model_cfg, &info, &device)?;

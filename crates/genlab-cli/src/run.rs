@@ -22,14 +22,20 @@ pub struct OpenRun {
 }
 
 impl OpenRun {
+    /// One split of the run's data as its model sees it (z-scores of tabular points with the
+    /// run's own statistics).
+    pub fn load_data(&self, split: Split) -> Result<genlab_data::Dataset> {
+        self.config
+            .data
+            .load_as_seen(split, self.info.standardization.as_ref())
+    }
+
     /// Test examples `idx` (train when the data has no test split), preprocessed for
     /// evaluation, on the inference device.
     pub fn held_out_batch(&self, idx_of: impl Fn(usize) -> Vec<usize>) -> Result<Batch> {
         let data = self
-            .config
-            .data
-            .load(Split::Test)
-            .or_else(|_| self.config.data.load(Split::Train))?;
+            .load_data(Split::Test)
+            .or_else(|_| self.load_data(Split::Train))?;
         let idx = idx_of(data.len());
         let pre = self.info.preprocess.for_evaluation();
         Ok(Batch::gather(

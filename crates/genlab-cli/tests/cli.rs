@@ -585,7 +585,7 @@ fn point_data_refuses_pixel_preprocessing_and_pixel_likelihoods() {
             ],
             tmp.path(),
         ),
-        &["holds 2-D points", "data.binarize"],
+        &["holds points (vectors), not pixels", "data.binarize"],
     );
     fails_with(
         &tiny_train(
@@ -1227,7 +1227,8 @@ fn a_start_that_failed_before_its_first_checkpoint_is_not_a_run_to_resume() {
 fn reconstruction_error_on_points_is_in_their_units_never_clipped() {
     // Points around -10: clipping data and reconstructions to [0, 1] made both 0 and reported
     // an error of 0; the error per coordinate must match what training minimised (its `rec`
-    // is the squared error summed over the 2 coordinates).
+    // is the squared error summed over the 2 coordinates, in the data's units when
+    // data.standardize is off).
     let tmp = tempfile::tempdir().unwrap();
     let rows: String = (0..200)
         .map(|i| {
@@ -1243,7 +1244,14 @@ fn reconstruction_error_on_points_is_in_their_units_never_clipped() {
         tmp.path(),
         "autoencoder",
         "r",
-        &["--data", "csv:p.csv", "--set", "model.loss=\"mse\""],
+        &[
+            "--data",
+            "csv:p.csv",
+            "--set",
+            "model.loss=\"mse\"",
+            "--set",
+            "data.standardize=\"off\"",
+        ],
     ));
     let out = ok(&genlab(
         &["eval", "r", "--json", "--split", "train"],

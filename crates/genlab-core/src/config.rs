@@ -4,7 +4,10 @@
 
 use crate::optim::OptimConfig;
 use anyhow::{anyhow, bail, Context, Result};
-use genlab_data::{Binarize, DataSpec, Preprocess, Scale, Split};
+use genlab_data::{
+    Binarize, Channels, DataSpec, Dataset, Header, LoadOptions, Preprocess, Scale, Split,
+    Standardization, Standardize,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use toml::{Table, Value};
@@ -18,14 +21,23 @@ pub struct DataConfig {
     pub binarize: Binarize,
     pub scale: Scale,
     pub dequantize: bool,
-    /// Folder images: 1 = grayscale, 3 = RGB.
-    pub channels: usize,
+    /// Folder images: "auto" (the files' own: 3 when any has colour), 1 = grey, 3 = RGB. A run's
+    /// config.toml holds the count it loaded.
+    pub channels: Channels,
     /// Folder images: resize to this square size; 0 keeps the files' size.
     pub image_size: u32,
     /// Folder holding the Fashion-MNIST IDX files; "" = GENLAB_DATA or the Debian path.
     pub data_dir: String,
     /// Split that `eval` uses unless told otherwise.
     pub eval_split: Split,
+    /// CSV: "auto" (a header when a first-row cell is not a number, or the row is pandas'
+    /// column names 0..d-1), "true" or "false".
+    #[serde(default)]
+    pub header: Header,
+    /// Tabular points (csv, npy): "auto" (z-scores unless binary), "on" or "off". The run keeps
+    /// the statistics and reports likelihoods of the data as given.
+    #[serde(default)]
+    pub standardize: Standardize,
 }
 
 impl Default for DataConfig {
@@ -35,10 +47,12 @@ impl Default for DataConfig {
             binarize: Binarize::None,
             scale: Scale::Unit,
             dequantize: false,
-            channels: 1,
+            channels: Channels::Auto,
             image_size: 0,
             data_dir: String::new(),
             eval_split: Split::Test,
+            header: Header::Auto,
+            standardize: Standardize::Auto,
         }
     }
 }
@@ -57,22 +71,53 @@ impl DataConfig {
         }
     }
 
-    pub fn load(&self, split: Split) -> Result<genlab_data::Dataset> {
-        if self.channels != 1 && self.channels != 3 {
-            bail!("data.channels must be 1 or 3, found {}", self.channels);
-        }
-        let dir = (!self.data_dir.is_empty()).then(|| std::path::Path::new(&self.data_dir));
-        let size = (self.image_size > 0).then_some(self.image_size);
-        let data = genlab_data::load(&self.spec, split, dir, self.channels, size)?;
+    /// One split, values as given (see [`Self::load_as_seen`] for a trained model's view).
+    pub fn load(&self, split: Split) -> Result<Dataset> {
+        let options = LoadOptions {
+            data_dir: (!self.data_dir.is_empty()).then(|| std::path::Path::new(&self.data_dir)),
+            channels: self.channels,
+            image_size: (self.image_size > 0).then_some(self.image_size),
+            header: self.header,
+        };
+        let data = genlab_data::load(&self.spec, split, &options)?;
         let pixel_options =
             self.binarize != Binarize::None || self.dequantize || self.scale != Scale::Unit;
         if data.kind == genlab_data::Kind::Points && pixel_options {
             bail!(
-                "{} holds 2-D points, not pixels: binarize, dequantize and scale do not apply; set data.binarize = \"none\", data.dequantize = false, data.scale = \"unit\" (a preset for images may have set them)",
+                "{} holds points (vectors), not pixels: binarize, dequantize and scale do not apply; set data.binarize = \"none\", data.dequantize = false, data.scale = \"unit\" (a preset for images may have set them)",
                 self.spec
             );
         }
         Ok(data)
+    }
+
+    /// One split as a model trained with `standardization` sees it (z-scores of tabular points
+    /// with the run's own statistics).
+    pub fn load_as_seen(
+        &self,
+        split: Split,
+        standardization: Option<&Standardization>,
+    ) -> Result<Dataset> {
+        let mut data = self.load(split)?;
+        if let Some(s) = standardization {
+            data.standardize(s)?;
+        }
+        Ok(data)
+    }
+
+    /// The statistics `data.standardize` asks to fit on the training split `data`, if any.
+    pub fn standardization_for(&self, data: &Dataset) -> Result<Option<Standardization>> {
+        let fit = |raw: &Vec<f64>| Standardization::fit(raw, data.shape.dim());
+        Ok(match (self.standardize, &data.raw) {
+            (Standardize::Off, _) => None,
+            (Standardize::Auto, Some(raw)) if !data.binary => Some(fit(raw)),
+            (Standardize::Auto, _) => None,
+            (Standardize::On, Some(raw)) => Some(fit(raw)),
+            (Standardize::On, None) => bail!(
+                "data.standardize = \"on\" applies to tabular points (csv:FILE, npy:FILE), not {}; set data.standardize = \"auto\"",
+                self.spec
+            ),
+        })
     }
 }
 

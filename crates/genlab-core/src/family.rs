@@ -17,6 +17,8 @@ pub struct DataInfo {
     pub preprocess: Preprocess,
     /// The true modes of a toy mixture (mode coverage, scatter plots, density maps).
     pub modes: Option<Modes>,
+    /// Tabular points reach the model as z-scores with these statistics.
+    pub standardization: Option<genlab_data::Standardization>,
 }
 
 impl DataInfo {
@@ -28,6 +30,7 @@ impl DataInfo {
             classes: data.classes.len(),
             preprocess: config.preprocess(),
             modes: config.modes(),
+            standardization: data.standardization.clone(),
         }
     }
 }

@@ -132,6 +132,9 @@ pub struct Meta {
     pub data_kind: genlab_data::Kind,
     pub data_shape: genlab_data::Shape,
     pub classes: Vec<String>,
+    /// Tabular points reach the model as z-scores with these statistics (`data.standardize`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standardization: Option<genlab_data::Standardization>,
 }
 
 /// One line of metrics.jsonl: the means of the loss terms since the previous line (in the
@@ -616,6 +619,7 @@ impl Meta {
             classes: self.classes.len(),
             preprocess: config.data.preprocess(),
             modes: config.data.modes(),
+            standardization: self.standardization.clone(),
         }
     }
 }

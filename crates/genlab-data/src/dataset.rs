@@ -34,6 +34,14 @@ pub struct Dataset {
     /// What the loader passed over as not data, each with the reason (hidden folders such as
     /// `.ipynb_checkpoints/`, archive metadata, folders without images), for the user to see.
     pub skipped: Vec<String>,
+    /// What the loader decided for the user and how to change it (a CSV's first row read as a
+    /// header, colour dropped to grey, a pandas index column left out), for the user to see.
+    pub notes: Vec<String>,
+    /// Tabular points exactly as given, in f64 (`x` holds them as f32, or their z-scores after
+    /// [`Dataset::standardize`]).
+    pub raw: Option<Vec<f64>>,
+    /// Set when `x` holds z-scores of `raw`.
+    pub standardization: Option<crate::Standardization>,
 }
 
 impl Dataset {
@@ -72,6 +80,30 @@ impl Dataset {
                 y.truncate(n);
             }
         }
+    }
+
+    /// Replace `x` by the z-scores of the values as given, computed in f64 (so a column near
+    /// 1.7e9 with a spread of 50 keeps its 24 bits of spread). Errors when the data has no raw
+    /// values (only tabular points have them) or `s` has another number of columns.
+    pub fn standardize(&mut self, s: &crate::Standardization) -> Result<(), crate::DataError> {
+        let Some(raw) = &self.raw else {
+            return Err(crate::DataError::Invalid(format!(
+                "{} is not tabular point data; data.standardize applies to csv:FILE and npy:FILE only (set data.standardize = \"auto\")",
+                self.name
+            )));
+        };
+        if s.mean.len() != self.shape.dim() {
+            return Err(crate::DataError::Invalid(format!(
+                "{} has {} columns, but the run was standardised on {}; evaluate on data with the run's columns",
+                self.name,
+                self.shape.dim(),
+                s.mean.len()
+            )));
+        }
+        self.x = s.apply(raw);
+        self.binary = false;
+        self.standardization = Some(s.clone());
+        Ok(())
     }
 
     pub(crate) fn mark_binary(mut self) -> Self {

@@ -9,7 +9,7 @@
 //! be classes without examples). Other files (`labels.csv`, `Thumbs.db`) are not images and are
 //! passed over silently.
 
-use crate::{DataError, Dataset, Kind, Shape};
+use crate::{Channels, DataError, Dataset, Kind, Shape};
 use std::path::{Path, PathBuf};
 
 fn is_image(p: &Path) -> bool {
@@ -81,8 +81,13 @@ pub fn read_image(path: &Path, channels: usize) -> Result<(Vec<f32>, Shape), Dat
     Ok((pixels(&img, channels), shape))
 }
 
-/// `channels` is 1 (grayscale) or 3 (RGB); `size` resizes every image to a square.
-pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dataset, DataError> {
+/// `channels`: grey, RGB, or auto (RGB when any image has colour); `size` resizes every image to
+/// a square. Colour dropped to grey is noted with how to keep it.
+pub(crate) fn load(
+    dir: &Path,
+    channels: Channels,
+    size: Option<u32>,
+) -> Result<Dataset, DataError> {
     if !dir.is_dir() {
         return Err(DataError::io(
             dir,
@@ -118,7 +123,9 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
             path: dir.to_path_buf(),
         });
     }
-    let mut x = Vec::new();
+    // Both renderings as bytes until the channel count is known (auto needs every file).
+    let (mut grey, mut rgb) = (Vec::new(), Vec::new());
+    let mut coloured = 0;
     let mut first: Option<(u32, u32)> = None;
     for (path, _) in &files {
         let img = image::open(path).map_err(|e| DataError::BadImage {
@@ -143,23 +150,54 @@ pub(crate) fn load(dir: &Path, channels: usize, size: Option<u32>) -> Result<Dat
             }
             _ => {}
         }
-        x.extend(pixels(&img, channels));
+        coloured += img.color().has_color() as usize;
+        if channels != Channels::Rgb {
+            grey.extend(img.to_luma8().into_raw());
+        }
+        if channels != Channels::Grey {
+            let rgb8 = img.to_rgb8();
+            rgb.extend((0..3).flat_map(|c| rgb8.pixels().map(move |p| p.0[c])));
+        }
     }
+    let mut notes = Vec::new();
+    let c = match channels {
+        Channels::Grey => 1,
+        Channels::Rgb => 3,
+        Channels::Auto if coloured > 0 => 3,
+        Channels::Auto => 1,
+    };
+    if c == 1 && coloured > 0 {
+        notes.push(format!(
+            "{}: {coloured} of {} images have colour, loaded as grey because data.channels = 1; set data.channels = \"auto\" (or 3) to keep colour",
+            dir.display(),
+            files.len()
+        ));
+    } else if c == 3 && channels == Channels::Auto {
+        notes.push(format!(
+            "{}: {coloured} of {} images have colour, loaded as RGB (data.channels = \"auto\"); set data.channels = 1 for grey",
+            dir.display(),
+            files.len()
+        ));
+    }
+    let bytes = if c == 1 { grey } else { rgb };
     let (w, h) = first.unwrap();
     let labelled = !classes.is_empty();
     Ok(Dataset {
         name: format!("folder:{}", dir.display()),
         kind: Kind::Images,
         shape: Shape {
-            c: channels,
+            c,
             h: h as usize,
             w: w as usize,
         },
-        x,
+        x: bytes.into_iter().map(|b| b as f32 / 255.0).collect(),
         y: labelled.then(|| files.iter().map(|(_, c)| *c).collect()),
         classes,
         binary: false,
         skipped,
+        notes,
+        raw: None,
+        standardization: None,
     }
     .mark_binary())
 }
@@ -187,7 +225,7 @@ mod tests {
         png(&d.join("__MACOSX/coat/._b.png"), 0);
         std::fs::write(d.join("coat/._b.png"), b"not a png").unwrap();
         std::fs::create_dir_all(d.join("notes")).unwrap();
-        let data = load(d, 1, None).unwrap();
+        let data = load(d, Channels::Grey, None).unwrap();
         assert_eq!(data.classes, vec!["boot", "coat"]);
         assert_eq!(data.y, Some(vec![0, 1, 1]));
         let skipped = data.skipped.join("\n");
@@ -199,5 +237,40 @@ mod tests {
         ] {
             assert!(skipped.contains(s), "{s} not reported: {skipped}");
         }
+    }
+
+    fn rgb(path: &Path, c: [u8; 3]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        image::RgbImage::from_pixel(4, 4, image::Rgb(c))
+            .save(path)
+            .unwrap();
+    }
+
+    #[test]
+    fn channels_auto_keeps_colour_and_grey_says_it_drops_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        rgb(&d.join("a.png"), [255, 0, 0]);
+        png(&d.join("b.png"), 128);
+        let auto = load(d, Channels::Auto, None).unwrap();
+        assert_eq!(auto.shape.c, 3);
+        // Red stays red; the grey image is replicated over the three channels.
+        assert_eq!(auto.example(0)[0], 1.0);
+        assert_eq!(auto.example(0)[16], 0.0);
+        assert_eq!(auto.example(1)[0], auto.example(1)[32]);
+        assert!(auto.notes[0].contains("1 of 2 images have colour, loaded as RGB"));
+        let grey = load(d, Channels::Grey, None).unwrap();
+        assert_eq!(grey.shape.c, 1);
+        assert!(
+            grey.notes[0].contains("loaded as grey because data.channels = 1")
+                && grey.notes[0].contains("data.channels = \"auto\""),
+            "{:?}",
+            grey.notes
+        );
+        // Grey files stay one channel, with nothing to say.
+        std::fs::remove_file(d.join("a.png")).unwrap();
+        let only_grey = load(d, Channels::Auto, None).unwrap();
+        assert_eq!(only_grey.shape.c, 1);
+        assert!(only_grey.notes.is_empty());
     }
 }

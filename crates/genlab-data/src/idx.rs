@@ -152,6 +152,9 @@ pub(crate) fn load_pair(
         classes,
         binary: false,
         skipped: Vec::new(),
+        notes: Vec::new(),
+        raw: None,
+        standardization: None,
     }
     .mark_binary())
 }

@@ -94,6 +94,9 @@ pub(crate) fn generate(n: usize, seed: u64) -> Dataset {
         classes: CLASSES.iter().map(|s| s.to_string()).collect(),
         binary: false,
         skipped: Vec::new(),
+        notes: Vec::new(),
+        raw: None,
+        standardization: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Data spec strings, parsed once and loaded the same way by every command.
 
-use crate::{folder, idx, shapes, table, toy, DataError, Dataset, ToyKind};
+use crate::{folder, idx, shapes, table, toy, DataError, Dataset, LoadOptions, ToyKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -108,13 +108,7 @@ impl<'de> Deserialize<'de> for DataSpec {
 }
 
 /// Load one split of the dataset named by `spec`.
-pub fn load(
-    spec: &DataSpec,
-    split: Split,
-    data_dir: Option<&Path>,
-    channels: usize,
-    image_size: Option<u32>,
-) -> Result<Dataset, DataError> {
+pub fn load(spec: &DataSpec, split: Split, options: &LoadOptions) -> Result<Dataset, DataError> {
     let test = split == Split::Test;
     let seed = if test {
         TEST_DATA_SEED
@@ -129,7 +123,8 @@ pub fn load(
     let name = spec.to_string();
     match spec {
         DataSpec::FashionMnist => {
-            let dir = data_dir
+            let dir = options
+                .data_dir
                 .map(Path::to_path_buf)
                 .or_else(|| std::env::var_os("GENLAB_DATA").map(PathBuf::from))
                 .unwrap_or_else(|| PathBuf::from(FASHION_MNIST_DIR));
@@ -150,13 +145,13 @@ pub fn load(
                     "{name} has no test split; evaluate with --split train, or give a separate folder of test images"
                 )));
             }
-            folder::load(dir, channels.max(1), image_size)
+            folder::load(dir, options.channels, options.image_size)
         }
         DataSpec::Csv(_) | DataSpec::Npy(_) if test => Err(DataError::Invalid(format!(
             "{name} is one file with no test split; evaluate on another file with `--data {}:TEST_FILE --split train`",
             &name[..3]
         ))),
-        DataSpec::Csv(file) => table::load_csv(file, &name),
+        DataSpec::Csv(file) => table::load_csv(file, &name, options.header),
         DataSpec::Npy(file) => table::load_npy(file, &name),
         DataSpec::Shapes => Ok(shapes::generate(pick(SHAPES_SIZES), seed)),
         DataSpec::Toy(kind) => Ok(toy::generate(*kind, pick(TOY_SIZES), seed)),
@@ -172,9 +167,10 @@ mod tests {
         let err = load(
             &DataSpec::FashionMnist,
             Split::Train,
-            Some(Path::new("/nonexistent/fm")),
-            1,
-            None,
+            &LoadOptions {
+                data_dir: Some(Path::new("/nonexistent/fm")),
+                ..LoadOptions::default()
+            },
         )
         .err()
         .unwrap();
@@ -215,8 +211,8 @@ mod tests {
 
     #[test]
     fn train_and_test_splits_differ() {
-        let a = load(&DataSpec::Shapes, Split::Train, None, 1, None).unwrap();
-        let b = load(&DataSpec::Shapes, Split::Test, None, 1, None).unwrap();
+        let a = load(&DataSpec::Shapes, Split::Train, &LoadOptions::default()).unwrap();
+        let b = load(&DataSpec::Shapes, Split::Test, &LoadOptions::default()).unwrap();
         assert_ne!(a.example(0), b.example(0));
         assert_eq!(b.len(), 2000);
     }

@@ -5,7 +5,7 @@
 //! the one layout genlab reads (a 2-D little-endian array), and the npy crates pull in a Python
 //! literal parser and big-integer support for the general case.
 
-use crate::{DataError, Dataset, Kind, Shape};
+use crate::{DataError, Dataset, Header, Kind, Shape};
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -16,9 +16,17 @@ fn invalid(path: &Path, problem: String) -> DataError {
     }
 }
 
-/// Points from a CSV file. The first row is a header when any of its cells is not a number; a
-/// column named `label` (header required) holds class labels (any text; sorted into classes).
-pub fn load_csv(path: &Path, spec: &str) -> Result<Dataset, DataError> {
+/// Points from a CSV file: numeric columns, an optional header, an optional `label` column
+/// (any text; sorted into classes).
+///
+/// The header rule (`data.header = "auto"`): the first row names the columns when one of its
+/// cells is not a number, or when its cells are exactly the integers 0, 1, ..., d-1 (the names
+/// pandas gives the columns of an array: `DataFrame(x).to_csv(index=False)`). What auto decided
+/// is noted with how to override it. A column with no name (`""`, or pandas' `Unnamed: 0`)
+/// holding integers is a row index (`to_csv()` with its default index, R's `write.csv`): it is
+/// left out with a note; any other unnamed column is an error. No row is ever dropped: a row
+/// that is not numbers is an error naming its line.
+pub fn load_csv(path: &Path, spec: &str, header: Header) -> Result<Dataset, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
@@ -31,8 +39,22 @@ pub fn load_csv(path: &Path, spec: &str) -> Result<Dataset, DataError> {
     let first = rows
         .first()
         .ok_or_else(|| invalid(path, "the file is empty".into()))?;
-    let has_header = first.iter().any(|c| c.parse::<f64>().is_err());
-    let header: Vec<String> = if has_header {
+    let mut notes = Vec::new();
+    let has_header = match header {
+        Header::True => true,
+        Header::False => false,
+        Header::Auto => {
+            let (is_header, why) = header_rule(first);
+            notes.push(format!(
+                "{}: first row `{}` read as {why}; if that is wrong, set data.header = {}",
+                path.display(),
+                first.iter().collect::<Vec<_>>().join(","),
+                if is_header { "false" } else { "true" }
+            ));
+            is_header
+        }
+    };
+    let names: Vec<String> = if has_header {
         first.iter().map(str::to_string).collect()
     } else {
         (0..first.len())
@@ -43,8 +65,47 @@ pub fn load_csv(path: &Path, spec: &str) -> Result<Dataset, DataError> {
     if body.is_empty() {
         return Err(invalid(path, "no data rows after the header".into()));
     }
-    let label_col = header.iter().position(|h| h == "label");
-    let d = header.len() - label_col.is_some() as usize;
+    for (i, row) in body.iter().enumerate() {
+        if row.len() != names.len() {
+            return Err(invalid(
+                path,
+                format!(
+                    "line {} has {} cells, the first row has {}; every row needs the same columns",
+                    i + 1 + has_header as usize,
+                    row.len(),
+                    names.len()
+                ),
+            ));
+        }
+    }
+    let mut roles = vec![Role::Feature; names.len()];
+    if let Some(j) = names.iter().position(|h| h == "label") {
+        roles[j] = Role::Label;
+    }
+    if has_header {
+        for (j, name) in names.iter().enumerate() {
+            if !(name.is_empty() || name.starts_with("Unnamed:")) || roles[j] == Role::Label {
+                continue;
+            }
+            let integers = body.iter().all(|r| r[j].parse::<i64>().is_ok());
+            if !integers {
+                return Err(invalid(
+                    path,
+                    format!(
+                        "column {} has no name (`{name}`) and holds values that are not a row index; name it in the header to use it as a feature, or remove it",
+                        j + 1
+                    ),
+                ));
+            }
+            roles[j] = Role::Index;
+            notes.push(format!(
+                "{}: column {} (`{name}`) has no name and holds integers: a row index (pandas' to_csv() without index=False, R's write.csv), left out; name it in the header to use it as a feature",
+                path.display(),
+                j + 1
+            ));
+        }
+    }
+    let d = roles.iter().filter(|r| **r == Role::Feature).count();
     if d == 0 {
         return Err(invalid(path, "no numeric columns besides `label`".into()));
     }
@@ -52,43 +113,15 @@ pub fn load_csv(path: &Path, spec: &str) -> Result<Dataset, DataError> {
     let mut labels = Vec::new();
     for (i, row) in body.iter().enumerate() {
         let line = i + 1 + has_header as usize;
-        if row.len() != header.len() {
-            return Err(invalid(
-                path,
-                format!(
-                    "line {line} has {} cells, the first row has {}; every row needs the same columns",
-                    row.len(),
-                    header.len()
-                ),
-            ));
-        }
-        for (j, cell) in row.iter().enumerate() {
-            if Some(j) == label_col {
-                labels.push(cell.to_string());
-                continue;
+        for ((cell, role), name) in row.iter().zip(&roles).zip(&names) {
+            match role {
+                Role::Label => labels.push(cell.to_string()),
+                Role::Index => {}
+                Role::Feature => x.push(number(path, line, name, cell, has_header)?),
             }
-            let v: f64 = cell.parse().map_err(|_| {
-                invalid(
-                    path,
-                    format!(
-                        "line {line}, column `{}`: `{cell}` is not a number (name a label column `label`, or remove text columns)",
-                        header[j]
-                    ),
-                )
-            })?;
-            if !v.is_finite() {
-                return Err(invalid(
-                    path,
-                    format!(
-                        "line {line}, column `{}` is {cell}; drop or impute missing values first",
-                        header[j]
-                    ),
-                ));
-            }
-            x.push(v as f32);
         }
     }
-    let (y, classes) = if label_col.is_some() {
+    let (y, classes) = if roles.contains(&Role::Label) {
         let classes: Vec<String> = labels
             .iter()
             .cloned()
@@ -103,19 +136,70 @@ pub fn load_csv(path: &Path, spec: &str) -> Result<Dataset, DataError> {
     } else {
         (None, Vec::new())
     };
-    Ok(points(spec, x, d, y, classes))
+    let mut data = points(spec, x, d, y, classes);
+    data.notes = notes;
+    Ok(data)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Feature,
+    Label,
+    Index,
+}
+
+/// `data.header = "auto"`: is `first` a header, and why (for the note).
+fn header_rule(first: &csv::StringRecord) -> (bool, &'static str) {
+    if first.iter().any(|c| c.parse::<f64>().is_err()) {
+        (true, "a header (some cells are not numbers)")
+    } else if first
+        .iter()
+        .enumerate()
+        .all(|(j, c)| c.parse::<i64>() == Ok(j as i64))
+    {
+        (
+            true,
+            "a header (the integers 0..d-1 that pandas writes as the names of unnamed columns)",
+        )
+    } else {
+        (false, "data (every cell is a number)")
+    }
+}
+
+/// One finite number, or an error naming the line, column and fix.
+fn number(
+    path: &Path,
+    line: usize,
+    column: &str,
+    cell: &str,
+    header: bool,
+) -> Result<f64, DataError> {
+    let v: f64 = cell.parse().map_err(|_| {
+        let fix = if line == 1 && !header {
+            "it looks like a header: set data.header = \"true\" (or \"auto\")"
+        } else {
+            "name a label column `label`, or remove text columns"
+        };
+        invalid(
+            path,
+            format!("line {line}, column `{column}`: `{cell}` is not a number ({fix})"),
+        )
+    })?;
+    if !v.is_finite() {
+        return Err(invalid(
+            path,
+            format!(
+                "line {line}, column `{column}` is {cell}; drop or impute missing values first"
+            ),
+        ));
+    }
+    Ok(v)
 }
 
 /// Points from a 2-D `.npy` array of floats or integers (C or Fortran order).
 pub fn load_npy(path: &Path, spec: &str) -> Result<Dataset, DataError> {
     let (x, _, d) = read_npy(path)?;
-    Ok(points(
-        spec,
-        x.into_iter().map(|v| v as f32).collect(),
-        d,
-        None,
-        Vec::new(),
-    ))
+    Ok(points(spec, x, d, None, Vec::new()))
 }
 
 /// The rows of a 2-D `.npy` array as f64 `(values [n, d], n, d)`, exactly as stored (the
@@ -216,16 +300,26 @@ pub fn read_npy(path: &Path) -> Result<(Vec<f64>, usize, usize), DataError> {
     Ok((x, n, d))
 }
 
-fn points(spec: &str, x: Vec<f32>, d: usize, y: Option<Vec<u32>>, classes: Vec<String>) -> Dataset {
+/// Points `[n, d]` as given (kept in f64 as `raw`) and as f32.
+fn points(
+    spec: &str,
+    raw: Vec<f64>,
+    d: usize,
+    y: Option<Vec<u32>>,
+    classes: Vec<String>,
+) -> Dataset {
     Dataset {
         name: spec.to_string(),
         kind: Kind::Points,
         shape: Shape { c: d, h: 1, w: 1 },
-        x,
+        x: raw.iter().map(|&v| v as f32).collect(),
         y,
         classes,
         binary: false,
         skipped: Vec::new(),
+        notes: Vec::new(),
+        raw: Some(raw),
+        standardization: None,
     }
     .mark_binary()
 }
@@ -244,7 +338,7 @@ mod tests {
     #[test]
     fn csv_with_header_and_labels() {
         let (_d, p) = write("a.csv", b"x,y,label\n1,2,cat\n3,4.5,dog\n-1,0,cat\n");
-        let ds = load_csv(&p, "csv:a.csv").unwrap();
+        let ds = load_csv(&p, "csv:a.csv", Header::Auto).unwrap();
         assert_eq!(ds.shape.dim(), 2);
         assert_eq!(ds.x, vec![1.0, 2.0, 3.0, 4.5, -1.0, 0.0]);
         assert_eq!(ds.y, Some(vec![0, 1, 0]));
@@ -254,7 +348,7 @@ mod tests {
     #[test]
     fn csv_without_header() {
         let (_d, p) = write("a.csv", b"1,2,3\n4,5,6\n");
-        let ds = load_csv(&p, "csv:a.csv").unwrap();
+        let ds = load_csv(&p, "csv:a.csv", Header::Auto).unwrap();
         assert_eq!(ds.len(), 2);
         assert_eq!(ds.shape.dim(), 3);
         assert!(ds.y.is_none());
@@ -263,16 +357,16 @@ mod tests {
     #[test]
     fn csv_errors_name_line_and_column() {
         let (_d, p) = write("a.csv", b"a,b\n1,2\n3\n");
-        let e = load_csv(&p, "s").err().unwrap().to_string();
+        let e = load_csv(&p, "s", Header::Auto).err().unwrap().to_string();
         assert!(e.contains("line 3 has 1 cells"), "{e}");
         let (_d, p) = write("a.csv", b"a,b\n1,2\n3,oops\n");
-        let e = load_csv(&p, "s").err().unwrap().to_string();
+        let e = load_csv(&p, "s", Header::Auto).err().unwrap().to_string();
         assert!(
             e.contains("line 3, column `b`: `oops` is not a number"),
             "{e}"
         );
         let (_d, p) = write("a.csv", b"a,b\n1,NaN\n");
-        let e = load_csv(&p, "s").err().unwrap().to_string();
+        let e = load_csv(&p, "s", Header::Auto).err().unwrap().to_string();
         assert!(e.contains("column `b` is NaN"), "{e}");
     }
 

@@ -137,6 +137,9 @@ pub(crate) fn generate(kind: ToyKind, n: usize, seed: u64) -> Dataset {
         classes,
         binary: false,
         skipped: Vec::new(),
+        notes: Vec::new(),
+        raw: None,
+        standardization: None,
     }
 }
 

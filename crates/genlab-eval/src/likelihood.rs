@@ -33,6 +33,10 @@ pub struct LikelihoodReport {
     pub bound: Bound,
     pub k: usize,
     pub n_examples: usize,
+    /// Tabular points modelled as z-scores: log |det dz/dx| (nats) added to every log p(z), so
+    /// that nll_nats is of the data as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_jacobian: Option<f64>,
     /// Negative log-likelihood of each example in nats, dataset order (`genlab eval --scores`).
     #[serde(skip)]
     pub per_example_nll: Vec<f64>,
@@ -70,6 +74,11 @@ pub fn likelihood(
         let x = genlab_core::tensor::matrix(x, idx.len(), d, device);
         all.extend(lik.log_likelihood(x, k, &mut rng)?);
     }
+    // log p(x) = log p(z) + log |det dz/dx| for data standardised on load.
+    let log_jacobian = data.standardization.as_ref().map(|s| s.log_jacobian());
+    if let Some(j) = log_jacobian {
+        all.iter_mut().for_each(|v| *v += j);
+    }
     let n = all.len() as f64;
     let discrete = if pre.dequantize && !pre.is_binary() {
         d as f64 * 256f64.ln()
@@ -96,6 +105,7 @@ pub fn likelihood(
         bound,
         k,
         n_examples: all.len(),
+        log_jacobian,
         per_example_nll,
     })
 }

@@ -1,6 +1,7 @@
 //! Reconstruction error: mean squared and mean absolute error per value. Images are compared on
-//! the [0, 1] pixel scale, points in their own units; neither is ever clipped, so an error the
-//! model makes outside the data's range counts in full.
+//! the [0, 1] pixel scale, points in their own units (standardised tabular data mapped back to
+//! the values as given); neither is ever clipped, so an error the model makes outside the
+//! data's range counts in full.
 
 use anyhow::{bail, Result};
 use burn::tensor::Device;
@@ -43,12 +44,13 @@ pub fn reconstruction(
             &idx,
             &mut rng_for(seed, chunk as u64, Stream::Eval),
         );
-        let x_hat = genlab_core::tensor::to_vec(rec.reconstruct(genlab_core::tensor::matrix(
-            x.clone(),
-            idx.len(),
-            d,
-            device,
-        ))?);
+        let mut x_hat = genlab_core::tensor::to_vec(
+            rec.reconstruct(genlab_core::tensor::matrix(x.clone(), idx.len(), d, device))?,
+        );
+        if let Some(s) = &data.standardization {
+            s.invert(&mut x);
+            s.invert(&mut x_hat);
+        }
         // Model space to the pixel scale: affine, unclipped (points are already on Unit).
         let unit = |v: f32| pre.scale.convert(v, Scale::Unit) as f64;
         for (a, b) in x.iter().zip(&x_hat) {

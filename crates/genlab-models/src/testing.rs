@@ -19,6 +19,7 @@ pub fn info(kind: Kind, shape: Shape) -> DataInfo {
             dequantize: kind == Kind::Images,
         },
         modes: None,
+        standardization: None,
     }
 }
 

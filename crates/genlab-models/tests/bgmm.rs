@@ -258,6 +258,7 @@ fn bad_priors_name_the_key() {
         classes: 0,
         preprocess: genlab_core::config::DataConfig::default().preprocess(),
         modes: None,
+        standardization: None,
     };
     let e = Bgmm::new(
         BgmmConfig {

@@ -33,6 +33,7 @@ fn setup(family: &Family) -> (RunConfig, DataInfo, genlab_data::Dataset, Device)
         classes: data.classes.len(),
         preprocess: cfg.data.preprocess(),
         modes: None,
+        standardization: None,
     };
     (cfg, info, data, genlab_core::device::training_device(7))
 }

@@ -36,8 +36,40 @@ pub struct InfoArgs {
     /// Folder of the Fashion-MNIST files.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Folder images: auto (the files' own), 1 (grey) or 3 (RGB), as data.channels.
+    #[arg(long, default_value = "auto", value_parser = parse_channels)]
+    pub channels: genlab_data::Channels,
+    /// CSV header: auto, true or false, as data.header.
+    #[arg(long, value_enum, default_value_t = HeaderArg::Auto)]
+    pub header: HeaderArg,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum HeaderArg {
+    Auto,
+    True,
+    False,
+}
+
+impl From<HeaderArg> for genlab_data::Header {
+    fn from(h: HeaderArg) -> Self {
+        match h {
+            HeaderArg::Auto => Self::Auto,
+            HeaderArg::True => Self::True,
+            HeaderArg::False => Self::False,
+        }
+    }
+}
+
+fn parse_channels(s: &str) -> Result<genlab_data::Channels, String> {
+    match s {
+        "auto" => Ok(genlab_data::Channels::Auto),
+        "1" => Ok(genlab_data::Channels::Grey),
+        "3" => Ok(genlab_data::Channels::Rgb),
+        _ => Err(format!("must be auto, 1 or 3, found {s}")),
+    }
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -52,14 +84,26 @@ fn info(args: InfoArgs) -> Result<()> {
         split,
         out,
         data_dir,
+        channels,
+        header,
         json,
     } = args;
+    let header = header.into();
     let split: Split = split.into();
     let started = std::time::Instant::now();
-    let data = genlab_data::load(&spec, split, data_dir.as_deref(), 1, None)?;
+    let options = genlab_data::LoadOptions {
+        data_dir: data_dir.as_deref(),
+        channels,
+        header,
+        ..Default::default()
+    };
+    let data = genlab_data::load(&spec, split, &options)?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
     for s in &data.skipped {
         eprintln!("not data, skipped: {s}");
+    }
+    for note in &data.notes {
+        eprintln!("note: {note}");
     }
     let n = data.len();
     let mean = data.x.iter().map(|&v| v as f64).sum::<f64>() / data.x.len() as f64;
@@ -98,6 +142,7 @@ fn info(args: InfoArgs) -> Result<()> {
         "spec": spec, "split": split, "examples": n,
         "shape": [data.shape.c, data.shape.h, data.shape.w], "kind": data.kind,
         "classes": data.classes, "class_counts": counts,
+        "channels": data.shape.c, "notes": data.notes,
         "pixel_mean": mean, "pixel_std": std, "min": min, "max": max, "binary": data.binary,
         "load_ms": load_ms, "grid": out,
     });

@@ -79,6 +79,10 @@ pub fn run(args: Args) -> Result<()> {
             describe(run.info.shape),
         );
     }
+    // Tabular points as the model sees them: z-scores with the run's own statistics.
+    if let Some(s) = &run.info.standardization {
+        dataset.standardize(s)?;
+    }
     if let Some(n) = n {
         dataset.truncate(n);
     }

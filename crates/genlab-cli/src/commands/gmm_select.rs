@@ -95,7 +95,14 @@ impl From<CovarianceArg> for Covariance {
 
 pub fn run(o: Args) -> Result<()> {
     let ks = parse_ks(&o.k)?;
-    let data = genlab_data::load(&o.data, Split::Train, o.data_dir.as_deref(), 1, None)?;
+    let options = genlab_data::LoadOptions {
+        data_dir: o.data_dir.as_deref(),
+        ..Default::default()
+    };
+    let data = genlab_data::load(&o.data, Split::Train, &options)?;
+    for note in &data.notes {
+        eprintln!("note: {note}");
+    }
     let (n, d) = (data.len(), data.shape.dim());
     if let Some(&k) = ks.iter().find(|&&k| k > n) {
         bail!("gmm-select: K = {k} components but only {n} examples; lower --k");
@@ -106,7 +113,11 @@ pub fn run(o: Args) -> Result<()> {
             o.pca
         );
     }
-    let x: Vec<f64> = data.x.iter().map(|&v| v as f64).collect();
+    // Tabular values in f64 exactly as given; others from their f32 pixels or coordinates.
+    let x: Vec<f64> = match data.raw {
+        Some(raw) => raw,
+        None => data.x.iter().map(|&v| v as f64).collect(),
+    };
     let x = pca_rows(x, n, o.pca);
     let dz = x.len() / n;
     std::fs::create_dir_all(&o.out)

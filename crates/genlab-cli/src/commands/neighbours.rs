@@ -51,7 +51,7 @@ pub fn run(args: Args) -> Result<()> {
         &run.device,
     )?);
     // The training set in model space (a fixed binarization where the run binarizes).
-    let data = run.config.data.load(Split::Train)?;
+    let data = run.load_data(Split::Train)?;
     let mut train = data.gather(&(0..data.len()).collect::<Vec<_>>());
     let idx: Vec<usize> = (0..data.len()).collect();
     run.info.preprocess.for_evaluation().apply(

@@ -206,7 +206,11 @@ fn resume_config(family: &Family, args: &Args, out: &Path) -> Result<RunConfig> 
         || args.data_dir.is_some()
         || args.seed.is_some();
     if shapes_config {
-        let given = resolve(family, args)?;
+        let mut given = resolve(family, args)?;
+        // "auto" resolved to the count the run holds when it started.
+        if given.data.channels == genlab_data::Channels::Auto {
+            given.data.channels = config.data.channels;
+        }
         let changed = changed_keys(family, &config, &given);
         if !changed.is_empty() {
             bail!(
@@ -258,15 +262,36 @@ pub fn train_run(
     resume: bool,
     quiet: bool,
 ) -> Result<Status> {
-    let data = config.data.load(Split::Train)?;
+    let mut data = config.data.load(Split::Train)?;
     if !quiet {
         for s in &data.skipped {
             eprintln!("not data, skipped: {s}");
         }
+        for note in &data.notes {
+            eprintln!("note: {note}");
+        }
     }
+    let run = RunDir::at(out);
+    // A resumed run keeps the statistics it started with.
+    let saved = resume
+        .then(|| run.read_meta().ok())
+        .flatten()
+        .map(|m| m.standardization);
+    let standardization = match saved {
+        Some(s) => s,
+        None => config.data.standardization_for(&data)?,
+    };
+    if let Some(s) = &standardization {
+        data.standardize(s)?;
+    }
+    // The config records what "auto" resolved to.
+    let mut config = config.clone();
+    if data.kind == genlab_data::Kind::Images {
+        config.data.channels = genlab_data::Channels::count(data.shape.c);
+    }
+    let config = &config;
     let info = DataInfo::new(&data, &config.data);
     let device = genlab_core::device::training_device(config.seed);
-    let run = RunDir::at(out);
     // --resume continues from the newest checkpoint, through the same loader as `sample`.
     let (mut model, resume_from) = if resume && run.latest_checkpoint().is_ok() {
         let loaded = run
@@ -293,6 +318,7 @@ pub fn train_run(
             data_kind: data.kind,
             data_shape: data.shape,
             classes: data.classes.clone(),
+            standardization,
         };
         RunDir::create(out, config, &meta)?;
     }

@@ -405,6 +405,7 @@ mod tests {
                 dequantize: false,
             },
             modes: None,
+            standardization: None,
         };
         let device =
             genlab_core::device::inference_device(&genlab_core::device::training_device(5));
@@ -462,6 +463,7 @@ mod tests {
                 dequantize: false,
             },
             modes: None,
+            standardization: None,
         };
         let cfg = AutoencoderConfig {
             kind: AeKind::Contractive,

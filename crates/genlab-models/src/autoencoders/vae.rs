@@ -468,6 +468,7 @@ mod tests {
                 dequantize: false,
             },
             modes: None,
+            standardization: None,
         };
         let device =
             genlab_core::device::inference_device(&genlab_core::device::training_device(3));

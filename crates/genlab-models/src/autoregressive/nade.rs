@@ -410,6 +410,7 @@ mod tests {
                 dequantize: false,
             },
             modes: None,
+            standardization: None,
         };
         let device = Device::default();
         let nade = Nade::new(NadeConfig { hidden: 5 }, &info, &device).unwrap();

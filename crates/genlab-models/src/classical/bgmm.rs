@@ -433,6 +433,7 @@ mod tests {
             classes: 0,
             preprocess: genlab_core::config::DataConfig::default().preprocess(),
             modes: None,
+            standardization: None,
         };
         // 30 examples (their values do not matter: the count is checked first).
         let x = vec![0.0; 60];

@@ -363,6 +363,7 @@ mod tests {
                 dequantize: false,
             },
             modes: None,
+            standardization: None,
         }
     }
 

@@ -333,6 +333,7 @@ mod tests {
                 dequantize: false,
             },
             modes: None,
+            standardization: None,
         }
     }
 

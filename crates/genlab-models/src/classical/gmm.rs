@@ -75,6 +75,9 @@ pub struct Gmm {
     restarts: Restarts<Mixture>,
     pca: Option<Pca>,
     fitted: bool,
+    /// log |det dz/dx| of standardised tabular data, so that AIC and BIC are of the data as
+    /// given (0 otherwise).
+    log_jacobian: f64,
 }
 
 impl Gmm {
@@ -105,6 +108,10 @@ impl Gmm {
             kind: info.kind,
             pca: None,
             fitted: false,
+            log_jacobian: info
+                .standardization
+                .as_ref()
+                .map_or(0.0, |s| s.log_jacobian()),
         })
     }
 
@@ -191,7 +198,7 @@ impl Model for Gmm {
         let z = project(self.pca.as_ref(), x, n);
         let mix = self.mixture();
         let (ll, resp) = mix.e_step(&z);
-        let total: f64 = ll.iter().sum();
+        let total: f64 = ll.iter().sum::<f64>() + n as f64 * self.log_jacobian;
         let mut m = serde_json::Map::new();
         m.insert("bic".into(), mix.bic(total, n).into());
         m.insert("aic".into(), mix.aic(total).into());
