@@ -182,3 +182,190 @@ fn colour_is_kept_by_default_and_a_dropped_colour_is_said() {
         &["data.channels must be \"auto\", 1 or 3, found 2"],
     );
 }
+
+/// 500 rows of 16 integer columns in 0..255 (unscaled pixel-like values), deterministic.
+fn integer_table(path: &Path) {
+    let mut text: String = (0..16).map(|j| format!("c{j},")).collect();
+    text.pop();
+    text.push('\n');
+    let mut s = 12345u64;
+    for _ in 0..500 {
+        let row: Vec<String> = (0..16)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 33) % 256).to_string()
+            })
+            .collect();
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn unscaled_data_trains_as_z_scores_and_otherwise_names_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    integer_table(&d.join("ints.csv"));
+    let vae = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "vae",
+            "--data",
+            "csv:ints.csv",
+            "--out",
+            out,
+            "--quiet",
+            "--steps",
+            "100",
+            "--set",
+            "model.decoder=\"gaussian\"",
+            "--set",
+            "data.binarize=\"none\"",
+        ];
+        args.extend_from_slice(extra);
+        genlab(&args, d)
+    };
+    // The example: a Gaussian-decoder VAE on 0..255 integers trains (z-scores by default)...
+    ok(&vae("auto", &[]));
+    let metrics = std::fs::read_to_string(d.join("auto/metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    let loss = last["losses"]["neg_elbo"].as_f64().unwrap();
+    assert!(loss.is_finite() && loss < 100.0, "{last}");
+    // ...and on the raw values it stops with the cause and the fix, never exit 0.
+    fails_with(
+        &vae("raw", &["--set", "data.standardize=\"off\""]),
+        &[
+            "training diverged",
+            "values reach 255",
+            "data.standardize = \"auto\"",
+        ],
+    );
+    // Sibling: a flow on the raw values says the same.
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "maf",
+                "--data",
+                "csv:ints.csv",
+                "--out",
+                "maf",
+                "--quiet",
+                "--steps",
+                "50",
+                "--set",
+                "data.standardize=\"off\"",
+            ],
+            d,
+        ),
+        &["training diverged", "data.standardize = \"auto\""],
+    );
+}
+
+#[test]
+fn models_of_binary_data_check_the_data_at_train_time_and_advise_what_train_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // The example: values of mean about 50 and spread 30.
+    let rows: String = (0..200)
+        .map(|i| format!("{},{}\n", 20 + (i * 7) % 60, 50 + (i * 13) % 40))
+        .collect();
+    std::fs::write(d.join("wide.csv"), format!("a,b\n{rows}")).unwrap();
+    let rbm = |out: &str, data: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "rbm",
+            "--preset",
+            "tiny",
+            "--data",
+            data,
+            "--out",
+            out,
+            "--quiet",
+            "--set",
+            "data.binarize=\"none\"",
+        ];
+        args.extend_from_slice(extra);
+        genlab(&args, d)
+    };
+    let err = fails_with(
+        &rbm("r", "csv:wide.csv", &[]),
+        &[
+            "rbm models binary data",
+            "ranges from 20 to 89",
+            "model.visible = \"gaussian\"",
+        ],
+    );
+    assert!(!err.contains("binarize=dynamic"), "{err}");
+    assert!(
+        !d.join("r").exists(),
+        "a refused start leaves nothing behind"
+    );
+    // The advice is one that train accepts.
+    ok(&rbm(
+        "r",
+        "csv:wide.csv",
+        &["--set", "model.visible=\"gaussian\""],
+    ));
+    // Sibling: probabilities in [0, 1] train (soft targets), but eval has no likelihood of
+    // non-binary points and says what to do without suggesting data.binarize.
+    let probs: String = (0..200)
+        .map(|i| {
+            format!(
+                "{},{}\n",
+                (i % 10) as f64 / 10.0,
+                ((i * 3) % 7) as f64 / 7.0
+            )
+        })
+        .collect();
+    std::fs::write(d.join("probs.csv"), format!("a,b\n{probs}")).unwrap();
+    ok(&rbm("p", "csv:probs.csv", &[]));
+    let err = fails_with(
+        &genlab(&["eval", "p", "--json", "--split", "train"], d),
+        &["models binary data", "model.visible = \"gaussian\""],
+    );
+    assert!(!err.contains("binarize"), "{err}");
+    // Own sibling: a family of pixels only refuses points outright, and images scaled to
+    // [-1, 1] are refused for a model of bits.
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "nade",
+                "--preset",
+                "tiny",
+                "--data",
+                "csv:wide.csv",
+                "--out",
+                "n",
+                "--quiet",
+                "--set",
+                "data.binarize=\"none\"",
+            ],
+            d,
+        ),
+        &["nade models binary pixels", "on an image dataset"],
+    );
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "rbm",
+                "--preset",
+                "tiny",
+                "--out",
+                "s",
+                "--quiet",
+                "--set",
+                "data.binarize=\"none\"",
+                "--set",
+                "data.scale=\"symmetric\"",
+            ],
+            d,
+        ),
+        &["values in [0, 1]", "data.scale = \"unit\""],
+    );
+}

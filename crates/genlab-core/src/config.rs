@@ -34,7 +34,8 @@ pub struct DataConfig {
     /// column names 0..d-1), "true" or "false".
     #[serde(default)]
     pub header: Header,
-    /// Tabular points (csv, npy): "auto" (z-scores unless binary), "on" or "off". The run keeps
+    /// Tabular points (csv, npy): "auto" (z-scores unless every value is in [0, 1]), "on" or
+    /// "off". The run keeps
     /// the statistics and reports likelihoods of the data as given.
     #[serde(default)]
     pub standardize: Standardize,
@@ -110,7 +111,10 @@ impl DataConfig {
         let fit = |raw: &Vec<f64>| Standardization::fit(raw, data.shape.dim());
         Ok(match (self.standardize, &data.raw) {
             (Standardize::Off, _) => None,
-            (Standardize::Auto, Some(raw)) if !data.binary => Some(fit(raw)),
+            // Values already in [0, 1] (bits, probabilities, intensities) are kept as given.
+            (Standardize::Auto, Some(raw)) if raw.iter().any(|v| !(0.0..=1.0).contains(v)) => {
+                Some(fit(raw))
+            }
             (Standardize::Auto, _) => None,
             (Standardize::On, Some(raw)) => Some(fit(raw)),
             (Standardize::On, None) => bail!(

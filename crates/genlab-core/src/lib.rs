@@ -10,6 +10,7 @@ pub mod optim;
 pub mod params;
 pub mod rng;
 pub mod run_dir;
+pub mod runaway;
 pub mod tensor;
 
 pub use batch::Batch;

@@ -259,6 +259,11 @@ pub trait Likelihood {
     fn needs_binary_data(&self) -> bool {
         false
     }
+    /// For a model of binary data: the setting that models real values instead, written as a
+    /// full key (`model.visible = "gaussian"`), if the family has one.
+    fn for_real_values(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A trainable generative model. Its `impl` reads as its feature list: the `as_*` methods
@@ -268,6 +273,11 @@ pub trait Model {
     /// Names of the parameter groups, each with its own optimizer (`model`, or `gen`/`disc`).
     fn groups(&self) -> Vec<&'static str>;
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
+    /// Loss terms that legitimately grow without bound (a WGAN critic's values), exempt from
+    /// the runaway rule ([`crate::runaway`]).
+    fn unbounded_terms(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// True for families that learn from the whole training set at every step (EM): the
     /// trainer then hands each step one batch holding every example.
     fn full_batch(&self) -> bool {

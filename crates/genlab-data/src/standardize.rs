@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Standardize {
-    /// z-scores for `csv:`/`npy:` data that is not binary; values as given otherwise.
+    /// z-scores for `csv:`/`npy:` data unless every value is already in [0, 1]; values as given
+    /// otherwise.
     #[default]
     Auto,
     /// z-scores for `csv:`/`npy:` data (an error for other data).

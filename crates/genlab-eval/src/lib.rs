@@ -11,7 +11,7 @@ mod reconstruction;
 
 pub use classify::{accuracy, judged_class_rate};
 pub use invert::{invert, Inversion, InversionConfig};
-pub use likelihood::{likelihood, LikelihoodReport};
+pub use likelihood::{check_data_fits, likelihood, LikelihoodReport};
 pub use modes::{
     coverage_of, label_accuracy, mode_coverage, reverse_kl, ModeCoverage, ModeProtocol,
 };

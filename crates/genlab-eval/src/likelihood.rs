@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::{Bound, DataInfo, Model};
-use genlab_data::{Binarize, Dataset};
+use genlab_data::{Binarize, Dataset, Kind};
 use serde::Serialize;
 
 /// Rows per forward pass; with k samples a pass holds rows * k examples.
@@ -42,6 +42,56 @@ pub struct LikelihoodReport {
     pub per_example_nll: Vec<f64>,
 }
 
+/// What to do when a model of binary data meets point data that is not 0/1: point data cannot
+/// be binarized by genlab (`data.binarize` is for pixels), so name the family's real-valued
+/// setting or the user's own thresholding.
+fn real_valued_fix(lik: &dyn genlab_core::Likelihood) -> String {
+    let own = "or threshold the file's values to 0/1 yourself";
+    match lik.for_real_values() {
+        Some(setting) => format!("set {setting} to model real values, {own}"),
+        None => format!("choose a family for real values (`genlab models`), {own}"),
+    }
+}
+
+/// Train-time check that `data` (preprocessed per `info`) lies where the model's likelihood is
+/// defined: a model of binary data takes values in [0, 1] (bits, or pixel intensities read as
+/// probabilities while training). Errors name the data's range and a fix the data's kind
+/// accepts.
+pub fn check_data_fits(model: &dyn Model, info: &DataInfo, data: &Dataset) -> Result<()> {
+    let Some(lik) = model.as_likelihood() else {
+        return Ok(());
+    };
+    if !lik.needs_binary_data() || info.preprocess.is_binary() {
+        return Ok(());
+    }
+    let to_model = |v: f32| info.preprocess.from_unit(v);
+    let (lo, hi) = data.x.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| {
+        (a.min(to_model(v)), b.max(to_model(v)))
+    });
+    if lo >= 0.0 && hi <= 1.0 {
+        return Ok(());
+    }
+    // Standardised data: say the range of the values as given.
+    let (lo, hi) = match (&data.raw, &data.standardization) {
+        (Some(raw), Some(_)) => raw
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v))),
+        _ => (lo as f64, hi as f64),
+    };
+    let fix = match data.kind {
+        Kind::Images => {
+            "set data.scale = \"unit\" (pixels in [0, 1]) and data.binarize = \"dynamic\""
+                .to_string()
+        }
+        Kind::Points => real_valued_fix(lik),
+    };
+    bail!(
+        "{} models binary data (values in [0, 1]), but {} ranges from {lo} to {hi}; {fix}",
+        model.family(),
+        data.name,
+    )
+}
+
 pub fn likelihood(
     model: &dyn Model,
     info: &DataInfo,
@@ -57,8 +107,12 @@ pub fn likelihood(
         );
     };
     if lik.needs_binary_data() && info.preprocess.binarize == Binarize::None && !data.binary {
+        let fix = match data.kind {
+            Kind::Images => "train and evaluate with --set data.binarize=dynamic (evaluation then uses a fixed static binarization)".to_string(),
+            Kind::Points => real_valued_fix(lik),
+        };
         bail!(
-            "{} models binary pixels, but this data is not binarized, so its numbers would not be a likelihood; train and evaluate with --set data.binarize=dynamic (evaluation then uses a fixed static binarization)",
+            "{} models binary data, but this data is not 0/1, so its numbers would not be a likelihood; {fix}",
             model.family()
         );
     }

@@ -49,6 +49,8 @@ fn every_family_lowers_its_loss_on_one_batch() {
         let mut model = build(family, &cfg, &info, &device);
         let idx: Vec<usize> = (0..8).collect();
         let mut optim = Optimizers::new(&cfg.optim, 60);
+        // No shipped preset trips the runaway rule.
+        let mut runaway = genlab_core::runaway::RunawayWatch::new(model.unbounded_terms());
         let mut first = None;
         let mut last = 0.0;
         for step in 0..60 {
@@ -62,6 +64,9 @@ fn every_family_lowers_its_loss_on_one_batch() {
             let mut ctx = StepCtx::new(step, 60, 0, device.clone(), &mut optim);
             let losses = model.train_step(&batch, &mut ctx).unwrap();
             assert!(losses.non_finite().is_none(), "{}: {losses:?}", family.name);
+            if let Some(r) = runaway.check(&losses) {
+                panic!("{}: {r}", family.name);
+            }
             first.get_or_insert(losses.main());
             last = losses.main();
             if model.converged() {

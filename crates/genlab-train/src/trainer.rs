@@ -9,6 +9,7 @@ use genlab_core::config::RunConfig;
 use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::{Checkpoint, CkptState, MetricsLine, RunDir};
+use genlab_core::runaway::RunawayWatch;
 use genlab_core::{DataInfo, Losses, Model, Selection, StepCtx};
 use genlab_data::Dataset;
 use genlab_eval::pictures;
@@ -17,6 +18,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Raw point data whose largest magnitude exceeds this is named as a divergence's likely cause.
+const UNIT_SCALE: f32 = 100.0;
 
 /// Number of images in the fixed-noise sample grid.
 const SAMPLE_GRID: usize = 64;
@@ -103,6 +107,8 @@ struct Loop<'a> {
     start_step: u64,
     /// Most modes captured so far (toy sets with known modes).
     best_modes: usize,
+    /// Finite losses that grow without bound are divergences too.
+    runaway: RunawayWatch,
 }
 
 impl<'a> Loop<'a> {
@@ -124,6 +130,7 @@ impl<'a> Loop<'a> {
             cfg.train.batch_size
         };
         Ok(Loop {
+            runaway: RunawayWatch::new(model.unbounded_terms()),
             batches: Batches::new(data, info.preprocess, cfg.seed, batch_size),
             bar: progress_bar(opts, state.step, total),
             start_step: state.step,
@@ -190,7 +197,12 @@ impl<'a> Loop<'a> {
         let losses = self.model.train_step(&batch, &mut ctx)?;
         if let Some(term) = losses.non_finite() {
             self.bar.abandon();
-            return Err(self.divergence(&losses, term, step));
+            let value = losses.0.iter().find(|(k, _)| k == term).unwrap().1;
+            return Err(self.divergence(&format!("loss term `{term}` is {value}"), step));
+        }
+        if let Some(r) = self.runaway.check(&losses) {
+            self.bar.abandon();
+            return Err(self.divergence(&r.to_string(), step));
         }
         let per_epoch = self.batches.per_epoch();
         if (step + 1).is_multiple_of(per_epoch) {
@@ -202,7 +214,8 @@ impl<'a> Loop<'a> {
         Ok(())
     }
 
-    fn divergence(&self, losses: &Losses, term: &str, step: u64) -> anyhow::Error {
+    /// `what` went wrong at `step`: the error with the last good checkpoint and the fix.
+    fn divergence(&self, what: &str, step: u64) -> anyhow::Error {
         let run = &self.opts.run;
         let keep = run
             .latest_checkpoint()
@@ -214,9 +227,18 @@ impl<'a> Loop<'a> {
             let keys: Vec<String> = groups.iter().map(|g| format!("optim.{g}.{key}")).collect();
             keys.join(" / ")
         };
-        let value = losses.0.iter().find(|(k, _)| k == term).unwrap().1;
+        // Raw point data far from unit scale is the likeliest cause: say so first.
+        let largest = self.data.x.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let scale = if self.data.kind == genlab_data::Kind::Points
+            && self.data.standardization.is_none()
+            && largest > UNIT_SCALE
+        {
+            format!(" the data's values reach {largest}, while neural families train on values of order 1: set data.standardize = \"auto\" (z-scores; likelihoods stay of the data as given);")
+        } else {
+            String::new()
+        };
         anyhow::anyhow!(
-            "training diverged: loss term `{term}` is {value} at step {}; {keep}. Lower the learning rate ({}) or enable clipping ({} = 1) in {}, then continue with `genlab train {} --out {} --resume`",
+            "training diverged: {what} at step {};{scale} {keep}. Lower the learning rate ({}) or enable clipping ({} = 1) in {}, then continue with `genlab train {} --out {} --resume`",
             step + 1,
             keys("lr"),
             keys("clip_grad_norm"),

@@ -301,6 +301,7 @@ pub fn train_run(
     } else {
         ((family.build)(&config.model, &info, &device)?, None)
     };
+    genlab_eval::check_data_fits(model.as_ref(), &info, &data)?;
 
     if resume && run.meta_file().exists() {
         run.write_config(config)?;

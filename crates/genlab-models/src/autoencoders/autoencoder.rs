@@ -152,7 +152,7 @@ impl AutoencoderConfig {
             );
         }
         if self.loss == RecLoss::Bce && info.kind == genlab_data::Kind::Points {
-            bail!("loss = \"bce\" models pixels; for 2-D points set model.loss = \"mse\"");
+            bail!("loss = \"bce\" models pixels; for points set model.loss = \"mse\"");
         }
         if self.loss == RecLoss::Bce && info.preprocess.scale != Scale::Unit {
             bail!("loss = \"bce\" needs pixels in [0, 1]; set data.scale = \"unit\" or model.loss = \"mse\"");

@@ -98,7 +98,7 @@ impl VaeConfig {
             bail!("model.beta and model.free_bits must not be negative");
         }
         if self.decoder == DecoderKind::Bernoulli && info.kind == genlab_data::Kind::Points {
-            bail!("a bernoulli decoder models pixels; for 2-D points set model.decoder = \"gaussian\"");
+            bail!("a bernoulli decoder models pixels; for points set model.decoder = \"gaussian\"");
         }
         if self.decoder == DecoderKind::Bernoulli && info.preprocess.scale != Scale::Unit {
             bail!("a bernoulli decoder models pixels in [0, 1]; set data.scale = \"unit\" or model.decoder = \"gaussian\"");
@@ -410,6 +410,9 @@ impl Likelihood for Vae {
     }
     fn needs_binary_data(&self) -> bool {
         self.config.decoder == DecoderKind::Bernoulli
+    }
+    fn for_real_values(&self) -> Option<&'static str> {
+        Some("model.decoder = \"gaussian\"")
     }
 }
 

@@ -573,7 +573,10 @@ impl Likelihood for Rbm {
         Bound::Estimate
     }
     fn needs_binary_data(&self) -> bool {
-        true
+        self.cfg.visible == Visible::Bernoulli
+    }
+    fn for_real_values(&self) -> Option<&'static str> {
+        Some("model.visible = \"gaussian\"")
     }
 }
 

@@ -34,9 +34,7 @@ use genlab_core::Capability;
 use genlab_core::{
     Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
 };
-#[cfg(test)]
-use genlab_nn::gan_loss::GanLoss;
-use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss};
+use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss, GanLoss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
 use rand_chacha::ChaCha8Rng;
 
@@ -93,6 +91,13 @@ impl Gan {
 impl Model for Gan {
     fn family(&self) -> &'static str {
         self.name
+    }
+    /// A Wasserstein critic's values are unbounded scores, not losses that should stay small.
+    fn unbounded_terms(&self) -> &'static [&'static str] {
+        match self.cfg.loss {
+            GanLoss::Wasserstein => &["d_loss", "g_loss", "d_real", "d_fake"],
+            _ => &[],
+        }
     }
     fn groups(&self) -> Vec<&'static str> {
         GROUPS.to_vec()

@@ -100,6 +100,10 @@ impl Model for WganGp {
     fn family(&self) -> &'static str {
         "wgan-gp"
     }
+    /// The critic's values and their gradient norms are unbounded scores.
+    fn unbounded_terms(&self) -> &'static [&'static str] {
+        &["d_loss", "g_loss", "wasserstein", "grad_norm"]
+    }
     fn groups(&self) -> Vec<&'static str> {
         GROUPS.to_vec()
     }
