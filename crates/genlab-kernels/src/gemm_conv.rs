@@ -62,6 +62,12 @@ impl Taps {
     ) -> Self {
         let [kh, kw] = kernel;
         let [top, left, bottom, right] = pad;
+        assert!(
+            input[0] + top + bottom >= kh && input[1] + left + right >= kw,
+            "Taps::dense: a {kh}x{kw} kernel is larger than the padded {}x{} image",
+            input[0] + top + bottom,
+            input[1] + left + right
+        );
         let output = [
             (input[0] + top + bottom - kh) / stride[0] + 1,
             (input[1] + left + right - kw) / stride[1] + 1,
@@ -362,13 +368,18 @@ mod tests {
 
     #[test]
     fn conv_and_its_gradients_equal_burns_conv2d() {
-        // Strided, padded, asymmetric and masked cases; values and both gradients.
+        // Strided, padded, asymmetric and masked cases; values and both gradients. The last
+        // three are images smaller than the kernel's reach, whose outer taps read only padding
+        // (a PixelCNN's 7x7 first layer on 1x1 and 2x2 images).
         let device = Device::default().autodiff();
         let cases = [
             ([3, 3], [1, 1], [1, 1, 1, 1], [9, 8]),
             ([4, 4], [2, 2], [1, 1, 1, 1], [14, 14]),
             ([2, 3], [1, 1], [1, 2, 0, 0], [7, 6]),
             ([5, 5], [2, 1], [0, 0, 0, 0], [11, 9]),
+            ([7, 7], [1, 1], [3, 3, 3, 3], [1, 1]),
+            ([7, 7], [1, 1], [3, 3, 3, 3], [2, 2]),
+            ([5, 5], [2, 2], [4, 4, 4, 4], [1, 2]),
         ];
         // 2 channels take the planar column matrices, 24 the channels-last ones.
         let mut layouts = std::collections::BTreeSet::new();

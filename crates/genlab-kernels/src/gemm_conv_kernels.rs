@@ -6,6 +6,7 @@ use burn::backend::flex::{Flex, FlexTensor};
 use burn::backend::TensorMetadata;
 use burn::tensor::{DType, TensorData};
 use rayon::prelude::*;
+use std::ops::Range;
 
 use crate::gemm::{
     accumulator_share, channels_last, columns_to_images, group_size, images_to_columns,
@@ -24,15 +25,19 @@ fn flex_tensor(data: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
 }
 
 /// For a row of output positions `ox in 0..ow` reading input column `ox·s + kx - pad`: the range
-/// of `ox` that lands inside `0..w`.
-fn valid_cols(ow: usize, w: usize, s: usize, kx: usize, pad: usize) -> (usize, usize) {
-    let lo = pad.saturating_sub(kx).div_ceil(s).min(ow);
-    let hi = if w + pad > kx {
-        ((w + pad - kx - 1) / s + 1).min(ow)
-    } else {
-        0
-    };
-    (lo, hi.max(lo))
+/// of `ox` that lands inside `0..w` and the input column its first reads, or `None` when every
+/// `ox` reads padding (the outer taps of a 7x7 kernel on a 1x1 or 2x2 image).
+fn valid_cols(
+    ow: usize,
+    w: usize,
+    s: usize,
+    kx: usize,
+    pad: usize,
+) -> Option<(Range<usize>, usize)> {
+    let lo = pad.saturating_sub(kx).div_ceil(s);
+    // The last `ox` with `ox·s + kx - pad <= w - 1`, plus one.
+    let hi = ((w + pad).checked_sub(kx + 1)? / s + 1).min(ow);
+    (lo < hi).then(|| (lo..hi, lo * s + kx - pad))
 }
 
 /// `x_b [c, h, w]` -> the column block `[.., at..at + oh·ow]` of `cols [c·t, ld]`
@@ -44,25 +49,21 @@ fn im2col(x: &[f32], taps: &Taps, cols: &mut [f32], (ld, at): (usize, usize)) {
         let dst = &mut dst[at..at + n];
         let (ci, (ky, kx)) = (row / taps.len(), taps.offsets[row % taps.len()]);
         let plane = &x[ci * h * w..(ci + 1) * h * w];
-        let (lo, hi) = valid_cols(ow, w, sx, kx, px);
+        let valid = valid_cols(ow, w, sx, kx, px);
         for (oy, out) in dst.chunks_exact_mut(ow).enumerate() {
-            let iy = oy * sy + ky;
-            if iy < py || iy - py >= h {
+            let iy = (oy * sy + ky).checked_sub(py).filter(|&iy| iy < h);
+            let (Some(iy), Some((cols, start))) = (iy, valid.clone()) else {
                 out.fill(0.0);
                 continue;
-            }
-            let src = &plane[(iy - py) * w..(iy - py + 1) * w];
-            out[..lo].fill(0.0);
-            out[hi..].fill(0.0);
+            };
+            let src = &plane[iy * w..(iy + 1) * w];
+            out[..cols.start].fill(0.0);
+            out[cols.end..].fill(0.0);
             if sx == 1 {
-                let start = lo + kx - px;
-                out[lo..hi].copy_from_slice(&src[start..start + hi - lo]);
+                out[cols.clone()].copy_from_slice(&src[start..start + cols.len()]);
             } else {
-                let mut ix = lo * sx + kx - px;
-                for v in &mut out[lo..hi] {
-                    *v = src[ix];
-                    ix += sx;
-                }
+                let src = src[start..].iter().step_by(sx);
+                out[cols].iter_mut().zip(src).for_each(|(v, s)| *v = *s);
             }
         }
     }
@@ -77,23 +78,22 @@ fn col2im(cols: &[f32], taps: &Taps, x: &mut [f32], (ld, at): (usize, usize)) {
         let src = &src[at..at + n];
         let (ci, (ky, kx)) = (row / taps.len(), taps.offsets[row % taps.len()]);
         let plane = &mut x[ci * h * w..(ci + 1) * h * w];
-        let (lo, hi) = valid_cols(ow, w, sx, kx, px);
+        let Some((cols, start)) = valid_cols(ow, w, sx, kx, px) else {
+            continue; // this tap reads only padding
+        };
         for (oy, g) in src.chunks_exact(ow).enumerate() {
-            let iy = oy * sy + ky;
-            if iy < py || iy - py >= h {
+            let Some(iy) = (oy * sy + ky).checked_sub(py).filter(|&iy| iy < h) else {
                 continue;
-            }
-            let dst = &mut plane[(iy - py) * w..(iy - py + 1) * w];
+            };
+            let dst = &mut plane[iy * w..(iy + 1) * w];
             if sx == 1 {
-                let start = lo + kx - px;
-                let dst = &mut dst[start..start + hi - lo];
-                dst.iter_mut().zip(&g[lo..hi]).for_each(|(d, g)| *d += g);
+                let dst = &mut dst[start..start + cols.len()];
+                dst.iter_mut()
+                    .zip(&g[cols.clone()])
+                    .for_each(|(d, g)| *d += g);
             } else {
-                let mut ix = lo * sx + kx - px;
-                for g in &g[lo..hi] {
-                    dst[ix] += g;
-                    ix += sx;
-                }
+                let dst = dst[start..].iter_mut().step_by(sx);
+                dst.zip(&g[cols.clone()]).for_each(|(d, g)| *d += g);
             }
         }
     }

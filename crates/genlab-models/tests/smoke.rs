@@ -3,7 +3,8 @@
 //! save -> load gives identical outputs.
 
 use burn::tensor::Device;
-use genlab_core::config::{self, RunConfig};
+use common::tiny_config;
+use genlab_core::config::RunConfig;
 use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::tensor::to_vec;
@@ -11,17 +12,7 @@ use genlab_core::{Batch, DataInfo, Family, Model, StepCtx};
 use genlab_data::Split;
 use genlab_models::FAMILIES;
 
-fn tiny_config(family: &Family) -> RunConfig {
-    let mut t = RunConfig::defaults(family.name, family.groups, (family.default_model)());
-    let preset: toml::Table = toml::from_str(
-        family
-            .preset("tiny")
-            .expect("every family has a tiny preset"),
-    )
-    .unwrap();
-    config::merge(&mut t, &preset, "tiny").unwrap();
-    RunConfig::from_table(&t).unwrap()
-}
+mod common;
 
 fn setup(family: &Family) -> (RunConfig, DataInfo, genlab_data::Dataset, Device) {
     let cfg = tiny_config(family);

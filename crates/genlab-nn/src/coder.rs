@@ -32,12 +32,12 @@ impl NetConfig {
         if self.arch == Arch::Conv {
             if self.channels.len() != 2 || self.channels.contains(&0) {
                 bail!(
-                    "model.channels must hold two positive sizes for arch = \"conv\", found {:?}",
+                    "model.channels must hold two positive sizes for model.arch = \"conv\", found {:?}",
                     self.channels
                 );
             }
             if !shape.h.is_multiple_of(4) || !shape.w.is_multiple_of(4) || shape.h < 4 {
-                bail!("arch = \"conv\" needs images whose sides divide by 4, found {}x{}; use arch = \"mlp\" or set data.image_size", shape.h, shape.w);
+                bail!("model.arch = \"conv\" halves the image twice, so its sides must divide by 4, found {}x{}; use model.arch = \"mlp\" or resize the images (data.image_size)", shape.h, shape.w);
             }
         }
         if self.hidden.contains(&0) {

@@ -349,9 +349,13 @@ impl PixelCnnPp {
         if pre.is_binary() || pre.dequantize || pre.scale != Scale::Unit {
             bail!("pixelcnn++ is a likelihood of 8-bit pixels: set data.binarize = \"none\", data.dequantize = false and data.scale = \"unit\"");
         }
-        let side = 1 << (config.scales.max(1) - 1);
-        if config.scales == 0 || h % side != 0 || w % side != 0 {
-            bail!("model.scales = {} halves the image {} times, so {h}x{w} must be divisible by {side} (and scales >= 1)", config.scales, config.scales.saturating_sub(1));
+        if config.scales == 0 {
+            bail!("model.scales must be at least 1 (one scale works at full resolution)");
+        }
+        // Scales beyond the first each halve the sides: how many times these sides can halve.
+        let halvings = h.trailing_zeros().min(w.trailing_zeros()) as usize;
+        if config.scales - 1 > halvings {
+            bail!("model.scales = {} halves the image {} times, so {h}x{w} must be divisible by {}; set model.scales to at most {} or resize the images (data.image_size)", config.scales, config.scales - 1, 1usize << (config.scales - 1), halvings + 1);
         }
         if config.filters == 0 || config.resnets == 0 || config.mixtures == 0 {
             bail!("model.filters, model.resnets and model.mixtures must be at least 1");

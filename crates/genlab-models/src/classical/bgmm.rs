@@ -173,7 +173,7 @@ impl Bgmm {
         let d = info.shape.dim();
         if cfg.pca > d {
             bail!(
-                "bgmm: model.pca = {} exceeds the data's {d} dimensions",
+                "bgmm: model.pca = {} exceeds the data's {d} dimensions; set model.pca to at most {d} (0 keeps every pixel)",
                 cfg.pca
             );
         }

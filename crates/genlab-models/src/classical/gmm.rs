@@ -91,7 +91,7 @@ impl Gmm {
         let d = info.shape.dim();
         if cfg.pca > d {
             bail!(
-                "gmm: model.pca = {} exceeds the data's {d} dimensions",
+                "gmm: model.pca = {} exceeds the data's {d} dimensions; set model.pca to at most {d} (0 keeps every pixel)",
                 cfg.pca
             );
         }

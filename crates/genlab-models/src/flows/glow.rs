@@ -111,9 +111,16 @@ impl Glow {
             if pre.is_binary() || !pre.dequantize || pre.scale != Scale::Unit {
                 bail!("glow is a density on [0, 1]^d: set data.dequantize = true, data.binarize = \"none\" and data.scale = \"unit\"");
             }
-            let side = 1 << config.levels;
-            if config.levels == 0 || h % side != 0 || w % side != 0 {
-                bail!("model.levels = {} squeezes the image {} times, so {h}x{w} must be divisible by {side} (and levels >= 1)", config.levels, config.levels);
+            // Each level squeezes (halves the sides): how many times these sides can halve.
+            let halvings = h.trailing_zeros().min(w.trailing_zeros()) as usize;
+            if config.levels == 0 {
+                bail!("model.levels must be at least 1 (each level squeezes the image once)");
+            }
+            if halvings == 0 {
+                bail!("glow squeezes the image at least once, so its sides must be even, found {h}x{w}; resize the images (data.image_size) to an even size");
+            }
+            if config.levels > halvings {
+                bail!("model.levels = {} squeezes the image {} times, so {h}x{w} must be divisible by {}; set model.levels to at most {halvings} or resize the images (data.image_size)", config.levels, config.levels, 1usize << config.levels);
             }
         } else if c < 2 {
             bail!("glow couples halves of each point; it needs at least 2 dimensions");

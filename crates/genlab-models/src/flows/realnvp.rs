@@ -97,9 +97,10 @@ impl RealNvp {
             if pre.is_binary() || !pre.dequantize || pre.scale != Scale::Unit {
                 bail!("realnvp is a density on [0, 1]^d: set data.dequantize = true, data.binarize = \"none\" and data.scale = \"unit\"");
             }
-            let side = 1 << config.scales;
-            if h % side != 0 || w % side != 0 {
-                bail!("model.scales = {} halves the image side {} times, so {h}x{w} must be divisible by {side}; lower model.scales", config.scales, config.scales);
+            // Each scale squeezes (halves the sides): how many times these sides can halve.
+            let halvings = h.trailing_zeros().min(w.trailing_zeros()) as usize;
+            if config.scales > halvings {
+                bail!("model.scales = {} halves the image side {} times, so {h}x{w} must be divisible by {}; set model.scales to at most {halvings} or resize the images (data.image_size)", config.scales, config.scales, 1usize << config.scales);
             }
         } else if c < 2 {
             bail!("realnvp couples halves of each point; it needs at least 2 dimensions");
