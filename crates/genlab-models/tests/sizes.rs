@@ -54,6 +54,9 @@ fn random_images(side: usize, channels: usize) -> Dataset {
         classes: (0..CLASSES).map(|k| format!("class {k}")).collect(),
         binary: false,
         skipped: Vec::new(),
+        notes: Vec::new(),
+        raw: None,
+        standardization: None,
     }
 }
 
@@ -87,6 +90,7 @@ fn build_and_step(
         classes: data.classes.len(),
         preprocess: cfg.data.preprocess(),
         modes: None,
+        standardization: None,
     };
     let mut model = match (family.build)(&cfg.model, &info, device) {
         Ok(m) => m,
