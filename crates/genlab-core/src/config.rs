@@ -139,6 +139,10 @@ pub struct TrainConfig {
     /// Decay of an exponential moving average of the weights, used for samples and evaluation
     /// when on (e.g. 0.999); 0 turns it off.
     pub ema_decay: f64,
+    /// Refuse a fit estimated to need more memory than this, in GiB; 0 = the memory available
+    /// when it starts ([`crate::memory`]).
+    #[serde(default)]
+    pub max_memory_gb: f64,
 }
 
 impl Default for TrainConfig {
@@ -151,6 +155,7 @@ impl Default for TrainConfig {
             checkpoint_every: 500,
             keep_last: 3,
             ema_decay: 0.0,
+            max_memory_gb: 0.0,
         }
     }
 }
@@ -174,6 +179,12 @@ impl TrainConfig {
             bail!(
                 "train.ema_decay must be in [0, 1) (0 = off), found {}",
                 self.ema_decay
+            );
+        }
+        if !(self.max_memory_gb >= 0.0 && self.max_memory_gb.is_finite()) {
+            bail!(
+                "train.max_memory_gb must be a number of GiB >= 0 (0 = the memory available), found {}",
+                self.max_memory_gb
             );
         }
         if self.keep_last == 0 {

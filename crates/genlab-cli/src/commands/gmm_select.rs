@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use genlab_data::Split;
 use genlab_eval::pictures::save_png;
 use genlab_models::classical::gmm::{fit_for_selection, SelectionFit};
-use genlab_models::classical::mixture::{pca_rows, Covariance};
+use genlab_models::classical::mixture::{check_memory, pca_rows, Covariance};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -28,6 +28,9 @@ pub struct Args {
     /// k-means restarts per K; the best log-likelihood is kept.
     #[arg(long, default_value_t = 1)]
     pub n_init: usize,
+    /// Refuse fits estimated to need more memory than this, in GiB (0 = the memory available).
+    #[arg(long, default_value_t = 0.0)]
+    pub max_memory_gb: f64,
     #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
     #[arg(long, default_value_t = 1e-3)]
@@ -118,6 +121,15 @@ pub fn run(o: Args) -> Result<()> {
         Some(raw) => raw,
         None => data.x.iter().map(|&v| v as f64).collect(),
     };
+    // Every fit of the sweep before any is allocated, the PCA included.
+    genlab_core::memory::set_limit_gb(o.max_memory_gb);
+    for &arg in &o.covariance {
+        if let Some(&k) = ks.iter().max() {
+            check_memory("gmm-select", arg.into(), k, d, o.pca, o.n_init).map_err(|e| {
+                anyhow::anyhow!("{e}\n  (here: --covariance diag, --pca 50, --max-memory-gb)")
+            })?;
+        }
+    }
     let x = pca_rows(x, n, o.pca);
     let dz = x.len() / n;
     std::fs::create_dir_all(&o.out)

@@ -291,6 +291,7 @@ pub fn train_run(
     }
     let config = &config;
     let info = DataInfo::new(&data, &config.data);
+    genlab_core::memory::set_limit_gb(config.train.max_memory_gb);
     let device = genlab_core::device::training_device(config.seed);
     // --resume continues from the newest checkpoint, through the same loader as `sample`.
     let (mut model, resume_from) = if resume && run.latest_checkpoint().is_ok() {

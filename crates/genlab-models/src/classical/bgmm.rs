@@ -178,6 +178,7 @@ impl Bgmm {
             );
         }
         let k = cfg.k;
+        super::mixture::check_memory("bgmm", cfg.covariance, k, d, cfg.pca, cfg.n_init)?;
         let (center, covariances) = broad_start(cfg.covariance, k, d, info.kind);
         let post = Posterior {
             weights: WeightPosterior::update(

@@ -82,6 +82,18 @@ impl ClassGaussian {
                 d - 1
             );
         }
+        if cfg.covariance != ClassCovariance::Diag {
+            let need = super::mixture::fit_bytes(Covariance::Full, info.classes, d, 1);
+            let diag = super::mixture::fit_bytes(Covariance::Diag, info.classes, d, 1);
+            genlab_core::memory::check(
+                &format!("class-gaussian: {} covariances of {d}x{d}", info.classes),
+                need as u64,
+                &format!(
+                    "set model.covariance = \"diag\" (about {:.3} GiB)",
+                    diag / (1u64 << 30) as f64
+                ),
+            )?;
+        }
         Ok(Self {
             cfg,
             kind: info.kind,

@@ -95,6 +95,7 @@ impl Gmm {
                 cfg.pca
             );
         }
+        super::mixture::check_memory("gmm", cfg.covariance, cfg.k, d, cfg.pca, cfg.n_init)?;
         let (center, covariances) = broad_start(cfg.covariance, cfg.k, d, info.kind);
         let mix = Mixture::new(
             cfg.covariance,

@@ -40,6 +40,59 @@ pub enum Covariance {
     Spherical,
 }
 
+/// Bytes an EM fit of `k` components over `d` dimensions holds at its peak (f64 arrays),
+/// counted from what it allocates and checked against measured peaks: each of the `n_init`
+/// restarts keeps its mixture (covariances, Cholesky factors of the precisions, their inverses)
+/// while the step builds the next one beside it, 7 matrices per covariance and restart in all;
+/// and each worker thread sums weighted scatter into its own `k x d x d` buffer.
+pub fn fit_bytes(covariance: Covariance, k: usize, d: usize, n_init: usize) -> f64 {
+    let (k, d, n_init) = (k as f64, d as f64, n_init as f64);
+    let threads = rayon::current_num_threads() as f64;
+    let (matrices, size, scratch) = match covariance {
+        Covariance::Full => (k, d * d, k * d * d),
+        Covariance::Tied => (1.0, d * d, k * d * d),
+        Covariance::Diag => (k, d, k * d),
+        Covariance::Spherical => (k, 1.0, k * d),
+    };
+    8.0 * (7.0 * matrices * size * n_init + threads * scratch)
+}
+
+/// Bytes a PCA of `d` columns holds: the `d x d` covariance and its eigendecomposition.
+pub fn pca_bytes(d: usize) -> f64 {
+    8.0 * 3.0 * (d as f64) * (d as f64)
+}
+
+/// Refuse a mixture fit that would not fit in memory, before anything is allocated, with the
+/// figure and what the alternatives need ([`genlab_core::memory`]).
+pub fn check_memory(
+    family: &str,
+    covariance: Covariance,
+    k: usize,
+    d: usize,
+    pca: usize,
+    n_init: usize,
+) -> Result<()> {
+    let fit_d = if pca > 0 { pca } else { d };
+    let mut need = fit_bytes(covariance, k, fit_d, n_init);
+    if pca > 0 {
+        need += pca_bytes(d);
+    }
+    let gib = |b: f64| b / (1u64 << 30) as f64;
+    let alternatives = format!(
+        "set model.covariance = \"diag\" (about {:.3} GiB), or model.pca = 50 (about {:.3} GiB: PCA itself holds a {d}x{d} covariance)",
+        gib(fit_bytes(Covariance::Diag, k, d, n_init)),
+        gib(fit_bytes(covariance, k, 50.min(d), n_init) + pca_bytes(d)),
+    );
+    genlab_core::memory::check(
+        &format!(
+            "{family}: k = {k} {} covariances over {fit_d} dimensions",
+            format!("{covariance:?}").to_lowercase()
+        ),
+        need as u64,
+        &alternatives,
+    )
+}
+
 /// A fitted mixture: weights `[K]`, means `[K, d]`, covariances (full `[K, d, d]`, tied
 /// `[d, d]`, diag `[K, d]`, spherical `[K]`), and the Cholesky factors of the precisions
 /// (`prec_chol`: upper triangular `Pᵀ` with `P Pᵀ = Sigma⁻¹`, same layout) the E-step uses.
