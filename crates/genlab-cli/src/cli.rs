@@ -16,6 +16,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Write --out files over existing files that are not what the command writes (a photo,
+    /// notes) and over files a run owns. A folder is never replaced.
+    #[arg(long, global = true)]
+    pub force: bool,
 }
 
 #[derive(Subcommand)]

@@ -369,3 +369,65 @@ fn models_of_binary_data_check_the_data_at_train_time_and_advise_what_train_acce
         &["values in [0, 1]", "data.scale = \"unit\""],
     );
 }
+
+#[test]
+fn outputs_never_replace_what_they_do_not_write_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&genlab(
+        &[
+            "train", "vae", "--preset", "tiny", "--out", "run", "--quiet", "--steps", "2",
+        ],
+        d,
+    ));
+    let config = std::fs::read(d.join("run/config.toml")).unwrap();
+    // The example: the run's own config, by any path.
+    fails_with(
+        &genlab(&["sample", "run", "--out", "run/../run/config.toml"], d),
+        &["belongs to the run in", "--force"],
+    );
+    assert_eq!(std::fs::read(d.join("run/config.toml")).unwrap(), config);
+    // Sibling: a folder is never replaced, even with --force.
+    std::fs::create_dir(d.join("pictures")).unwrap();
+    fails_with(
+        &genlab(&["sample", "run", "--out", "pictures", "--force"], d),
+        &["pictures is a folder", "pictures/out.png"],
+    );
+    // Sibling: an existing file of another kind (notes, a photo) is kept unless --force.
+    std::fs::write(d.join("notes.txt"), "my notes").unwrap();
+    fails_with(
+        &genlab(&["sample", "run", "--out", "notes.txt"], d),
+        &["notes.txt exists and is not a PNG image", "--force"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("notes.txt")).unwrap(),
+        "my notes"
+    );
+    ok(&genlab(
+        &["sample", "run", "--out", "notes.txt", "--force"],
+        d,
+    ));
+    assert!(std::fs::read(d.join("notes.txt"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    // A PNG is replaced by a PNG as usual, and data info checks its grid the same way.
+    ok(&genlab(&["sample", "run", "--out", "notes.txt"], d));
+    std::fs::write(d.join("keep.txt"), "keep").unwrap();
+    fails_with(
+        &genlab(&["data", "info", "shapes", "--out", "keep.txt"], d),
+        &["keep.txt exists and is not a PNG image"],
+    );
+    // Own sibling: eval --scores over a picture.
+    fails_with(
+        &genlab(&["eval", "run", "--scores", "notes.txt", "-n", "10"], d),
+        &["notes.txt exists and is not a CSV table"],
+    );
+    ok(&genlab(
+        &["eval", "run", "--scores", "scores.csv", "-n", "10"],
+        d,
+    ));
+    ok(&genlab(
+        &["eval", "run", "--scores", "scores.csv", "-n", "10"],
+        d,
+    ));
+}

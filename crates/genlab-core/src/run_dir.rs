@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const CONFIG: &str = "config.toml";
 const META: &str = "meta.json";
@@ -88,6 +89,88 @@ impl Output {
             Output::Neighbours => "neighbours.png",
         }
     }
+}
+
+/// What a command writes to an `--out` path, recognised in an existing file by its content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Png,
+    Json,
+    Csv,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Png => "a PNG image",
+            Format::Json => "JSON",
+            Format::Csv => "a CSV table",
+        }
+    }
+
+    /// Whether `head` (the first bytes of a file) is this format.
+    fn holds(self, head: &[u8]) -> bool {
+        match self {
+            Format::Png => head.starts_with(b"\x89PNG\r\n\x1a\n"),
+            Format::Json => {
+                let t = head.trim_ascii_start();
+                t.starts_with(b"{") || t.starts_with(b"[")
+            }
+            // Text (the 512 bytes may end inside a character) whose first line has a comma.
+            Format::Csv => {
+                let text = match std::str::from_utf8(head) {
+                    Ok(t) => t,
+                    Err(e) if e.error_len().is_none() => {
+                        std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+                    }
+                    Err(_) => return false,
+                };
+                text.lines().next().is_some_and(|l| l.contains(','))
+            }
+        }
+    }
+}
+
+/// Set by `--force`: commands may write over files that are not in their format and over a
+/// run's own files.
+static FORCE: AtomicBool = AtomicBool::new(false);
+
+/// `--force` for this process.
+pub fn set_force(force: bool) {
+    FORCE.store(force, Ordering::Relaxed);
+}
+
+/// An error if writing `format` to `path` would replace a folder (never allowed) or, without
+/// `--force`, an existing file that holds something else (a photo, notes, a config).
+pub fn check_overwrite(path: &Path, format: Format) -> Result<()> {
+    if path.is_dir() {
+        bail!(
+            "{} is a folder; give a file name for --out, e.g. {}",
+            path.display(),
+            path.join(match format {
+                Format::Png => "out.png",
+                Format::Json => "out.json",
+                Format::Csv => "out.csv",
+            })
+            .display()
+        );
+    }
+    if FORCE.load(Ordering::Relaxed) || !path.is_file() {
+        return Ok(());
+    }
+    let mut head = [0u8; 512];
+    let read = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    if read > 0 && !format.holds(&head[..read]) {
+        bail!(
+            "{} exists and is not {}; writing {} there would destroy it: choose another --out, or pass --force",
+            path.display(),
+            format.name(),
+            format.name()
+        );
+    }
+    Ok(())
 }
 
 fn step_name(step: u64) -> String {
@@ -388,18 +471,24 @@ impl RunDir {
     }
 
     /// Where a command writes `what`: `given` (from `--out`) or the default file in the run.
-    /// Refuses a path that would write over a file or folder training owns.
+    /// Refuses a path that would write over a file or folder training owns, over a folder, or
+    /// over a file that is not a PNG ([`Self::refuse_owned`]).
     pub fn output(&self, given: Option<PathBuf>, what: Output) -> Result<PathBuf> {
         let path = given.unwrap_or_else(|| self.root.join(what.file_name()));
-        self.refuse_owned(&path)?;
+        self.refuse_owned(&path, Format::Png)?;
         Ok(path)
     }
 
-    /// An error if `path` is, or lies inside, a file or folder that training or `genlab eval`
-    /// owns in a run directory: this run's, or any other run's the path leads into (a folder
-    /// holding both config.toml and meta.json). The path need not exist yet; symbolic links,
-    /// `.` and `..` are resolved first.
-    pub fn refuse_owned(&self, path: &Path) -> Result<()> {
+    /// An error if writing `format` to `path` would destroy something: `path` is, or lies
+    /// inside, a file or folder that training or `genlab eval` owns in a run directory (this
+    /// run's, or any other run's the path leads into: a folder holding both config.toml and
+    /// meta.json), or it is a folder, or an existing file that is not `format`
+    /// ([`check_overwrite`]). The path need not exist yet; symbolic links, `.` and `..` are
+    /// resolved first. `--force` ([`set_force`]) lifts all but the folder check.
+    pub fn refuse_owned(&self, path: &Path, format: Format) -> Result<()> {
+        if FORCE.load(Ordering::Relaxed) {
+            return check_overwrite(path, format);
+        }
         let full = resolved(path);
         for dir in full.ancestors().skip(1) {
             if !(dir.join(CONFIG).is_file() && dir.join(META).is_file()) {
@@ -412,13 +501,13 @@ impl RunDir {
             let first = first.as_os_str().to_string_lossy();
             if OWNED.contains(&first.as_ref()) {
                 bail!(
-                    "{} belongs to the run in {} ({first} is written by genlab train and eval); choose another --out",
+                    "{} belongs to the run in {} ({first} is written by genlab train and eval); choose another --out (or pass --force to overwrite it, losing what the run kept there)",
                     path.display(),
                     dir.display()
                 );
             }
         }
-        Ok(())
+        check_overwrite(path, format)
     }
 
     pub fn write_config(&self, config: &RunConfig) -> Result<()> {

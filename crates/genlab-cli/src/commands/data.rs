@@ -137,6 +137,7 @@ fn info(args: InfoArgs) -> Result<()> {
         )),
         Kind::Points => genlab_viz::scatter_png(&data.x, &[], 5.0),
     };
+    genlab_core::run_dir::check_overwrite(&out, genlab_core::run_dir::Format::Png)?;
     save_png(&out, &img)?;
     let info = serde_json::json!({
         "spec": spec, "split": split, "examples": n,

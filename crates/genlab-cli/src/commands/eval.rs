@@ -120,7 +120,7 @@ pub fn run(args: Args) -> Result<()> {
             for (i, v) in r.per_example_nll.iter().enumerate() {
                 csv.push_str(&format!("{i},{v:.4},{:.6}\n", v / d));
             }
-            run.dir.refuse_owned(path)?;
+            run.dir.refuse_owned(path, run_dir::Format::Csv)?;
             run_dir::atomic_write(path, csv.as_bytes())?;
         }
     } else if scores.is_some() {

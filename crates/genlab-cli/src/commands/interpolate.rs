@@ -96,7 +96,8 @@ pub fn write(
     let mut written = vec![out.to_path_buf()];
     if dim == 2 {
         let path = out.with_file_name(Output::Manifold.file_name());
-        run.dir.refuse_owned(&path)?;
+        run.dir
+            .refuse_owned(&path, genlab_core::run_dir::Format::Png)?;
         pictures::save_png(
             &path,
             &pictures::manifold_picture(latent, &run.info, MANIFOLD_SIDE, &run.device)?,

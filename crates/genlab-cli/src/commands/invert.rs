@@ -137,7 +137,8 @@ pub fn run(o: Args) -> Result<()> {
     let out = run.dir.output(o.out, Output::Invert)?;
     // The codes go beside the picture; neither may land on a run's own files.
     let json = out.with_extension("json");
-    run.dir.refuse_owned(&json)?;
+    run.dir
+        .refuse_owned(&json, genlab_core::run_dir::Format::Json)?;
     pictures::save_png(&out, &img)?;
     let codes: Vec<Vec<f32>> = (0..n)
         .map(|i| {

@@ -25,6 +25,7 @@ pub enum Status {
 }
 
 pub fn run(cli: Cli) -> Result<Status> {
+    genlab_core::run_dir::set_force(cli.force);
     match cli.command {
         Command::Train(args) => return train::run(args),
         Command::Demo(args) => return demo::run(args),

@@ -117,7 +117,8 @@ pub fn run(o: Args) -> Result<()> {
                 Some(p) => p.with_file_name(Output::Density.file_name()),
                 None => run.dir.path().join(Output::Density.file_name()),
             };
-            run.dir.refuse_owned(&path)?;
+            run.dir
+                .refuse_owned(&path, genlab_core::run_dir::Format::Png)?;
             run.dir.output(o.out.clone(), Output::Sample)?;
             pictures::save_png(&path, &map)?;
             println!("{}", path.display());
