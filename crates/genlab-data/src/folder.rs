@@ -22,6 +22,9 @@ fn is_image(p: &Path) -> bool {
     )
 }
 
+/// Folder names of a train/test layout (compared in lower case).
+const SPLIT_NAMES: [&str; 6] = ["train", "training", "test", "testing", "val", "valid"];
+
 /// Hidden entries and archive metadata: never data.
 fn not_data(p: &Path) -> Option<&'static str> {
     let name = p.file_name()?.to_string_lossy();
@@ -104,12 +107,21 @@ pub(crate) fn load(
         .collect();
     let mut classes = Vec::new();
     if files.is_empty() && !subdirs.is_empty() {
-        for sub in subdirs {
+        for &sub in &subdirs {
             let images: Vec<PathBuf> = sorted_entries(sub, &mut skipped)?
                 .into_iter()
                 .filter(|p| is_image(p))
                 .collect();
             if images.is_empty() {
+                if SPLIT_NAMES.contains(
+                    &sub.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_ascii_lowercase()
+                        .as_str(),
+                ) {
+                    continue;
+                }
                 skipped.push(format!("{} (no images: not a class)", sub.display()));
                 continue;
             }
@@ -119,6 +131,28 @@ pub(crate) fn load(
         }
     }
     if files.is_empty() {
+        // A split layout (train/, test/, each with class folders): name the folder to give.
+        let splits: Vec<String> = subdirs
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .filter(|n| SPLIT_NAMES.contains(&n.to_ascii_lowercase().as_str()))
+            .collect();
+        if !splits.is_empty() {
+            let pick = |prefix: &str| {
+                let found = splits
+                    .iter()
+                    .find(|n| n.to_ascii_lowercase().starts_with(prefix));
+                found.unwrap_or(&splits[0]).clone()
+            };
+            let (train, test) = (pick("train"), pick("t"));
+            return Err(DataError::Invalid(format!(
+                "{} holds split folders ({}) rather than images or class folders; train on one, e.g. --data folder:{}, and evaluate on another with `genlab eval RUN --data folder:{} --split train`",
+                dir.display(),
+                splits.join(", "),
+                dir.join(train).display(),
+                dir.join(test).display()
+            )));
+        }
         return Err(DataError::EmptyFolder {
             path: dir.to_path_buf(),
         });
@@ -272,5 +306,22 @@ mod tests {
         let only_grey = load(d, Channels::Auto, None).unwrap();
         assert_eq!(only_grey.shape.c, 1);
         assert!(only_grey.notes.is_empty());
+    }
+
+    #[test]
+    fn a_train_test_layout_names_the_folder_to_give() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        png(&d.join("train/boot/a.png"), 10);
+        png(&d.join("test/boot/b.png"), 10);
+        let e = load(d, Channels::Auto, None).err().unwrap().to_string();
+        assert!(e.contains("split folders (test, train)"), "{e}");
+        assert!(
+            e.contains(&format!("--data folder:{}", d.join("test").display())),
+            "{e}"
+        );
+        // Given the split, its class folders are the classes.
+        let train = load(&d.join("train"), Channels::Auto, None).unwrap();
+        assert_eq!(train.classes, vec!["boot"]);
     }
 }
