@@ -431,3 +431,42 @@ fn outputs_never_replace_what_they_do_not_write_without_force() {
         d,
     ));
 }
+
+#[test]
+fn a_preset_value_that_does_not_fit_the_data_names_the_setting_that_does() {
+    // Case 13's example: bgmm's default preset sets a 2 x 2 covariance prior (for toy:ring8);
+    // on 1-D data the start fails, leaves nothing behind, and the fix it names works.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let rows: String = (0..100)
+        .map(|i| format!("{}\n", (i % 10) as f64 * 0.3 + (i % 2) as f64 * 5.0))
+        .collect();
+    std::fs::write(d.join("one.csv"), format!("x\n{rows}")).unwrap();
+    let bgmm = |extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "bgmm",
+            "--data",
+            "csv:one.csv",
+            "--out",
+            "b",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        genlab(&args, d)
+    };
+    fails_with(
+        &bgmm(&[]),
+        &[
+            "on 1-dimensional data",
+            "--set model.covariance_prior=\"auto\"",
+        ],
+    );
+    assert!(!d.join("b/ckpt").exists());
+    ok(&bgmm(&[
+        "--set",
+        "model.covariance_prior=\"auto\"",
+        "--steps",
+        "20",
+    ]));
+}

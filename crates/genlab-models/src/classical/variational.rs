@@ -127,7 +127,7 @@ impl Priors {
                     Covariance::Spherical => "one variance (a number)".to_string(),
                 };
                 bail!(
-                    "bgmm: model.covariance_prior for covariance = \"{}\" must be \"auto\" or {form}",
+                    "bgmm: model.covariance_prior for covariance = \"{}\" on {d}-dimensional data must be \"auto\" or {form} (a preset sets it for the data it was written for: --set model.covariance_prior=\"auto\" takes the data's own covariance, as sklearn does)",
                     format!("{cov:?}").to_lowercase()
                 )
             }
