@@ -34,6 +34,15 @@ impl Workload {
         }
     }
 
+    /// What the workload trains, for the table.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Workload::W1 => "MLP VAE 784-400-20, batch 128",
+            Workload::W2 => "DCGAN 28x28, batch 64, D + G step",
+            Workload::W3 => "PixelCNN-lite 28x28, batch 32",
+        }
+    }
+
     /// Median wall time of one training step in milliseconds, over `steps` timed steps after
     /// [`WARMUP`] untimed ones.
     pub fn median_ms(self, steps: usize) -> Result<f64> {

@@ -20,16 +20,21 @@ const JITTER: f32 = 0.25;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
+    /// Indices of the A samples (e.g. smiling women), comma-separated.
     #[arg(long, value_delimiter = ',', required = true)]
     pub a: Vec<usize>,
+    /// Indices of the B samples (e.g. neutral women), comma-separated.
     #[arg(long, value_delimiter = ',', required = true)]
     pub b: Vec<usize>,
+    /// Indices of the C samples (e.g. neutral men), comma-separated.
     #[arg(long, value_delimiter = ',', required = true)]
     pub c: Vec<usize>,
     /// The seed of the `genlab sample` grid the indices refer to.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Output PNG (default RUN/arithmetic.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

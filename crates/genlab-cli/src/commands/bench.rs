@@ -11,12 +11,15 @@ use std::path::PathBuf;
 pub struct Args {
     #[command(subcommand)]
     pub classical: Option<BenchCommand>,
-    /// Comma-separated workloads.
+    /// Comma-separated workloads: w1 = a training step of an MLP VAE 784-400-20 (batch 128), w2
+    /// = of a DCGAN at 28x28, w3 = of a small PixelCNN; bench/RESULTS.md has them beside
+    /// PyTorch.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "w1,w2,w3")]
     pub workloads: Vec<Workload>,
     /// Timed steps per workload (after 3 warm-up steps).
     #[arg(long, default_value_t = 20)]
     pub steps: usize,
+    /// Print one JSON object per workload instead of the table.
     #[arg(long)]
     pub json: bool,
 }
@@ -35,30 +38,40 @@ pub enum BenchCommand {
         /// full, tied, diag or spherical.
         #[arg(long, value_enum, default_value = "full")]
         covariance: CovarianceArg,
+        /// EM iterations (no convergence test: both sides run the same number).
         #[arg(long, default_value_t = 50)]
         iters: usize,
+        /// Added to every variance, as scikit-learn's reg_covar.
         #[arg(long, default_value_t = 1e-6)]
         reg: f64,
+        /// Print one JSON line.
         #[arg(long)]
         json: bool,
     },
     /// PCD-1 RBM epochs on binary .npy rows; prints time per epoch and test likelihoods.
     Rbm {
+        /// Training rows, a 2-D .npy of 0/1 values.
         #[arg(long)]
         train: PathBuf,
+        /// Test rows, a 2-D .npy of 0/1 values.
         #[arg(long)]
         test: PathBuf,
+        /// Hidden units.
         #[arg(long, default_value_t = 500)]
         hidden: usize,
+        /// Rows per minibatch.
         #[arg(long, default_value_t = 100)]
         batch: usize,
+        /// Passes over the training rows.
         #[arg(long, default_value_t = 1)]
         epochs: usize,
+        /// Learning rate of the PCD updates.
         #[arg(long, default_value_t = 0.01)]
         lr: f64,
         /// AIS intermediate distributions (Salakhutdinov & Murray: 14,500).
         #[arg(long, default_value_t = 14_500)]
         ais_betas: usize,
+        /// Print one JSON line.
         #[arg(long)]
         json: bool,
     },
@@ -94,7 +107,11 @@ fn speed(workloads: &[Workload], steps: usize, json: bool) -> Result<()> {
     for w in workloads {
         let median = w.median_ms(steps)?;
         if !json {
-            println!("{:<4} {median:>9.2} ms/step (median of {steps})", w.name());
+            println!(
+                "{:<4} {:<30} {median:>9.2} ms/step (median of {steps})",
+                w.name(),
+                w.describe()
+            );
         }
         results.insert(w.name().into(), median.into());
     }

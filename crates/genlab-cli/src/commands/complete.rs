@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
     /// Which part to hide: bottom-half, top-half, left-half, right-half, center, or
     /// box:ROW,COL,HEIGHT,WIDTH (pixels).
@@ -23,8 +24,10 @@ pub struct Args {
     /// Completions per image.
     #[arg(long, default_value_t = 4)]
     pub samples: usize,
+    /// Output PNG (default RUN/completions.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Seed of the masked images' choice and of the completions.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 }

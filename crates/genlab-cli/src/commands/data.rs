@@ -28,6 +28,7 @@ pub struct InfoArgs {
     /// Data spec: fashion-mnist, idx:DIR, folder:DIR, shapes, toy:ring8, toy:grid25, toy:moons,
     /// toy:swissroll, toy:checkerboard.
     pub spec: genlab_data::DataSpec,
+    /// Which split to describe.
     #[arg(long, value_enum, default_value_t = SplitArg::Train)]
     pub split: SplitArg,
     /// Where to write the grid PNG (default SPEC-grid.png in the current folder).
@@ -42,6 +43,7 @@ pub struct InfoArgs {
     /// CSV header: auto, true or false, as data.header.
     #[arg(long, value_enum, default_value_t = HeaderArg::Auto)]
     pub header: HeaderArg,
+    /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
 }

@@ -13,6 +13,7 @@ const MODE_SAMPLES: usize = 2500;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
     /// Data spec to evaluate on (default: the run's own data).
     #[arg(long)]
@@ -26,6 +27,7 @@ pub struct Args {
     /// Evaluate on the first N examples only.
     #[arg(short, long)]
     pub n: Option<usize>,
+    /// Seed of the importance samples, AIS chains and static binarization draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Print one JSON object.

@@ -31,12 +31,16 @@ pub struct Args {
     /// Refuse fits estimated to need more memory than this, in GiB (0 = the memory available).
     #[arg(long, default_value_t = 0.0)]
     pub max_memory_gb: f64,
+    /// Most EM iterations per fit (scikit-learn's max_iter).
     #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
+    /// Stop when the mean log-likelihood per example changes by less than this.
     #[arg(long, default_value_t = 1e-3)]
     pub tol: f64,
+    /// Added to every variance (scikit-learn's reg_covar).
     #[arg(long, default_value_t = 1e-6)]
     pub reg_covar: f64,
+    /// Seed of the k-means initialisations.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Output folder (default gmm-select/).

@@ -13,6 +13,7 @@ const MANIFOLD_SIDE: usize = 20;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
     /// Number of interpolation rows.
     #[arg(long, default_value_t = 8)]
@@ -20,8 +21,10 @@ pub struct Args {
     /// Images per row, ends included.
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
+    /// Path between codes: slerp (spherical, for Gaussian latents) or lerp (straight line).
     #[arg(long, value_enum, default_value_t = InterpMode::Slerp)]
     pub mode: InterpMode,
+    /// Output PNG (default RUN/interpolation.png; a 2-D latent also writes manifold.png beside it).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
     /// PNG/JPEG images of the model's size.
     pub images: Vec<PathBuf>,
@@ -35,6 +36,7 @@ pub struct Args {
     /// Start from these codes instead (JSON as `genlab invert` writes it).
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Seed of the random starts (and of the --sample grid).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Output PNG (default RUN/invert.png; the codes go beside it as .json).

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
     /// Samples (rows).
     #[arg(short, default_value_t = 8)]
@@ -19,8 +20,10 @@ pub struct Args {
     /// Nearest training images per sample.
     #[arg(short, default_value_t = 5)]
     pub k: usize,
+    /// Seed of the samples.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Output PNG (default RUN/neighbours.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -10,10 +10,12 @@ const COLS: usize = 8;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
     /// Number of test images.
     #[arg(short, default_value_t = 32)]
     pub n: usize,
+    /// Output PNG (default RUN/reconstructions.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// The run directory (as `genlab train --out` made it).
     pub run: PathBuf,
     /// Which continuous code to sweep (0-based).
     #[arg(long, default_value_t = 0)]
@@ -22,8 +23,10 @@ pub struct Args {
     /// Sweep from -range to range (codes were trained on [-1, 1]).
     #[arg(long, default_value_t = 2.0)]
     pub range: f64,
+    /// Seed of the noise held fixed along each row.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Output PNG (default RUN/traverse.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
