@@ -903,11 +903,23 @@ fn gan_latent_tools_write_pictures_and_refuse_bad_input() {
         &genlab(&["traverse", "info", "--code", "2"], dir),
         &["--code 2 is out of range", "2 continuous codes"],
     );
-    // Conditional: a label out of range.
+    // Conditional: a label by number or by name (any case); one out of range lists them.
     ok(&tiny_train(dir, "cgan", "c", &[]));
     fails_with(
         &genlab(&["sample", "c", "--label", "4"], dir),
-        &["--label 4 is out of range"],
+        &["--label 4 is not a class of cgan", "0 circle"],
+    );
+    ok(&genlab(
+        &["sample", "c", "--label", "Circle", "--out", "byname.png"],
+        dir,
+    ));
+    ok(&genlab(
+        &["sample", "c", "--label", "0", "--out", "bynumber.png"],
+        dir,
+    ));
+    assert_eq!(
+        std::fs::read(dir.join("byname.png")).unwrap(),
+        std::fs::read(dir.join("bynumber.png")).unwrap()
     );
 }
 

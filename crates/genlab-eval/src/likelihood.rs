@@ -31,7 +31,10 @@ pub struct LikelihoodReport {
     /// Standard error of nll_nats over examples.
     pub nll_stderr: f64,
     pub bound: Bound,
-    pub k: usize,
+    /// Importance samples of an estimate or bound; absent for exact likelihoods, which are
+    /// computed once whatever `-k` says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub k: Option<usize>,
     pub n_examples: usize,
     /// Tabular points modelled as z-scores: log |det dz/dx| (nats) added to every log p(z), so
     /// that nll_nats is of the data as given.
@@ -118,6 +121,9 @@ pub fn likelihood(
     }
     let pre = info.preprocess.for_evaluation();
     let d = info.shape.dim();
+    // An exact likelihood needs no importance samples: compute it once.
+    let exact = lik.bound(1) == Bound::Exact;
+    let k = if exact { 1 } else { k };
     let rows = (ROWS_PER_PASS / k.max(1)).max(1);
     let mut all = Vec::with_capacity(data.len());
     for (chunk, start) in (0..data.len()).step_by(rows).enumerate() {
@@ -157,7 +163,7 @@ pub fn likelihood(
         bits_per_projected_dim: projected_dims.map(bits),
         nll_stderr: (var / n).sqrt(),
         bound,
-        k,
+        k: (!exact).then_some(k),
         n_examples: all.len(),
         log_jacobian,
         per_example_nll,

@@ -24,9 +24,10 @@ pub struct Args {
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Class-conditional models: draw every sample from this class (0-based).
+    /// Class-conditional models: draw every sample from this class, by number (0-based) or
+    /// name (`Dress`, any case).
     #[arg(long, conflicts_with = "per_class")]
-    pub label: Option<u32>,
+    pub label: Option<String>,
     /// Class-conditional models: a grid with one row per class, this many per row.
     #[arg(long)]
     pub per_class: Option<usize>,
@@ -87,14 +88,8 @@ pub fn run(o: Args) -> Result<()> {
             .as_sample_given()
             .ok_or_else(|| cannot(model, "sample given a label", "genlab sample RUN"))?;
         let classes = given.classes();
-        let labels: Vec<u32> = match (o.label, o.per_class) {
-            (Some(l), _) if l as usize >= classes => bail!(
-                "--label {l} is out of range: {} was trained on {classes} classes (0..{}){}",
-                run.config.family,
-                classes - 1,
-                class_names(&run)
-            ),
-            (Some(l), _) => vec![l; o.n],
+        let labels: Vec<u32> = match (&o.label, o.per_class) {
+            (Some(l), _) => vec![class_index(&run, l, classes)?; o.n],
             (None, Some(k)) => (0..classes as u32).flat_map(|c| vec![c; k]).collect(),
             _ => unreachable!(),
         };
@@ -129,6 +124,25 @@ pub fn run(o: Args) -> Result<()> {
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())
+}
+
+/// `--label` as a class index: a number below `classes`, or a class name in any case.
+fn class_index(run: &crate::run::OpenRun, label: &str, classes: usize) -> Result<u32> {
+    let by_name = run
+        .meta
+        .classes
+        .iter()
+        .position(|c| c.eq_ignore_ascii_case(label));
+    match (label.parse::<usize>(), by_name) {
+        (_, Some(i)) => Ok(i as u32),
+        (Ok(i), None) if i < classes => Ok(i as u32),
+        _ => bail!(
+            "--label {label} is not a class of {}: it was trained on {classes} classes (0..{}){}",
+            run.config.family,
+            classes - 1,
+            class_names(run)
+        ),
+    }
 }
 
 fn class_names(run: &crate::run::OpenRun) -> String {
