@@ -46,7 +46,15 @@ const EXIT_ERROR: u8 = 2;
 /// Exit code after Ctrl-C, once the checkpoint is safe (128 + SIGINT).
 const EXIT_INTERRUPTED: u8 = 130;
 
+/// `genlab models | head` closes stdout early: end quietly as Unix tools do (the default
+/// SIGPIPE action) instead of panicking on the failed print. Rust ignores SIGPIPE by default.
+fn quiet_broken_pipe() {
+    // SAFETY: restores the default action of one signal before any other thread exists.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     keep_freed_memory();
     let args = cli::Cli::parse();
     match on_the_pool(|| commands::run(args)) {

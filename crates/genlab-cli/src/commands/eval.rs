@@ -215,11 +215,47 @@ pub fn run(args: Args) -> Result<()> {
     if json {
         println!("{value}");
     } else {
-        for (key, v) in value.as_object().unwrap() {
-            println!("{key:<20} {v}");
+        let map = value.as_object().unwrap();
+        let width = map.keys().map(String::len).max().unwrap_or(0);
+        for (key, v) in map {
+            println!("{key:<width$} {}", readable(v));
         }
     }
     Ok(())
+}
+
+/// Values shown in the table: four significant figures, long lists cut after eight entries
+/// (`--json` and RUN/eval/ keep every digit and entry).
+fn readable(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    const SHOWN: usize = 8;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+                let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+                format!("{x:.digits$}")
+            } else {
+                format!("{x:.3e}")
+            }
+        }
+        Value::Array(items) => {
+            let shown: Vec<String> = items.iter().take(SHOWN).map(readable).collect();
+            let more = match items.len() {
+                n if n > SHOWN => format!(", ... ({n} values)"),
+                _ => String::new(),
+            };
+            format!("[{}{more}]", shown.join(", "))
+        }
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", readable(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
+        other => other.to_string(),
+    }
 }
 
 /// Samples drawn per class when another run classifies a conditional model's samples.

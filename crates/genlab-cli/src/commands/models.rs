@@ -25,30 +25,23 @@ pub fn run(args: Args) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
-    // Columns as wide as their widest entry.
-    let caps: Vec<String> = FAMILIES
-        .iter()
-        .map(|f| {
-            let names: Vec<&str> = f.capabilities.iter().map(|c| c.name()).collect();
-            names.join(", ")
-        })
-        .collect();
-    let presets: Vec<String> = FAMILIES
-        .iter()
-        .map(|f| f.presets.iter().map(|p| p.0).collect::<Vec<_>>().join(", "))
-        .collect();
-    let width =
-        |col: &mut dyn Iterator<Item = usize>, head: &str| col.max().unwrap_or(0).max(head.len());
-    let wn = width(&mut FAMILIES.iter().map(|f| f.name.len()), "FAMILY");
-    let wc = width(&mut caps.iter().map(String::len), "CAPABILITIES");
-    let wp = width(&mut presets.iter().map(String::len), "PRESETS");
-    println!(
-        "{:<wn$} {:<wc$} {:<wp$} PAPER",
-        "FAMILY", "CAPABILITIES", "PRESETS"
-    );
-    for ((f, c), p) in FAMILIES.iter().zip(&caps).zip(&presets) {
-        println!("{:<wn$} {c:<wc$} {p:<wp$} {}", f.name, f.paper);
-        println!("{:<wn$} {}", "", f.summary);
+    // One block per family, wrapped to a terminal's 80 columns.
+    let width = FAMILIES.iter().map(|f| f.name.len()).max().unwrap_or(0) + 2;
+    let wrap = |text: &str| {
+        let indent = " ".repeat(width);
+        let options = textwrap::Options::new(80)
+            .initial_indent(&indent)
+            .subsequent_indent(&indent);
+        textwrap::fill(text, options)
+    };
+    for f in FAMILIES {
+        let caps: Vec<&str> = f.capabilities.iter().map(|c| c.name()).collect();
+        let presets: Vec<&str> = f.presets.iter().map(|p| p.0).collect();
+        let summary = wrap(f.summary);
+        println!("{:<width$}{}", f.name, summary.trim_start());
+        println!("{}", wrap(&format!("paper: {}", f.paper)));
+        println!("{}", wrap(&format!("can: {}", caps.join(", "))));
+        println!("{}", wrap(&format!("presets: {}", presets.join(", "))));
     }
     Ok(())
 }

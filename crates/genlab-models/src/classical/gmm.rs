@@ -295,8 +295,8 @@ pub const FAMILY: Family = Family {
             include_str!("../../../../configs/gmm/default.toml"),
         ),
         (
-            "images",
-            include_str!("../../../../configs/gmm/images.toml"),
+            "fashion",
+            include_str!("../../../../configs/gmm/fashion.toml"),
         ),
         ("tiny", include_str!("../../../../configs/gmm/tiny.toml")),
     ],
