@@ -3,7 +3,7 @@
 
 use crate::commands::{
     arithmetic, bench, complete, data, demo, eval, gmm_select, interpolate, invert, models,
-    neighbours, reconstruct, sample, train, traverse,
+    neighbours, reconstruct, runs, sample, train, traverse,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -28,6 +28,9 @@ pub enum Command {
     Models(models::Args),
     /// Train a model; writes a run directory (config, checkpoints, metrics, sample grids).
     Train(train::Args),
+    /// List the runs under a folder (default runs/), newest first: family, data, step, last
+    /// loss and the newest eval's headline number.
+    Runs(runs::Args),
     /// Draw samples from a trained run into a PNG grid.
     Sample(sample::Args),
     /// Fill in a hidden part of held-out images (RBM: clamped Gibbs sampling). Writes the

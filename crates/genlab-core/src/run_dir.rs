@@ -466,6 +466,21 @@ impl RunDir {
             .join(format!("{}.json", step_name(step)))
     }
 
+    /// The newest `genlab eval` result in the run: its step and JSON, if any.
+    pub fn latest_eval(&self) -> Option<(u64, serde_json::Value)> {
+        let (step, path) = std::fs::read_dir(self.root.join(EVAL))
+            .ok()?
+            .filter_map(|e| {
+                let path = e.ok()?.path();
+                let name = path.file_stem()?.to_str()?;
+                let step = name.strip_prefix(STEP_PREFIX)?.parse::<u64>().ok()?;
+                Some((step, path))
+            })
+            .max_by_key(|(step, _)| *step)?;
+        let text = std::fs::read_to_string(path).ok()?;
+        Some((step, serde_json::from_str(&text).ok()?))
+    }
+
     pub fn checkpoint_dir(&self, step: u64) -> PathBuf {
         self.root.join(CKPT).join(step_name(step))
     }

@@ -12,6 +12,7 @@ pub mod invert;
 pub mod models;
 pub mod neighbours;
 pub mod reconstruct;
+pub mod runs;
 pub mod sample;
 pub mod train;
 pub mod traverse;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Train(args) => return train::run(args),
         Command::Demo(args) => return demo::run(args),
         Command::Models(args) => models::run(args),
+        Command::Runs(args) => runs::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Complete(args) => complete::run(args),
         Command::Reconstruct(args) => reconstruct::run(args),
