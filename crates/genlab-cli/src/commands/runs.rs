@@ -42,7 +42,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut found = Vec::new();
     find_runs(&args.dir, DEPTH, &mut found);
     let mut runs: Vec<Summary> = found.iter().filter_map(|p| summary(p)).collect();
-    runs.sort_by(|a, b| b.started_unix.cmp(&a.started_unix));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.started_unix));
     if args.json {
         for r in &runs {
             let v = serde_json::json!({
