@@ -78,3 +78,40 @@ fn runs_lists_every_run_under_a_folder() {
     let out = genlab(&["runs", "nowhere"], d);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn outputs_go_where_they_are_said_to_go() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // data info and gmm-select write beside the runs, not into the working folder.
+    let text = ok(&genlab(&["data", "info", "toy:ring8", "--json"], d));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["grid"], "runs/data/toy_ring8.png");
+    assert!(d.join("runs/data/toy_ring8.png").is_file());
+    ok(&genlab(
+        &["gmm-select", "--data", "toy:ring8", "--k", "7..8"],
+        d,
+    ));
+    assert!(d.join("runs/gmm-select/bic.png").is_file());
+    // One name for a grid of samples: the trainer's, the demo's and sample's samples.png.
+    ok(&genlab(
+        &[
+            "train", "vae", "--preset", "tiny", "--out", "v", "--quiet", "--steps", "2",
+        ],
+        d,
+    ));
+    ok(&genlab(&["sample", "v", "-n", "4"], d));
+    assert!(d.join("v/samples.png").is_file());
+    assert!(!d.join("v/sample.png").exists());
+    let here: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let mut here = here;
+    here.sort();
+    assert_eq!(
+        here,
+        vec!["runs", "v"],
+        "nothing else in the working folder"
+    );
+}

@@ -11,7 +11,7 @@
 //!   ckpt/step-000500/{<group>.safetensors, optim-<group>.safetensors, state.json}
 //!   ckpt/best                   name of the best checkpoint (by `Model::selection`; absent when none)
 //!   eval/step-000500.json       metric -> value
-//!   sample.png, chain.png, ...  what `genlab sample`, `interpolate`, ... write by default
+//!   samples.png, chain.png, ... what `genlab sample`, `interpolate`, ... write by default
 //! ```
 //! Every write is atomic (temp file + rename); a checkpoint directory is written under a temp
 //! name and renamed into place, so a crash never leaves half a checkpoint. The files and folders
@@ -53,9 +53,8 @@ const OWNED: [&str; 7] = [CONFIG, META, METRICS, CURVES, SAMPLES, CKPT, EVAL];
 /// The pictures and files that commands other than `train` write into a run by default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// The demo's 64 fixed-noise samples.
+    /// A grid of samples (`genlab sample`; the demo's 64 from fixed noise).
     Samples,
-    Sample,
     SamplesByClass,
     Chain,
     Filters,
@@ -74,7 +73,6 @@ impl Output {
     pub fn file_name(self) -> &'static str {
         match self {
             Output::Samples => "samples.png",
-            Output::Sample => "sample.png",
             Output::SamplesByClass => "samples-by-class.png",
             Output::Chain => "chain.png",
             Output::Filters => "filters.png",
@@ -961,11 +959,11 @@ mod tests {
             std::fs::write(r.meta_file(), "{}").unwrap();
         }
         assert_eq!(
-            run.output(None, Output::Sample).unwrap(),
-            run.path().join("sample.png")
+            run.output(None, Output::Samples).unwrap(),
+            run.path().join("samples.png")
         );
         let refused = |p: PathBuf| {
-            let err = run.output(Some(p.clone()), Output::Sample);
+            let err = run.output(Some(p.clone()), Output::Samples);
             let err = err.expect_err(&p.display().to_string()).to_string();
             assert!(err.contains("belongs to the run"), "{}: {err}", p.display());
         };
@@ -981,7 +979,7 @@ mod tests {
         // Beside the run, or in a folder that is no run, is fine.
         for fine in [runs.join("c").join(CONFIG), run.path().join("mine.png")] {
             assert_eq!(
-                run.output(Some(fine.clone()), Output::Sample).unwrap(),
+                run.output(Some(fine.clone()), Output::Samples).unwrap(),
                 fine
             );
         }

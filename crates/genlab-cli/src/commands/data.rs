@@ -8,6 +8,9 @@ use genlab_eval::pictures::save_png;
 use genlab_viz::{Grid, Images};
 use std::path::PathBuf;
 
+/// Where `data info` writes its pictures unless `--out` says otherwise, beside the runs.
+const DATA_DIR: &str = "runs/data";
+
 /// Examples shown in the grid.
 const GRID: usize = 64;
 
@@ -31,7 +34,7 @@ pub struct InfoArgs {
     /// Which split to describe.
     #[arg(long, value_enum, default_value_t = SplitArg::Train)]
     pub split: SplitArg,
-    /// Where to write the grid PNG (default SPEC-grid.png in the current folder).
+    /// Where to write the picture (default runs/data/SPEC.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Folder of the Fashion-MNIST files.
@@ -127,7 +130,11 @@ fn info(args: InfoArgs) -> Result<()> {
         }
     }
     let safe = spec.to_string().replace([':', '/'], "_");
-    let out = out.unwrap_or_else(|| PathBuf::from(format!("{safe}-grid.png")));
+    let out = out.unwrap_or_else(|| PathBuf::from(DATA_DIR).join(format!("{safe}.png")));
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
+    }
     let shown = GRID.min(n);
     let img = match data.kind {
         Kind::Images => Grid::default().render(&Images::new(

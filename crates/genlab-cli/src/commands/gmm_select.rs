@@ -43,8 +43,8 @@ pub struct Args {
     /// Seed of the k-means initialisations.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Output folder (default gmm-select/).
-    #[arg(long, default_value = "gmm-select")]
+    /// Output folder for bic.png and gmm-select.json (default runs/gmm-select).
+    #[arg(long, default_value = "runs/gmm-select")]
     pub out: PathBuf,
     /// Folder of the Fashion-MNIST files.
     #[arg(long)]

@@ -18,7 +18,7 @@ pub struct Args {
     /// Number of samples.
     #[arg(short, default_value_t = 64)]
     pub n: usize,
-    /// Output PNG (default RUN/sample.png).
+    /// Output PNG (default RUN/samples.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Seed of the noise.
@@ -114,11 +114,11 @@ pub fn run(o: Args) -> Result<()> {
             };
             run.dir
                 .refuse_owned(&path, genlab_core::run_dir::Format::Png)?;
-            run.dir.output(o.out.clone(), Output::Sample)?;
+            run.dir.output(o.out.clone(), Output::Samples)?;
             pictures::save_png(&path, &map)?;
             println!("{}", path.display());
         }
-        (img, Output::Sample)
+        (img, Output::Samples)
     };
     let out = run.dir.output(o.out, default_name)?;
     pictures::save_png(&out, &img)?;
