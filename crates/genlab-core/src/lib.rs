@@ -9,6 +9,7 @@ pub mod memory;
 pub mod model;
 pub mod optim;
 pub mod params;
+pub mod progress;
 pub mod rng;
 pub mod run_dir;
 pub mod runaway;

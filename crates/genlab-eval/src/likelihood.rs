@@ -126,6 +126,11 @@ pub fn likelihood(
     let k = if exact { 1 } else { k };
     let rows = (ROWS_PER_PASS / k.max(1)).max(1);
     let mut all = Vec::with_capacity(data.len());
+    let label = match exact {
+        true => format!("{}: log-likelihood", model.family()),
+        false => format!("{}: log-likelihood, k = {k}", model.family()),
+    };
+    let mut progress = genlab_core::progress::Progress::new(&label, data.len() as u64);
     for (chunk, start) in (0..data.len()).step_by(rows).enumerate() {
         let idx: Vec<usize> = (start..(start + rows).min(data.len())).collect();
         let mut rng = rng_for(seed, chunk as u64, Stream::Eval);
@@ -133,6 +138,7 @@ pub fn likelihood(
         pre.apply(&mut x, d, &idx, &mut rng);
         let x = genlab_core::tensor::matrix(x, idx.len(), d, device);
         all.extend(lik.log_likelihood(x, k, &mut rng)?);
+        progress.inc(idx.len() as u64);
     }
     // log p(x) = log p(z) + log |det dz/dx| for data standardised on load.
     let log_jacobian = data.standardization.as_ref().map(|s| s.log_jacobian());

@@ -55,9 +55,11 @@ impl Raster {
         let mut img = x.reshape([n, 1, h, w]); // [n, 1, h, w]
         let mut picture = to_vec(img.clone());
         let is_known = |i: usize| known.as_ref().is_some_and(|k| k[i] > 0.5);
+        let mut progress = genlab_core::progress::Progress::new("drawing pixels", (h * w) as u64);
         for row in 0..h {
             let top = row.saturating_sub(self.rows_above);
             for col in 0..w {
+                progress.inc(1);
                 let rows: Vec<usize> = (0..n)
                     .filter(|&r| !is_known(r * d + row * w + col))
                     .collect();

@@ -384,7 +384,9 @@ pub fn ais_log_z(
     let p_a: Tensor<2> = sigmoid(b_a.clone()).unsqueeze::<2>().repeat_dim(0, chains);
     let mut v = bernoulli(p_a, rng); // [m, v]
     let mut log_w = Tensor::<1>::zeros([chains], &device);
+    let mut progress = genlab_core::progress::Progress::new("rbm: AIS log Z", betas as u64 - 1);
     for i in 1..betas {
+        progress.inc(1);
         let (prev, beta) = (
             (i - 1) as f64 / (betas - 1) as f64,
             i as f64 / (betas - 1) as f64,
