@@ -5,6 +5,7 @@ pub mod batch;
 pub mod config;
 pub mod device;
 pub mod family;
+pub mod fault;
 pub mod memory;
 pub mod model;
 pub mod optim;

@@ -17,9 +17,23 @@
 //! name and renamed into place, so a crash never leaves half a checkpoint. The files and folders
 //! above the last line belong to `genlab train` (and `eval/` to `genlab eval`): no other output
 //! may land on them, in this run or another ([`RunDir::output`], [`RunDir::refuse_owned`]).
+//!
+//! A process killed at any moment leaves a run that `--resume` continues to the same bytes as a
+//! straight run (timings apart: `steps_per_sec`, `started_unix`); tests/faults.rs stops it at
+//! each point of [`crate::fault`]. What makes that so:
+//! - metrics.jsonl is the one file appended to, a whole line per write. The lines past the
+//!   checkpoint a resume starts from are dropped ([`RunDir::truncate_metrics`]), and with them a
+//!   torn last line (no newline): a line is written before its step's checkpoint, so a torn one
+//!   always lies past it. Readers skip a torn last line too.
+//! - Each checkpoint keeps the open metrics window ([`MetricsWindow`]), so the first line after
+//!   a resume averages the same steps as the straight run's, wherever the checkpoint fell.
+//! - What follows a checkpoint's rename (meta.json's last step, `ckpt/best`, pruning, removing
+//!   the leftovers of interrupted writes) is [`RunDir::settle`], which a resume repeats. A pruned
+//!   checkpoint is first renamed aside (`.old-step-N`), so it never lingers half-deleted.
 
 use crate::config::{self, RunConfig};
 use crate::family::{DataInfo, Family};
+use crate::fault::{self, Point};
 use crate::model::Model;
 use crate::params::NamedTensors;
 use anyhow::{anyhow, bail, Context, Result};
@@ -41,13 +55,17 @@ const EVAL: &str = "eval";
 const BEST: &str = "best";
 const STATE: &str = "state.json";
 const STEP_PREFIX: &str = "step-";
+/// Prefix of a checkpoint folder being written (`ckpt/.tmp-step-N`).
+const WRITING_PREFIX: &str = ".tmp-";
+/// Prefix of a checkpoint folder being deleted (`ckpt/.old-step-N`).
+const DELETING_PREFIX: &str = ".old-";
 /// Prefix of the optimizer state of a group inside a checkpoint (`optim-<group>.safetensors`).
 const OPTIM_PREFIX: &str = "optim-";
 /// Prefix of the EMA weights of a group inside a checkpoint (`ema-<group>.safetensors`).
 const EMA_PREFIX: &str = "ema-";
 const SAFETENSORS: &str = "safetensors";
 
-/// What training writes into a run; no other command may write over these.
+/// What training writes into a run, config.toml first; no other command may write over these.
 const OWNED: [&str; 7] = [CONFIG, META, METRICS, CURVES, SAMPLES, CKPT, EVAL];
 
 /// The pictures and files that commands other than `train` write into a run by default.
@@ -175,6 +193,26 @@ fn step_name(step: u64) -> String {
     format!("{STEP_PREFIX}{step:06}")
 }
 
+/// The temp file that [`atomic_write`] writes `path` through.
+fn temp_file(dir: &Path, path: &Path) -> PathBuf {
+    dir.join(format!(
+        ".{}.tmp",
+        path.file_name().unwrap().to_string_lossy()
+    ))
+}
+
+/// The fault point between the temp file and the rename of a run's own file.
+fn write_fault(path: &Path) -> Option<Point> {
+    let name = path.file_name()?.to_str()?;
+    let folder = path.parent().and_then(|p| p.file_name());
+    match name {
+        META => Some(Point::Meta),
+        CURVES => Some(Point::Curves),
+        _ if folder.is_some_and(|f| f == SAMPLES) => Some(Point::Samples),
+        _ => None,
+    }
+}
+
 /// Write `bytes` to `path` through a temp file in the same folder and a rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
@@ -183,14 +221,14 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create folder {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().unwrap().to_string_lossy()
-    ));
+    let tmp = temp_file(dir, path);
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        if let Some(point) = write_fault(path) {
+            fault::reached(point);
+        }
         std::fs::rename(&tmp, path)
     };
     write().map_err(|e| {
@@ -313,6 +351,22 @@ pub struct CkptState {
     #[serde(deserialize_with = "null_is_infinite")]
     pub best_loss: f64,
     pub best_step: u64,
+    /// The metrics window open at this step (empty in checkpoints of older genlab).
+    #[serde(default)]
+    pub window: MetricsWindow,
+}
+
+/// The steps since the last metrics line, as a checkpoint keeps them: the sum of each loss term
+/// over `steps` steps (in the family's order), and the main (first) loss of the last line, which
+/// picks the best checkpoint. A resume carries on with them, so that its next line averages the
+/// steps a straight run's would, however the cadences of lines and checkpoints interleave.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsWindow {
+    pub steps: u64,
+    #[serde(with = "ordered")]
+    pub sums: Vec<(String, f64)>,
+    /// None before the first line.
+    pub last_main: Option<f64>,
 }
 
 /// JSON has no infinity: serde_json writes `f64::INFINITY` as null, which reads back as it.
@@ -576,9 +630,18 @@ impl RunDir {
         !self.checkpoints().is_empty()
     }
 
+    /// True when a start of training began here (config.toml, or the temp file it is written
+    /// through) and never reached a checkpoint: it failed, or was killed, first.
+    pub fn is_unstarted(&self) -> bool {
+        let config = self.config_file();
+        let begun = config.is_file() || temp_file(&self.root, &config).is_file();
+        begun && !self.has_checkpoint()
+    }
+
     /// Remove what a start that never reached a checkpoint left behind (the files training
-    /// owns), so that the folder can take a fresh start; other files stay. Refuses a run that
-    /// has a checkpoint.
+    /// owns and the temp files they are written through), so that the folder can take a fresh
+    /// start; other files stay. Refuses a run that has a checkpoint. config.toml goes last: a
+    /// clear that is itself killed leaves a folder still seen as unstarted.
     pub fn clear_unstarted(&self) -> Result<()> {
         if self.has_checkpoint() {
             bail!(
@@ -586,16 +649,18 @@ impl RunDir {
                 self.root.display()
             );
         }
-        for name in OWNED {
+        for name in OWNED.into_iter().rev() {
             let p = self.root.join(name);
-            let removed = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else if p.exists() {
-                std::fs::remove_file(&p)
-            } else {
-                Ok(())
-            };
-            removed.with_context(|| format!("cannot remove {}", p.display()))?;
+            for p in [p.clone(), temp_file(&self.root, &p)] {
+                let removed = if p.is_dir() {
+                    std::fs::remove_dir_all(&p)
+                } else if p.exists() {
+                    std::fs::remove_file(&p)
+                } else {
+                    Ok(())
+                };
+                removed.with_context(|| format!("cannot remove {}", p.display()))?;
+            }
         }
         Ok(())
     }
@@ -651,54 +716,73 @@ impl RunDir {
         Ok(Loaded { model, checkpoint })
     }
 
-    /// Append one line to metrics.jsonl.
+    /// Append one line to metrics.jsonl, newline included, in one write.
     pub fn append_metrics(&self, line: &MetricsLine) -> Result<()> {
-        let line = serde_json::to_string(line)?;
+        let line = format!("{}\n", serde_json::to_string(line)?);
         let path = self.metrics_file();
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open {}", path.display()))?;
-        writeln!(f, "{line}").with_context(|| format!("cannot write {}", path.display()))
+        let bytes = line.as_bytes();
+        if fault::due(Point::MetricsTorn) {
+            let _ = f.write_all(&bytes[..bytes.len() / 2]);
+            fault::exit(Point::MetricsTorn);
+        }
+        f.write_all(bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        fault::reached(Point::Metrics);
+        Ok(())
+    }
+
+    /// The complete lines of metrics.jsonl (numbered from 1), without a torn last line: one
+    /// that a killed process left without its newline.
+    fn metrics_lines(&self) -> Option<(PathBuf, Vec<(usize, String)>)> {
+        let path = self.metrics_file();
+        let text = std::fs::read_to_string(&path).ok()?;
+        let complete = match text.rfind('\n') {
+            Some(end) => &text[..=end],
+            None => "",
+        };
+        let lines = complete.lines().map(str::to_string);
+        Some((path, (1..).zip(lines).collect()))
     }
 
     /// Every line of metrics.jsonl, typed or flat; an empty list before the first line.
     /// Errors name the file and line of a corrupt line.
     pub fn read_metrics(&self) -> Result<Vec<MetricsLine>> {
-        let path = self.metrics_file();
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Some((path, lines)) = self.metrics_lines() else {
             return Ok(Vec::new());
         };
-        text.lines()
-            .enumerate()
+        lines
+            .iter()
             .map(|(i, l)| {
                 MetricsLine::parse(l)
-                    .with_context(|| format!("{} line {} is corrupt", path.display(), i + 1))
+                    .with_context(|| format!("{} line {i} is corrupt", path.display()))
             })
             .collect()
     }
 
-    /// Drop metrics lines past `step` (a resumed run rewrites what followed its checkpoint).
+    /// Drop the metrics lines past `step`, and a torn last line (a resumed run rewrites what
+    /// followed its checkpoint). A corrupt complete line is an error, not dropped.
     pub fn truncate_metrics(&self, step: u64) -> Result<()> {
-        let path = self.metrics_file();
-        let Ok(text) = std::fs::read_to_string(&path) else {
+        let Some((path, lines)) = self.metrics_lines() else {
             return Ok(());
         };
-        let kept: String = text
-            .lines()
-            .filter(|l| {
-                serde_json::from_str::<serde_json::Value>(l)
-                    .ok()
-                    .and_then(|v| v["step"].as_u64())
-                    .is_some_and(|s| s <= step)
-            })
-            .map(|l| format!("{l}\n"))
-            .collect();
+        let mut kept = String::new();
+        for (i, l) in lines {
+            let line = MetricsLine::parse(&l)
+                .with_context(|| format!("{} line {i} is corrupt", path.display()))?;
+            if line.step <= step {
+                kept.push_str(&l);
+                kept.push('\n');
+            }
+        }
         atomic_write(&path, kept.as_bytes())
     }
 
-    /// Save a checkpoint atomically and prune to `keep_last` plus the best.
+    /// Save a checkpoint atomically, then [`RunDir::settle`] the run on it.
     pub fn save_checkpoint(
         &self,
         params: &NamedTensors,
@@ -708,7 +792,51 @@ impl RunDir {
         state: &CkptState,
         keep_last: usize,
     ) -> Result<PathBuf> {
-        save_checkpoint(&self.root, params, groups, optim, ema, state, keep_last)
+        let dest = write_checkpoint(&self.root, params, groups, optim, ema, state)?;
+        fault::reached(Point::Ckpt);
+        self.settle(state, keep_last)?;
+        Ok(dest)
+    }
+
+    /// Bring the run in line with its newest checkpoint, whose state is `state`: meta.json's
+    /// last step, `ckpt/best`, the checkpoints pruned to `keep_last` plus the best, and the
+    /// leftovers of interrupted writes removed (`.tmp-step-N` and `.old-step-N` folders, a step
+    /// folder without state.json). Every save ends with it, and `--resume` repeats it for the
+    /// checkpoint it continues from, in case the process that saved it died halfway through.
+    pub fn settle(&self, state: &CkptState, keep_last: usize) -> Result<()> {
+        self.set_last_step(state.step)?;
+        fault::reached(Point::Best);
+        let ckpt = self.root.join(CKPT);
+        let best = ckpt.join(BEST);
+        // A run without a best (no loss measures quality, `Selection::None`) has no `best` file.
+        let has_best = state.best_loss.is_finite();
+        if has_best {
+            atomic_write(&best, step_name(state.best_step).as_bytes())?;
+        } else if best.exists() {
+            std::fs::remove_file(&best)
+                .with_context(|| format!("cannot remove {}", best.display()))?;
+        }
+        for entry in
+            std::fs::read_dir(&ckpt).with_context(|| format!("cannot read {}", ckpt.display()))?
+        {
+            let path = entry?.path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let leftover = name.starts_with(WRITING_PREFIX)
+                || name.starts_with(DELETING_PREFIX)
+                || (name.starts_with(STEP_PREFIX) && path.is_dir() && !path.join(STATE).exists());
+            if leftover {
+                std::fs::remove_dir_all(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+        let all = checkpoints(&self.root);
+        let excess = all.len().saturating_sub(keep_last);
+        for (step, dir) in all.into_iter().take(excess) {
+            if !has_best || step != state.best_step {
+                discard_checkpoint(&dir)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -785,19 +913,28 @@ fn checkpoints(run: &Path) -> Vec<(u64, PathBuf)> {
     v
 }
 
-/// Save a checkpoint atomically and prune to `keep_last` plus the best.
-fn save_checkpoint(
+/// Delete a checkpoint folder: renamed aside first, so that a crash halfway through the
+/// deletion leaves no half checkpoint under a step name ([`RunDir::settle`] removes the rest).
+fn discard_checkpoint(dir: &Path) -> Result<()> {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let aside = dir.with_file_name(format!("{DELETING_PREFIX}{name}"));
+    std::fs::rename(dir, &aside).with_context(|| format!("cannot remove {}", dir.display()))?;
+    fault::reached(Point::Prune);
+    std::fs::remove_dir_all(&aside).with_context(|| format!("cannot remove {}", aside.display()))
+}
+
+/// Write a checkpoint into a temp folder and rename it into place.
+fn write_checkpoint(
     run: &Path,
     params: &NamedTensors,
     groups: &[&str],
     optim: &NamedTensors,
     ema: Option<&NamedTensors>,
     state: &CkptState,
-    keep_last: usize,
 ) -> Result<PathBuf> {
     let ckpt = run.join(CKPT);
     let name = step_name(state.step);
-    let tmp = ckpt.join(format!(".tmp-{name}"));
+    let tmp = ckpt.join(format!("{WRITING_PREFIX}{name}"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     for g in groups {
@@ -811,28 +948,13 @@ fn save_checkpoint(
         &tmp.join(STATE),
         serde_json::to_string_pretty(state)?.as_bytes(),
     )?;
+    fault::reached(Point::CkptFiles);
     let dest = ckpt.join(&name);
     if dest.exists() {
-        std::fs::remove_dir_all(&dest)
-            .with_context(|| format!("cannot replace {}", dest.display()))?;
+        discard_checkpoint(&dest)?;
     }
     std::fs::rename(&tmp, &dest)
         .with_context(|| format!("cannot move checkpoint into {}", dest.display()))?;
-    // A run without a best (no loss measures quality, `Selection::None`) has no `best` file.
-    let has_best = state.best_loss.is_finite();
-    if has_best {
-        atomic_write(&ckpt.join(BEST), step_name(state.best_step).as_bytes())?;
-    } else if ckpt.join(BEST).exists() {
-        std::fs::remove_file(ckpt.join(BEST))
-            .with_context(|| format!("cannot remove {}", ckpt.join(BEST).display()))?;
-    }
-    let all = checkpoints(run);
-    let excess = all.len().saturating_sub(keep_last);
-    for (step, dir) in all.into_iter().take(excess) {
-        if !has_best || step != state.best_step {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
     Ok(dest)
 }
 
@@ -887,12 +1009,33 @@ mod tests {
             optim_t: BTreeMap::from([("model".into(), step)]),
             best_loss: 1.0,
             best_step: best,
+            window: MetricsWindow::default(),
         }
+    }
+
+    /// A run folder with the meta.json that saving a checkpoint updates.
+    fn run_with_meta(root: &Path) -> RunDir {
+        let run = RunDir::at(root);
+        let meta = Meta {
+            family: "vae".into(),
+            genlab_version: "0".into(),
+            seed: 0,
+            backend: "cpu".into(),
+            started_unix: 0,
+            last_step: 0,
+            data_kind: genlab_data::Kind::Points,
+            data_shape: genlab_data::Shape { c: 2, h: 1, w: 1 },
+            classes: Vec::new(),
+            standardization: None,
+        };
+        run.write_meta(&meta).unwrap();
+        run
     }
 
     #[test]
     fn checkpoints_round_trip_and_prune_to_keep_last_plus_best() {
         let run = tempfile::tempdir().unwrap();
+        run_with_meta(run.path());
         let mut p = NamedTensors::default();
         p.insert("model/w".into(), vec![2], vec![1.5, -2.0]);
         for step in [10, 20, 30, 40] {
@@ -925,6 +1068,7 @@ mod tests {
     #[test]
     fn a_truncated_checkpoint_file_is_named_in_the_error() {
         let run = tempfile::tempdir().unwrap();
+        run_with_meta(run.path());
         let mut p = NamedTensors::default();
         p.insert("model/w".into(), vec![2], vec![1.5, -2.0]);
         let dir = RunDir::at(run.path())
@@ -1022,6 +1166,97 @@ mod tests {
     }
 
     #[test]
+    fn checkpoint_state_reads_back_every_float_to_the_bit() {
+        // serde_json's default float parser can miss by an ulp (float_roundtrip fixes it); a
+        // resumed run that read back another best loss or window sum would drift from the
+        // straight run.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        for _ in 0..2000 {
+            let x = f64::from_bits(rng.random::<u64>() >> 2);
+            let mut s = state(7, 7);
+            s.best_loss = x;
+            s.window = MetricsWindow {
+                steps: 3,
+                sums: vec![("loss".into(), x * 3.0), ("kl".into(), x / 7.0)],
+                last_main: Some(x + 1.0),
+            };
+            let text = serde_json::to_string_pretty(&s).unwrap();
+            let back: CkptState = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.best_loss.to_bits(), x.to_bits(), "{text}");
+            for ((_, a), (_, b)) in back.window.sums.iter().zip(&s.window.sums) {
+                assert_eq!(a.to_bits(), b.to_bits(), "{text}");
+            }
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn a_torn_last_metrics_line_is_skipped_and_dropped_by_a_resume() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = RunDir::at(tmp.path());
+        let line = |step| MetricsLine {
+            step,
+            epoch: 0.0,
+            losses: vec![("loss".into(), 1.0 / step as f64)],
+            metrics: Vec::new(),
+            lr: BTreeMap::new(),
+            steps_per_sec: 1.0,
+        };
+        for step in [5, 10, 15] {
+            run.append_metrics(&line(step)).unwrap();
+        }
+        let whole = std::fs::read_to_string(run.metrics_file()).unwrap();
+        let torn = r#"{"step":20,"epoch":0.0,"los"#;
+        std::fs::write(run.metrics_file(), format!("{whole}{torn}")).unwrap();
+        let steps = |run: &RunDir| -> Vec<u64> {
+            run.read_metrics().unwrap().iter().map(|l| l.step).collect()
+        };
+        assert_eq!(steps(&run), vec![5, 10, 15]);
+        run.truncate_metrics(10).unwrap();
+        let text = std::fs::read_to_string(run.metrics_file()).unwrap();
+        assert_eq!(
+            text,
+            whole
+                .lines()
+                .take(2)
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()
+        );
+        // A corrupt line that is not torn is an error, never dropped in silence.
+        std::fs::write(run.metrics_file(), format!("{{oops\n{text}")).unwrap();
+        let err = format!("{:#}", run.truncate_metrics(10).unwrap_err());
+        assert!(err.contains("metrics.jsonl line 1 is corrupt"), "{err}");
+    }
+
+    #[test]
+    fn settling_removes_what_interrupted_writes_left() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = run_with_meta(tmp.path());
+        let mut p = NamedTensors::default();
+        p.insert("model/w".into(), vec![1], vec![0.5]);
+        for step in [10, 20, 30] {
+            let s = state(step, 10);
+            write_checkpoint(tmp.path(), &p, &["model"], &p, None, &s).unwrap();
+        }
+        let ckpt = tmp.path().join(CKPT);
+        // A checkpoint being written, one being deleted, and one deleted halfway by an older
+        // genlab (no state.json left).
+        for leftover in [".tmp-step-000040", ".old-step-000005", "step-000001"] {
+            std::fs::create_dir_all(ckpt.join(leftover)).unwrap();
+            std::fs::write(ckpt.join(leftover).join("model.safetensors"), "x").unwrap();
+        }
+        run.settle(&state(30, 10), 1).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(&ckpt)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, vec!["best", "step-000010", "step-000030"]);
+        assert_eq!(run.read_meta().unwrap().last_step, 30);
+    }
+
+    #[test]
     fn a_checkpoint_without_a_best_round_trips_and_writes_no_best_file() {
         let run = tempfile::tempdir().unwrap();
         let mut p = NamedTensors::default();
@@ -1031,8 +1266,9 @@ mod tests {
             optim_t: BTreeMap::new(),
             best_loss: f64::INFINITY,
             best_step: 0,
+            window: MetricsWindow::default(),
         };
-        let dir = RunDir::at(run.path());
+        let dir = run_with_meta(run.path());
         for step in [10, 20, 30] {
             dir.save_checkpoint(&p, &["gen"], &NamedTensors::default(), None, &none(step), 1)
                 .unwrap();

@@ -1,14 +1,20 @@
 //! The loop: batches -> `Model::train_step` -> metrics, sample pictures, checkpoints. It knows no
 //! family; everything family-specific happens behind the trait. [`train`] reads top to bottom
 //! as nanoGPT's loop does: each cadence is one named method of [`Loop`].
+//!
+//! A resume continues bit for bit: batches and noise are drawn from (seed, step), the
+//! checkpoint holds the optimizer state and the open metrics window, and a resume first settles
+//! the run on its checkpoint (genlab_core::run_dir's doc says how a killed process is caught
+//! up). The `step` fault point of [`genlab_core::fault`] lies between a step and its writes.
 
 use crate::batches::Batches;
 use anyhow::Result;
 use burn::tensor::Device;
 use genlab_core::config::RunConfig;
+use genlab_core::fault::{self, Point};
 use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
-use genlab_core::run_dir::{Checkpoint, CkptState, MetricsLine, RunDir};
+use genlab_core::run_dir::{Checkpoint, CkptState, MetricsLine, MetricsWindow, RunDir};
 use genlab_core::runaway::RunawayWatch;
 use genlab_core::{DataInfo, Losses, Model, Selection, StepCtx};
 use genlab_data::Dataset;
@@ -61,7 +67,8 @@ pub fn train(
 ) -> Result<Outcome> {
     let mut l = Loop::new(model, cfg, info, data, device, opts)?;
     let total = cfg.train.steps;
-    if l.state.step >= total {
+    // A run that converged stopped before `total`: resuming it must not take another step.
+    if l.state.step >= total || (opts.resume_from.is_some() && l.model.converged()) {
         return l.already_done();
     }
     let every = |n: u64, done: u64, stop: bool| done.is_multiple_of(n) || done == total || stop;
@@ -70,6 +77,7 @@ pub fn train(
             return l.interrupted(step);
         }
         l.step(step)?;
+        fault::reached(Point::Step);
         let (done, stop) = (step + 1, l.model.converged());
         if every(cfg.train.log_every, done, stop) {
             l.log(done)?;
@@ -123,7 +131,7 @@ impl<'a> Loop<'a> {
     ) -> Result<Self> {
         let total = cfg.train.steps;
         let mut optim = Optimizers::new(&cfg.optim, total).with_ema(cfg.train.ema_decay);
-        let state = resume(opts, &mut optim, device)?;
+        let state = resume(opts, &mut optim, device, cfg.train.keep_last)?;
         let batch_size = if model.full_batch() {
             data.len()
         } else {
@@ -141,8 +149,8 @@ impl<'a> Loop<'a> {
             device,
             opts,
             optim,
+            window: Window::from_state(&state.window),
             state,
-            window: Window::default(),
             last: Losses::default(),
             checkpoint: None,
             started: Instant::now(),
@@ -150,17 +158,21 @@ impl<'a> Loop<'a> {
         })
     }
 
+    /// A resume with nothing left to train; the curves are drawn again, in case the process
+    /// that took the last step died before it drew them.
     fn already_done(&self) -> Result<Outcome> {
         let run = &self.opts.run;
-        say(
-            self.opts,
-            &format!(
-                "{} is already at step {} of {}; raise --steps to train further",
-                run.path().display(),
-                self.state.step,
-                self.cfg.train.steps
-            ),
-        );
+        let (step, total) = (self.state.step, self.cfg.train.steps);
+        let msg = if step < total {
+            format!("{} converged at step {step}", run.path().display())
+        } else {
+            format!(
+                "{} is already at step {step} of {total}",
+                run.path().display()
+            )
+        };
+        say(self.opts, &format!("{msg}; raise --steps to train further"));
+        self.write_curves()?;
         Ok(Outcome {
             step: self.state.step,
             interrupted: false,
@@ -306,9 +318,7 @@ impl<'a> Loop<'a> {
     /// The curves of the whole run, and the outcome.
     fn finish(self, step: u64) -> Result<Outcome> {
         self.bar.finish_and_clear();
-        if let Some((img, _)) = pictures::curves_picture(&self.opts.run)? {
-            pictures::save_png(&self.opts.run.curves_file(), &img)?;
-        }
+        self.write_curves()?;
         Ok(Outcome {
             step,
             interrupted: false,
@@ -317,25 +327,33 @@ impl<'a> Loop<'a> {
         })
     }
 
-    fn save(&mut self, main_loss: f64) -> Result<PathBuf> {
+    fn write_curves(&self) -> Result<()> {
+        if let Some((img, _)) = pictures::curves_picture(&self.opts.run)? {
+            pictures::save_png(&self.opts.run.curves_file(), &img)?;
+        }
+        Ok(())
+    }
+
+    /// A checkpoint of `self.state.step`; `main_loss` (none before the first metrics line)
+    /// decides whether it is the best so far.
+    fn save(&mut self, main_loss: Option<f64>) -> Result<PathBuf> {
         let state = &mut self.state;
-        match self.model.selection() {
-            Selection::FirstLoss if main_loss.is_finite() && main_loss < state.best_loss => {
-                state.best_loss = main_loss;
+        match (self.model.selection(), main_loss) {
+            (Selection::FirstLoss, Some(loss)) if loss.is_finite() && loss < state.best_loss => {
+                state.best_loss = loss;
                 state.best_step = state.step;
             }
-            Selection::FirstLoss => {}
+            (Selection::FirstLoss, _) => {}
             // Also forgets a best that an older genlab chose by the discriminator's loss.
-            Selection::None => {
+            (Selection::None, _) => {
                 state.best_loss = f64::INFINITY;
                 state.best_step = 0;
             }
         }
         let (tensors, counts) = self.optim.save_state();
         state.optim_t = counts;
-        let run = &self.opts.run;
-        run.set_last_step(state.step)?;
-        run.save_checkpoint(
+        state.window = self.window.state();
+        self.opts.run.save_checkpoint(
             &self.model.save_params(),
             &self.model.groups(),
             &tensors,
@@ -406,19 +424,26 @@ impl<'a> Loop<'a> {
     }
 }
 
-/// The state to start from: step 0, or the checkpoint's step with its optimizer state loaded
-/// and the metrics lines after it dropped.
-fn resume(opts: &TrainOptions, optim: &mut Optimizers, device: &Device) -> Result<CkptState> {
+/// The state to start from: step 0, or the checkpoint's step with its optimizer state loaded,
+/// the metrics lines after it dropped and the run settled on it.
+fn resume(
+    opts: &TrainOptions,
+    optim: &mut Optimizers,
+    device: &Device,
+    keep_last: usize,
+) -> Result<CkptState> {
     let Some(ckpt) = &opts.resume_from else {
         return Ok(CkptState {
             step: 0,
             optim_t: Default::default(),
             best_loss: f64::INFINITY,
             best_step: 0,
+            window: MetricsWindow::default(),
         });
     };
     optim.load_state(&ckpt.optim, &ckpt.state.optim_t, device)?;
     opts.run.truncate_metrics(ckpt.state.step)?;
+    opts.run.settle(&ckpt.state, keep_last)?;
     let run = opts.run.path().display();
     say(
         opts,
@@ -446,14 +471,31 @@ fn progress_bar(opts: &TrainOptions, pos: u64, total: u64) -> ProgressBar {
 }
 
 /// Running sums of each loss term since the last metrics line.
-#[derive(Default)]
 struct Window {
     sums: Vec<(String, f64)>,
-    count: usize,
-    last_main: f64,
+    count: u64,
+    /// The main loss of the last line; none before the first.
+    last_main: Option<f64>,
 }
 
 impl Window {
+    /// The window a checkpoint kept.
+    fn from_state(w: &MetricsWindow) -> Self {
+        Window {
+            sums: w.sums.clone(),
+            count: w.steps,
+            last_main: w.last_main,
+        }
+    }
+    /// What a checkpoint keeps.
+    fn state(&self) -> MetricsWindow {
+        MetricsWindow {
+            steps: self.count,
+            sums: self.sums.clone(),
+            last_main: self.last_main,
+        }
+    }
+
     fn add(&mut self, l: &Losses) {
         if self.sums.is_empty() {
             self.sums = l.0.iter().map(|(k, _)| (k.clone(), 0.0)).collect();
@@ -469,8 +511,8 @@ impl Window {
             .map(|(k, s)| (k.clone(), s / self.count.max(1) as f64))
             .collect()
     }
-    fn main_mean(&self) -> f64 {
-        self.means().first().map(|m| m.1).unwrap_or(self.last_main)
+    fn main_mean(&self) -> Option<f64> {
+        self.means().first().map(|m| m.1).or(self.last_main)
     }
     fn roll(&mut self) {
         self.last_main = self.main_mean();

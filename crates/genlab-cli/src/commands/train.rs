@@ -140,16 +140,22 @@ fn toml_integer(flag: &str, v: u64) -> Result<Value> {
 }
 
 pub fn run(args: Args) -> Result<Status> {
+    genlab_core::fault::arm_from_env()?;
     let family = args.family;
+    if args.resume && args.out.is_none() {
+        bail!("--resume needs --out DIR, the run to continue");
+    }
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| super::fresh_dir(family.name));
     let run = RunDir::at(&out);
-    // A start that failed before its first checkpoint (a config the family rejected, data it
-    // could not fit) left a run folder with nothing to continue: start afresh from this command
-    // line, with or without --resume, rather than refuse or replay the old config.
-    let unstarted = run.config_file().is_file() && !run.has_checkpoint();
+    // A start that failed or was killed before its first checkpoint (a config the family
+    // rejected, data it could not fit) left a run folder with nothing to continue: start afresh
+    // from this command line, with or without --resume, rather than refuse or replay the old
+    // config. So does --resume of a folder that a start killed at once did not even create.
+    let unstarted = run.is_unstarted();
+    let nothing = std::fs::read_dir(&out).map_or(true, |mut d| d.next().is_none());
     if unstarted {
         run.clear_unstarted()?;
         if !args.quiet {
@@ -158,8 +164,10 @@ pub fn run(args: Args) -> Result<Status> {
                 out.display()
             );
         }
+    } else if args.resume && nothing && !args.quiet {
+        eprintln!("{} holds no run yet; starting it", out.display());
     }
-    let resume = args.resume && !unstarted;
+    let resume = args.resume && !unstarted && !nothing;
     let config = if resume {
         resume_config(family, &args, &out)?
     } else {
@@ -185,9 +193,6 @@ pub fn run(args: Args) -> Result<Status> {
 /// that trained the run, with --resume appended, continues it; a bare `--resume` is not
 /// compared with the `default` preset.
 fn resume_config(family: &Family, args: &Args, out: &Path) -> Result<RunConfig> {
-    if args.out.is_none() {
-        bail!("--resume needs --out DIR, the run to continue");
-    }
     let mut config = RunDir::at(out).read_config()?;
     if config.family != family.name {
         bail!(
