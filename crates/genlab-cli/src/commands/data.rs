@@ -8,7 +8,8 @@ use genlab_eval::pictures::save_png;
 use genlab_viz::{Grid, Images};
 use std::path::PathBuf;
 
-/// Examples shown in the grid.
+/// Examples shown in the grid of images (point data draws every row: a histogram, a scatter or
+/// a pairs plot).
 const GRID: usize = 64;
 
 #[derive(clap::Args)]
@@ -19,7 +20,8 @@ pub struct Args {
 
 #[derive(Subcommand)]
 pub enum DataCommand {
-    /// Size, shape, classes and pixel statistics of a dataset, and a grid PNG of examples.
+    /// Size, shape, classes and pixel statistics of a dataset, and a PNG of it: a grid of
+    /// examples, or for points a histogram (1 column), scatter (2) or pairs plot (more).
     Info(InfoArgs),
 }
 
@@ -30,7 +32,7 @@ pub struct InfoArgs {
     pub spec: genlab_data::DataSpec,
     #[arg(long, value_enum, default_value_t = SplitArg::Train)]
     pub split: SplitArg,
-    /// Where to write the grid PNG (default SPEC-grid.png in the current folder).
+    /// Where to write the PNG (default SPEC-grid.png in the current folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Folder of the Fashion-MNIST files.
@@ -135,7 +137,18 @@ fn info(args: InfoArgs) -> Result<()> {
             data.shape.h,
             data.shape.w,
         )),
-        Kind::Points => genlab_viz::scatter_png(&data.x, &[], 5.0),
+        Kind::Points => {
+            // The values as given (f64 for tables, so large columns keep their spread).
+            let values = data
+                .raw
+                .clone()
+                .unwrap_or_else(|| data.x.iter().map(|&v| v as f64).collect());
+            let title = format!("{spec}, {n} rows");
+            let modes = spec.modes().map(|m| m.centers).unwrap_or_default();
+            let points =
+                genlab_viz::Points::new(&values, data.shape.dim(), title).with_modes(&modes);
+            genlab_viz::points_png(&points)
+        }
     };
     genlab_core::run_dir::check_overwrite(&out, genlab_core::run_dir::Format::Png)?;
     save_png(&out, &img)?;
