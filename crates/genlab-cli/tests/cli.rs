@@ -612,8 +612,8 @@ fn point_data_refuses_pixel_preprocessing_and_pixel_likelihoods() {
     let png = image::open(tmp.path().join("r/samples/step-000020.png")).unwrap();
     assert_eq!(
         (png.width(), png.height()),
-        (480, 480),
-        "2-D samples are drawn as a scatter plot"
+        (540, 528),
+        "2-D samples are drawn as a scatter plot (a 440-pixel square with its axes)"
     );
 }
 

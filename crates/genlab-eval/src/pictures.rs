@@ -1,13 +1,14 @@
 //! The pictures every run and command writes: sample grids, reconstruction pairs,
-//! interpolation strips, latent manifolds, 2-D scatter plots and training curves. Model outputs go through the
-//! data's preprocessing in reverse, then through THE grid of genlab-viz.
+//! interpolation strips, latent manifolds, point pictures (histogram, scatter, pairs plot) and
+//! training curves. Model outputs go through the data's preprocessing in reverse (points back
+//! to the data's units), then through THE grid or the point pictures of genlab-viz.
 
 use anyhow::{anyhow, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::model::cannot;
-use genlab_core::{DataInfo, LatentDecode, Model};
+use genlab_core::{Bound, DataInfo, LatentDecode, Likelihood, Model};
 use genlab_data::Kind;
-use genlab_viz::{Grid, Images};
+use genlab_viz::{Grid, Images, Points};
 use rand_chacha::ChaCha8Rng;
 
 /// Model-space `[n, d]` values to images in [0, 1].
@@ -20,7 +21,18 @@ pub fn to_images(x: Tensor<2>, info: &DataInfo) -> Images {
     Images::new(v, n, info.shape.c, info.shape.h, info.shape.w)
 }
 
-/// A grid of `n` samples, or a scatter plot for 2-D points.
+/// Point data draws at least this many samples: 64 points show no shape.
+pub const POINT_SAMPLES: usize = 2000;
+/// Points at which a 1-D model's density curve is evaluated.
+const CURVE_POINTS: usize = 400;
+/// Rows per likelihood call on a grid.
+const GRID_CHUNK: usize = 8192;
+
+/// `n` samples as a picture: a grid of images, or for point data (at least [`POINT_SAMPLES`]
+/// drawn) in the data's own units (standardised data mapped back) the picture
+/// [`genlab_viz::points_png`] picks by the number of columns: a histogram with the model's
+/// density curve for one column (likelihood models), a scatter with the true modes of a toy
+/// set for two, a pairs plot of the first four for more.
 pub fn sample_picture(
     model: &dyn Model,
     info: &DataInfo,
@@ -28,51 +40,118 @@ pub fn sample_picture(
     rng: &mut ChaCha8Rng,
     device: &Device,
 ) -> Result<image::RgbImage> {
+    Ok(pictures_of_samples(model, info, n, false, rng, device)?.0)
+}
+
+/// [`sample_picture`], and for a likelihood model of 2-D points a heat map of its log-density
+/// log p(x) in nats over the same axes as the samples' scatter (None for other models and
+/// data), one evaluation per pixel; standardised data is evaluated on the z-scores of the grid,
+/// plus the Jacobian, so the map is of the data as given.
+pub fn sample_and_density_pictures(
+    model: &dyn Model,
+    info: &DataInfo,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> Result<(image::RgbImage, Option<image::RgbImage>)> {
+    pictures_of_samples(model, info, n, true, rng, device)
+}
+
+fn pictures_of_samples(
+    model: &dyn Model,
+    info: &DataInfo,
+    n: usize,
+    with_density: bool,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> Result<(image::RgbImage, Option<image::RgbImage>)> {
     let sampler = model
         .as_sample()
         .ok_or_else(|| cannot(model, "sample unconditionally", "genlab reconstruct"))?;
-    let x = sampler.sample(n, rng, device)?;
-    let toy_modes = mode_centers(info);
-    Ok(match info.kind {
-        Kind::Points => genlab_viz::scatter_png(&genlab_core::tensor::to_vec(x), toy_modes, 5.0),
-        Kind::Images => Grid {
+    if info.kind == Kind::Images {
+        let x = sampler.sample(n, rng, device)?;
+        let grid = Grid {
             cols: (n as f64).sqrt().ceil() as usize,
             ..Grid::default()
+        };
+        return Ok((grid.render(&to_images(x, info)), None));
+    }
+    let n = n.max(POINT_SAMPLES);
+    let values = data_units(
+        &genlab_core::tensor::to_vec(sampler.sample(n, rng, device)?),
+        info,
+    );
+    let d = info.shape.dim();
+    let title = format!("{n} samples of {}", model.family());
+    let mut points = Points::new(&values, d, title).with_modes(mode_centers(info));
+    let likelihood = model.as_likelihood();
+    if let (1, Some(lik)) = (d, likelihood) {
+        let span = points.extent[0];
+        let xs: Vec<f64> = (0..CURVE_POINTS)
+            .map(|i| span.lo + span.width() * i as f64 / (CURVE_POINTS - 1) as f64)
+            .collect();
+        let logp = log_density(lik, info, &xs, device)?;
+        points.density = xs.into_iter().zip(logp.into_iter().map(f64::exp)).collect();
+    }
+    let density = match (with_density, d, likelihood) {
+        (true, 2, Some(lik)) => {
+            let logp = log_density(lik, info, &genlab_viz::density_grid(&points.extent), device)?;
+            let title = format!("log p(x) of {} in nats{}", model.family(), bound_note(lik));
+            Some(genlab_viz::density_png(
+                &logp,
+                &points.extent,
+                mode_centers(info),
+                &title,
+            ))
         }
-        .render(&to_images(x, info)),
-    })
+        _ => None,
+    };
+    Ok((genlab_viz::points_png(&points), density))
 }
 
-/// Heat map of a 2-D likelihood model's log-density, one evaluation per pixel, over the square
-/// that holds the true modes with a margin of 0.5 (or `[-5, 5]²` without modes), with the modes
-/// as thin rings; `None` for models without likelihood or data that is not 2-D points.
-pub fn density_picture(
-    model: &dyn Model,
+/// Model-space point values `[n, d]` in the data's own units (f64, so that a column far from
+/// zero keeps its spread).
+fn data_units(x: &[f32], info: &DataInfo) -> Vec<f64> {
+    match &info.standardization {
+        Some(s) => s.invert_f64(x),
+        None => x.iter().map(|&v| v as f64).collect(),
+    }
+}
+
+/// The model's log p(x) in nats at rows `xs` (`[n, d]`, the data's own units): standardised
+/// data is evaluated on z = (x - mean) / std, plus log |dz/dx|.
+fn log_density(
+    lik: &dyn Likelihood,
     info: &DataInfo,
+    xs: &[f64],
     device: &Device,
-) -> Result<Option<image::RgbImage>> {
-    let (Some(lik), Kind::Points, 2) = (model.as_likelihood(), info.kind, info.shape.dim()) else {
-        return Ok(None);
+) -> Result<Vec<f64>> {
+    let d = info.shape.dim();
+    let (z, log_jacobian) = match &info.standardization {
+        Some(s) => (s.apply(xs), s.log_jacobian()),
+        None => (xs.iter().map(|&v| v as f32).collect(), 0.0),
     };
-    let toy_modes = mode_centers(info);
-    let res = genlab_viz::DENSITY_SIZE as usize;
-    let extent = toy_modes
-        .iter()
-        .flat_map(|m| [m[0].abs(), m[1].abs()])
-        .fold(None, |a: Option<f32>, v| Some(a.map_or(v, |a| a.max(v))))
-        .map_or(5.0, |m| m + 0.5);
-    let grid = genlab_viz::density_grid(res, extent);
-    let mut logp = Vec::with_capacity(res * res);
+    let mut logp = Vec::with_capacity(xs.len() / d);
     let mut rng = genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval);
-    for chunk in grid.chunks(2 * 8192) {
-        let x = genlab_core::tensor::matrix(chunk.to_vec(), chunk.len() / 2, 2, device);
+    for chunk in z.chunks(d * GRID_CHUNK) {
+        let x = genlab_core::tensor::matrix(chunk.to_vec(), chunk.len() / d, d, device);
         logp.extend(
             lik.log_likelihood(x, 1, &mut rng)?
                 .into_iter()
-                .map(|v| v as f32),
+                .map(|v| v + log_jacobian),
         );
     }
-    Ok(Some(genlab_viz::density_png(&logp, res, extent, toy_modes)))
+    Ok(logp)
+}
+
+/// What a density map shows when it is not the exact density.
+fn bound_note(lik: &dyn Likelihood) -> &'static str {
+    match lik.bound(1) {
+        Bound::Exact => "",
+        Bound::LowerBound => " (a lower bound)",
+        Bound::Estimate => " (an estimate)",
+        Bound::Projected => " (of a projection)",
+    }
 }
 
 /// Originals on odd rows, reconstructions below them.
@@ -193,7 +272,7 @@ pub fn manifold_picture(
     .render(&to_images(x, info)))
 }
 
-/// The true modes of a toy set, drawn under its scatter plots (none for other data).
+/// The true modes of a toy set, drawn over its scatter plots (none for other data).
 fn mode_centers(info: &DataInfo) -> &[[f32; 2]] {
     info.modes.as_ref().map_or(&[], |m| &m.centers)
 }
@@ -233,6 +312,58 @@ pub fn save_png(path: &std::path::Path, img: &image::RgbImage) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A standard normal in every column, of whatever values it is given.
+    struct StandardNormal;
+
+    impl Likelihood for StandardNormal {
+        fn log_likelihood(
+            &self,
+            x: Tensor<2>,
+            _k: usize,
+            _rng: &mut ChaCha8Rng,
+        ) -> Result<Vec<f64>> {
+            let d = x.dims()[1];
+            Ok(genlab_core::tensor::to_vec(x)
+                .chunks(d)
+                .map(|row| {
+                    row.iter()
+                        .map(|&z| -0.5 * (z as f64).powi(2) - 0.5 * std::f64::consts::TAU.ln())
+                        .sum()
+                })
+                .collect())
+        }
+        fn bound(&self, _k: usize) -> Bound {
+            Bound::Exact
+        }
+    }
+
+    #[test]
+    fn points_are_drawn_and_evaluated_in_the_data_units() {
+        // The model sees z-scores of a column near 1.7e9 with a spread of 50.
+        let info = DataInfo {
+            kind: Kind::Points,
+            shape: genlab_data::Shape { c: 1, h: 1, w: 1 },
+            classes: 0,
+            preprocess: genlab_core::config::DataConfig::default().preprocess(),
+            modes: None,
+            standardization: Some(genlab_data::Standardization {
+                mean: vec![1.7e9],
+                std: vec![50.0],
+            }),
+        };
+        // Samples z = -1, 0, 2 are 1.7e9 - 50, 1.7e9, 1.7e9 + 100 (f32 would round to 128s).
+        assert_eq!(
+            data_units(&[-1.0, 0.0, 2.0], &info),
+            [1.7e9 - 50.0, 1.7e9, 1.7e9 + 100.0]
+        );
+        // p(x) = N(z; 0, 1) / 50: at the mean, 1 / (50 sqrt(2 pi)).
+        let device = Device::default();
+        let logp = log_density(&StandardNormal, &info, &[1.7e9, 1.7e9 + 100.0], &device).unwrap();
+        let at_mean = -0.5 * std::f64::consts::TAU.ln() - 50f64.ln();
+        assert!((logp[0] - at_mean).abs() < 1e-9, "{logp:?}");
+        assert!((logp[1] - (at_mean - 2.0)).abs() < 1e-6, "{logp:?}");
+    }
 
     #[test]
     fn slerp_keeps_the_norm_between_orthogonal_unit_vectors() {

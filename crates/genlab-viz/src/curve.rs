@@ -4,36 +4,14 @@
 //!     the last value, y axis labelled with the range, x axis with the steps;
 //!   - [`lines_png`]: series that must be compared on one scale (BIC per covariance type), with
 //!     a legend in the series' colours.
-//!
-//! Text uses the public-domain 8x8 bitmap font of the `font8x8` crate. A chart crate (plotters)
-//! needs a TrueType font from the system or embedded in the binary and many more dependencies to
-//! draw the same few labels.
 
+use crate::draw::{colour, fill, number, text, Rect, BG, CHAR, GRID, INK, MUTED};
 use image::{Rgb, RgbImage};
 
 const W: u32 = 640;
-/// Left margin: room for a y label of [`LABEL_CHARS`] characters.
+/// Left margin: room for a y label of [`crate::draw::LABEL_CHARS`] characters.
 const LEFT: u32 = 80;
 const RIGHT: u32 = 16;
-/// Glyphs are 8x8 pixels.
-const CHAR: u32 = 8;
-const LABEL_CHARS: usize = 9;
-const BG: Rgb<u8> = Rgb([255, 255, 255]);
-const GRID: Rgb<u8> = Rgb([225, 225, 230]);
-const INK: Rgb<u8> = Rgb([40, 40, 48]);
-const MUTED: Rgb<u8> = Rgb([110, 110, 120]);
-/// Matplotlib's tab10 colours.
-const COLOURS: [[u8; 3]; 8] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [127, 127, 127],
-];
-
 /// One panel of [`panels_png`]: title band, plot, x labels.
 const PANEL_TITLE: u32 = 20;
 const PANEL_PLOT: u32 = 96;
@@ -59,7 +37,7 @@ pub fn panels_png(series: &[Series]) -> (RgbImage, Vec<(String, f64, f64)>) {
             None => format!("{name}   (no finite values)"),
         };
         text(&mut img, LEFT, top + 6, &title, INK);
-        let plot = Rect::across(top + PANEL_TITLE, PANEL_PLOT);
+        let plot = across(top + PANEL_TITLE, PANEL_PLOT);
         axes(&mut img, &plot, (xr, "step"), yr);
         line(&mut img, &plot, (xr, yr), pts, colour(k));
         ranges.push((name.clone(), yr.0, yr.1));
@@ -82,7 +60,7 @@ pub fn lines_png(title: &str, x_name: &str, series: &[Series]) -> (RgbImage, (f6
         text(&mut img, x + 20, y, name, colour(k));
     }
     let (xr, yr) = (x_range(series), y_range(series));
-    let plot = Rect::across(head, h);
+    let plot = across(head, h);
     axes(&mut img, &plot, (xr, x_name), yr);
     for (k, (_, pts)) in series.iter().enumerate() {
         line(&mut img, &plot, (xr, yr), pts, colour(k));
@@ -90,37 +68,13 @@ pub fn lines_png(title: &str, x_name: &str, series: &[Series]) -> (RgbImage, (f6
     (img, yr)
 }
 
-/// Series `k`'s colour.
-fn colour(k: usize) -> Rgb<u8> {
-    Rgb(COLOURS[k % COLOURS.len()])
-}
-
 /// x and y ranges of a plot.
-type Ranges = ((f64, f64), (f64, f64));
+pub(crate) type Ranges = ((f64, f64), (f64, f64));
 
-struct Rect {
-    x: u32,
-    y: u32,
-    w: u32,
-    h: u32,
-}
-
-impl Rect {
-    /// The plot area across the picture's width (after the y labels), `h` high from `y`.
-    fn across(y: u32, h: u32) -> Self {
-        let (x, w) = (LEFT, W - LEFT - RIGHT);
-        Self { x, y, w, h }
-    }
-
-    /// Pixel of (x, y) for data ranges `xr`, `yr` (a flat range maps to the middle).
-    fn to_px(&self, (x0, x1): (f64, f64), (y0, y1): (f64, f64), p: (f64, f64)) -> (f64, f64) {
-        let fx = if x1 > x0 { (p.0 - x0) / (x1 - x0) } else { 0.5 };
-        let fy = if y1 > y0 { (p.1 - y0) / (y1 - y0) } else { 0.5 };
-        (
-            self.x as f64 + fx * (self.w - 1) as f64,
-            (self.y + self.h - 1) as f64 - fy * (self.h - 1) as f64,
-        )
-    }
+/// The plot area across the picture's width (after the y labels), `h` high from `y`.
+fn across(y: u32, h: u32) -> Rect {
+    let (x, w) = (LEFT, W - LEFT - RIGHT);
+    Rect { x, y, w, h }
 }
 
 fn x_range(series: &[Series]) -> (f64, f64) {
@@ -176,7 +130,13 @@ fn axes(img: &mut RgbImage, plot: &Rect, (xr, x_name): ((f64, f64), &str), yr: (
 }
 
 /// A polyline through the finite points, 2 pixels thick.
-fn line(img: &mut RgbImage, plot: &Rect, (xr, yr): Ranges, pts: &[(f64, f64)], colour: Rgb<u8>) {
+pub(crate) fn line(
+    img: &mut RgbImage,
+    plot: &Rect,
+    (xr, yr): Ranges,
+    pts: &[(f64, f64)],
+    colour: Rgb<u8>,
+) {
     let finite: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.1.is_finite()).collect();
     if let [only] = finite[..] {
         let (x, y) = plot.to_px(xr, yr, only);
@@ -193,89 +153,13 @@ fn line(img: &mut RgbImage, plot: &Rect, (xr, yr): Ranges, pts: &[(f64, f64)], c
     }
 }
 
-fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, colour: Rgb<u8>) {
-    for py in y..(y + h).min(img.height()) {
-        for px in x..(x + w).min(img.width()) {
-            img.put_pixel(px, py, colour);
-        }
-    }
-}
-
-/// ASCII text with its top-left corner at (x, y); other characters print as '?'.
-fn text(img: &mut RgbImage, x: u32, y: u32, s: &str, colour: Rgb<u8>) {
-    for (i, ch) in s.chars().enumerate() {
-        let glyph = font8x8::legacy::BASIC_LEGACY[if ch.is_ascii() {
-            ch as usize
-        } else {
-            '?' as usize
-        }];
-        for (row, bits) in glyph.iter().enumerate() {
-            for col in 0..8 {
-                // Bit 0 is the leftmost pixel.
-                if bits >> col & 1 == 1 {
-                    let (px, py) = (x + i as u32 * CHAR + col, y + row as u32);
-                    if px < img.width() && py < img.height() {
-                        img.put_pixel(px, py, colour);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// A value in at most [`LABEL_CHARS`] characters: plain decimals with 4 significant digits
-/// where they fit, else scientific notation.
-fn number(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
-    let plain = format!("{v:.digits$}");
-    if (1e-3..1e6).contains(&v.abs()) && plain.len() <= LABEL_CHARS {
-        let trimmed = if plain.contains('.') {
-            plain.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            &plain
-        };
-        trimmed.to_string()
-    } else {
-        format!("{v:.2e}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::draw::COLOURS;
 
     fn colour_at(img: &RgbImage, (x, y): (f64, f64)) -> Rgb<u8> {
         *img.get_pixel(x.round() as u32, y.round() as u32)
-    }
-
-    #[test]
-    fn numbers_fit_their_labels() {
-        assert_eq!(number(20000.0), "20000");
-        assert_eq!(number(0.5), "0.5");
-        assert_eq!(number(-4.5766906), "-4.577");
-        assert_eq!(number(1234.5678), "1235");
-        assert_eq!(number(0.000123), "1.23e-4");
-        assert_eq!(number(-12345678.0), "-1.23e7");
-        assert_eq!(number(0.0), "0");
-        for v in [1e-9, -3.3e-3, 7.77, 99999.9, -123456.0, 5e12] {
-            assert!(number(v).len() <= LABEL_CHARS, "{v} -> {}", number(v));
-        }
-    }
-
-    #[test]
-    fn text_draws_the_font_glyph() {
-        let mut img = RgbImage::from_pixel(16, 8, BG);
-        text(&mut img, 8, 0, "7", INK);
-        let glyph = font8x8::legacy::BASIC_LEGACY['7' as usize];
-        for y in 0..8 {
-            for x in 0..16u32 {
-                let on = x >= 8 && glyph[y as usize] >> (x - 8) & 1 == 1;
-                assert_eq!(*img.get_pixel(x, y) == INK, on, "pixel ({x}, {y})");
-            }
-        }
     }
 
     #[test]
@@ -295,7 +179,7 @@ mod tests {
         );
         // The falling loss runs from the top-left to the bottom-right of the first plot; the
         // rising KL, a thousand times smaller, from the bottom-left to the top-right of the second.
-        let plot = |k: u32| Rect::across(k * PANEL_H + PANEL_TITLE, PANEL_PLOT);
+        let plot = |k: u32| across(k * PANEL_H + PANEL_TITLE, PANEL_PLOT);
         let (blue, orange) = (Rgb(COLOURS[0]), Rgb(COLOURS[1]));
         let xr = (0.0, 100.0);
         assert_eq!(
@@ -326,7 +210,7 @@ mod tests {
         assert_eq!(yr, (0.0, 10.0));
         // "small" ends at a tenth of the height, not at the top as on a scale of its own.
         let head = 10 + 2 * 14;
-        let plot = Rect::across(head, 300);
+        let plot = across(head, 300);
         let end = plot.to_px((1.0, 2.0), yr, (2.0, 1.0));
         assert_eq!(colour_at(&img, end), Rgb(COLOURS[0]));
         let top = plot.to_px((1.0, 2.0), yr, (2.0, 10.0));

@@ -1,14 +1,18 @@
-//! Pixels in, pictures out. Knows no tensors: callers hand over `[n, c, h, w]` values in [0, 1].
+//! Pixels in, pictures out. Knows no tensors: callers hand over `[n, c, h, w]` values in [0, 1]
+//! for image grids and `[n, d]` values in the data's own units for point pictures.
 
+mod axis;
 mod curve;
 mod density;
+mod draw;
 mod grid;
-mod scatter;
+mod points;
 
+pub use axis::{extent, Span};
 pub use curve::{lines_png, panels_png, Series};
-pub use density::{density_grid, density_png, SIZE as DENSITY_SIZE};
+pub use density::{density_grid, density_png, LOG_RANGE};
 pub use grid::{Grid, Images};
-pub use scatter::scatter_png;
+pub use points::{points_png, Points, MAX_SCATTER, PAIRS};
 
 /// Encode to PNG in memory, so callers can write atomically.
 pub fn png_bytes(img: &image::RgbImage) -> Vec<u8> {

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// Where `data info` writes its pictures unless `--out` says otherwise, beside the runs.
 const DATA_DIR: &str = "runs/data";
 
-/// Examples shown in the grid.
+/// Examples shown in the grid of images (point data draws every row: a histogram, a scatter or
+/// a pairs plot).
 const GRID: usize = 64;
 
 #[derive(clap::Args)]
@@ -22,7 +23,8 @@ pub struct Args {
 
 #[derive(Subcommand)]
 pub enum DataCommand {
-    /// Size, shape, classes and pixel statistics of a dataset, and a grid PNG of examples.
+    /// Size, shape, classes and pixel statistics of a dataset, and a PNG of it: a grid of
+    /// examples, or for points a histogram (1 column), scatter (2) or pairs plot (more).
     Info(InfoArgs),
 }
 
@@ -144,7 +146,18 @@ fn info(args: InfoArgs) -> Result<()> {
             data.shape.h,
             data.shape.w,
         )),
-        Kind::Points => genlab_viz::scatter_png(&data.x, &[], 5.0),
+        Kind::Points => {
+            // The values as given (f64 for tables, so large columns keep their spread).
+            let values = data
+                .raw
+                .clone()
+                .unwrap_or_else(|| data.x.iter().map(|&v| v as f64).collect());
+            let title = format!("{spec}, {n} rows");
+            let modes = spec.modes().map(|m| m.centers).unwrap_or_default();
+            let points =
+                genlab_viz::Points::new(&values, data.shape.dim(), title).with_modes(&modes);
+            genlab_viz::points_png(&points)
+        }
     };
     genlab_core::run_dir::check_overwrite(&out, genlab_core::run_dir::Format::Png)?;
     save_png(&out, &img)?;

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 pub struct Args {
     /// Run directory.
     pub run: PathBuf,
-    /// Number of samples.
+    /// Number of samples (point data: at least 2000, drawn as a histogram, scatter or pairs
+    /// plot in the data's units).
     #[arg(short, default_value_t = 64)]
     pub n: usize,
     /// Output PNG (default RUN/samples.png).
@@ -104,10 +105,11 @@ pub fn run(o: Args) -> Result<()> {
             Output::SamplesByClass,
         )
     } else {
-        let img = pictures::sample_picture(model, &run.info, o.n, &mut rng, &run.device)?;
-        // 2-D models with a likelihood: the density beside the samples. Both paths are checked
-        // before either is written.
-        if let Some(map) = pictures::density_picture(model, &run.info, &run.device)? {
+        let (img, density) =
+            pictures::sample_and_density_pictures(model, &run.info, o.n, &mut rng, &run.device)?;
+        // 2-D models with a likelihood: the density beside the samples, on the same axes. Both
+        // paths are checked before either is written.
+        if let Some(map) = density {
             let path = match &o.out {
                 Some(p) => p.with_file_name(Output::Density.file_name()),
                 None => run.dir.path().join(Output::Density.file_name()),
