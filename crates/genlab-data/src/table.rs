@@ -29,7 +29,6 @@ fn invalid(path: &Path, problem: String) -> DataError {
 pub fn load_csv(path: &Path, spec: &str, header: Header) -> Result<Dataset, DataError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
-        .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(std::fs::File::open(path).map_err(|e| DataError::io(path, e))?);
     let mut rows: Vec<csv::StringRecord> = Vec::new();
@@ -48,14 +47,14 @@ pub fn load_csv(path: &Path, spec: &str, header: Header) -> Result<Dataset, Data
             notes.push(format!(
                 "{}: first row `{}` read as {why}; if that is wrong, set data.header = {}",
                 path.display(),
-                first.iter().collect::<Vec<_>>().join(","),
+                first.iter().map(str::trim).collect::<Vec<_>>().join(","),
                 if is_header { "false" } else { "true" }
             ));
             is_header
         }
     };
     let names: Vec<String> = if has_header {
-        first.iter().map(str::to_string).collect()
+        first.iter().map(|c| c.trim().to_string()).collect()
     } else {
         (0..first.len())
             .map(|i| format!("column {}", i + 1))
@@ -87,7 +86,7 @@ pub fn load_csv(path: &Path, spec: &str, header: Header) -> Result<Dataset, Data
             if !(name.is_empty() || name.starts_with("Unnamed:")) || roles[j] == Role::Label {
                 continue;
             }
-            let integers = body.iter().all(|r| r[j].parse::<i64>().is_ok());
+            let integers = body.iter().all(|r| r[j].trim().parse::<i64>().is_ok());
             if !integers {
                 return Err(invalid(
                     path,
@@ -112,12 +111,20 @@ pub fn load_csv(path: &Path, spec: &str, header: Header) -> Result<Dataset, Data
     let mut x = Vec::with_capacity(body.len() * d);
     let mut labels = Vec::new();
     for (i, row) in body.iter().enumerate() {
-        let line = i + 1 + has_header as usize;
-        for ((cell, role), name) in row.iter().zip(&roles).zip(&names) {
-            match role {
+        for (j, cell) in row.iter().enumerate() {
+            // Cells are trimmed here rather than by the reader, which rebuilds every record to
+            // trim it (a fifth of the parse time).
+            let cell = cell.trim();
+            match roles[j] {
+                Role::Feature => match cell.parse::<f64>() {
+                    Ok(v) if v.is_finite() => x.push(v),
+                    _ => {
+                        let line = i + 1 + has_header as usize;
+                        return Err(not_a_number(path, line, &names[j], cell, has_header));
+                    }
+                },
                 Role::Label => labels.push(cell.to_string()),
                 Role::Index => {}
-                Role::Feature => x.push(number(path, line, name, cell, has_header)?),
             }
         }
     }
@@ -150,12 +157,12 @@ enum Role {
 
 /// `data.header = "auto"`: is `first` a header, and why (for the note).
 fn header_rule(first: &csv::StringRecord) -> (bool, &'static str) {
-    if first.iter().any(|c| c.parse::<f64>().is_err()) {
+    if first.iter().any(|c| c.trim().parse::<f64>().is_err()) {
         (true, "a header (some cells are not numbers)")
     } else if first
         .iter()
         .enumerate()
-        .all(|(j, c)| c.parse::<i64>() == Ok(j as i64))
+        .all(|(j, c)| c.trim().parse::<i64>() == Ok(j as i64))
     {
         (
             true,
@@ -166,34 +173,26 @@ fn header_rule(first: &csv::StringRecord) -> (bool, &'static str) {
     }
 }
 
-/// One finite number, or an error naming the line, column and fix.
-fn number(
-    path: &Path,
-    line: usize,
-    column: &str,
-    cell: &str,
-    header: bool,
-) -> Result<f64, DataError> {
-    let v: f64 = cell.parse().map_err(|_| {
-        let fix = if line == 1 && !header {
-            "it looks like a header: set data.header = \"true\" (or \"auto\")"
-        } else {
-            "name a label column `label`, or remove text columns"
-        };
-        invalid(
-            path,
-            format!("line {line}, column `{column}`: `{cell}` is not a number ({fix})"),
-        )
-    })?;
-    if !v.is_finite() {
-        return Err(invalid(
+/// The error for a cell that is not a finite number: its line, column and the fix.
+#[cold]
+fn not_a_number(path: &Path, line: usize, column: &str, cell: &str, header: bool) -> DataError {
+    if cell.parse::<f64>().is_ok() {
+        return invalid(
             path,
             format!(
                 "line {line}, column `{column}` is {cell}; drop or impute missing values first"
             ),
-        ));
+        );
     }
-    Ok(v)
+    let fix = if line == 1 && !header {
+        "it looks like a header: set data.header = \"true\" (or \"auto\")"
+    } else {
+        "name a label column `label`, or remove text columns"
+    };
+    invalid(
+        path,
+        format!("line {line}, column `{column}`: `{cell}` is not a number ({fix})"),
+    )
 }
 
 /// Points from a 2-D `.npy` array of floats or integers (C or Fortran order).
@@ -343,6 +342,16 @@ mod tests {
         assert_eq!(ds.x, vec![1.0, 2.0, 3.0, 4.5, -1.0, 0.0]);
         assert_eq!(ds.y, Some(vec![0, 1, 0]));
         assert_eq!(ds.classes, vec!["cat", "dog"]);
+    }
+
+    #[test]
+    fn cells_are_trimmed() {
+        let (_d, p) = write("a.csv", b" x , y ,label\n 1 , 2,cat \n3,4.5 , dog\n");
+        let ds = load_csv(&p, "csv:a.csv", Header::Auto).unwrap();
+        assert_eq!(ds.x, vec![1.0, 2.0, 3.0, 4.5]);
+        assert_eq!(ds.classes, vec!["cat", "dog"]);
+        let (_d, p) = write("a.csv", b" 0 , 1\n 0.5 , 2\n");
+        assert_eq!(load_csv(&p, "s", Header::Auto).unwrap().len(), 1);
     }
 
     #[test]
