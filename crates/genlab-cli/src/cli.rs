@@ -62,8 +62,22 @@ pub enum Command {
     /// Fit a Gaussian mixture for every K in a range and pick K by BIC; writes bic.png and
     /// gmm-select.json.
     GmmSelect(gmm_select::Args),
-    /// Train a small VAE on the built-in shapes and write samples, interpolations and
-    /// reconstructions (under a minute on 2 CPU cores).
+    /// Train and picture four models on built-in data, no files needed (about a minute on 2
+    /// CPU cores):
+    ///
+    /// 1. a VAE on the procedural `shapes` (3,000 steps): samples.png (64 samples from fixed
+    ///    noise), reconstructions.png (test images above their reconstructions),
+    ///    interpolation.png (spherical paths between encoded test images), curves.png (each
+    ///    loss term over training) and metrics.jsonl, in runs/demo (or --out);
+    /// 2. class-gaussian: a low-rank Gaussian per shapes class, class-gaussian/samples-by-class.png
+    ///    (one row per class);
+    /// 3. gmm: a Gaussian mixture fitted by EM to the ring of 8 Gaussians, gmm/samples.png
+    ///    (over the true modes) and gmm/density.png (its log-density);
+    /// 4. rbm: an RBM on shapes, rbm/chain.png (Gibbs chains from noise) and rbm/filters.png
+    ///    (the weights of 100 hidden units).
+    ///
+    /// Every run directory can then be used with sample, eval, interpolate and the others.
+    #[command(verbatim_doc_comment)]
     Demo(demo::Args),
 }
 

@@ -115,3 +115,90 @@ fn outputs_go_where_they_are_said_to_go() {
         "nothing else in the working folder"
     );
 }
+
+#[test]
+fn likelihoods_say_what_they_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let eval = |family: &str, extra: &[&str]| {
+        let mut args = vec!["train", family, "--out", family, "--quiet", "--steps", "5"];
+        args.extend_from_slice(extra);
+        let err = String::from_utf8_lossy(&genlab(&args, d).stderr).to_string();
+        let text = ok(&genlab(
+            &["eval", family, "--json", "-n", "64", "-k", "2"],
+            d,
+        ));
+        (
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            err,
+        )
+    };
+    // A density of points: continuous, can be negative.
+    let (gmm, _) = eval("gmm", &[]);
+    assert_eq!(gmm["kind"], "continuous", "{gmm}");
+    assert!(gmm["meaning"]
+        .as_str()
+        .unwrap()
+        .contains("never comparable with a discrete"));
+    // Binarized pixels: discrete.
+    let (made, _) = eval("made", &["--preset", "tiny"]);
+    assert_eq!(made["kind"], "discrete", "{made}");
+    assert!(made["meaning"].as_str().unwrap().contains("binary pixels"));
+    // A bound says so, and the done line says what its numbers are (not --quiet).
+    let (vae, _) = eval("iwae", &["--preset", "tiny"]);
+    assert!(
+        vae["meaning"].as_str().unwrap().contains("estimate")
+            || vae["meaning"].as_str().unwrap().contains("lower bound"),
+        "{vae}"
+    );
+    let out = genlab(
+        &[
+            "train", "vae", "--preset", "tiny", "--out", "w", "--steps", "4",
+        ],
+        d,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("done: step 4; last metrics.jsonl line"),
+        "{err}"
+    );
+    let metrics = std::fs::read_to_string(d.join("w/metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    let neg_elbo = last["losses"]["neg_elbo"].as_f64().unwrap();
+    assert!(err.contains(&format!("neg_elbo {neg_elbo:.4}")), "{err}");
+}
+
+#[test]
+fn gan_mode_coverage_is_logged_at_the_sample_cadence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&genlab(
+        &[
+            "train",
+            "gan",
+            "--out",
+            "g",
+            "--quiet",
+            "--steps",
+            "20",
+            "--set",
+            "train.sample_every=10",
+            "--set",
+            "train.log_every=7",
+        ],
+        d,
+    ));
+    let metrics = std::fs::read_to_string(d.join("g/metrics.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = metrics
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let measured: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["metrics"]["modes_captured"].is_number())
+        .map(|l| l["step"].as_u64().unwrap())
+        .collect();
+    // Sample steps log a line of their own even off the log cadence.
+    assert_eq!(measured, vec![10, 20], "{metrics}");
+    assert!(lines.iter().any(|l| l["step"] == 7));
+}

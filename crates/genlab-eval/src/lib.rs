@@ -11,9 +11,10 @@ mod reconstruction;
 
 pub use classify::{accuracy, judged_class_rate};
 pub use invert::{invert, Inversion, InversionConfig};
-pub use likelihood::{check_data_fits, likelihood, LikelihoodReport};
+pub use likelihood::{check_data_fits, likelihood, LikelihoodKind, LikelihoodReport};
 pub use modes::{
-    coverage_of, label_accuracy, mode_coverage, reverse_kl, ModeCoverage, ModeProtocol,
+    collapse_alarm, coverage_of, label_accuracy, mode_coverage, reverse_kl, ModeCoverage,
+    ModeProtocol,
 };
 pub use neighbours::nearest;
 pub use reconstruction::{reconstruction, ReconstructionReport};

@@ -31,6 +31,11 @@ pub struct LikelihoodReport {
     /// Standard error of nll_nats over examples.
     pub nll_stderr: f64,
     pub bound: Bound,
+    /// `discrete` (probabilities of binary or 8-bit values: comparable across families on the
+    /// same data) or `continuous` (a density: can be negative, never compared with discrete).
+    pub kind: LikelihoodKind,
+    /// One sentence saying what the number is, for a reader without the docs.
+    pub meaning: String,
     /// Importance samples of an estimate or bound; absent for exact likelihoods, which are
     /// computed once whatever `-k` says.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,6 +98,43 @@ pub fn check_data_fits(model: &dyn Model, info: &DataInfo, data: &Dataset) -> Re
         model.family(),
         data.name,
     )
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LikelihoodKind {
+    Discrete,
+    Continuous,
+}
+
+/// What a likelihood of `data` under preprocessing `pre` is, and a sentence saying so.
+fn kind_of(
+    pre: &genlab_data::Preprocess,
+    data: &Dataset,
+    bound: Bound,
+) -> (LikelihoodKind, String) {
+    let how = match bound {
+        Bound::Exact => "exact",
+        Bound::LowerBound => "a lower bound on log p(x) (the NLL is an upper bound)",
+        Bound::Estimate => "an estimate",
+        Bound::Projected => "of the data projected on its principal components",
+    };
+    if pre.is_binary() || data.binary {
+        let text = format!(
+            "discrete: -log P(x) of binary pixels in nats per example, {how}; comparable with other discrete likelihoods on the same binarization"
+        );
+        (LikelihoodKind::Discrete, text)
+    } else if pre.dequantize {
+        let text = format!(
+            "discrete: -log P(x) of 8-bit pixels (256 levels) in nats per example, {how}; comparable across families on the same data"
+        );
+        (LikelihoodKind::Discrete, text)
+    } else {
+        let text = format!(
+            "continuous: -log p(x) of a density in nats per example, {how}; can be negative, depends on the data's units, and is never comparable with a discrete likelihood"
+        );
+        (LikelihoodKind::Continuous, text)
+    }
 }
 
 pub fn likelihood(
@@ -158,6 +200,7 @@ pub fn likelihood(
         nll += d as f64 * 256f64.ln();
     }
     let bound = lik.bound(k);
+    let (kind, meaning) = kind_of(&pre, data, bound);
     let projected_dims = (bound == Bound::Projected)
         .then(|| lik.projected_dims())
         .flatten();
@@ -169,6 +212,8 @@ pub fn likelihood(
         bits_per_projected_dim: projected_dims.map(bits),
         nll_stderr: (var / n).sqrt(),
         bound,
+        kind,
+        meaning,
         k: (!exact).then_some(k),
         n_examples: all.len(),
         log_jacobian,

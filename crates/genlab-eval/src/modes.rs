@@ -35,6 +35,33 @@ pub struct ModeCoverage {
     pub protocol: ModeProtocol,
 }
 
+/// The collapse alarm, read from one mode-coverage measurement during training:
+///   (a) coverage fell below 3/4 of the best so far (mode collapse; small wobbles are normal
+///       early on, when a few stray samples decide whether a mode counts), or
+///   (b) once a quarter of training is done, fewer than [`LOW_QUALITY`] of the samples lie
+///       within 3 sigma of any mode (the modes "captured" then hang on a few stray points).
+/// `best` is the most modes captured before this measurement, `progress` the share of the
+/// training steps done. Returns the reason, or None.
+pub fn collapse_alarm(c: &ModeCoverage, best: usize, progress: f64) -> Option<String> {
+    if 4 * c.modes_captured < 3 * best {
+        return Some(format!(
+            "coverage fell from {best} modes to {} (mode collapse)",
+            c.modes_captured
+        ));
+    }
+    if progress >= 0.25 && c.high_quality_fraction < LOW_QUALITY {
+        return Some(format!(
+            "only {:.1}% of the samples lie within 3 sigma of a mode after {:.0}% of training (the modes are not learned; captured ones hang on stray samples)",
+            100.0 * c.high_quality_fraction,
+            100.0 * progress
+        ));
+    }
+    None
+}
+
+/// The high-quality share below which rule (b) of [`collapse_alarm`] fires.
+pub const LOW_QUALITY: f64 = 0.25;
+
 /// The counts of steps 2-4 for `points` (x, y pairs).
 pub fn coverage_of(points: &[f32], modes: &[[f32; 2]], sigma: f32) -> (Vec<usize>, usize) {
     let threshold = 3.0 * sigma;
@@ -168,5 +195,63 @@ mod tests {
         // 0.1 is 2 sigma at sigma 0.05 but 4 sigma at 0.025: no high-quality point.
         let (per_mode, _) = coverage_of(&pts, &SQUARE, 0.025);
         assert_eq!(reverse_kl(&per_mode), None);
+    }
+
+    fn measured(captured: usize, total: usize, hq: f64) -> ModeCoverage {
+        ModeCoverage {
+            modes_captured: captured,
+            modes_total: total,
+            high_quality_fraction: hq,
+            reverse_kl: None,
+            per_mode: Vec::new(),
+            protocol: ModeProtocol {
+                samples: 2500,
+                sigma: 0.05,
+                threshold_sigmas: 3.0,
+                seed: 0,
+                captured_if: "",
+            },
+        }
+    }
+
+    /// A logged sequence, no training: (step, modes, high-quality share) of a grid25 run of
+    /// 10,000 steps that captures modes through stray samples while 7% lie near a mode, then
+    /// of one that collapses.
+    #[test]
+    fn the_alarm_fires_on_collapse_and_on_a_low_high_quality_share() {
+        let run = |log: &[(u64, usize, f64)]| -> Vec<u64> {
+            let mut best = 0;
+            let mut fired = Vec::new();
+            for &(step, modes, hq) in log {
+                let c = measured(modes, 25, hq);
+                if collapse_alarm(&c, best, step as f64 / 10_000.0).is_some() {
+                    fired.push(step);
+                }
+                best = best.max(modes);
+            }
+            fired
+        };
+        // Early, low quality is normal; at 4,000 steps 7% is not.
+        let stray = [
+            (500, 5, 0.01),
+            (2000, 12, 0.04),
+            (4000, 24, 0.07),
+            (6000, 25, 0.30),
+        ];
+        assert_eq!(run(&stray), vec![4000]);
+        let collapse = [
+            (1000, 20, 0.6),
+            (2000, 25, 0.8),
+            (3000, 18, 0.8),
+            (4000, 25, 0.9),
+        ];
+        assert_eq!(run(&collapse), vec![3000]);
+        let healthy = [
+            (1000, 10, 0.2),
+            (3000, 20, 0.5),
+            (6000, 24, 0.8),
+            (10_000, 25, 0.9),
+        ];
+        assert!(run(&healthy).is_empty());
     }
 }

@@ -79,11 +79,12 @@ pub fn train(
         l.step(step)?;
         fault::reached(Point::Step);
         let (done, stop) = (step + 1, l.model.converged());
-        if every(cfg.train.log_every, done, stop) {
-            l.log(done)?;
-        }
         if every(cfg.train.sample_every, done, stop) {
             l.pictures(done)?;
+        }
+        // A step that measured something (mode coverage) logs its line too.
+        if every(cfg.train.log_every, done, stop) || !l.pending_metrics.is_empty() {
+            l.log(done)?;
         }
         if every(cfg.train.checkpoint_every, done, stop) {
             l.checkpoint(done)?;
@@ -113,8 +114,11 @@ struct Loop<'a> {
     checkpoint: Option<PathBuf>,
     started: Instant,
     start_step: u64,
-    /// Most modes captured so far (toy sets with known modes).
+    /// Most modes captured so far (toy sets with known modes), read back from metrics.jsonl
+    /// on resume so that the alarm judges alike.
     best_modes: usize,
+    /// Measurements of this step (mode coverage) for its metrics line.
+    pending_metrics: Vec<(String, f64)>,
     /// Finite losses that grow without bound are divergences too.
     runaway: RunawayWatch,
 }
@@ -154,7 +158,8 @@ impl<'a> Loop<'a> {
             last: Losses::default(),
             checkpoint: None,
             started: Instant::now(),
-            best_modes: 0,
+            best_modes: best_modes(opts),
+            pending_metrics: Vec::new(),
         })
     }
 
@@ -271,7 +276,8 @@ impl<'a> Loop<'a> {
             .iter()
             .map(|g| (g.to_string(), self.optim.lr(g, done - 1)))
             .collect();
-        let line = self.window.line(done, lr, rate, per_epoch);
+        let mut line = self.window.line(done, lr, rate, per_epoch);
+        line.metrics = std::mem::take(&mut self.pending_metrics);
         self.opts.run.append_metrics(&line)?;
         let msg = self.window.summary();
         if self.opts.progress {
@@ -391,17 +397,17 @@ impl<'a> Loop<'a> {
             c.modes_total,
             100.0 * c.high_quality_fraction
         );
-        // Collapse: under three quarters of the best coverage so far (small wobbles are normal
-        // early on, when a few stray samples decide whether a mode counts).
-        if 4 * c.modes_captured < 3 * self.best_modes {
-            eprintln!(
-                "ALARM {line}: coverage fell from {} modes (mode collapse); see the samples/ scatter plots",
-                self.best_modes
-            );
-        } else {
-            say(self.opts, &line);
+        let progress = step as f64 / self.cfg.train.steps as f64;
+        match genlab_eval::collapse_alarm(&c, self.best_modes, progress) {
+            Some(why) => eprintln!("ALARM {line}: {why}; see the samples/ scatter plots"),
+            None => say(self.opts, &line),
         }
         self.best_modes = self.best_modes.max(c.modes_captured);
+        // Into this step's metrics line, so that curves.png draws coverage over training.
+        self.pending_metrics = vec![
+            ("modes_captured".into(), c.modes_captured as f64),
+            ("high_quality_fraction".into(), c.high_quality_fraction),
+        ];
         Ok(())
     }
 
@@ -426,6 +432,18 @@ impl<'a> Loop<'a> {
 
 /// The state to start from: step 0, or the checkpoint's step with its optimizer state loaded,
 /// the metrics lines after it dropped and the run settled on it.
+/// The most modes any metrics line of the run recorded (0 for a new run).
+fn best_modes(opts: &TrainOptions) -> usize {
+    let lines = opts.run.read_metrics().unwrap_or_default();
+    lines
+        .iter()
+        .flat_map(|l| &l.metrics)
+        .filter(|(k, _)| k == "modes_captured")
+        .map(|(_, v)| *v as usize)
+        .max()
+        .unwrap_or(0)
+}
+
 fn resume(
     opts: &TrainOptions,
     optim: &mut Optimizers,

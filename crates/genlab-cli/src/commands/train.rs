@@ -361,14 +361,15 @@ pub fn train_run(
         return Ok(Status::Interrupted);
     }
     if !quiet {
-        let losses: Vec<String> = outcome
-            .last_losses
-            .0
+        // The numbers of the last metrics.jsonl line, said as what they are.
+        let last = RunDir::at(out).read_metrics()?.into_iter().last();
+        let losses: Vec<String> = last
             .iter()
+            .flat_map(|l| l.losses.iter().chain(&l.metrics))
             .map(|(k, v)| format!("{k} {v:.4}"))
             .collect();
         eprintln!(
-            "done: step {}  {}  checkpoint {ckpt}",
+            "done: step {}; last metrics.jsonl line (loss means since the line before): {}; checkpoint {ckpt}",
             outcome.step,
             losses.join("  ")
         );
