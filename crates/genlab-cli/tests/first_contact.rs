@@ -202,3 +202,28 @@ fn gan_mode_coverage_is_logged_at_the_sample_cadence() {
     assert_eq!(measured, vec![10, 20], "{metrics}");
     assert!(lines.iter().any(|l| l["step"] == 7));
 }
+
+#[test]
+fn models_explain_a_family_and_every_term() {
+    let d = tempfile::tempdir().unwrap();
+    let text = ok(&genlab(&["models", "rbm"], d.path()));
+    for needle in [
+        "presets (genlab train rbm",
+        "tiny ",
+        "[model] defaults",
+        "hidden = 500",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let terms = ok(&genlab(&["models", "--terms"], d.path()));
+    assert!(
+        terms.contains("free_energy_gap") && terms.contains("overfits"),
+        "{terms}"
+    );
+    assert!(ok(&genlab(&["models"], d.path()))
+        .lines()
+        .all(|l| l.len() <= 80));
+    let out = genlab(&["models", "vea"], d.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("vae"));
+}

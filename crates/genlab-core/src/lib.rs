@@ -15,6 +15,7 @@ pub mod rng;
 pub mod run_dir;
 pub mod runaway;
 pub mod tensor;
+pub mod terms;
 
 pub use batch::Batch;
 pub use family::{DataInfo, Family};

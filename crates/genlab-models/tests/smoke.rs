@@ -35,6 +35,7 @@ fn build(family: &Family, cfg: &RunConfig, info: &DataInfo, device: &Device) -> 
 
 #[test]
 fn every_family_lowers_its_loss_on_one_batch() {
+    let mut unexplained = std::collections::BTreeSet::new();
     for family in FAMILIES {
         let (cfg, info, data, device) = setup(family);
         let mut model = build(family, &cfg, &info, &device);
@@ -57,6 +58,12 @@ fn every_family_lowers_its_loss_on_one_batch() {
             assert!(losses.non_finite().is_none(), "{}: {losses:?}", family.name);
             if let Some(r) = runaway.check(&losses) {
                 panic!("{}: {r}", family.name);
+            }
+            // Every term a family logs is explained (curves.png, `genlab models --terms`).
+            for (term, _) in &losses.0 {
+                if genlab_core::terms::meaning(term).is_none() {
+                    unexplained.insert(format!("{}: {term}", family.name));
+                }
             }
             first.get_or_insert(losses.main());
             last = losses.main();
@@ -81,6 +88,10 @@ fn every_family_lowers_its_loss_on_one_batch() {
             family.name
         );
     }
+    assert!(
+        unexplained.is_empty(),
+        "add these terms to genlab_core::terms::TERMS: {unexplained:?}"
+    );
 }
 
 #[test]

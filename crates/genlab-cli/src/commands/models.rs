@@ -5,12 +5,37 @@ use genlab_models::FAMILIES;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// One family in detail: its presets (what each trains) and its model keys with defaults.
+    pub family: Option<String>,
+    /// What each loss term and metric in metrics.jsonl and curves.png means.
+    #[arg(long, conflicts_with = "family")]
+    pub terms: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if args.terms {
+        let width = genlab_core::terms::TERMS
+            .iter()
+            .map(|t| t.0.len())
+            .max()
+            .unwrap_or(0)
+            + 2;
+        for (term, meaning) in genlab_core::terms::TERMS {
+            let indent = " ".repeat(width);
+            let options = textwrap::Options::new(80).subsequent_indent(&indent);
+            println!(
+                "{}",
+                textwrap::fill(&format!("{term:<width$}{meaning}"), options)
+            );
+        }
+        return Ok(());
+    }
+    if let Some(name) = &args.family {
+        return detail(genlab_models::find(name)?);
+    }
     if args.json {
         let v: Vec<serde_json::Value> = FAMILIES
             .iter()
@@ -44,4 +69,45 @@ pub fn run(args: Args) -> Result<()> {
         println!("{}", wrap(&format!("presets: {}", presets.join(", "))));
     }
     Ok(())
+}
+
+/// One family: its block, each preset with the comment that opens its TOML, and the `[model]`
+/// keys at their defaults.
+fn detail(f: &genlab_core::Family) -> Result<()> {
+    let caps: Vec<&str> = f.capabilities.iter().map(|c| c.name()).collect();
+    println!("{}: {}", f.name, f.summary);
+    println!("paper: {}", f.paper);
+    println!("can: {}", caps.join(", "));
+    println!("\npresets (genlab train {} --preset NAME):", f.name);
+    for (name, toml) in f.presets {
+        let about: Vec<&str> = toml
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(|l| l.trim_start_matches('#').trim())
+            .collect();
+        let options = textwrap::Options::new(80).subsequent_indent("              ");
+        println!(
+            "{}",
+            textwrap::fill(&format!("  {name:<11} {}", about.join(" ")), options)
+        );
+    }
+    println!(
+        "\n[model] defaults (change one with --set, e.g. model.{}):",
+        first_key(f)
+    );
+    let model = toml::Value::Table((f.default_model)());
+    for line in toml::to_string(&model)?.lines() {
+        println!("  {line}");
+    }
+    println!("\nloss terms: `genlab models --terms`");
+    Ok(())
+}
+
+/// The first `[model]` key of a family, as `key=value`, for the example in the heading.
+fn first_key(f: &genlab_core::Family) -> String {
+    (f.default_model)()
+        .iter()
+        .next()
+        .map(|(k, v)| format!("{k}={v}"))
+        .unwrap_or_default()
 }

@@ -1,0 +1,49 @@
+//! What each loss term and metric in metrics.jsonl means, in one sentence: shown by `genlab
+//! models --terms` and in the titles of curves.png. Every term a family logs must be here (the
+//! registry smoke test checks it).
+
+/// `(term, meaning)`, alphabetical.
+pub const TERMS: &[(&str, &str)] = &[
+    ("bic", "Bayesian information criterion of the fit on the training set: -2 log L + p ln n (lower is better)"),
+    ("d_fake", "the discriminator's mean output (logit or critic value) on generated samples"),
+    ("d_loss", "the discriminator's (critic's) loss on real and generated samples"),
+    ("d_real", "the discriminator's mean output (logit or critic value) on real examples"),
+    ("effective_components", "components of the Bayesian mixture whose weight is above 1% (the rest were pruned)"),
+    ("free_energy_gap", "mean free energy of training minus held-out examples: growing means the RBM overfits"),
+    ("g_loss", "the generator's loss against the current discriminator"),
+    ("grad_norm", "norm of the critic's input gradient at interpolated points (WGAN-GP pushes it to 1)"),
+    ("gradient_penalty", "lambda (||grad D(x_hat)|| - 1)^2, the WGAN-GP term"),
+    ("high_quality_fraction", "share of 2,500 samples within 3 sigma of a true mode"),
+    ("info", "InfoGAN's mutual-information term: the error of recovering the codes from the samples"),
+    ("kl", "KL(q(z|x) || p(z)) in nats per example: the cost of the code"),
+    ("layer", "which layer of the deep belief net this step trains (greedy, bottom up)"),
+    ("loss", "the objective the family minimises (see its paper)"),
+    ("modes_captured", "modes of the toy mixture with at least one high-quality sample nearest to them"),
+    ("neg_elbo", "negative evidence lower bound = rec_nll + kl, nats per example (an upper bound on -log p(x))"),
+    ("neg_iwae_bound", "negative importance-weighted bound with k samples, nats per example (tighter than neg_elbo)"),
+    ("neg_lower_bound", "negative variational lower bound of the Bayesian mixture, nats per example"),
+    ("nll", "negative log-likelihood of the training batch, nats per example"),
+    ("penalty", "the autoencoder's regulariser: sparsity (L1 or KL) or contraction (Jacobian norm)"),
+    ("real_class_ce", "the auxiliary classifier's cross-entropy on real examples' labels"),
+    ("rec", "reconstruction error of the autoencoder (squared error or cross-entropy, summed per example)"),
+    ("rec_nll", "-log p(x|z): reconstruction term of the ELBO, nats per example"),
+    ("recon_error", "squared error between the data and one up-down pass of the RBM, per example"),
+    ("wasserstein", "the critic's estimate of the Wasserstein-1 distance: E D(real) - E D(fake)"),
+];
+
+/// The meaning of `term`, if it is a known term.
+pub fn meaning(term: &str) -> Option<&'static str> {
+    TERMS.iter().find(|(t, _)| *t == term).map(|(_, m)| *m)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn terms_are_sorted_and_unique() {
+        let names: Vec<&str> = super::TERMS.iter().map(|t| t.0).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+}
