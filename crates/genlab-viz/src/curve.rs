@@ -10,7 +10,7 @@
 
 use crate::axis::{tick_values, x_grid, x_labels, y_grid, y_labels, Side, Span, Ticks};
 use crate::draw::{
-    colour, fill, frame, number, text, width, wrap, Rect, BG, CHAR, INK, LINE, MUTED,
+    colour, fill, fit, frame, number, text, width, wrap, Rect, BG, CHAR, INK, LINE, MUTED,
 };
 use image::{Rgb, RgbImage};
 
@@ -247,7 +247,13 @@ pub fn lines_png(title: &str, x_name: &str, series: &[Series]) -> (RgbImage, (f6
     let head = 10 + (1 + legend_rows) * 14;
     let h = 300;
     let mut img = RgbImage::from_pixel(W, head + h + PANEL_FOOT, BG);
-    text(&mut img, PAD, PAD, title, INK);
+    text(
+        &mut img,
+        PAD,
+        PAD,
+        &fit(title, ((W - 2 * PAD) / CHAR) as usize),
+        INK,
+    );
     for (k, (name, _)) in series.iter().enumerate() {
         let (row, col) = ((k / 4) as u32, (k % 4) as u32);
         let (x, y) = (LEFT + col * 136, 22 + row * 14);
