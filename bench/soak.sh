@@ -65,10 +65,12 @@ runs=0 kills=0 mismatches=0 errors=0
 for w in "${!WORKLOADS[@]}"; do
   eval "args=(${WORKLOADS[$w]})"
   took[$w]=
+  # Every run is `--out run` (in a folder of its own): pictures' titles name the run.
   for out in "straight-$w" timing timing; do
     rm -rf "$WORK/timing"
+    mkdir -p "$WORK/$out"
     start=$(now_ms)
-    (cd "$WORK" && "$BIN" train "${args[@]}" --out "$out" "${CADENCE[@]}" 2>/dev/null)
+    (cd "$WORK/$out" && "$BIN" train "${args[@]}" --out run "${CADENCE[@]}" 2>/dev/null)
     t=$(($(now_ms) - start))
     [ -n "${took[$w]}" ] && [ "${took[$w]}" -le $t ] || took[$w]=$t
   done
@@ -104,7 +106,7 @@ for round in $(seq "$N"); do
   if [ "$outcome" != done ]; then
     errors=$((errors + 1))
     echo "round $round (workload $w): ${outcome:-no attempt finished in $MAX_ATTEMPTS}"
-  elif same_run "$WORK/straight-$w" "$WORK/run" >"$WORK/diff"; then
+  elif same_run "$WORK/straight-$w/run" "$WORK/run" >"$WORK/diff"; then
     echo "round $round (workload $w): $round_kills kills, identical"
   else
     mismatches=$((mismatches + 1))

@@ -19,9 +19,25 @@ pub struct OpenRun {
     /// Inference device (no autodiff).
     pub device: Device,
     pub checkpoint: PathBuf,
+    /// The training step of the loaded weights.
+    pub step: u64,
 }
 
 impl OpenRun {
+    /// The start of the title band of this run's pictures: "vae · runs/vae · step 3000".
+    pub fn about(&self) -> genlab_eval::pictures::About {
+        genlab_eval::pictures::About::new(&self.config.family, self.dir.path(), self.step)
+    }
+
+    /// Name of class `i`: the data's own ("Dress"), else its number.
+    pub fn class_name(&self, i: usize) -> String {
+        self.meta
+            .classes
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| format!("class {i}"))
+    }
+
     /// One split of the run's data as its model sees it (z-scores of tabular points with the
     /// run's own statistics).
     pub fn load_data(&self, split: Split) -> Result<genlab_data::Dataset> {
@@ -62,6 +78,7 @@ pub fn open(dir: &Path) -> Result<OpenRun> {
         info,
         model: loaded.model,
         device,
+        step: loaded.checkpoint.state.step,
         checkpoint: loaded.checkpoint.dir,
     })
 }

@@ -1,6 +1,8 @@
 //! CLI integration tests in temp dirs: run-directory contents, bit-exact resume, and every
 //! documented error message (exit code 2, nothing lost).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -95,8 +97,9 @@ fn train_writes_the_documented_run_directory() {
         config.contains("family = \"vae\"") && config.contains("latent_dim = 2"),
         "{config}"
     );
+    // 8 x 8 samples under a title band of one line.
     let png = image::open(tmp.path().join("run/samples/step-000020.png")).unwrap();
-    assert_eq!((png.width(), png.height()), (8 * 58 + 2, 8 * 58 + 2));
+    assert_eq!((png.width(), png.height()), (8 * 58 + 2, 24 + 8 * 58 + 2));
 }
 
 #[test]
@@ -754,11 +757,11 @@ fn rbm_and_dbn_show_chains_filters_and_completions() {
     for run in ["rbm", "dbn"] {
         ok(&genlab(&["sample", run, "--chain", "-n", "4"], dir));
         ok(&genlab(&["sample", run, "--filters", "-n", "16"], dir));
-        let chain = image::open(dir.join(run).join("chain.png")).unwrap();
-        let filters = image::open(dir.join(run).join("filters.png")).unwrap();
-        // 12 snapshots per chain side by side; 16 filters in a 4 x 4 grid.
-        assert!(chain.width() > 10 * chain.height() / 4, "{run} chain strip");
-        assert_eq!(filters.width(), filters.height(), "{run} filters grid");
+        let chain = common::open(&dir.join(run).join("chain.png"));
+        let filters = common::open(&dir.join(run).join("filters.png"));
+        // The noise and 11 snapshots per chain side by side; 16 filters in a 4 x 4 grid.
+        common::assert_grid(&chain, 4, 12, &format!("{run} chain"));
+        common::assert_grid(&filters, 4, 4, &format!("{run} filters"));
     }
     ok(&genlab(
         &["complete", "rbm", "--mask", "bottom-half", "-n", "2"],
@@ -1009,13 +1012,15 @@ fn gan_options_combine_with_ema_and_batch_norm() {
         image::open(dir.join("b.png")).unwrap().to_rgb8(),
     );
     assert_eq!(a, b, "sampling the same run twice differs");
+    // The cells only: the titles name different runs.
+    let a = common::cell_pixels(&a);
     // The EMA generator differs from the live one.
     ok(&tiny_train(dir, "dcgan", "live", &opts[2..]));
     ok(&genlab(
         &["sample", "live", "-n", "4", "--out", "c.png"],
         dir,
     ));
-    let c = image::open(dir.join("c.png")).unwrap().to_rgb8();
+    let c = common::cell_pixels(&image::open(dir.join("c.png")).unwrap().to_rgb8());
     assert_ne!(a, c, "EMA weights sampled the same as the live ones");
 }
 
@@ -1038,9 +1043,10 @@ fn exact_likelihood_models_complete_images_and_refuse_bad_input() {
             ],
             dir,
         ));
-        let img = image::open(dir.join(family).join("completions.png")).unwrap();
+        let img = common::open(&dir.join(family).join("completions.png"));
         // Masked input, two completions and the original side by side, two rows.
-        assert!(img.width() > img.height(), "{family} completions");
+        let b = common::assert_grid(&img, 2, 4, &format!("{family} completions"));
+        common::assert_col_captions(&img, b, 4, common::CELL, 1);
     }
     // A mask outside the image names the image size and the limits.
     fails_with(

@@ -122,28 +122,32 @@ fn differences(straight: &Path, resumed: &Path) -> Option<String> {
 }
 
 /// For each `point:n`: a fresh run stopped there, resumed to the end, compared with a straight
-/// run of the same command line. Fails with every fault whose run did not end the same.
+/// run of the same command line. Fails with every fault whose run did not end the same. Every
+/// run is `--out run` in a folder of its own, so that the pictures' titles, which name the run,
+/// are the same too.
 fn faults_then_resume_end_as_the_straight_run(family: &[&str], steps: u64, faults: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
-    let straight = genlab(&train_args(family, "straight", steps), tmp.path(), None);
-    assert!(straight.status.success(), "{}", stderr(&straight));
+    let args = train_args(family, "run", steps);
+    let folder = |name: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    };
+    let straight = folder("straight");
+    let done = genlab(&args, &straight, None);
+    assert!(done.status.success(), "{}", stderr(&done));
     let mut failures = Vec::new();
     for fault in faults {
-        let out = format!("run-{}", fault.replace(':', "-"));
-        let args = train_args(family, &out, steps);
-        let stopped = genlab(&args, tmp.path(), Some(fault));
+        let dir = folder(&format!("run-{}", fault.replace(':', "-")));
+        let stopped = genlab(&args, &dir, Some(fault));
         if stopped.status.code() != Some(FAULT_EXIT) {
             failures.push(format!("{fault}: not reached: {}", stderr(&stopped)));
             continue;
         }
-        let resumed = genlab(
-            &[&args[..], &["--resume".to_string()]].concat(),
-            tmp.path(),
-            None,
-        );
+        let resumed = genlab(&[&args[..], &["--resume".to_string()]].concat(), &dir, None);
         if !resumed.status.success() {
             failures.push(format!("{fault}: resume failed: {}", stderr(&resumed)));
-        } else if let Some(d) = differences(&tmp.path().join("straight"), &tmp.path().join(&out)) {
+        } else if let Some(d) = differences(&straight.join("run"), &dir.join("run")) {
             failures.push(format!("{fault}: {d}"));
         }
     }

@@ -191,7 +191,8 @@ pub trait Classify {
     fn classify(&self, x: Tensor<2>) -> Result<Vec<u32>>;
 }
 
-/// Run Markov chains from noise and keep `frames` snapshots, `every` steps apart (RBM, DBN).
+/// Run Markov chains from noise and keep `frames + 1` snapshots: the noise they start from
+/// (step 0), then one every `every` steps (RBM, DBN).
 pub trait GibbsChain {
     /// Gibbs steps of the model's own sampling run (`model.sample_steps`): a chain picture
     /// spaces its frames over this many steps.

@@ -1,7 +1,8 @@
 //! The pictures every run and command writes: sample grids, reconstruction pairs,
 //! interpolation strips, latent manifolds, point pictures (histogram, scatter, pairs plot) and
 //! training curves. Model outputs go through the data's preprocessing in reverse (points back
-//! to the data's units), then through THE grid or the point pictures of genlab-viz.
+//! to the data's units), then through THE grid or the point pictures of genlab-viz. Every
+//! picture says what it shows in a title band that starts with its [`About`].
 
 use anyhow::{anyhow, Result};
 use burn::tensor::{Device, Tensor};
@@ -10,6 +11,45 @@ use genlab_core::{Bound, DataInfo, LatentDecode, Likelihood, Model};
 use genlab_data::Kind;
 use genlab_viz::{Grid, Images, Points};
 use rand_chacha::ChaCha8Rng;
+use std::path::Path;
+
+/// Which run a picture is of: the start of its title band, "vae · runs/vae · step 3000".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct About {
+    pub family: String,
+    /// The run directory as the user named it.
+    pub run: String,
+    /// The training step of the weights shown.
+    pub step: u64,
+}
+
+impl About {
+    pub fn new(family: &str, run: &Path, step: u64) -> Self {
+        Self {
+            family: family.to_string(),
+            run: run.display().to_string(),
+            step,
+        }
+    }
+
+    /// The title of a picture showing `what`: "vae · runs/vae · step 3000 · `what`".
+    pub fn title(&self, what: &str) -> String {
+        format!(
+            "{} · {} · step {} · {what}",
+            self.family, self.run, self.step
+        )
+    }
+}
+
+/// A short label of a value on a grid's axis: at most 2 decimals, no trailing zeros.
+pub fn short(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    match s {
+        "-0" => "0".to_string(),
+        _ => s.to_string(),
+    }
+}
 
 /// Model-space `[n, d]` values to images in [0, 1].
 pub fn to_images(x: Tensor<2>, info: &DataInfo) -> Images {
@@ -32,15 +72,17 @@ const GRID_CHUNK: usize = 8192;
 /// drawn) in the data's own units (standardised data mapped back) the picture
 /// [`genlab_viz::points_png`] picks by the number of columns: a histogram with the model's
 /// density curve for one column (likelihood models), a scatter with the true modes of a toy
-/// set for two, a pairs plot of the first four for more.
+/// set for two, a pairs plot of the first four for more. Titled "`about` · 64 samples
+/// (`noise`)" ("fixed noise", "seed 3").
 pub fn sample_picture(
     model: &dyn Model,
     info: &DataInfo,
     n: usize,
+    (about, noise): (&About, &str),
     rng: &mut ChaCha8Rng,
     device: &Device,
 ) -> Result<image::RgbImage> {
-    Ok(pictures_of_samples(model, info, n, false, rng, device)?.0)
+    Ok(pictures_of_samples(model, info, n, (about, noise), false, rng, device)?.0)
 }
 
 /// [`sample_picture`], and for a likelihood model of 2-D points a heat map of its log-density
@@ -51,16 +93,18 @@ pub fn sample_and_density_pictures(
     model: &dyn Model,
     info: &DataInfo,
     n: usize,
+    (about, noise): (&About, &str),
     rng: &mut ChaCha8Rng,
     device: &Device,
 ) -> Result<(image::RgbImage, Option<image::RgbImage>)> {
-    pictures_of_samples(model, info, n, true, rng, device)
+    pictures_of_samples(model, info, n, (about, noise), true, rng, device)
 }
 
 fn pictures_of_samples(
     model: &dyn Model,
     info: &DataInfo,
     n: usize,
+    (about, noise): (&About, &str),
     with_density: bool,
     rng: &mut ChaCha8Rng,
     device: &Device,
@@ -72,6 +116,7 @@ fn pictures_of_samples(
         let x = sampler.sample(n, rng, device)?;
         let grid = Grid {
             cols: (n as f64).sqrt().ceil() as usize,
+            title: about.title(&format!("{n} samples ({noise})")),
             ..Grid::default()
         };
         return Ok((grid.render(&to_images(x, info)), None));
@@ -82,7 +127,7 @@ fn pictures_of_samples(
         info,
     );
     let d = info.shape.dim();
-    let title = format!("{n} samples of {}", model.family());
+    let title = about.title(&format!("{n} samples ({noise})"));
     let mut points = Points::new(&values, d, title).with_modes(mode_centers(info));
     let likelihood = model.as_likelihood();
     if let (1, Some(lik)) = (d, likelihood) {
@@ -96,7 +141,7 @@ fn pictures_of_samples(
     let density = match (with_density, d, likelihood) {
         (true, 2, Some(lik)) => {
             let logp = log_density(lik, info, &genlab_viz::density_grid(&points.extent), device)?;
-            let title = format!("log p(x) of {} in nats{}", model.family(), bound_note(lik));
+            let title = about.title(&format!("log p(x) in nats{}", bound_note(lik)));
             Some(genlab_viz::density_png(
                 &logp,
                 &points.extent,
@@ -154,37 +199,46 @@ fn bound_note(lik: &dyn Likelihood) -> &'static str {
     }
 }
 
-/// Originals on odd rows, reconstructions below them.
+/// Rows of originals, each above the row of their reconstructions, captioned so; titled
+/// "`about` · reconstructions of 32 `of`" ("test images").
 pub fn reconstruction_picture(
     model: &dyn Model,
     info: &DataInfo,
     x: Tensor<2>,
     cols: usize,
+    (about, of): (&About, &str),
 ) -> Result<image::RgbImage> {
     let rec = model
         .as_reconstruct()
         .ok_or_else(|| cannot(model, "reconstruct", "genlab sample"))?;
     let x_hat = rec.reconstruct(x.clone())?;
     let (orig, recon) = (to_images(x, info), to_images(x_hat, info));
-    let mut rows = Vec::new();
-    for start in (0..orig.n).step_by(cols) {
-        let end = (start + cols).min(orig.n);
-        for src in [&orig, &recon] {
-            let per = src.c * src.h * src.w;
-            rows.push(Images::new(
-                src.data[start * per..end * per].to_vec(),
-                end - start,
-                src.c,
-                src.h,
-                src.w,
-            ));
+    let n = orig.n;
+    let cols = cols.min(n).max(1);
+    let per = orig.c * orig.h * orig.w;
+    // Pairs of rows, a short last pair filled with blank cells.
+    let mut cells = Vec::new();
+    let (mut blank, mut row_labels) = (Vec::new(), Vec::new());
+    for start in (0..n).step_by(cols) {
+        let end = (start + cols).min(n);
+        for (src, label) in [(&orig, "original"), (&recon, "reconstruction")] {
+            cells.extend_from_slice(&src.data[start * per..end * per]);
+            for _ in end..start + cols {
+                blank.push(cells.len() / per);
+                cells.extend(std::iter::repeat_n(0.0, per));
+            }
+            row_labels.push(label.to_string());
         }
     }
+    let cells = Images::new(cells, row_labels.len() * cols, orig.c, orig.h, orig.w);
     Ok(Grid {
         cols,
+        title: about.title(&format!("reconstructions of {n} {of}")),
+        row_labels,
+        blank,
         ..Grid::default()
     }
-    .render(&Images::concat(&rows)))
+    .render(&cells))
 }
 
 /// Spherical interpolation between two latent vectors (Shoemake 1985; White 2016 for GANs).
@@ -203,13 +257,15 @@ pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     a.iter().zip(b).map(|(x, y)| sa * x + sb * y).collect()
 }
 
-/// Rows of `steps` decoded points between pairs of codes: `pairs` is a list of (z_a, z_b).
+/// Rows of `steps` decoded points between pairs of codes: `pairs` is a list of (z_a, z_b);
+/// the columns captioned with t (0 at z_a, 1 at z_b) under `title`.
 pub fn interpolation_picture(
     latent: &dyn LatentDecode,
     info: &DataInfo,
     pairs: &[(Vec<f32>, Vec<f32>)],
     steps: usize,
     spherical: bool,
+    title: String,
     device: &Device,
 ) -> Result<image::RgbImage> {
     let dim = latent.latent_dim();
@@ -230,19 +286,31 @@ pub fn interpolation_picture(
         dim,
         device,
     ))?;
+    let path = if spherical {
+        "t along the arc between two codes (slerp)"
+    } else {
+        "t along the line between two codes (lerp)"
+    };
     Ok(Grid {
         cols: steps,
+        title,
+        col_header: path.to_string(),
+        col_labels: (0..steps)
+            .map(|i| short(i as f64 / (steps - 1).max(1) as f64))
+            .collect(),
         ..Grid::default()
     }
     .render(&to_images(x, info)))
 }
 
 /// For a 2-D latent: decode a `side x side` grid through the Gaussian inverse CDF, as in
-/// Kingma & Welling's figure 4 (or a uniform grid of [-3, 3]^2 without a Gaussian prior).
+/// Kingma & Welling's figure 4 (or a uniform grid of [-3, 3]^2 without a Gaussian prior),
+/// z1 along the columns and z2 up the rows, captioned with their values, under "`about` · ...".
 pub fn manifold_picture(
     latent: &dyn LatentDecode,
     info: &DataInfo,
     side: usize,
+    about: &About,
     device: &Device,
 ) -> Result<image::RgbImage> {
     if latent.latent_dim() != 2 {
@@ -264,10 +332,25 @@ pub fn manifold_picture(
         }
     }
     let x = latent.decode(genlab_core::tensor::matrix(z, side * side, 2, device))?;
+    let grid_of = if latent.gaussian_prior() {
+        "Gaussian quantiles"
+    } else {
+        "[-3, 3]^2"
+    };
     Ok(Grid {
         cols: side,
         scale: 1,
         gutter: 0,
+        title: about.title(&format!(
+            "the decoder over a {side}x{side} grid of z ({grid_of})"
+        )),
+        col_header: "z1".into(),
+        col_labels: (0..side).map(|c| short(coord(c) as f64)).collect(),
+        row_header: "z2".into(),
+        row_labels: (0..side)
+            .map(|r| short(coord(side - 1 - r) as f64))
+            .collect(),
+        ..Grid::default()
     }
     .render(&to_images(x, info)))
 }
@@ -280,13 +363,17 @@ fn mode_centers(info: &DataInfo) -> &[[f32; 2]] {
 /// A logged loss: its name, first and last value.
 pub type SeriesEnds = (String, f64, f64);
 
-/// Training curves of a run from its metrics.jsonl (one panel per loss, on its own range), with
-/// each loss's first and last logged value; None before the first log line.
+/// Training curves of `family`'s run from its metrics.jsonl (one panel per loss, on its own
+/// range, and one per loss that sums others), with each loss's first and last logged value;
+/// None before the first log line.
 pub fn curves_picture(
     run: &genlab_core::run_dir::RunDir,
+    family: &str,
 ) -> Result<Option<(image::RgbImage, Vec<SeriesEnds>)>> {
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-    for line in run.read_metrics()? {
+    let metrics = run.read_metrics()?;
+    let last = metrics.last().map_or(0, |l| l.step);
+    for line in metrics {
         for (k, val) in line.losses {
             match series.iter_mut().find(|s| s.0 == k) {
                 Some(s) => s.1.push((line.step as f64, val)),
@@ -301,7 +388,9 @@ pub fn curves_picture(
         .iter()
         .map(|(k, pts)| (k.clone(), pts[0].1, pts[pts.len() - 1].1))
         .collect();
-    Ok(Some((genlab_viz::panels_png(&series).0, ends)))
+    let about = About::new(family, run.path(), last);
+    let title = about.title("training curves, each point the mean since the one before");
+    Ok(Some((genlab_viz::panels_png(&title, &series).0, ends)))
 }
 
 /// Write a PNG atomically.
@@ -363,6 +452,19 @@ mod tests {
         let at_mean = -0.5 * std::f64::consts::TAU.ln() - 50f64.ln();
         assert!((logp[0] - at_mean).abs() < 1e-9, "{logp:?}");
         assert!((logp[1] - (at_mean - 2.0)).abs() < 1e-6, "{logp:?}");
+    }
+
+    #[test]
+    fn titles_name_family_run_and_step() {
+        let about = About::new("vae", Path::new("runs/vae"), 3000);
+        assert_eq!(
+            about.title("64 samples from fixed noise"),
+            "vae · runs/vae · step 3000 · 64 samples from fixed noise"
+        );
+        assert_eq!(short(-1.959964), "-1.96");
+        assert_eq!(short(0.5), "0.5");
+        assert_eq!(short(-0.001), "0");
+        assert_eq!(short(2.0), "2");
     }
 
     #[test]

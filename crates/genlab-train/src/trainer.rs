@@ -334,7 +334,7 @@ impl<'a> Loop<'a> {
     }
 
     fn write_curves(&self) -> Result<()> {
-        if let Some((img, _)) = pictures::curves_picture(&self.opts.run)? {
+        if let Some((img, _)) = pictures::curves_picture(&self.opts.run, self.model.family())? {
             pictures::save_png(&self.opts.run.curves_file(), &img)?;
         }
         Ok(())
@@ -416,13 +416,16 @@ impl<'a> Loop<'a> {
         let (model, info) = (&*self.model, self.info);
         let infer = genlab_core::device::inference_device(self.device);
         let mut rng = rng_for(self.cfg.seed, 0, Stream::FixedNoise);
+        let about = pictures::About::new(model.family(), self.opts.run.path(), step);
         let img = if model.as_sample().is_some() {
-            pictures::sample_picture(model, info, SAMPLE_GRID, &mut rng, &infer)?
+            let caption = (&about, "fixed noise");
+            pictures::sample_picture(model, info, SAMPLE_GRID, caption, &mut rng, &infer)?
         } else if model.as_reconstruct().is_some() && info.kind == genlab_data::Kind::Images {
             let idx: Vec<usize> = (0..RECON_GRID.min(self.data.len())).collect();
             let batch =
                 genlab_core::Batch::gather(self.data, &idx, &info.preprocess, &mut rng, &infer);
-            pictures::reconstruction_picture(model, info, batch.x, 8)?
+            let caption = (&about, "fixed training images");
+            pictures::reconstruction_picture(model, info, batch.x, 8, caption)?
         } else {
             return Ok(());
         };

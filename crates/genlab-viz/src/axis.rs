@@ -209,12 +209,19 @@ fn tidy(s: String) -> String {
     }
 }
 
-/// A round number in scientific notation without trailing zeros: 1700000000 -> "1.7e9".
+/// A round number in as few characters as it takes: scientific notation without trailing
+/// zeros (1700000000 -> "1.7e9") or a plain whole number where that is shorter (-115929).
 fn exact(v: f64) -> String {
     let s = format!("{v:.15e}");
     let (mantissa, exponent) = s.split_once('e').expect("scientific notation has an e");
     let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
-    format!("{mantissa}e{exponent}")
+    let scientific = format!("{mantissa}e{exponent}");
+    let plain = format!("{v:.0}");
+    if v.fract() == 0.0 && v.abs() < 1e15 && plain.len() < scientific.len() {
+        plain
+    } else {
+        scientific
+    }
 }
 
 /// Grid lines across `plot` at the x ticks.
@@ -342,6 +349,10 @@ mod tests {
         assert_eq!(huge.labels, ["-20", "0", "20"]);
         assert_eq!(huge.offset.as_deref(), Some("1.7e9"));
         assert_eq!(huge.title("x0"), "x0 - 1.7e9");
+        // A loss near -115929 that moves by tenths: offsets written as the whole number.
+        let loss = t(-115929.45, -115929.05, 5);
+        assert_eq!(loss.labels, ["-0.4", "-0.3", "-0.2", "-0.1"]);
+        assert_eq!(loss.title("nll"), "nll + 115929");
         let small = t(-3e-7, -1e-7, 3);
         assert_eq!(small.labels, ["-3e-7", "-2e-7", "-1e-7"]);
         for (lo, hi) in [(-1e12, 1e12), (1e-9, 2e-9), (12345.678, 12345.679)] {

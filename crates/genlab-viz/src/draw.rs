@@ -110,14 +110,19 @@ pub(crate) fn disc(
     }
 }
 
-/// ASCII text with its top-left corner at (x, y); other characters print as '?'.
+/// The 8x8 glyph of `ch`: ASCII and Latin-1 (so `·`, `±` and `×` print); others print as '?'.
+fn glyph(ch: char) -> [u8; 8] {
+    match ch as usize {
+        c @ 0..0x80 => font8x8::legacy::BASIC_LEGACY[c],
+        c @ 0xA0..0x100 => font8x8::legacy::LATIN_LEGACY[c - 0xA0],
+        _ => font8x8::legacy::BASIC_LEGACY['?' as usize],
+    }
+}
+
+/// Text with its top-left corner at (x, y), in the glyphs of [`glyph`].
 pub(crate) fn text(img: &mut RgbImage, x: u32, y: u32, s: &str, colour: Rgb<u8>) {
     for (i, ch) in s.chars().enumerate() {
-        let glyph = font8x8::legacy::BASIC_LEGACY[if ch.is_ascii() {
-            ch as usize
-        } else {
-            '?' as usize
-        }];
+        let glyph = glyph(ch);
         for (row, bits) in glyph.iter().enumerate() {
             for col in 0..8 {
                 // Bit 0 is the leftmost pixel.
@@ -135,6 +140,81 @@ pub(crate) fn text(img: &mut RgbImage, x: u32, y: u32, s: &str, colour: Rgb<u8>)
 /// Width in pixels of `s` in the 8x8 font.
 pub(crate) fn width(s: &str) -> u32 {
     s.chars().count() as u32 * CHAR
+}
+
+/// Lines of text one after another: glyphs and a third of a glyph between lines.
+pub(crate) const LINE: u32 = 12;
+
+/// `s` broken into lines of at most `room` characters (at least 1): first between the parts
+/// it separates with " · " (a title's family, run, step and subject stay whole where they
+/// fit), then between words; a word longer than a line keeps its end ("...ns/vae": a path's
+/// last part says the most).
+pub(crate) fn wrap(s: &str, room: usize) -> Vec<String> {
+    let room = room.max(4);
+    let mut lines: Vec<String> = Vec::new();
+    for (k, part) in s.split(" · ").enumerate() {
+        let joined = match lines.last() {
+            Some(last) if k > 0 => format!("{last} · {part}"),
+            _ => String::new(),
+        };
+        if k > 0 && joined.chars().count() <= room {
+            *lines.last_mut().expect("a previous part") = joined;
+            continue;
+        }
+        // The part on lines of its own, the separator at the end of the line before.
+        if let Some(last) = lines.last_mut().filter(|_| k > 0) {
+            if last.chars().count() + 2 <= room {
+                last.push_str(" ·");
+            }
+        }
+        let mut line = String::new();
+        for word in part.split(' ').filter(|w| !w.is_empty()) {
+            let word = elide(word, room);
+            if line.is_empty() {
+                line = word;
+            } else if line.chars().count() + 1 + word.chars().count() <= room {
+                line = format!("{line} {word}");
+            } else {
+                lines.push(std::mem::replace(&mut line, word));
+            }
+        }
+        lines.push(line);
+    }
+    lines.retain(|l| !l.is_empty());
+    lines
+}
+
+/// `s` on one line of at most `room` characters: whole where it fits, else the longest of its
+/// " · "-separated parts but the last (a run's path; the last says what is drawn) shortened
+/// to its end, else its own end.
+pub(crate) fn fit(s: &str, room: usize) -> String {
+    let chars = s.chars().count();
+    if chars <= room {
+        return s.to_string();
+    }
+    let excess = chars - room;
+    let mut parts: Vec<String> = s.split(" · ").map(str::to_string).collect();
+    let (longest, len) = parts[..parts.len().saturating_sub(1)]
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i, p.chars().count()))
+        .max_by_key(|&(_, n)| n)
+        .unwrap_or((0, 0));
+    if parts.len() > 1 && len >= excess + 8 {
+        parts[longest] = elide(&parts[longest], len - excess);
+        return parts.join(" · ");
+    }
+    elide(s, room)
+}
+
+/// `word` in at most `room` characters: its end after "..." if it is longer.
+fn elide(word: &str, room: usize) -> String {
+    let chars = word.chars().count();
+    if chars <= room {
+        return word.to_string();
+    }
+    let tail: String = word.chars().skip(chars + 3 - room).collect();
+    format!("...{tail}")
 }
 
 /// A value in at most [`LABEL_CHARS`] characters: plain decimals with 4 significant digits
@@ -186,6 +266,53 @@ mod tests {
                 assert_eq!(*img.get_pixel(x, y) == INK, on, "pixel ({x}, {y})");
             }
         }
+    }
+
+    #[test]
+    fn wrapping_keeps_title_parts_whole_and_ends_of_long_words() {
+        let title = "vae · runs/vae · step 3000 · 64 samples from fixed noise";
+        assert_eq!(wrap(title, 80), [title]);
+        assert_eq!(
+            wrap(title, 30),
+            [
+                "vae · runs/vae · step 3000 ·",
+                "64 samples from fixed noise"
+            ]
+        );
+        assert_eq!(
+            wrap(title, 16),
+            [
+                "vae · runs/vae ·",
+                "step 3000 ·",
+                "64 samples from",
+                "fixed noise"
+            ]
+        );
+        assert_eq!(wrap("a /very/long/path/to/run", 12), ["a", "...th/to/run"]);
+        for room in 4..60 {
+            for line in wrap(title, room) {
+                assert!(line.chars().count() <= room, "{room}: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn fitting_shortens_the_longest_part() {
+        let title = "gmm · /tmp/.tmpAbCdEf/runs/gmm · step 20 · 2000 samples";
+        assert_eq!(fit(title, 80), title);
+        assert_eq!(
+            fit(title, 50),
+            "gmm · ...pAbCdEf/runs/gmm · step 20 · 2000 samples"
+        );
+        assert_eq!(fit(title, 50).chars().count(), 50);
+        assert_eq!(fit("a very long single part", 10), "...le part");
+    }
+
+    #[test]
+    fn latin_1_prints_its_own_glyphs() {
+        assert_eq!(glyph('·'), font8x8::legacy::LATIN_LEGACY[0x17]);
+        assert_eq!(glyph('±'), font8x8::legacy::LATIN_LEGACY[0x11]);
+        assert_eq!(glyph('→'), glyph('?'));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use crate::axis::{extent, x_grid, x_labels, y_grid, y_labels, Side, Span, Ticks, MARGIN};
 use crate::curve::line;
-use crate::draw::{blend, colour, disc, fill, frame, text, width, Rect, BG, CHAR, INK, MUTED};
+use crate::draw::{blend, colour, disc, fill, fit, frame, text, width, Rect, BG, CHAR, INK, MUTED};
 use image::{Rgb, RgbImage};
 
 /// Points drawn in a scatter at most (an even subset of more); histograms count them all.
@@ -158,8 +158,8 @@ pub(crate) fn square_axes(img: &mut RgbImage, plot: &Rect, extent: &[Span]) {
     text(img, 8, plot.y - 16, &yt.title(&name(1)), INK);
 }
 
-/// The first line: the title in ink (its start elided if it does not fit: a long path keeps
-/// its file name), then the `notes` (what is left out) muted in brackets.
+/// The first line: the title in ink (shortened if it does not fit: a long path keeps its end),
+/// then the `notes` (what is left out) muted in brackets.
 pub(crate) fn heading(img: &mut RgbImage, title: &str, notes: &[String]) {
     let notes: Vec<&str> = notes
         .iter()
@@ -173,13 +173,7 @@ pub(crate) fn heading(img: &mut RgbImage, title: &str, notes: &[String]) {
     };
     let room = ((img.width() - 16) / CHAR) as usize;
     let room = room.saturating_sub(note.len()).max(16);
-    let chars = title.chars().count();
-    let title = if chars > room {
-        let tail: String = title.chars().skip(chars + 3 - room).collect();
-        format!("...{tail}")
-    } else {
-        title.to_string()
-    };
+    let title = fit(title, room);
     text(img, 8, 8, &title, INK);
     text(img, 8 + width(&title), 8, &note, MUTED);
 }

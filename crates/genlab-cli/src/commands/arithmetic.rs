@@ -4,7 +4,9 @@
 //! the rest of the result row. Samples are chosen by their index in the grid that
 //! `genlab sample RUN --seed S` draws (row-major from 0), for models that sample by decoding
 //! z ~ N(0, I).
-//! Rows of the picture: the A samples then their mean's image; the same for B and C; the result.
+//! Rows of the picture, captioned: the A samples, their mean's image in the last column; the
+//! same for B and C; the result mean(A) - mean(B) + mean(C) in the last column, its jittered
+//! neighbours left of it. Rows shorter than the widest stay blank where they end.
 
 use anyhow::{bail, Result};
 use genlab_core::model::cannot;
@@ -75,7 +77,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         m
     };
-    // Each concept's samples, then its mean right after them; the result row as wide.
+    // Each concept's samples, then its mean in the last column; the result row as wide.
     let cols = groups.iter().map(|g| g.len()).max().unwrap().max(3) + 1;
     let mut rows: Vec<Vec<f32>> = Vec::new(); // codes, `cols` per row; None cells are blanks
     let mut blank = Vec::new();
@@ -93,7 +95,6 @@ pub fn run(args: Args) -> Result<()> {
     }
     let (a, b, c) = (mean(groups[0]), mean(groups[1]), mean(groups[2]));
     let result: Vec<f32> = (0..dim).map(|j| a[j] - b[j] + c[j]).collect();
-    rows.push(result.clone());
     let mut rng = rng_for(seed, 1, Stream::Eval);
     for _ in 1..cols {
         rows.push(
@@ -103,6 +104,7 @@ pub fn run(args: Args) -> Result<()> {
                 .collect(),
         );
     }
+    rows.push(result);
     let n = rows.len();
     let x = latent.decode(genlab_core::tensor::matrix(
         rows.concat(),
@@ -110,21 +112,32 @@ pub fn run(args: Args) -> Result<()> {
         dim,
         &run.device,
     ))?;
-    let mut images = to_images(x, &run.info);
-    let d = run.info.shape.dim();
-    for i in blank {
-        images.data[i * d..(i + 1) * d]
-            .iter_mut()
-            .for_each(|v| *v = 0.0);
-    }
+    let images = to_images(x, &run.info);
+    let mut col_labels = vec!["samples".to_string(); cols - 1];
+    col_labels.push("mean".into());
+    let mut row_labels: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .zip(groups)
+        .map(|(name, g)| {
+            let idx: Vec<String> = g.iter().map(|i| i.to_string()).collect();
+            format!("{name}: {}", idx.join(", "))
+        })
+        .collect();
+    row_labels.push("A - B + C".into());
     let img = Grid {
         cols,
+        title: run.about().title(&format!(
+            "latent arithmetic on the samples of seed {seed}: mean(A) - mean(B) + mean(C) in the corner, ±{JITTER} jitter left of it"
+        )),
+        row_labels,
+        col_labels,
+        blank,
         ..Grid::default()
     }
     .render(&images);
     let out = run.dir.output(out, Output::Arithmetic)?;
     pictures::save_png(&out, &img)?;
-    println!("rows: A samples and their mean | B | C | mean(A) - mean(B) + mean(C), then with ±{JITTER} jitter");
+    println!("rows: A samples and their mean | B | C | ±{JITTER} jitter, then mean(A) - mean(B) + mean(C)");
     println!("{}", out.display());
     Ok(())
 }

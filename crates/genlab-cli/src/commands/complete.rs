@@ -48,6 +48,29 @@ pub enum MaskArg {
     },
 }
 
+impl MaskArg {
+    /// What is hidden, in words: "the bottom half", "rows 14..28 x columns 0..28".
+    fn name(&self) -> String {
+        match self {
+            Self::BottomHalf => "the bottom half".into(),
+            Self::TopHalf => "the top half".into(),
+            Self::LeftHalf => "the left half".into(),
+            Self::RightHalf => "the right half".into(),
+            Self::Center => "the centre".into(),
+            Self::Box {
+                row,
+                col,
+                height,
+                width,
+            } => format!(
+                "rows {row}..{} x columns {col}..{}",
+                row + height,
+                col + width
+            ),
+        }
+    }
+}
+
 impl std::str::FromStr for MaskArg {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -170,8 +193,16 @@ pub fn run(args: Args) -> Result<()> {
     columns.push(x);
     let cols = columns.len();
     let all = Tensor::stack::<3>(columns, 1).reshape([rows * cols, d]);
+    let mut col_labels = vec!["masked input".to_string()];
+    col_labels.extend(std::iter::repeat_n("completions".to_string(), samples));
+    col_labels.push("original".into());
     let img = Grid {
         cols,
+        title: run.about().title(&format!(
+            "completions of {rows} held-out images, {} hidden (grey)",
+            mask.name()
+        )),
+        col_labels,
         ..Grid::default()
     }
     .render(&to_images(all, &run.info));

@@ -138,8 +138,13 @@ fn info(args: InfoArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", parent.display()))?;
     }
     let shown = GRID.min(n);
+    let split_name = format!("{split:?}").to_lowercase();
     let img = match data.kind {
-        Kind::Images => Grid::default().render(&Images::new(
+        Kind::Images => Grid {
+            title: format!("{spec} · {split_name} split · the first {shown} of {n} examples"),
+            ..Grid::default()
+        }
+        .render(&Images::new(
             data.x[..shown * data.shape.dim()].to_vec(),
             shown,
             data.shape.c,
@@ -152,7 +157,7 @@ fn info(args: InfoArgs) -> Result<()> {
                 .raw
                 .clone()
                 .unwrap_or_else(|| data.x.iter().map(|&v| v as f64).collect());
-            let title = format!("{spec}, {n} rows");
+            let title = format!("{spec} · {split_name} split · {n} rows");
             let modes = spec.modes().map(|m| m.centers).unwrap_or_default();
             let points =
                 genlab_viz::Points::new(&values, data.shape.dim(), title).with_modes(&modes);

@@ -47,6 +47,7 @@ pub fn run(args: Args) -> Result<Status> {
             run.model.as_ref(),
             &run.info,
             64,
+            (&run.about(), "fixed noise"),
             &mut rng_for(config.seed, 0, Stream::FixedNoise),
             &run.device,
         )?,
@@ -67,7 +68,7 @@ pub fn run(args: Args) -> Result<Status> {
     for p in [samples, recon].iter().chain(&interp) {
         println!("  {}", p.display());
     }
-    if let Some((_, ranges)) = pictures::curves_picture(&run.dir)? {
+    if let Some((_, ranges)) = pictures::curves_picture(&run.dir, &run.config.family)? {
         let ranges: Vec<String> = ranges
             .iter()
             .map(|(k, first, last)| format!("{k} {first:.1} -> {last:.1}"))

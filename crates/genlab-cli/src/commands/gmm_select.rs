@@ -175,7 +175,8 @@ pub fn run(o: Args) -> Result<()> {
     }
     let (bic, k, cov) = best.expect("at least one fit");
     let cov_name = cov.name();
-    let (img, _) = genlab_viz::lines_png("BIC (lower is better) against K", "K", &series);
+    let title = format!("gmm-select · {} · BIC (lower is better) against K", o.data);
+    let (img, _) = genlab_viz::lines_png(&title, "K", &series);
     let png = o.out.join("bic.png");
     save_png(&png, &img)?;
     let summary = serde_json::json!({

@@ -70,18 +70,22 @@ pub fn write(
             .collect()
     })?;
     let dim = latent.latent_dim();
-    let z = match latent.encode(batch.x) {
-        Ok(z) => genlab_core::tensor::to_vec(z),
+    let (z, between) = match latent.encode(batch.x) {
+        Ok(z) => (
+            genlab_core::tensor::to_vec(z),
+            "the codes of two held-out images",
+        ),
         Err(_) => {
             println!(
                 "{} has no encoder: interpolating between random codes",
                 run.model.family()
             );
-            genlab_core::tensor::to_vec(genlab_core::tensor::normal(
+            let z = genlab_core::tensor::normal(
                 [2 * rows, dim],
                 &mut genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval),
                 &run.device,
-            ))
+            );
+            (genlab_core::tensor::to_vec(z), "two codes from the prior")
         }
     };
     let pairs: Vec<(Vec<f32>, Vec<f32>)> = (0..rows)
@@ -93,8 +97,17 @@ pub fn write(
         })
         .collect();
     let spherical = matches!(mode, InterpMode::Slerp) && latent.gaussian_prior();
-    let img =
-        pictures::interpolation_picture(latent, &run.info, &pairs, steps, spherical, &run.device)?;
+    let about = run.about();
+    let title = about.title(&format!("{rows} interpolations between {between}"));
+    let img = pictures::interpolation_picture(
+        latent,
+        &run.info,
+        &pairs,
+        steps,
+        spherical,
+        title,
+        &run.device,
+    )?;
     pictures::save_png(out, &img)?;
     let mut written = vec![out.to_path_buf()];
     if dim == 2 {
@@ -103,7 +116,7 @@ pub fn write(
             .refuse_owned(&path, genlab_core::run_dir::Format::Png)?;
         pictures::save_png(
             &path,
-            &pictures::manifold_picture(latent, &run.info, MANIFOLD_SIDE, &run.device)?,
+            &pictures::manifold_picture(latent, &run.info, MANIFOLD_SIDE, &about, &run.device)?,
         )?;
         written.push(path);
     }

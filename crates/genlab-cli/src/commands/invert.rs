@@ -128,8 +128,22 @@ pub fn run(o: Args) -> Result<()> {
     let cols = 2 + r;
     let t = genlab_core::tensor::matrix(cells, n * cols, d, &run.device);
     let img = if run.info.kind == genlab_data::Kind::Images {
+        let mut col_labels = vec!["target".to_string(), "best".to_string()];
+        col_labels.extend(std::iter::repeat_n("each random start".to_string(), r));
         Grid {
             cols,
+            title: run.about().title(&format!(
+                "inversion: the code whose image is nearest each target, {} Adam steps from {r} starts",
+                o.steps
+            )),
+            row_header: "best mse".into(),
+            row_labels: (0..n)
+                .map(|i| match found.mse[found.best_row(i)] {
+                    mse if mse < 1e-3 => format!("{mse:.2e}"),
+                    mse => format!("{mse:.4}"),
+                })
+                .collect(),
+            col_labels,
             ..Grid::default()
         }
         .render(&to_images(t, &run.info))

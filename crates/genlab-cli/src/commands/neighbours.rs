@@ -75,8 +75,19 @@ pub fn run(args: Args) -> Result<()> {
     }
     let cols = k.min(data.len()) + 1;
     let x = genlab_core::tensor::matrix(cells, n * cols, d, &run.device);
+    let mut col_labels = vec!["sample".to_string()];
+    col_labels.extend(std::iter::repeat_n(
+        "nearest training images".to_string(),
+        cols - 1,
+    ));
     let img = Grid {
         cols,
+        title: run.about().title(&format!(
+            "{n} samples (seed {seed}) and their nearest training images (Euclidean)"
+        )),
+        row_header: "rms to nearest".into(),
+        row_labels: report.iter().map(|(rms, _)| format!("{rms:.3}")).collect(),
+        col_labels,
         ..Grid::default()
     }
     .render(&to_images(x, &run.info));

@@ -32,5 +32,7 @@ pub fn run(args: Args) -> Result<()> {
 /// The first `n` test images above their reconstructions.
 pub fn picture(run: &crate::run::OpenRun, n: usize) -> Result<image::RgbImage> {
     let batch = run.held_out_batch(|len| (0..n.min(len)).collect())?;
-    pictures::reconstruction_picture(run.model.as_ref(), &run.info, batch.x, COLS)
+    let about = run.about();
+    let caption = (&about, "held-out images");
+    pictures::reconstruction_picture(run.model.as_ref(), &run.info, batch.x, COLS, caption)
 }

@@ -11,6 +11,9 @@ use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use std::path::PathBuf;
 
+/// Snapshots of a Gibbs chain after its starting noise; the last is the model's full run.
+const CHAIN_FRAMES: usize = 11;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Run directory.
@@ -32,8 +35,8 @@ pub struct Args {
     /// Class-conditional models: a grid with one row per class, this many per row.
     #[arg(long)]
     pub per_class: Option<usize>,
-    /// Gibbs-sampled models (rbm, dbn): rows are chains from noise, columns snapshots over
-    /// time.
+    /// Gibbs-sampled models (rbm, dbn): rows are chains, columns the noise they start from
+    /// and snapshots over time, captioned with their Gibbs step.
     #[arg(long, conflicts_with_all = ["label", "per_class", "filters"])]
     pub chain: bool,
     /// First-layer weights as images (rbm, dbn), each scaled to its own range; -n of them.
@@ -45,6 +48,8 @@ pub fn run(o: Args) -> Result<()> {
     let run = crate::run::open(&o.run)?;
     let mut rng = rng_for(o.seed, 0, Stream::Eval);
     let model = run.model.as_ref();
+    let about = run.about();
+    let noise = format!("seed {}", o.seed);
     let (img, default_name) = if o.filters {
         let w = model
             .filters()
@@ -65,6 +70,9 @@ pub fn run(o: Args) -> Result<()> {
         let images = genlab_viz::Images::new(v, shown, s.c, s.h, s.w);
         let grid = Grid {
             cols: (shown as f64).sqrt().ceil() as usize,
+            title: about.title(&format!(
+                "first-layer weights of {shown} hidden units, each scaled to its own range"
+            )),
             ..Grid::default()
         };
         (grid.render(&images), Output::Filters)
@@ -72,15 +80,30 @@ pub fn run(o: Args) -> Result<()> {
         let chain = model
             .as_chain()
             .ok_or_else(|| cannot(model, "run Gibbs chains", "genlab sample RUN"))?;
-        // Rows: chains; columns: snapshots spaced so the last is the model's full sampling run.
-        let frames = 12;
+        // Rows: chains; columns: the noise they start from, then snapshots spaced so that the
+        // last is the model's full sampling run.
+        let frames = CHAIN_FRAMES;
         let every = (chain.sampling_steps().max(frames) / frames).max(1);
         let snaps = chain.chain(o.n.min(16), frames, every, &mut rng, &run.device)?;
-        let rows = snaps[0].dims()[0];
-        // [frames, rows, d] -> [rows, frames, d] so that each row is one chain.
-        let all = Tensor::stack::<3>(snaps, 1).reshape([rows * frames, run.info.shape.dim()]);
+        let (rows, cols) = (snaps[0].dims()[0], snaps.len());
+        // [cols, rows, d] -> [rows, cols, d] so that each row is one chain.
+        let all = Tensor::stack::<3>(snaps, 1).reshape([rows * cols, run.info.shape.dim()]);
         let grid = Grid {
-            cols: frames,
+            cols,
+            title: about.title(&format!(
+                "{rows} Gibbs chains from noise ({noise}), E[v | h] every {}",
+                match every {
+                    1 => "step".to_string(),
+                    n => format!("{n} steps"),
+                }
+            )),
+            col_header: "Gibbs step".into(),
+            col_labels: (0..cols)
+                .map(|k| match k {
+                    0 => "noise".to_string(),
+                    k => (k * every).to_string(),
+                })
+                .collect(),
             ..Grid::default()
         };
         (grid.render(&to_images(all, &run.info)), Output::Chain)
@@ -96,17 +119,38 @@ pub fn run(o: Args) -> Result<()> {
         };
         let x = given.sample_given(&labels, &mut rng, &run.device)?;
         let cols = o.per_class.unwrap_or(8);
-        let grid = Grid {
-            cols,
-            ..Grid::default()
+        let grid = match o.per_class {
+            Some(k) => Grid {
+                cols,
+                title: about.title(&format!("{k} samples of each class ({noise})")),
+                row_header: "class".into(),
+                row_labels: (0..classes).map(|c| run.class_name(c)).collect(),
+                ..Grid::default()
+            },
+            None => Grid {
+                cols,
+                title: about.title(&format!(
+                    "{} samples of class {} ({noise})",
+                    o.n,
+                    run.class_name(labels.first().map_or(0, |&c| c as usize))
+                )),
+                ..Grid::default()
+            },
         };
         (
             grid.render(&to_images(x, &run.info)),
             Output::SamplesByClass,
         )
     } else {
-        let (img, density) =
-            pictures::sample_and_density_pictures(model, &run.info, o.n, &mut rng, &run.device)?;
+        let caption = (&about, noise.as_str());
+        let (img, density) = pictures::sample_and_density_pictures(
+            model,
+            &run.info,
+            o.n,
+            caption,
+            &mut rng,
+            &run.device,
+        )?;
         // 2-D models with a likelihood: the density beside the samples, on the same axes. Both
         // paths are checked before either is written.
         if let Some(map) = density {

@@ -91,8 +91,33 @@ pub fn run(o: Args) -> Result<()> {
     if run.info.kind != genlab_data::Kind::Images {
         bail!("traverse draws image grids; this run's data are points (use genlab sample)");
     }
+    let value = |c: usize| -o.range + 2.0 * o.range * c as f64 / (cols - 1).max(1) as f64;
+    let (col_header, col_labels) = if m == 0 {
+        (String::new(), Vec::new())
+    } else {
+        (
+            format!("continuous code {}", o.code),
+            (0..cols).map(|c| pictures::short(value(c))).collect(),
+        )
+    };
+    let (row_header, row_labels) = if codes.categories() == 0 {
+        (String::new(), Vec::new())
+    } else {
+        (
+            "category".to_string(),
+            (0..rows).map(|r| r.to_string()).collect(),
+        )
+    };
     let img = Grid {
         cols,
+        title: run.about().title(&format!(
+            "what the codes control; the noise fixed (seed {}), the other codes at 0",
+            o.seed
+        )),
+        col_header,
+        col_labels,
+        row_header,
+        row_labels,
         ..Grid::default()
     }
     .render(&to_images(x, &run.info));

@@ -155,8 +155,8 @@ impl Weights {
         }
     }
 
-    /// Gibbs sampling from the visible state `v` `[n, v]`: `frames` snapshots of E[v | h], taken
-    /// every `every` steps (v -> h ~ p(h | v) -> v ~ p(v | h)).
+    /// Gibbs sampling from the visible state `v` `[n, v]`: `v` itself (step 0), then `frames`
+    /// snapshots of E[v | h], taken every `every` steps (v -> h ~ p(h | v) -> v ~ p(v | h)).
     pub fn gibbs_frames(
         &self,
         mut v: Tensor<2>,
@@ -164,7 +164,8 @@ impl Weights {
         every: usize,
         rng: &mut impl Rng,
     ) -> Vec<Tensor<2>> {
-        let mut out = Vec::with_capacity(frames);
+        let mut out = Vec::with_capacity(frames + 1);
+        out.push(v.clone());
         for _ in 0..frames {
             let mut mean = v.clone();
             for _ in 0..every.max(1) {
