@@ -7,25 +7,6 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn genlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("genlab runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "genlab failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 /// A tiny run of `family` on its preset's data, 20 steps.
 fn train(dir: &Path, family: &str, extra: &[&str]) {

@@ -3,40 +3,10 @@
 
 mod common;
 
-use std::path::Path;
+use common::*;
 use std::process::{Command, Output};
 
-fn genlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("genlab runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "genlab failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// Asserts exit code 2 and that stderr contains every needle; returns stderr.
-fn fails_with(out: &Output, needles: &[&str]) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "expected exit 2, stderr: {err}");
-    assert!(
-        !err.contains("panicked"),
-        "panic instead of an error: {err}"
-    );
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks `{n}`: {err}");
-    }
-    err
-}
+use std::path::Path;
 
 fn tiny_train(dir: &Path, family: &str, out: &str, extra: &[&str]) -> Output {
     let mut args = vec!["train", family, "--preset", "tiny", "--out", out, "--quiet"];

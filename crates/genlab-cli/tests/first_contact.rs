@@ -1,26 +1,9 @@
 //! What a newcomer meets (issue 20): numbers that say what they are, outputs where they are
 //! said to be.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn genlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("genlab runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "genlab failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
+use common::*;
 
 #[test]
 fn exact_likelihoods_are_computed_once_whatever_k_says() {

@@ -1,40 +1,11 @@
 //! Inputs from the field that genlab used to read wrong or handle badly (issue 19): each test
 //! is a kind of fault, its example and siblings.
 
+mod common;
+
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn genlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("genlab runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "genlab failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).to_string()
-}
-
-/// Asserts exit code 2, no panic, and every needle in stderr.
-fn fails_with(out: &Output, needles: &[&str]) -> String {
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "expected exit 2, stderr: {err}");
-    assert!(
-        !err.contains("panicked"),
-        "panic instead of an error: {err}"
-    );
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks `{n}`: {err}");
-    }
-    err
-}
 
 /// A folder of 8x8 images: `colour` of them red-ish RGB, the rest grey.
 fn image_folder(dir: &Path, colour: usize, grey: usize) {
@@ -58,7 +29,7 @@ fn colour_is_kept_by_default_and_a_dropped_colour_is_said() {
     let d = tmp.path();
     image_folder(&d.join("rgb"), 16, 0);
     // data.channels = "auto": RGB, and config.toml records the count it loaded.
-    let err = ok(&genlab(
+    let err = ok_stderr(&genlab(
         &[
             "train",
             "vae",
@@ -77,7 +48,7 @@ fn colour_is_kept_by_default_and_a_dropped_colour_is_said() {
     let config = std::fs::read_to_string(d.join("v/config.toml")).unwrap();
     assert!(config.contains("channels = 3"), "{config}");
     // The same command line continues the run ("auto" is what it resolved to).
-    ok(&genlab(
+    ok_stderr(&genlab(
         &[
             "train",
             "vae",
@@ -94,7 +65,7 @@ fn colour_is_kept_by_default_and_a_dropped_colour_is_said() {
         d,
     ));
     // Asked for grey: said so, with how to keep colour; data info says it too.
-    let err = ok(&genlab(
+    let err = ok_stderr(&genlab(
         &[
             "train",
             "vae",
@@ -115,7 +86,7 @@ fn colour_is_kept_by_default_and_a_dropped_colour_is_said() {
         err.contains("16 of 16 images have colour, loaded as grey"),
         "{err}"
     );
-    let err = ok(&genlab(
+    let err = ok_stderr(&genlab(
         &[
             "data",
             "info",
@@ -229,7 +200,7 @@ fn unscaled_data_trains_as_z_scores_and_otherwise_names_the_fix() {
         genlab(&args, d)
     };
     // The example: a Gaussian-decoder VAE on 0..255 integers trains (z-scores by default)...
-    ok(&vae("auto", &[]));
+    ok_stderr(&vae("auto", &[]));
     let metrics = std::fs::read_to_string(d.join("auto/metrics.jsonl")).unwrap();
     let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
     let loss = last["losses"]["neg_elbo"].as_f64().unwrap();
@@ -305,7 +276,7 @@ fn models_of_binary_data_check_the_data_at_train_time_and_advise_what_train_acce
         "a refused start leaves nothing behind"
     );
     // The advice is one that train accepts.
-    ok(&rbm(
+    ok_stderr(&rbm(
         "r",
         "csv:wide.csv",
         &["--set", "model.visible=\"gaussian\""],
@@ -322,7 +293,7 @@ fn models_of_binary_data_check_the_data_at_train_time_and_advise_what_train_acce
         })
         .collect();
     std::fs::write(d.join("probs.csv"), format!("a,b\n{probs}")).unwrap();
-    ok(&rbm("p", "csv:probs.csv", &[]));
+    ok_stderr(&rbm("p", "csv:probs.csv", &[]));
     let err = fails_with(
         &genlab(&["eval", "p", "--json", "--split", "train"], d),
         &["models binary data", "model.visible = \"gaussian\""],
@@ -374,7 +345,7 @@ fn models_of_binary_data_check_the_data_at_train_time_and_advise_what_train_acce
 fn outputs_never_replace_what_they_do_not_write_without_force() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    ok(&genlab(
+    ok_stderr(&genlab(
         &[
             "train", "vae", "--preset", "tiny", "--out", "run", "--quiet", "--steps", "2",
         ],
@@ -403,7 +374,7 @@ fn outputs_never_replace_what_they_do_not_write_without_force() {
         std::fs::read_to_string(d.join("notes.txt")).unwrap(),
         "my notes"
     );
-    ok(&genlab(
+    ok_stderr(&genlab(
         &["sample", "run", "--out", "notes.txt", "--force"],
         d,
     ));
@@ -411,7 +382,7 @@ fn outputs_never_replace_what_they_do_not_write_without_force() {
         .unwrap()
         .starts_with(b"\x89PNG"));
     // A PNG is replaced by a PNG as usual, and data info checks its grid the same way.
-    ok(&genlab(&["sample", "run", "--out", "notes.txt"], d));
+    ok_stderr(&genlab(&["sample", "run", "--out", "notes.txt"], d));
     std::fs::write(d.join("keep.txt"), "keep").unwrap();
     fails_with(
         &genlab(&["data", "info", "shapes", "--out", "keep.txt"], d),
@@ -422,11 +393,11 @@ fn outputs_never_replace_what_they_do_not_write_without_force() {
         &genlab(&["eval", "run", "--scores", "notes.txt", "-n", "10"], d),
         &["notes.txt exists and is not a CSV table"],
     );
-    ok(&genlab(
+    ok_stderr(&genlab(
         &["eval", "run", "--scores", "scores.csv", "-n", "10"],
         d,
     ));
-    ok(&genlab(
+    ok_stderr(&genlab(
         &["eval", "run", "--scores", "scores.csv", "-n", "10"],
         d,
     ));
@@ -463,7 +434,7 @@ fn a_preset_value_that_does_not_fit_the_data_names_the_setting_that_does() {
         ],
     );
     assert!(!d.join("b/ckpt").exists());
-    ok(&bgmm(&[
+    ok_stderr(&bgmm(&[
         "--set",
         "model.covariance_prior=\"auto\"",
         "--steps",

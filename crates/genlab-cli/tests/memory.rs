@@ -2,25 +2,12 @@
 //! the estimate behind the refusal matches a measured peak. One test in its own process: the
 //! peak is read with getrusage(RUSAGE_CHILDREN), the largest child so far.
 
+mod common;
+
+use common::*;
+
 use genlab_models::classical::mixture::{fit_bytes, Covariance};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn genlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("genlab runs")
-}
-
-fn fails_with(out: &Output, needles: &[&str]) {
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "expected exit 2, stderr: {err}");
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks `{n}`: {err}");
-    }
-}
 
 /// `n` rows of `d` pseudo-random columns.
 fn table(path: &Path, n: usize, d: usize) {

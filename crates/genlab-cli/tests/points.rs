@@ -3,31 +3,16 @@
 //! A picture is read mechanically: its axes boxes are the 1-pixel frames in the axis colour,
 //! and the points (or histogram bars) are the pixels tinted blue inside them.
 
+mod common;
+
+use common::*;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 /// The colour of frames and tick labels (genlab-viz's MUTED).
 const FRAME: [u8; 3] = [110, 110, 120];
 /// A frame's top and bottom lines are at least this long; tick labels never are.
 const MIN_SIDE: u32 = 100;
-
-fn genlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("genlab runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "genlab failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 /// A deterministic standard normal stream (LCG + Box-Muller): no rand dependency in the test.
 struct Normal(u64);

@@ -2,8 +2,11 @@
 //! likelihoods of large-valued columns that match scikit-learn. Inputs and reference values in
 //! tests/fixtures/tabular, written by make_tabular.py there.
 
+mod common;
+
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,24 +16,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn golden() -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(fixture("golden.json")).unwrap()).unwrap()
-}
-
-fn genlab(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_genlab"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("genlab runs")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "genlab failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
 }
 
 fn info(spec: &str, extra: &[&str]) -> (serde_json::Value, String) {

@@ -363,8 +363,9 @@ fn mode_centers(info: &DataInfo) -> &[[f32; 2]] {
 /// A logged loss: its name, first and last value.
 pub type SeriesEnds = (String, f64, f64);
 
-/// Training curves of `family`'s run from its metrics.jsonl (one panel per loss, on its own
-/// range, and one per loss that sums others), with each loss's first and last logged value;
+/// Training curves of `family`'s run from its metrics.jsonl (one panel per loss or measured
+/// metric, on its own range, and one per loss that sums others), with each one's first and
+/// last logged value;
 /// None before the first log line.
 pub fn curves_picture(
     run: &genlab_core::run_dir::RunDir,
@@ -373,8 +374,9 @@ pub fn curves_picture(
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     let metrics = run.read_metrics()?;
     let last = metrics.last().map_or(0, |l| l.step);
+    // Losses, then measurements such as a GAN's mode coverage, each its own panel.
     for line in metrics {
-        for (k, val) in line.losses {
+        for (k, val) in line.losses.into_iter().chain(line.metrics) {
             match series.iter_mut().find(|s| s.0 == k) {
                 Some(s) => s.1.push((line.step as f64, val)),
                 None => series.push((k, vec![(line.step as f64, val)])),

@@ -5,6 +5,47 @@
 
 use image::RgbImage;
 use std::path::Path;
+use std::process::{Command, Output};
+
+/// Run the built `genlab` in `cwd`.
+pub fn genlab(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_genlab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("genlab runs")
+}
+
+/// Asserts success; returns stdout.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "genlab failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Asserts success; returns stderr (notes, progress, the done line).
+pub fn ok_stderr(out: &Output) -> String {
+    ok(out);
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// Asserts exit code 2, no panic, and that stderr contains every needle; returns stderr.
+pub fn fails_with(out: &Output, needles: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "expected exit 2, stderr: {err}");
+    assert!(
+        !err.contains("panicked"),
+        "panic instead of an error: {err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "stderr lacks `{n}`: {err}");
+    }
+    err
+}
 
 /// Text and gutters.
 pub const INK: [u8; 3] = [40, 40, 48];
