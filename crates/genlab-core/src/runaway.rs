@@ -62,14 +62,19 @@ impl RunawayWatch {
     /// Record one step's losses; the first term that ran away, if any.
     pub fn check(&mut self, losses: &Losses) -> Option<Runaway> {
         let mut found = None;
-        for (name, &v) in losses.0.iter().map(|(k, v)| (k, v)) {
+        for (name, v) in losses.0.iter().map(|(k, v)| (k, *v)) {
             if self.exempt.contains(&name.as_str()) || !v.is_finite() {
                 continue;
             }
-            let t = self.terms.entry(name.clone()).or_insert_with(|| Term {
-                best: v,
-                recent: VecDeque::new(),
-            });
+            // No allocation per step: the name is copied once, on its first step.
+            if !self.terms.contains_key(name) {
+                let first = Term {
+                    best: v,
+                    recent: VecDeque::with_capacity(WINDOW),
+                };
+                self.terms.insert(name.clone(), first);
+            }
+            let t = self.terms.get_mut(name).expect("inserted above");
             t.best = t.best.min(v);
             if t.recent.len() == WINDOW {
                 t.recent.pop_front();
