@@ -152,6 +152,86 @@ fn classical_models_pictures_have_titles_and_captions() {
     assert_grid(&open(&d.join("shapes.png")), 8, 8, "data info");
 }
 
+/// Grey levels (neither black nor white) inside the cells of columns `cols` of a grid whose
+/// cell block starts at `b`, over `rows` rows.
+fn greys(img: &image::RgbImage, b: (u32, u32, u32, u32), rows: u32, cols: &[u32]) -> usize {
+    let inner = 3..CELL - 3;
+    let mut n = 0;
+    for r in 0..rows {
+        for &c in cols {
+            for y in inner.clone() {
+                for x in inner.clone() {
+                    let v = img.get_pixel(b.0 + c * CELL + x, b.1 + r * CELL + y).0[0];
+                    n += (v != 0 && v != 255) as usize;
+                }
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn models_of_bits_show_drawn_bits_unless_mean() {
+    // Samples and completions of a model of binary data are bits drawn from it; `--mean` shows
+    // each pixel's probability instead (greys). NADE feeds its own draws forward; an RBM's
+    // chain frames are v drawn from p(v | h).
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    train(d, "nade", &[]);
+    let trainer = open(&d.join("nade/samples/step-000020.png"));
+    let b = assert_grid(&trainer, 8, 8, "trainer samples");
+    assert_eq!(
+        greys(&trainer, b, 8, &[0, 1, 2, 3, 4, 5, 6, 7]),
+        0,
+        "trainer: bits"
+    );
+    ok(&genlab(&["sample", "nade", "-n", "16"], d));
+    let img = open(&d.join("nade/samples.png"));
+    let b = assert_grid(&img, 4, 4, "bits");
+    assert_eq!(greys(&img, b, 4, &[0, 1, 2, 3]), 0, "default: bits");
+    let mean = ["sample", "nade", "-n", "16", "--mean", "--out", "mean.png"];
+    ok(&genlab(&mean, d));
+    let img = open(&d.join("mean.png"));
+    let b = assert_grid(&img, 4, 4, "probabilities");
+    assert!(
+        greys(&img, b, 4, &[0, 1, 2, 3]) > 1000,
+        "--mean: probabilities"
+    );
+    // Completions: masked input (grey where hidden) | 2 completions | original.
+    ok(&genlab(
+        &["complete", "nade", "-n", "2", "--samples", "2"],
+        d,
+    ));
+    let img = open(&d.join("nade/completions.png"));
+    let b = assert_grid(&img, 2, 4, "completions");
+    assert!(greys(&img, b, 2, &[0]) > 100, "the hidden half is grey");
+    assert_eq!(greys(&img, b, 2, &[1, 2]), 0, "completions: bits");
+    let args = ["complete", "nade", "-n", "2", "--samples", "2", "--mean"];
+    ok(&genlab(&[&args[..], &["--out", "c.png"]].concat(), d));
+    let img = open(&d.join("c.png"));
+    let b = assert_grid(&img, 2, 4, "completions --mean");
+    assert!(
+        greys(&img, b, 2, &[1, 2]) > 100,
+        "completions --mean: probabilities"
+    );
+
+    train(d, "rbm", &[]);
+    ok(&genlab(&["sample", "rbm", "--chain", "-n", "2"], d));
+    let img = open(&d.join("rbm/chain.png"));
+    let b = assert_grid(&img, 2, 12, "chain");
+    assert_eq!(
+        greys(&img, b, 2, &(0..12).collect::<Vec<_>>()),
+        0,
+        "chain: bits"
+    );
+
+    // A model whose outputs are not bits: --mean is said to change nothing.
+    train(d, "class-gaussian", &[]);
+    let out = genlab(&["sample", "class-gaussian", "-n", "4", "--mean"], d);
+    let err = ok_stderr(&out);
+    assert!(err.contains("--mean changes nothing"), "{err}");
+}
+
 #[test]
 fn an_infogan_traverse_names_its_code_values_and_categories() {
     let tmp = tempfile::tempdir().unwrap();

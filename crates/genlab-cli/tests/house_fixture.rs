@@ -115,7 +115,10 @@ fn fixture_runs_sample_the_same_pixels_under_a_title() {
     for r in RUNS {
         let png = format!("{r}-sample.png");
         genlab(
-            &["sample", r, "-n", "16", "--seed", "3", "--out", &png],
+            // The fixture holds the probabilities of models of bits: `--mean`.
+            &[
+                "sample", r, "-n", "16", "--seed", "3", "--mean", "--out", &png,
+            ],
             tmp.path(),
         );
         let expected = decode(&fixture().join("expected").join(&png));

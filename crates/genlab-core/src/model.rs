@@ -96,21 +96,124 @@ pub enum Bound {
     Projected,
 }
 
-/// Draw new examples. Returns model-space values `[n, c*h*w]` (means, not noisy draws).
+/// Draw new examples. Returns model-space values `[n, c*h*w]`: the mean of the observation
+/// model, not noisy draws from it. For a model of bits ([`Model::binary`]) that is the
+/// probability of each bit; [`Sample::sample_bits`] draws the bits themselves.
 pub trait Sample {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>>;
+    /// For a model of bits: `n` examples of drawn 0/1 values `[n, c*h*w]`. By default bits
+    /// drawn with the probabilities [`Sample::sample`] returns, from the same `rng` after it:
+    /// exact for models whose bits are independent given a latent or hidden state (VAE, RBM,
+    /// DBN). Autoregressive models return the bits they fed forward instead.
+    fn sample_bits(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let p = self.sample(n, rng, device)?;
+        Ok(crate::tensor::bernoulli(p, rng))
+    }
 }
 
 /// Draw examples of given classes (class-conditional models).
 pub trait SampleGiven {
     fn classes(&self) -> usize;
-    /// One example per entry of `labels`, `[labels.len(), c*h*w]`.
+    /// One example per entry of `labels`, `[labels.len(), c*h*w]` (means, as [`Sample`]).
     fn sample_given(
         &self,
         labels: &[u32],
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Tensor<2>>;
+    /// For a model of bits: drawn 0/1 values, as [`Sample::sample_bits`].
+    fn sample_given_bits(
+        &self,
+        labels: &[u32],
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Tensor<2>> {
+        let p = self.sample_given(labels, rng, device)?;
+        Ok(crate::tensor::bernoulli(p, rng))
+    }
+}
+
+/// What a picture of a model's samples or completions shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Draw {
+    /// A model whose observations are not bits: its values (a GAN's pixels, a flow's points,
+    /// a Gaussian decoder's mean).
+    Values,
+    /// A model of bits, shown as bits drawn from it: what it generates (the default).
+    Bits,
+    /// A model of bits, shown as the probability of each bit (`--mean`): smoother, and no
+    /// single example the model would draw.
+    Probabilities,
+}
+
+impl Draw {
+    /// What to show of `model`: bits for a model of bits unless `mean` asks for probabilities.
+    pub fn for_model(model: &dyn Model, mean: bool) -> Self {
+        match (model.binary(), mean) {
+            (false, _) => Draw::Values,
+            (true, false) => Draw::Bits,
+            (true, true) => Draw::Probabilities,
+        }
+    }
+
+    /// The words a picture's title uses for it ("" for values).
+    pub fn caption(self) -> &'static str {
+        match self {
+            Draw::Values => "",
+            Draw::Bits => "binary draws",
+            Draw::Probabilities => "P(x = 1) per pixel",
+        }
+    }
+
+    /// `n` samples as this shows them.
+    pub fn sample(
+        self,
+        s: &dyn Sample,
+        n: usize,
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Tensor<2>> {
+        match self {
+            Draw::Bits => s.sample_bits(n, rng, device),
+            _ => s.sample(n, rng, device),
+        }
+    }
+
+    /// Samples of the classes `labels` as this shows them.
+    pub fn sample_given(
+        self,
+        s: &dyn SampleGiven,
+        labels: &[u32],
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Tensor<2>> {
+        match self {
+            Draw::Bits => s.sample_given_bits(labels, rng, device),
+            _ => s.sample_given(labels, rng, device),
+        }
+    }
+
+    /// Completions as this shows them.
+    pub fn complete(
+        self,
+        c: &dyn Complete,
+        x: Tensor<2>,
+        known: Tensor<2>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Tensor<2>> {
+        match self {
+            Draw::Bits => c.complete_bits(x, known, rng),
+            _ => c.complete(x, known, rng),
+        }
+    }
+
+    /// Probabilities (a Gibbs chain's E[v | h]) as this shows them: bits drawn with them.
+    pub fn show(self, p: Tensor<2>, rng: &mut ChaCha8Rng) -> Tensor<2> {
+        match self {
+            Draw::Bits => crate::tensor::bernoulli(p, rng),
+            _ => p,
+        }
+    }
 }
 
 /// The error for a missing capability, naming a command that does work.
@@ -208,8 +311,20 @@ pub trait GibbsChain {
 }
 
 /// Fill in the unknown part of examples: `known` is 1 where `x` is given, 0 where to sample.
+/// Returns `[n, c*h*w]` with the known values kept and means (probabilities of bits) elsewhere.
 pub trait Complete {
     fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>>;
+    /// For a model of bits: the unknown part as drawn 0/1 values, as [`Sample::sample_bits`].
+    fn complete_bits(
+        &self,
+        x: Tensor<2>,
+        known: Tensor<2>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Tensor<2>> {
+        let p = self.complete(x.clone(), known.clone(), rng)?;
+        let bits = crate::tensor::bernoulli(p, rng);
+        Ok(x * known.clone() + bits * known.neg().add_scalar(1.0))
+    }
 }
 
 /// Encode and decode one batch.
@@ -278,6 +393,12 @@ pub trait Model {
     /// the runaway rule ([`crate::runaway`]).
     fn unbounded_terms(&self) -> &'static [&'static str] {
         &[]
+    }
+    /// True when the model's observations are bits (a Bernoulli observation model): its
+    /// samples and completions are shown as drawn bits, or as probabilities with `--mean`
+    /// ([`Draw`]).
+    fn binary(&self) -> bool {
+        false
     }
     /// True for families that learn from the whole training set at every step (EM): the
     /// trainer then hands each step one batch holding every example.

@@ -27,6 +27,13 @@ pub fn uniform<const D: usize>(
     Tensor::from_data(TensorData::new(v, shape), device)
 }
 
+/// Bits drawn independently with the probabilities `p` (any shape, values in [0, 1]): 1 where
+/// a uniform draw from `rng` falls below `p`.
+pub fn bernoulli<const D: usize>(p: Tensor<D>, rng: &mut impl Rng) -> Tensor<D> {
+    let u = uniform(p.dims(), rng, &p.device());
+    p.greater(u).float()
+}
+
 /// Copy a tensor's values to the host.
 pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data()

@@ -7,7 +7,7 @@
 use anyhow::{anyhow, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::model::cannot;
-use genlab_core::{Bound, DataInfo, LatentDecode, Likelihood, Model};
+use genlab_core::{Bound, DataInfo, Draw, LatentDecode, Likelihood, Model};
 use genlab_data::Kind;
 use genlab_viz::{Grid, Images, Points};
 use rand_chacha::ChaCha8Rng;
@@ -73,16 +73,18 @@ const GRID_CHUNK: usize = 8192;
 /// [`genlab_viz::points_png`] picks by the number of columns: a histogram with the model's
 /// density curve for one column (likelihood models), a scatter with the true modes of a toy
 /// set for two, a pairs plot of the first four for more. Titled "`about` · 64 samples
-/// (`noise`)" ("fixed noise", "seed 3").
+/// (`noise`)" ("fixed noise", "seed 3"), with what `draw` shows of a model of bits.
 pub fn sample_picture(
     model: &dyn Model,
     info: &DataInfo,
     n: usize,
     (about, noise): (&About, &str),
+    draw: Draw,
     rng: &mut ChaCha8Rng,
     device: &Device,
 ) -> Result<image::RgbImage> {
-    Ok(pictures_of_samples(model, info, n, (about, noise), false, rng, device)?.0)
+    let caption = (about, noise);
+    Ok(pictures_of_samples(model, info, n, caption, draw, false, rng, device)?.0)
 }
 
 /// [`sample_picture`], and for a likelihood model of 2-D points a heat map of its log-density
@@ -94,17 +96,30 @@ pub fn sample_and_density_pictures(
     info: &DataInfo,
     n: usize,
     (about, noise): (&About, &str),
+    draw: Draw,
     rng: &mut ChaCha8Rng,
     device: &Device,
 ) -> Result<(image::RgbImage, Option<image::RgbImage>)> {
-    pictures_of_samples(model, info, n, (about, noise), true, rng, device)
+    pictures_of_samples(model, info, n, (about, noise), draw, true, rng, device)
 }
 
+/// "64 samples", "64 binary draws", "64 samples, P(x = 1) per pixel": how many and, for a
+/// model of bits, what of them.
+pub fn samples_caption(n: usize, draw: Draw) -> String {
+    match draw {
+        Draw::Values => format!("{n} samples"),
+        Draw::Bits => format!("{n} binary draws"),
+        Draw::Probabilities => format!("{n} samples, P(x = 1) per pixel"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn pictures_of_samples(
     model: &dyn Model,
     info: &DataInfo,
     n: usize,
     (about, noise): (&About, &str),
+    draw: Draw,
     with_density: bool,
     rng: &mut ChaCha8Rng,
     device: &Device,
@@ -113,21 +128,21 @@ fn pictures_of_samples(
         .as_sample()
         .ok_or_else(|| cannot(model, "sample unconditionally", "genlab reconstruct"))?;
     if info.kind == Kind::Images {
-        let x = sampler.sample(n, rng, device)?;
+        let x = draw.sample(sampler, n, rng, device)?;
         let grid = Grid {
             cols: (n as f64).sqrt().ceil() as usize,
-            title: about.title(&format!("{n} samples ({noise})")),
+            title: about.title(&format!("{} ({noise})", samples_caption(n, draw))),
             ..Grid::default()
         };
         return Ok((grid.render(&to_images(x, info)), None));
     }
     let n = n.max(POINT_SAMPLES);
     let values = data_units(
-        &genlab_core::tensor::to_vec(sampler.sample(n, rng, device)?),
+        &genlab_core::tensor::to_vec(draw.sample(sampler, n, rng, device)?),
         info,
     );
     let d = info.shape.dim();
-    let title = about.title(&format!("{n} samples ({noise})"));
+    let title = about.title(&format!("{} ({noise})", samples_caption(n, draw)));
     let mut points = Points::new(&values, d, title).with_modes(mode_centers(info));
     let likelihood = model.as_likelihood();
     if let (1, Some(lik)) = (d, likelihood) {
@@ -467,6 +482,13 @@ mod tests {
         assert_eq!(short(0.5), "0.5");
         assert_eq!(short(-0.001), "0");
         assert_eq!(short(2.0), "2");
+        // What a picture of samples shows of a model of bits is in its title.
+        assert_eq!(samples_caption(64, Draw::Values), "64 samples");
+        assert_eq!(samples_caption(64, Draw::Bits), "64 binary draws");
+        assert_eq!(
+            samples_caption(8, Draw::Probabilities),
+            "8 samples, P(x = 1) per pixel"
+        );
     }
 
     #[test]

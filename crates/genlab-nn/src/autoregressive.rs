@@ -7,9 +7,10 @@ use rand::Rng;
 /// `x[i]` is given (completion) and every value is drawn when `known` is `None` (sampling).
 /// `logit(x, dim)` returns the `n` logits of p(x_dim = 1 | x_<dim) for the current `x`.
 ///
-/// Returns the picture: the given values where known, and where drawn the probability
-/// p(x_d = 1 | x_<d) under the drawn prefix (the mean of the last draw, as NADE and MADE papers
-/// show samples). The draws themselves condition every later dimension.
+/// Returns `(bits, probabilities)`: the drawn bits (the given values where known), and a
+/// picture with the given values where known and, where drawn, the probability
+/// p(x_d = 1 | x_<d) under the drawn prefix (the mean of each draw, as the NADE and MADE papers
+/// show samples). The bits condition every later dimension.
 ///
 /// Exact for completion when the known dimensions come before the hidden ones in `order` (e.g.
 /// the bottom half in raster order); otherwise hidden dimensions are drawn given the known ones
@@ -21,7 +22,7 @@ pub fn bernoulli_fill(
     known: Option<&[f32]>,
     rng: &mut impl Rng,
     mut logit: impl FnMut(&[f32], usize) -> Vec<f32>,
-) -> Vec<f32> {
+) -> (Vec<f32>, Vec<f32>) {
     let d = order.len();
     assert_eq!(x.len(), n * d, "x must be [n, d]");
     let is_known = |i: usize| known.is_some_and(|k| k[i] > 0.5);
@@ -41,7 +42,7 @@ pub fn bernoulli_fill(
             picture[i] = p;
         }
     }
-    picture
+    (x, picture)
 }
 
 #[cfg(test)]
@@ -64,14 +65,16 @@ mod tests {
                 })
                 .collect()
         };
-        let out = bernoulli_fill(vec![0.0; n * d], n, &order, None, &mut rng, logit);
+        let (out, probs) = bernoulli_fill(vec![0.0; n * d], n, &order, None, &mut rng, logit);
+        assert!(out.iter().all(|&v| v == 0.0 || v == 1.0));
+        assert!((0..n).all(|r| (probs[r * d] - 0.9).abs() < 1e-5));
         let ones = (0..n).filter(|r| out[r * d + 4] > 0.5).count() as f64 / n as f64;
         assert!((ones - 0.9).abs() < 0.03, "{ones}");
         assert!((0..n).all(|r| (out[r * d + 1] > 0.5) == (out[r * d + 4] > 0.5)));
         // Completion: first dimension given as 0 for every row -> every row becomes zeros.
         let mut known = vec![0.0; n * d];
         (0..n).for_each(|r| known[r * d] = 1.0);
-        let out = bernoulli_fill(vec![0.0; n * d], n, &order, Some(&known), &mut rng, logit);
+        let (out, _) = bernoulli_fill(vec![0.0; n * d], n, &order, Some(&known), &mut rng, logit);
         assert!(out.iter().all(|&v| v < 0.5));
     }
 }

@@ -16,7 +16,7 @@ use genlab_core::optim::Optimizers;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::{Checkpoint, CkptState, MetricsLine, MetricsWindow, RunDir};
 use genlab_core::runaway::RunawayWatch;
-use genlab_core::{DataInfo, Losses, Model, Selection, StepCtx};
+use genlab_core::{DataInfo, Draw, Losses, Model, Selection, StepCtx};
 use genlab_data::Dataset;
 use genlab_eval::pictures;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -411,15 +411,16 @@ impl<'a> Loop<'a> {
         Ok(())
     }
 
-    /// Fixed-noise samples (same z every time), else reconstructions of fixed training examples.
+    /// Fixed-noise samples (same z every time; a model of bits shows drawn bits), else
+    /// reconstructions of fixed training examples.
     fn write_samples(&self, step: u64) -> Result<()> {
         let (model, info) = (&*self.model, self.info);
         let infer = genlab_core::device::inference_device(self.device);
         let mut rng = rng_for(self.cfg.seed, 0, Stream::FixedNoise);
         let about = pictures::About::new(model.family(), self.opts.run.path(), step);
         let img = if model.as_sample().is_some() {
-            let caption = (&about, "fixed noise");
-            pictures::sample_picture(model, info, SAMPLE_GRID, caption, &mut rng, &infer)?
+            let (caption, draw) = ((&about, "fixed noise"), Draw::for_model(model, false));
+            pictures::sample_picture(model, info, SAMPLE_GRID, caption, draw, &mut rng, &infer)?
         } else if model.as_reconstruct().is_some() && info.kind == genlab_data::Kind::Images {
             let idx: Vec<usize> = (0..RECON_GRID.min(self.data.len())).collect();
             let batch =
@@ -433,8 +434,6 @@ impl<'a> Loop<'a> {
     }
 }
 
-/// The state to start from: step 0, or the checkpoint's step with its optimizer state loaded,
-/// the metrics lines after it dropped and the run settled on it.
 /// The most modes any metrics line of the run recorded (0 for a new run).
 fn best_modes(opts: &TrainOptions) -> usize {
     let lines = opts.run.read_metrics().unwrap_or_default();
@@ -447,6 +446,8 @@ fn best_modes(opts: &TrainOptions) -> usize {
         .unwrap_or(0)
 }
 
+/// The state to start from: step 0, or the checkpoint's step with its optimizer state loaded,
+/// the metrics lines after it dropped and the run settled on it.
 fn resume(
     opts: &TrainOptions,
     optim: &mut Optimizers,

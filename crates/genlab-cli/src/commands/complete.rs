@@ -30,6 +30,8 @@ pub struct Args {
     /// Seed of the masked images' choice and of the completions.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    #[command(flatten)]
+    pub mean: super::MeanArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -117,6 +119,7 @@ pub fn run(args: Args) -> Result<()> {
         samples,
         out,
         seed,
+        mean,
     } = args;
     let dir = dir.as_path();
     let run = crate::run::open(dir)?;
@@ -124,6 +127,7 @@ pub fn run(args: Args) -> Result<()> {
     let completer = model
         .as_complete()
         .ok_or_else(|| cannot(model, "complete a masked image", "genlab sample RUN"))?;
+    let draw = mean.draw(model);
     let shape = run.info.shape;
     if run.info.kind != genlab_data::Kind::Images {
         bail!(
@@ -188,7 +192,7 @@ pub fn run(args: Args) -> Result<()> {
     let shown = x.clone() * known.clone() + (known.clone().neg() + 1.0) * 0.5;
     let mut columns = vec![shown];
     for _ in 0..samples {
-        columns.push(completer.complete(x.clone(), known.clone(), &mut rng)?);
+        columns.push(draw.complete(completer, x.clone(), known.clone(), &mut rng)?);
     }
     columns.push(x);
     let cols = columns.len();
@@ -199,8 +203,12 @@ pub fn run(args: Args) -> Result<()> {
     let img = Grid {
         cols,
         title: run.about().title(&format!(
-            "completions of {rows} held-out images, {} hidden (grey)",
-            mask.name()
+            "completions of {rows} held-out images, {} hidden (grey){}",
+            mask.name(),
+            match draw.caption() {
+                "" => String::new(),
+                what => format!("; {what}"),
+            }
         )),
         col_labels,
         ..Grid::default()

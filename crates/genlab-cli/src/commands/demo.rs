@@ -48,6 +48,7 @@ pub fn run(args: Args) -> Result<Status> {
             &run.info,
             64,
             (&run.about(), "fixed noise"),
+            genlab_core::Draw::for_model(run.model.as_ref(), false),
             &mut rng_for(config.seed, 0, Stream::FixedNoise),
             &run.device,
         )?,
@@ -112,6 +113,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
             per_class: (name == "class-gaussian").then_some(8),
             chain: name == "rbm",
             filters: false,
+            mean: Default::default(),
         };
         print!("{name}: ");
         sample::run(opts)?;
@@ -125,6 +127,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
                 per_class: None,
                 chain: false,
                 filters: true,
+                mean: Default::default(),
             };
             print!("{name}: ");
             sample::run(opts)?;

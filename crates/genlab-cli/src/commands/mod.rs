@@ -20,6 +20,31 @@ pub mod traverse;
 use crate::cli::{Cli, Command};
 use anyhow::Result;
 
+/// `--mean`: what a picture of a model of bits shows.
+#[derive(clap::Args, Default)]
+pub struct MeanArg {
+    /// Models of binary data (rbm, dbn, nade, made, fvsbn, a vae or iwae with a Bernoulli
+    /// decoder, a pixelcnn on binarized data): show each pixel's probability P(x = 1) instead
+    /// of bits drawn from it.
+    #[arg(long)]
+    pub mean: bool,
+}
+
+impl MeanArg {
+    /// What to show of `model`; `--mean` on a model whose outputs are not bits is said to
+    /// change nothing.
+    pub fn draw(&self, model: &dyn genlab_core::Model) -> genlab_core::Draw {
+        let draw = genlab_core::Draw::for_model(model, self.mean);
+        if self.mean && draw == genlab_core::Draw::Values {
+            eprintln!(
+                "note: --mean changes nothing here: {} does not model bits, its pictures show its values",
+                model.family()
+            );
+        }
+        draw
+    }
+}
+
 pub enum Status {
     Done,
     Interrupted,

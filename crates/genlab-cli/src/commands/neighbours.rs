@@ -26,6 +26,8 @@ pub struct Args {
     /// Output PNG (default RUN/neighbours.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub mean: super::MeanArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -35,6 +37,7 @@ pub fn run(args: Args) -> Result<()> {
         k,
         seed,
         out,
+        mean,
     } = args;
     let run = crate::run::open(&run)?;
     let model = run.model.as_ref();
@@ -48,7 +51,9 @@ pub fn run(args: Args) -> Result<()> {
         bail!("-n and -k must be at least 1");
     }
     let d = run.info.shape.dim();
-    let samples = genlab_core::tensor::to_vec(sampler.sample(
+    let draw = mean.draw(model);
+    let samples = genlab_core::tensor::to_vec(draw.sample(
+        sampler,
         n,
         &mut rng_for(seed, 0, Stream::Eval),
         &run.device,
@@ -83,7 +88,8 @@ pub fn run(args: Args) -> Result<()> {
     let img = Grid {
         cols,
         title: run.about().title(&format!(
-            "{n} samples (seed {seed}) and their nearest training images (Euclidean)"
+            "{} (seed {seed}) and their nearest training images (Euclidean)",
+            genlab_eval::pictures::samples_caption(n, draw)
         )),
         row_header: "rms to nearest".into(),
         row_labels: report.iter().map(|(rms, _)| format!("{rms:.3}")).collect(),

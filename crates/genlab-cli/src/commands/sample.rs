@@ -42,6 +42,8 @@ pub struct Args {
     /// First-layer weights as images (rbm, dbn), each scaled to its own range; -n of them.
     #[arg(long, conflicts_with_all = ["label", "per_class"])]
     pub filters: bool,
+    #[command(flatten)]
+    pub mean: super::MeanArg,
 }
 
 pub fn run(o: Args) -> Result<()> {
@@ -50,6 +52,7 @@ pub fn run(o: Args) -> Result<()> {
     let model = run.model.as_ref();
     let about = run.about();
     let noise = format!("seed {}", o.seed);
+    let draw = o.mean.draw(model);
     let (img, default_name) = if o.filters {
         let w = model
             .filters()
@@ -85,13 +88,18 @@ pub fn run(o: Args) -> Result<()> {
         let frames = CHAIN_FRAMES;
         let every = (chain.sampling_steps().max(frames) / frames).max(1);
         let snaps = chain.chain(o.n.min(16), frames, every, &mut rng, &run.device)?;
+        let snaps: Vec<_> = snaps.into_iter().map(|s| draw.show(s, &mut rng)).collect();
         let (rows, cols) = (snaps[0].dims()[0], snaps.len());
         // [cols, rows, d] -> [rows, cols, d] so that each row is one chain.
         let all = Tensor::stack::<3>(snaps, 1).reshape([rows * cols, run.info.shape.dim()]);
         let grid = Grid {
             cols,
             title: about.title(&format!(
-                "{rows} Gibbs chains from noise ({noise}), E[v | h] every {}",
+                "{rows} Gibbs chains from noise ({noise}), {} every {}",
+                match draw {
+                    genlab_core::Draw::Bits => "v drawn from p(v | h)",
+                    _ => "E[v | h]",
+                },
                 match every {
                     1 => "step".to_string(),
                     n => format!("{n} steps"),
@@ -117,12 +125,15 @@ pub fn run(o: Args) -> Result<()> {
             (None, Some(k)) => (0..classes as u32).flat_map(|c| vec![c; k]).collect(),
             _ => unreachable!(),
         };
-        let x = given.sample_given(&labels, &mut rng, &run.device)?;
+        let x = draw.sample_given(given, &labels, &mut rng, &run.device)?;
         let cols = o.per_class.unwrap_or(8);
         let grid = match o.per_class {
             Some(k) => Grid {
                 cols,
-                title: about.title(&format!("{k} samples of each class ({noise})")),
+                title: about.title(&format!(
+                    "{} of each class ({noise})",
+                    pictures::samples_caption(k, draw)
+                )),
                 row_header: "class".into(),
                 row_labels: (0..classes).map(|c| run.class_name(c)).collect(),
                 ..Grid::default()
@@ -130,8 +141,8 @@ pub fn run(o: Args) -> Result<()> {
             None => Grid {
                 cols,
                 title: about.title(&format!(
-                    "{} samples of class {} ({noise})",
-                    o.n,
+                    "{} of class {} ({noise})",
+                    pictures::samples_caption(o.n, draw),
                     run.class_name(labels.first().map_or(0, |&c| c as usize))
                 )),
                 ..Grid::default()
@@ -148,6 +159,7 @@ pub fn run(o: Args) -> Result<()> {
             &run.info,
             o.n,
             caption,
+            draw,
             &mut rng,
             &run.device,
         )?;

@@ -280,6 +280,9 @@ impl Model for Vae {
     fn family(&self) -> &'static str {
         self.family
     }
+    fn binary(&self) -> bool {
+        self.config.decoder == DecoderKind::Bernoulli
+    }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
     }

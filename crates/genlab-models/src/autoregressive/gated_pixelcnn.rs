@@ -29,7 +29,7 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::{one_hot, scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
-    model::check_labels, Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model,
+    model::check_labels, Batch, Bound, Complete, DataInfo, Draw, Family, Likelihood, Losses, Model,
     NamedTensors, Sample, SampleGiven, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
@@ -247,6 +247,7 @@ impl GatedPixelCnn {
         x: Tensor<2>,
         labels: &[u32],
         known: Option<Vec<f32>>,
+        draw: Draw,
         rng: &mut ChaCha8Rng,
     ) -> Tensor<2> {
         let net = genlab_core::device::module_for(&self.net, &x.device());
@@ -256,7 +257,7 @@ impl GatedPixelCnn {
             levels: self.levels,
             rows_above: net.rows_above(self.config.kernel),
         };
-        raster.fill(x, known, rng, |band, row, col| {
+        raster.fill(x, known, draw, rng, |band, row, col| {
             let n = band.dims()[0];
             net.forward(band, y.clone())
                 .slice([0..n, 0..self.levels, row..row + 1, col..col + 1])
@@ -273,6 +274,9 @@ impl GatedPixelCnn {
 impl Model for GatedPixelCnn {
     fn family(&self) -> &'static str {
         "gated-pixelcnn"
+    }
+    fn binary(&self) -> bool {
+        self.levels == 1
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
@@ -317,13 +321,12 @@ impl Model for GatedPixelCnn {
 impl Sample for GatedPixelCnn {
     /// Conditional models draw the classes in turn.
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        let labels = self.round_robin(n);
-        Ok(self.fill(
-            Tensor::zeros([n, self.shape.dim()], device),
-            &labels,
-            None,
-            rng,
-        ))
+        let zeros = Tensor::zeros([n, self.shape.dim()], device);
+        Ok(self.fill(zeros, &self.round_robin(n), None, Draw::Probabilities, rng))
+    }
+    fn sample_bits(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let zeros = Tensor::zeros([n, self.shape.dim()], device);
+        Ok(self.fill(zeros, &self.round_robin(n), None, Draw::Bits, rng))
     }
 }
 
@@ -339,7 +342,17 @@ impl SampleGiven for GatedPixelCnn {
     ) -> Result<Tensor<2>> {
         check_labels(labels, self.classes)?;
         let zeros = Tensor::zeros([labels.len(), self.shape.dim()], device);
-        Ok(self.fill(zeros, labels, None, rng))
+        Ok(self.fill(zeros, labels, None, Draw::Probabilities, rng))
+    }
+    fn sample_given_bits(
+        &self,
+        labels: &[u32],
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Tensor<2>> {
+        check_labels(labels, self.classes)?;
+        let zeros = Tensor::zeros([labels.len(), self.shape.dim()], device);
+        Ok(self.fill(zeros, labels, None, Draw::Bits, rng))
     }
 }
 
@@ -347,7 +360,16 @@ impl Complete for GatedPixelCnn {
     /// Conditional models complete under the classes in turn (the label is not known here).
     fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
         let labels = self.round_robin(x.dims()[0]);
-        Ok(self.fill(x, &labels, Some(to_vec(known)), rng))
+        Ok(self.fill(x, &labels, Some(to_vec(known)), Draw::Probabilities, rng))
+    }
+    fn complete_bits(
+        &self,
+        x: Tensor<2>,
+        known: Tensor<2>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Tensor<2>> {
+        let labels = self.round_robin(x.dims()[0]);
+        Ok(self.fill(x, &labels, Some(to_vec(known)), Draw::Bits, rng))
     }
 }
 

@@ -22,8 +22,8 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::{matrix, scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
-    StepCtx,
+    Batch, Bound, Complete, DataInfo, Draw, Family, Likelihood, Losses, Model, NamedTensors,
+    Sample, StepCtx,
 };
 use genlab_data::Kind;
 use genlab_nn::autoregressive::bernoulli_fill;
@@ -127,6 +127,7 @@ impl Made {
         x: Vec<f32>,
         n: usize,
         known: Option<&[f32]>,
+        draw: Draw,
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Tensor<2> {
@@ -134,10 +135,14 @@ impl Made {
         let masks = &self.masks[0];
         let m = masks.tensors(device);
         let d = masks.order.len();
-        let out = bernoulli_fill(x, n, &masks.sampling_order(), known, rng, |x, dim| {
+        let (bits, probs) = bernoulli_fill(x, n, &masks.sampling_order(), known, rng, |x, dim| {
             let logits = net.forward(matrix(x.to_vec(), n, d, device), &m); // [n, d]
             to_vec(logits.slice([0..n, dim..dim + 1]))
         });
+        let out = match draw {
+            Draw::Bits => bits,
+            _ => probs,
+        };
         matrix(out, n, d, device)
     }
 }
@@ -145,6 +150,9 @@ impl Made {
 impl Model for Made {
     fn family(&self) -> &'static str {
         self.family
+    }
+    fn binary(&self) -> bool {
+        true
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
@@ -179,16 +187,40 @@ impl Model for Made {
 impl Sample for Made {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
         let d = self.masks[0].order.len();
-        Ok(self.fill(vec![0.0; n * d], n, None, rng, device))
+        Ok(self.fill(vec![0.0; n * d], n, None, Draw::Probabilities, rng, device))
+    }
+    fn sample_bits(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let d = self.masks[0].order.len();
+        Ok(self.fill(vec![0.0; n * d], n, None, Draw::Bits, rng, device))
+    }
+}
+
+impl Made {
+    fn complete_as(
+        &self,
+        x: Tensor<2>,
+        known: Tensor<2>,
+        draw: Draw,
+        rng: &mut ChaCha8Rng,
+    ) -> Tensor<2> {
+        let device = x.device();
+        let n = x.dims()[0];
+        let (x, known) = (to_vec(x), to_vec(known));
+        self.fill(x, n, Some(&known), draw, rng, &device)
     }
 }
 
 impl Complete for Made {
     fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
-        let device = x.device();
-        let n = x.dims()[0];
-        let (x, known) = (to_vec(x), to_vec(known));
-        Ok(self.fill(x, n, Some(&known), rng, &device))
+        Ok(self.complete_as(x, known, Draw::Probabilities, rng))
+    }
+    fn complete_bits(
+        &self,
+        x: Tensor<2>,
+        known: Tensor<2>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Tensor<2>> {
+        Ok(self.complete_as(x, known, Draw::Bits, rng))
     }
 }
 

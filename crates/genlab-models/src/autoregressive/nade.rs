@@ -34,8 +34,8 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::{matrix, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
-    StepCtx,
+    Batch, Bound, Complete, DataInfo, Draw, Family, Likelihood, Losses, Model, NamedTensors,
+    Sample, StepCtx,
 };
 use genlab_data::Kind;
 use genlab_nn::loss::bernoulli_log_prob;
@@ -265,6 +265,9 @@ impl Model for Nade {
     fn family(&self) -> &'static str {
         "nade"
     }
+    fn binary(&self) -> bool {
+        true
+    }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
     }
@@ -299,21 +302,59 @@ impl Model for Nade {
     }
 }
 
+impl Nade {
+    /// [`Nade::fill`] as a tensor of the bits drawn or of their probabilities.
+    fn fill_as(
+        &self,
+        mut x: Vec<f32>,
+        n: usize,
+        known: Option<&[f32]>,
+        draw: Draw,
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Tensor<2> {
+        let d = self.net.b.dims()[0];
+        let picture = self.fill(&mut x, n, known, rng);
+        match draw {
+            Draw::Bits => matrix(x, n, d, device),
+            _ => matrix(picture, n, d, device),
+        }
+    }
+}
+
 impl Sample for Nade {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
         let d = self.net.b.dims()[0];
-        let picture = self.fill(&mut vec![0.0; n * d], n, None, rng);
-        Ok(matrix(picture, n, d, device))
+        Ok(self.fill_as(vec![0.0; n * d], n, None, Draw::Probabilities, rng, device))
+    }
+    fn sample_bits(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let d = self.net.b.dims()[0];
+        Ok(self.fill_as(vec![0.0; n * d], n, None, Draw::Bits, rng, device))
     }
 }
 
 impl Complete for Nade {
     fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
-        let device = x.device();
-        let [n, d] = x.dims();
-        let mut x = to_vec(x);
-        let picture = self.fill(&mut x, n, Some(&to_vec(known)), rng);
-        Ok(matrix(picture, n, d, &device))
+        let (n, device) = (x.dims()[0], x.device());
+        let known = to_vec(known);
+        Ok(self.fill_as(
+            to_vec(x),
+            n,
+            Some(&known),
+            Draw::Probabilities,
+            rng,
+            &device,
+        ))
+    }
+    fn complete_bits(
+        &self,
+        x: Tensor<2>,
+        known: Tensor<2>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Tensor<2>> {
+        let (n, device) = (x.dims()[0], x.device());
+        let known = to_vec(known);
+        Ok(self.fill_as(to_vec(x), n, Some(&known), Draw::Bits, rng, &device))
     }
 }
 

@@ -29,8 +29,8 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::{scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
-    StepCtx,
+    Batch, Bound, Complete, DataInfo, Draw, Family, Likelihood, Losses, Model, NamedTensors,
+    Sample, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
 use genlab_nn::{MaskType, MaskedConv2d};
@@ -156,14 +156,20 @@ impl PixelCnn {
     }
 
     /// Ancestral sampling of the pixels not `known`, row band by row band (module comment).
-    fn fill(&self, x: Tensor<2>, known: Option<Vec<f32>>, rng: &mut ChaCha8Rng) -> Tensor<2> {
+    fn fill(
+        &self,
+        x: Tensor<2>,
+        known: Option<Vec<f32>>,
+        draw: Draw,
+        rng: &mut ChaCha8Rng,
+    ) -> Tensor<2> {
         let net = genlab_core::device::module_for(&self.net, &x.device());
         let raster = Raster {
             shape: self.shape,
             levels: self.levels,
             rows_above: net.rows_above(),
         };
-        raster.fill(x, known, rng, |band, row, col| {
+        raster.fill(x, known, draw, rng, |band, row, col| {
             let n = band.dims()[0];
             net.forward(band)
                 .slice([0..n, 0..self.levels, row..row + 1, col..col + 1])
@@ -175,6 +181,9 @@ impl PixelCnn {
 impl Model for PixelCnn {
     fn family(&self) -> &'static str {
         "pixelcnn"
+    }
+    fn binary(&self) -> bool {
+        self.levels == 1
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
@@ -205,7 +214,12 @@ impl Model for PixelCnn {
 
 impl Sample for PixelCnn {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        Ok(self.fill(Tensor::zeros([n, self.shape.dim()], device), None, rng))
+        let zeros = Tensor::zeros([n, self.shape.dim()], device);
+        Ok(self.fill(zeros, None, Draw::Probabilities, rng))
+    }
+    fn sample_bits(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+        let zeros = Tensor::zeros([n, self.shape.dim()], device);
+        Ok(self.fill(zeros, None, Draw::Bits, rng))
     }
 }
 
@@ -214,7 +228,15 @@ impl Complete for PixelCnn {
     /// left columns of the last rows); otherwise hidden pixels see only the known ones above
     /// and to their left.
     fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
-        Ok(self.fill(x, Some(to_vec(known)), rng))
+        Ok(self.fill(x, Some(to_vec(known)), Draw::Probabilities, rng))
+    }
+    fn complete_bits(
+        &self,
+        x: Tensor<2>,
+        known: Tensor<2>,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<Tensor<2>> {
+        Ok(self.fill(x, Some(to_vec(known)), Draw::Bits, rng))
     }
 }
 

@@ -37,8 +37,8 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::{scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, Bound, Complete, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
-    StepCtx,
+    Batch, Bound, Complete, DataInfo, Draw, Family, Likelihood, Losses, Model, NamedTensors,
+    Sample, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
 use genlab_kernels::fused::elu;
@@ -390,7 +390,13 @@ impl PixelCnnPp {
             .reshape([b])
     }
 
-    fn fill(&self, x: Tensor<2>, known: Option<Vec<f32>>, rng: &mut ChaCha8Rng) -> Tensor<2> {
+    fn fill(
+        &self,
+        x: Tensor<2>,
+        known: Option<Vec<f32>>,
+        draw: Draw,
+        rng: &mut ChaCha8Rng,
+    ) -> Tensor<2> {
         let net = genlab_core::device::module_for(&self.net, &x.device());
         let raster = Raster {
             shape: self.shape,
@@ -398,7 +404,7 @@ impl PixelCnnPp {
             rows_above: self.shape.h,
         };
         let bins: Vec<f32> = (0..LEVELS).map(|j| 2.0 * j as f32 / 255.0 - 1.0).collect();
-        raster.fill(x, known, rng, |band, row, col| {
+        raster.fill(x, known, draw, rng, |band, row, col| {
             // The 256 bin log-probabilities of pixel (row, col): `[n, 256]`.
             let n = band.dims()[0];
             let params = net.forward(self.band_for(band).mul_scalar(2.0).sub_scalar(1.0));
@@ -448,14 +454,15 @@ impl Model for PixelCnnPp {
 
 impl Sample for PixelCnnPp {
     fn sample(&self, n: usize, rng: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
-        Ok(self.fill(Tensor::zeros([n, self.shape.dim()], device), None, rng))
+        let zeros = Tensor::zeros([n, self.shape.dim()], device);
+        Ok(self.fill(zeros, None, Draw::Values, rng))
     }
 }
 
 impl Complete for PixelCnnPp {
     /// Exact p(hidden | known) when the known pixels come first in raster order.
     fn complete(&self, x: Tensor<2>, known: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>> {
-        Ok(self.fill(x, Some(to_vec(known)), rng))
+        Ok(self.fill(x, Some(to_vec(known)), Draw::Values, rng))
     }
 }
 

@@ -6,6 +6,7 @@
 use burn::tensor::activation::{sigmoid, softmax};
 use burn::tensor::Tensor;
 use genlab_core::tensor::to_vec;
+use genlab_core::Draw;
 use genlab_data::Shape;
 use genlab_kernels::fused_categorical::categorical_log_prob;
 use genlab_nn::loss::bernoulli_log_prob;
@@ -41,11 +42,13 @@ impl Raster {
     /// Draw the pixels not `known` in raster order. `logits(band [n, 1, r, w], row, col)` gives
     /// the `[n, K]` logits of pixel (row, col) of the band (K = 1 Bernoulli, else 256 levels);
     /// image row i is computed from rows i - rows_above ..= i only.
-    /// The picture shows p(x_i = 1 | x_<i) for binary data, the drawn intensity otherwise.
+    /// Returns the drawn bits for [`Draw::Bits`]; otherwise a picture of p(x_i = 1 | x_<i)
+    /// for binary data, the drawn intensity for 8-bit data. Known pixels are kept.
     pub fn fill(
         &self,
         x: Tensor<2>,
         known: Option<Vec<f32>>,
+        draw: Draw,
         rng: &mut ChaCha8Rng,
         logits: impl Fn(Tensor<4>, usize, usize) -> Tensor<2>,
     ) -> Tensor<2> {
@@ -79,7 +82,7 @@ impl Raster {
                 } else {
                     let p = to_vec(softmax(logits, 1));
                     for &r in &rows {
-                        let k = draw(&p[r * LEVELS..(r + 1) * LEVELS], rng);
+                        let k = draw_index(&p[r * LEVELS..(r + 1) * LEVELS], rng);
                         values[r] = k as f32 / 255.0;
                         picture[r * d + row * w + col] = values[r];
                     }
@@ -89,12 +92,15 @@ impl Raster {
                 img = img.slice_assign([0..n, 0..1, row..row + 1, col..col + 1], column);
             }
         }
-        genlab_core::tensor::matrix(picture, n, d, &device)
+        match draw {
+            Draw::Bits => img.reshape([n, d]),
+            _ => genlab_core::tensor::matrix(picture, n, d, &device),
+        }
     }
 }
 
 /// An index drawn from the probabilities `p`.
-fn draw(p: &[f32], rng: &mut impl Rng) -> usize {
+fn draw_index(p: &[f32], rng: &mut impl Rng) -> usize {
     let u = rng.random::<f32>() * p.iter().sum::<f32>();
     let mut acc = 0.0;
     for (k, v) in p.iter().enumerate() {

@@ -150,6 +150,9 @@ impl Model for Dbn {
     fn family(&self) -> &'static str {
         "dbn"
     }
+    fn binary(&self) -> bool {
+        self.cfg.visible == Visible::Bernoulli
+    }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
     }

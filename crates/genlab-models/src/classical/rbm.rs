@@ -24,7 +24,7 @@ use burn::module::{Module, Param};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
 use genlab_core::config::parse_section;
-use genlab_core::tensor::{matrix, normal, to_vec, uniform};
+use genlab_core::tensor::{matrix, normal, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, GibbsChain, Likelihood, Losses, Model, NamedTensors,
@@ -295,10 +295,7 @@ pub fn cd_gradient(
 }
 
 /// 1 with probability p, drawn from the host RNG so that chains are reproducible.
-pub fn bernoulli(p: Tensor<2>, rng: &mut impl Rng) -> Tensor<2> {
-    let u = uniform(p.dims(), rng, &p.device());
-    p.greater(u).float()
-}
+pub use genlab_core::tensor::bernoulli;
 
 pub struct Rbm {
     cfg: RbmConfig,
@@ -419,6 +416,9 @@ pub fn ais_log_z(
 impl Model for Rbm {
     fn family(&self) -> &'static str {
         "rbm"
+    }
+    fn binary(&self) -> bool {
+        self.cfg.visible == Visible::Bernoulli
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
