@@ -184,6 +184,49 @@ fn gan_mode_coverage_is_logged_at_the_sample_cadence() {
     // Sample steps log a line of their own even off the log cadence.
     assert_eq!(measured, vec![10, 20], "{metrics}");
     assert!(lines.iter().any(|l| l["step"] == 7));
+    // A GAN has no held-out loss (its default train.held_out is on).
+    assert!(!metrics.contains("held_out"), "{metrics}");
+}
+
+#[test]
+fn a_held_out_loss_is_logged_at_the_sample_cadence_and_matches_eval() {
+    // MADE on the first 50 test examples: held_out_nll at the sample steps only, and at the
+    // last one exactly what `genlab eval -n 50` reports of the same weights. Tiny presets leave
+    // it off.
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let train = ["train", "made", "--preset", "tiny", "--quiet", "--out"];
+    ok(&genlab(
+        &[&train[..], &["m", "--set", "train.held_out=50"]].concat(),
+        d,
+    ));
+    ok(&genlab(&[&train[..], &["off"]].concat(), d));
+    let lines = |run: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(d.join(run).join("metrics.jsonl")).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let held: Vec<(u64, f64)> = lines("m")
+        .iter()
+        .filter_map(|l| Some((l["step"].as_u64()?, l["metrics"]["held_out_nll"].as_f64()?)))
+        .collect();
+    assert_eq!(
+        held.iter().map(|h| h.0).collect::<Vec<_>>(),
+        [10, 20],
+        "{held:?}"
+    );
+    let eval: serde_json::Value =
+        serde_json::from_str(&ok(&genlab(&["eval", "m", "-n", "50", "--json"], d))).unwrap();
+    assert_eq!(eval["step"], 20);
+    let nll = eval["nll_nats"].as_f64().unwrap();
+    assert!(
+        (held[1].1 - nll).abs() <= 1e-9 * nll,
+        "{held:?} against eval {nll}"
+    );
+    assert!(lines("off")
+        .iter()
+        .all(|l| l["metrics"].get("held_out_nll").is_none()));
 }
 
 #[test]

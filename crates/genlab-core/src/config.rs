@@ -143,6 +143,14 @@ pub struct TrainConfig {
     /// when it starts ([`crate::memory`]).
     #[serde(default)]
     pub max_memory_gb: f64,
+    /// Examples of the held-out split (the first ones, fixed) on which the family's loss is
+    /// logged at the sample cadence as `held_out_NAME` (families that have one); 0 = off.
+    #[serde(default = "default_held_out")]
+    pub held_out: usize,
+}
+
+fn default_held_out() -> usize {
+    1000
 }
 
 impl Default for TrainConfig {
@@ -156,6 +164,7 @@ impl Default for TrainConfig {
             keep_last: 3,
             ema_decay: 0.0,
             max_memory_gb: 0.0,
+            held_out: default_held_out(),
         }
     }
 }

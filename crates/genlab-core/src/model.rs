@@ -278,6 +278,21 @@ pub enum Selection {
     None,
 }
 
+/// A likelihood family's [`Model::held_out`]: `name` = -mean log p(x) over `x`'s rows in nats
+/// per example (model space, as training reports it), `k` as [`Likelihood::log_likelihood`]
+/// takes it.
+pub fn held_out_nll(
+    lik: &dyn Likelihood,
+    name: &str,
+    x: Tensor<2>,
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<Losses> {
+    let ll = lik.log_likelihood(x, k, rng)?;
+    let mean = ll.iter().sum::<f64>() / ll.len().max(1) as f64;
+    Ok(Losses::of(&[(name, -mean)]))
+}
+
 /// Labels outside `0..classes` are an error that names the range (for `SampleGiven`).
 pub fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
     if let Some(&c) = labels.iter().find(|&&c| c as usize >= classes) {
@@ -414,6 +429,15 @@ pub trait Model {
     /// marks the strongest critic, usually a worse generator.
     fn selection(&self) -> Selection {
         Selection::FirstLoss
+    }
+    /// The loss this family minimises, measured on held-out examples (the fixed subset that
+    /// `train.held_out` sets, preprocessed for evaluation) without updating anything: terms
+    /// named and scaled as the training terms they match, logged as `held_out_NAME` at the
+    /// sample cadence so that a curve shows overfitting. Empty for families without such a
+    /// loss (adversarial ones: a discriminator's loss on held-out data says nothing of the
+    /// generator).
+    fn held_out(&self, _batch: &Batch, _rng: &mut ChaCha8Rng) -> Result<Losses> {
+        Ok(Losses::default())
     }
     /// First-layer weights as images `[units, c*h*w]` (RBM, DBN filters), any scale.
     fn filters(&self) -> Option<Tensor<2>> {

@@ -45,6 +45,9 @@ pub struct TrainOptions {
     /// A progress bar (terminal) instead of log lines.
     pub progress: bool,
     pub quiet: bool,
+    /// Fixed held-out examples (preprocessed for evaluation, on the inference device) on which
+    /// [`Model::held_out`] is measured at the sample cadence; None = off.
+    pub held_out: Option<genlab_core::Batch>,
 }
 
 #[derive(Debug)]
@@ -309,6 +312,7 @@ impl<'a> Loop<'a> {
         }
         self.write_samples(done)?;
         self.watch_modes(done)?;
+        self.measure_held_out(done)?;
         if let Some((params, _)) = &live {
             self.model.load_params(params)?;
         }
@@ -404,10 +408,39 @@ impl<'a> Loop<'a> {
         }
         self.best_modes = self.best_modes.max(c.modes_captured);
         // Into this step's metrics line, so that curves.png draws coverage over training.
-        self.pending_metrics = vec![
+        self.pending_metrics.extend([
             ("modes_captured".into(), c.modes_captured as f64),
             ("high_quality_fraction".into(), c.high_quality_fraction),
-        ];
+        ]);
+        Ok(())
+    }
+
+    /// The family's loss on the fixed held-out examples, into this step's metrics line as
+    /// `held_out_NAME`, so that curves.png draws it beside the training loss.
+    fn measure_held_out(&mut self, step: u64) -> Result<()> {
+        let Some(batch) = &self.opts.held_out else {
+            return Ok(());
+        };
+        let mut rng = rng_for(self.cfg.seed, 0, Stream::Eval);
+        let losses = self.model.held_out(batch, &mut rng)?;
+        if losses.0.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<String> = losses
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect();
+        let n = batch.x.dims()[0];
+        say(
+            self.opts,
+            &format!("step {step}: held-out {} ({n} examples)", shown.join(", ")),
+        );
+        let terms = losses
+            .0
+            .into_iter()
+            .map(|(k, v)| (format!("held_out_{k}"), v));
+        self.pending_metrics.extend(terms);
         Ok(())
     }
 

@@ -39,7 +39,8 @@ const MAX_TERMS: usize = 10;
 pub type Series = (String, Vec<(f64, f64)>);
 
 /// Training curves under `title` (empty: no band): one panel per series, each on its own y
-/// range, then one panel per sum of series (see [`sums`]). Returns the picture and each
+/// range, then one panel per sum of series (see [`sums`]) and one per training loss `NAME`
+/// with its `held_out_NAME`, each on one scale. Returns the picture and each
 /// series' (name, min, max) over its finite values.
 pub fn panels_png(title: &str, series: &[Series]) -> (RgbImage, Vec<(String, f64, f64)>) {
     let (xr, whole) = (x_range(series), whole_x(series));
@@ -50,7 +51,10 @@ pub fn panels_png(title: &str, series: &[Series]) -> (RgbImage, Vec<(String, f64
     let curve = |pts: &[(f64, f64)]| xr.1 > xr.0 && pts.iter().any(|p| p.1.is_finite());
     let height = |pts: &[(f64, f64)]| if curve(pts) { PANEL_H } else { VALUE_H };
     let total: u32 = series.iter().map(|s| height(&s.1)).sum::<u32>()
-        + sums.iter().map(|(i, _)| height(&series[*i].1)).sum::<u32>();
+        + sums.iter().map(|(i, _)| height(&series[*i].1)).sum::<u32>()
+        + held_out_pairs(series)
+            .map(|(i, _)| height(&series[i].1))
+            .sum::<u32>();
     let mut img = RgbImage::from_pixel(W, band + total.max(VALUE_H), BG);
     for (i, line) in title.iter().enumerate() {
         text(&mut img, PAD, PAD + i as u32 * LINE, line, INK);
@@ -80,16 +84,23 @@ pub fn panels_png(title: &str, series: &[Series]) -> (RgbImage, Vec<(String, f64
         ranges.push((name.clone(), yr.0, yr.1));
         top += height(pts);
     }
-    for (total, terms) in &sums {
-        let pts = &series[*total].1;
-        let parts: Vec<usize> = std::iter::once(*total)
-            .chain(terms.iter().copied())
-            .collect();
-        // The legend: "neg_elbo = rec_nll + kl", each name in its panel's colour.
+    // Panels of several series on one scale: each sum with its terms, each training loss
+    // with its held-out value.
+    let joints = sums
+        .iter()
+        .map(|(total, terms)| {
+            let parts = std::iter::once(*total).chain(terms.iter().copied());
+            (parts.collect::<Vec<usize>>(), [" = ", " + "])
+        })
+        .chain(held_out_pairs(series).map(|(a, b)| (vec![a, b], [" vs ", ""])));
+    for (parts, ops) in joints {
+        let pts = &series[parts[0]].1;
+        // The legend: "neg_elbo = rec_nll + kl", "nll vs held_out_nll", each name in its
+        // panel's colour.
         let mut x = LEFT;
         for (j, &s) in parts.iter().enumerate() {
             if j > 0 {
-                let op = if j == 1 { " = " } else { " + " };
+                let op = if j == 1 { ops[0] } else { ops[1] };
                 text(&mut img, x, top + 6, op, INK);
                 x += width(op);
             }
@@ -123,6 +134,15 @@ pub fn panels_png(title: &str, series: &[Series]) -> (RgbImage, Vec<(String, f64
         top += height(pts);
     }
     (img, ranges)
+}
+
+/// (training series, held-out series) for each `held_out_NAME` beside a series `NAME`.
+fn held_out_pairs(series: &[Series]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    series.iter().enumerate().filter_map(|(j, (name, _))| {
+        let base = name.strip_prefix("held_out_")?;
+        let i = series.iter().position(|s| s.0 == base)?;
+        Some((i, j))
+    })
 }
 
 /// Height of a title band of `lines` lines (none without lines).
@@ -426,6 +446,30 @@ mod tests {
             colour_at(&img, plot(1).to_px(xr, (0.01, 0.03), (100.0, 0.03))),
             orange
         );
+    }
+
+    #[test]
+    fn a_held_out_loss_shares_a_panel_with_its_training_loss() {
+        // nll every 10 steps falls from 10 to 1; held_out_nll at steps 50 and 100 stays at 8:
+        // their own two panels, then one on one scale where the held-out line runs high.
+        let nll: Vec<(f64, f64)> = (0..=10)
+            .map(|i| (i as f64 * 10.0, 10.0 - 0.9 * i as f64))
+            .collect();
+        let s = vec![
+            ("nll".to_string(), nll),
+            ("held_out_nll".to_string(), vec![(50.0, 8.0), (100.0, 8.0)]),
+        ];
+        let (img, _) = panels_png("", &s);
+        assert_eq!(img.height(), 3 * PANEL_H);
+        let plot = across(2 * PANEL_H + PANEL_TITLE, PANEL_PLOT);
+        let (xr, yr) = ((0.0, 100.0), (1.0, 10.0));
+        let (blue, orange) = (Rgb(COLOURS[0]), Rgb(COLOURS[1]));
+        assert_eq!(colour_at(&img, plot.to_px(xr, yr, (0.0, 10.0))), blue);
+        assert_eq!(colour_at(&img, plot.to_px(xr, yr, (100.0, 1.0))), blue);
+        assert_eq!(colour_at(&img, plot.to_px(xr, yr, (75.0, 8.0))), orange);
+        // Without its training series a held-out series is a panel of its own only.
+        let (img, _) = panels_png("", &s[1..]);
+        assert_eq!(img.height(), PANEL_H);
     }
 
     #[test]

@@ -259,6 +259,40 @@ fn changed_keys(family: &Family, saved: &RunConfig, given: &RunConfig) -> Vec<St
         .collect()
 }
 
+/// The first `train.held_out` examples of the test split, preprocessed for evaluation (a
+/// fixed binarization) on the inference device: the held-out loss of every sample step. None
+/// when off, or when the data has no test split (said unless `quiet`).
+fn held_out_examples(
+    config: &RunConfig,
+    info: &DataInfo,
+    device: &burn::tensor::Device,
+    quiet: bool,
+) -> Result<Option<genlab_core::Batch>> {
+    let n = config.train.held_out;
+    if n == 0 {
+        return Ok(None);
+    }
+    let test = match config
+        .data
+        .load_as_seen(Split::Test, info.standardization.as_ref())
+    {
+        Ok(test) => test,
+        Err(e) => {
+            if !quiet {
+                eprintln!("note: no held-out loss ({e:#}); set train.held_out = 0 to silence this");
+            }
+            return Ok(None);
+        }
+    };
+    let idx: Vec<usize> = (0..n.min(test.len())).collect();
+    let pre = info.preprocess.for_evaluation();
+    let infer = genlab_core::device::inference_device(device);
+    let mut rng = genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval);
+    Ok(Some(genlab_core::Batch::gather(
+        &test, &idx, &pre, &mut rng, &infer,
+    )))
+}
+
 /// Build, write config and meta, and train. Shared by `train` and `demo`.
 pub fn train_run(
     family: &Family,
@@ -340,6 +374,7 @@ pub fn train_run(
         interrupt,
         progress: std::io::stderr().is_terminal(),
         quiet,
+        held_out: held_out_examples(config, &info, &device, quiet)?,
     };
     if !quiet {
         eprintln!(

@@ -228,6 +228,19 @@ impl Model for Autoencoder {
     fn family(&self) -> &'static str {
         "autoencoder"
     }
+    /// `rec` of held-out inputs as training measures it, from clean inputs (no corruption).
+    fn held_out(&self, batch: &Batch, _rng: &mut rand_chacha::ChaCha8Rng) -> Result<Losses> {
+        let net = genlab_core::device::module_for(&self.net, &batch.x.device());
+        let x = batch.x.clone();
+        let out = net
+            .decoder
+            .forward(Self::code(&net, &self.config, x.clone()));
+        let rec = match self.config.loss {
+            RecLoss::Bce => bernoulli_log_prob(out, x).neg().mean(),
+            RecLoss::Mse => (out - x).square().sum_dim(1).mean(),
+        };
+        Ok(Losses::of(&[("rec", genlab_core::tensor::scalar(rec))]))
+    }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
     }

@@ -16,6 +16,7 @@ use burn::module::{Module, Param};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Complete, DataInfo, Family, LatentDecode, Likelihood, Losses, Model,
@@ -282,6 +283,13 @@ impl Model for Vae {
     }
     fn binary(&self) -> bool {
         self.config.decoder == DecoderKind::Bernoulli
+    }
+    /// The bound it trains: the ELBO (one z per example), or the IWAE bound with k samples.
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        match self.config.k {
+            1 => held_out_nll(self, "neg_elbo", batch.x.clone(), 1, rng),
+            k => held_out_nll(self, "neg_iwae_bound", batch.x.clone(), k, rng),
+        }
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]

@@ -275,6 +275,16 @@ impl Model for GatedPixelCnn {
     fn family(&self) -> &'static str {
         "gated-pixelcnn"
     }
+    /// As trained: log p(x | y) with the held-out labels when conditional.
+    fn held_out(&self, batch: &Batch, _rng: &mut ChaCha8Rng) -> Result<Losses> {
+        let net = genlab_core::device::module_for(&self.net, &batch.x.device());
+        let labels = match (&batch.y, self.config.conditional) {
+            (Some(y), true) => genlab_core::tensor::labels(y.clone()),
+            _ => vec![],
+        };
+        let nll = self.log_prob(&net, batch.x.clone(), &labels).mean().neg();
+        Ok(Losses::of(&[("nll", scalar(nll))]))
+    }
     fn binary(&self) -> bool {
         self.levels == 1
     }

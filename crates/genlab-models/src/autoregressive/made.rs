@@ -19,6 +19,7 @@
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::tensor::{matrix, scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
@@ -150,6 +151,9 @@ impl Made {
 impl Model for Made {
     fn family(&self) -> &'static str {
         self.family
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn binary(&self) -> bool {
         true

@@ -31,6 +31,7 @@ use burn::nn::Initializer;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::tensor::{matrix, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
@@ -264,6 +265,9 @@ impl Host {
 impl Model for Nade {
     fn family(&self) -> &'static str {
         "nade"
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn binary(&self) -> bool {
         true

@@ -26,6 +26,7 @@ use burn::module::Module;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::tensor::{scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
@@ -181,6 +182,9 @@ impl PixelCnn {
 impl Model for PixelCnn {
     fn family(&self) -> &'static str {
         "pixelcnn"
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn binary(&self) -> bool {
         self.levels == 1

@@ -34,6 +34,7 @@ use burn::tensor::activation::{log_softmax, sigmoid};
 use burn::tensor::ops::{ConvOptions, PadMode};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::tensor::{scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
@@ -424,6 +425,9 @@ impl PixelCnnPp {
 impl Model for PixelCnnPp {
     fn family(&self) -> &'static str {
         "pixelcnn++"
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]

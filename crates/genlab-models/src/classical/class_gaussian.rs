@@ -17,6 +17,7 @@ use super::mixture::{rows_f64, to_tensor, Covariance, Mixture};
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, Classify, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample,
@@ -165,6 +166,9 @@ impl ClassGaussian {
 impl Model for ClassGaussian {
     fn family(&self) -> &'static str {
         "class-gaussian"
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]

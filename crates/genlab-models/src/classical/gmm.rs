@@ -26,6 +26,7 @@ use super::mixture::{
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::Capability;
 use genlab_core::{
     Batch, Bound, DataInfo, Family, Likelihood, Losses, Model, NamedTensors, Sample, StepCtx,
@@ -137,6 +138,9 @@ impl Gmm {
 impl Model for Gmm {
     fn family(&self) -> &'static str {
         "gmm"
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]

@@ -420,6 +420,17 @@ impl Model for Rbm {
     fn binary(&self) -> bool {
         self.cfg.visible == Visible::Bernoulli
     }
+    /// `recon_error` of held-out examples: one deterministic up-down pass, E[v | p(h | x)].
+    fn held_out(&self, batch: &Batch, _rng: &mut ChaCha8Rng) -> Result<Losses> {
+        let x = batch.x.clone();
+        let n = x.dims()[0].max(1);
+        let wts = self.weights(&x.device());
+        let err = (wts.visible_mean(wts.hidden_prob(x.clone())) - x)
+            .powf_scalar(2.0)
+            .sum();
+        let err = genlab_core::tensor::scalar(err) / n as f64;
+        Ok(Losses::of(&[("recon_error", err)]))
+    }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
     }

@@ -8,6 +8,7 @@
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
+use genlab_core::model::held_out_nll;
 use genlab_core::tensor::{normal, scalar, to_vec};
 use genlab_core::{
     Batch, Bound, Complete, LatentDecode, Likelihood, Losses, Model, NamedTensors, Sample, StepCtx,
@@ -60,6 +61,9 @@ pub struct Flow<N>(pub N);
 impl<N: FlowNet> Model for Flow<N> {
     fn family(&self) -> &'static str {
         N::FAMILY
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]

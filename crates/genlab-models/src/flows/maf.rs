@@ -16,6 +16,7 @@ use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
+use genlab_core::model::held_out_nll;
 use genlab_core::tensor::{matrix, normal, scalar, to_vec};
 use genlab_core::Capability;
 use genlab_core::{
@@ -167,6 +168,9 @@ impl Maf {
 impl Model for Maf {
     fn family(&self) -> &'static str {
         "maf"
+    }
+    fn held_out(&self, batch: &Batch, rng: &mut ChaCha8Rng) -> Result<Losses> {
+        held_out_nll(self, "nll", batch.x.clone(), 1, rng)
     }
     fn groups(&self) -> Vec<&'static str> {
         vec!["model"]
