@@ -10,6 +10,7 @@
 #   bash bench/run.sh ood RUN NAME     bits/dim histogram: Fashion-MNIST test against shapes
 #   bash bench/run.sh gans [DCGAN_STEPS] [WGAN_STEPS]
 #                                      dcgan and wgan-gp on Fashion-MNIST beside PyTorch: sample grids
+#   bash bench/run.sh presets [K]      run time of every preset: K steps timed, the rest projected
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
@@ -27,6 +28,9 @@ mkdir -p bench/results
 THREADS=$(nproc)
 
 case "${1:-speed}" in
+presets)
+  python3 bench/presets.py "$BIN" "${2:-40}"
+  ;;
 speed)
   rounds=${2:-3}
   out=bench/results/speed.jsonl

@@ -249,6 +249,22 @@ fn models_explain_a_family_and_every_term() {
     assert!(ok(&genlab(&["models"], d.path()))
         .lines()
         .all(|l| l.len() <= 80));
+    // --json for one family and for the terms too.
+    let rbm: serde_json::Value =
+        serde_json::from_str(&ok(&genlab(&["models", "rbm", "--json"], d.path()))).unwrap();
+    assert_eq!(rbm["model"]["hidden"], 500, "{rbm}");
+    assert_eq!(rbm["presets"][0]["name"], "default", "{rbm}");
+    assert!(
+        rbm["presets"][0]["about"].as_str().unwrap().len() > 20,
+        "{rbm}"
+    );
+    let terms: serde_json::Value =
+        serde_json::from_str(&ok(&genlab(&["models", "--terms", "--json"], d.path()))).unwrap();
+    assert!(terms
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["term"] == "held_out_nll"));
     let out = genlab(&["models", "vea"], d.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("vae"));

@@ -16,6 +16,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if args.terms && args.json {
+        let v: Vec<serde_json::Value> = genlab_core::terms::TERMS
+            .iter()
+            .map(|(term, meaning)| serde_json::json!({"term": term, "meaning": meaning}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
     if args.terms {
         let width = genlab_core::terms::TERMS
             .iter()
@@ -34,19 +42,22 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     if let Some(name) = &args.family {
-        return detail(genlab_models::find(name)?);
+        let f = genlab_models::find(name)?;
+        if args.json {
+            let mut v = summary_json(f);
+            v["presets"] = f
+                .presets
+                .iter()
+                .map(|(name, toml)| serde_json::json!({"name": name, "about": about(toml)}))
+                .collect();
+            v["model"] = serde_json::to_value((f.default_model)())?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            return Ok(());
+        }
+        return detail(f);
     }
     if args.json {
-        let v: Vec<serde_json::Value> = FAMILIES
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "name": f.name, "summary": f.summary, "paper": f.paper,
-                    "capabilities": f.capabilities, "groups": f.groups,
-                    "presets": f.presets.iter().map(|p| p.0).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
+        let v: Vec<serde_json::Value> = FAMILIES.iter().map(|f| summary_json(f)).collect();
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
@@ -71,6 +82,25 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// A family as `genlab models --json` lists it.
+fn summary_json(f: &genlab_core::Family) -> serde_json::Value {
+    serde_json::json!({
+        "name": f.name, "summary": f.summary, "paper": f.paper,
+        "capabilities": f.capabilities, "groups": f.groups,
+        "presets": f.presets.iter().map(|p| p.0).collect::<Vec<_>>(),
+    })
+}
+
+/// What a preset trains: the comment that opens its TOML, as one line.
+fn about(toml: &str) -> String {
+    let lines: Vec<&str> = toml
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect();
+    lines.join(" ")
+}
+
 /// One family: its block, each preset with the comment that opens its TOML, and the `[model]`
 /// keys at their defaults.
 fn detail(f: &genlab_core::Family) -> Result<()> {
@@ -80,15 +110,10 @@ fn detail(f: &genlab_core::Family) -> Result<()> {
     println!("can: {}", caps.join(", "));
     println!("\npresets (genlab train {} --preset NAME):", f.name);
     for (name, toml) in f.presets {
-        let about: Vec<&str> = toml
-            .lines()
-            .take_while(|l| l.starts_with('#'))
-            .map(|l| l.trim_start_matches('#').trim())
-            .collect();
         let options = textwrap::Options::new(80).subsequent_indent("              ");
         println!(
             "{}",
-            textwrap::fill(&format!("  {name:<11} {}", about.join(" ")), options)
+            textwrap::fill(&format!("  {name:<11} {}", about(toml)), options)
         );
     }
     println!(

@@ -1,0 +1,82 @@
+"""Run time of every preset (issue 20), estimated on this machine without training each to the end.
+
+For each configs/FAMILY/PRESET.toml (tiny presets left out): a run of K steps with its pictures
+and checkpoint at step K; the step rate is read from the metrics line at step K/2 (before any
+picture), and
+
+    estimate = (wall time of the K-step run - K / rate) + steps / rate
+
+that is start-up (data, model) plus one round of pictures and checkpoint, plus the preset's steps
+at the measured rate. Each further sample step adds a round of pictures and the held-out loss
+(seconds), not counted. Families that fit on the whole data at each step (EM), and presets of at
+most K steps, are run to the end and timed as they are. Writes bench/results/presets.json and prints a Markdown table.
+
+    python3 bench/presets.py BIN [K]
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+
+BIN = sys.argv[1]
+K = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+FULL_BATCH = {"gmm", "bgmm", "class-gaussian", "kmeans"}
+DEFAULT_STEPS = 2000  # genlab_core::config::TrainConfig::default
+
+
+def steps_of(preset: pathlib.Path) -> int:
+    return tomllib.loads(preset.read_text()).get("train", {}).get("steps", DEFAULT_STEPS)
+
+
+def main() -> None:
+    rows = []
+    for preset in sorted(pathlib.Path("configs").glob("*/*.toml")):
+        family, name = preset.parent.name, preset.stem
+        if name == "tiny":
+            continue
+        steps = steps_of(preset)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = pathlib.Path(tmp) / "run"
+            args = [BIN, "train", family, "--preset", name, "--out", str(out), "--quiet"]
+            full = family in FULL_BATCH or steps <= K
+            if not full:
+                half = max(1, K // 2)
+                args += ["--steps", str(K), "--set", f"train.log_every={half}",
+                         "--set", f"train.sample_every={K}", "--set", f"train.checkpoint_every={K}"]
+            start = time.monotonic()
+            done = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+            wall = time.monotonic() - start
+            if done.returncode != 0:
+                print(f"{family}:{name} failed: {done.stderr.strip()[-300:]}", file=sys.stderr)
+                continue
+            lines = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+            spec = tomllib.loads((out / "config.toml").read_text())["data"]["spec"]
+        if full:
+            row = {"steps_run": lines[-1]["step"], "seconds": wall, "measured": "whole run"}
+        else:
+            rate = next(l["steps_per_sec"] for l in lines if l["step"] == max(1, K // 2))
+            fixed = max(0.0, wall - K / rate)
+            row = {"steps_run": K, "steps_per_sec": rate, "fixed_seconds": fixed,
+                   "seconds": fixed + steps / rate, "measured": f"{K} steps"}
+        row.update({"family": family, "preset": name, "data": spec, "steps": steps})
+        rows.append(row)
+        print(f"{family}:{name} {row['seconds'] / 60:.1f} min", file=sys.stderr, flush=True)
+    stamp = time.strftime("%Y-%m-%d")
+    pathlib.Path("bench/results").mkdir(parents=True, exist_ok=True)
+    pathlib.Path("bench/results/presets.json").write_text(
+        json.dumps({"date": stamp, "k": K, "rows": rows}, indent=1) + "\n")
+    print(f"| family | preset | data | steps | run time on this machine ({stamp}) |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        minutes = r["seconds"] / 60
+        shown = f"{minutes:.0f} min" if minutes >= 10 else f"{minutes:.1f} min"
+        how = "measured" if r["measured"] == "whole run" else "est."
+        print(f"| {r['family']} | {r['preset']} | `{r['data']}` | {r['steps']} | {shown} ({how}) |")
+
+
+if __name__ == "__main__":
+    main()
