@@ -20,7 +20,7 @@ pub mod terms;
 pub use batch::Batch;
 pub use family::{DataInfo, Family};
 pub use model::{
-    Bound, Capability, Classify, Codes, Complete, Draw, GibbsChain, LatentDecode, Likelihood,
-    Losses, Model, Reconstruct, Sample, SampleGiven, Selection, StepCtx,
+    Bound, Capability, Classify, Codes, Complete, Draw, GibbsChain, Judge, LatentDecode,
+    Likelihood, Losses, Model, Reconstruct, Sample, SampleGiven, Selection, StepCtx,
 };
 pub use params::NamedTensors;

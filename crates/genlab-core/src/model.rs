@@ -250,6 +250,8 @@ pub enum Capability {
     Classify,
     /// [`Codes`]: `genlab traverse`.
     Traverse,
+    /// [`Judge`]: features and class probabilities for sample-quality metrics (`--judge`).
+    Judge,
 }
 
 impl Capability {
@@ -265,6 +267,7 @@ impl Capability {
             Capability::Complete => "complete",
             Capability::Classify => "classify",
             Capability::Traverse => "traverse",
+            Capability::Judge => "judge",
         }
     }
 }
@@ -302,6 +305,17 @@ pub fn check_labels(labels: &[u32], classes: usize) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A classifier's view of images, for sample-quality metrics: its penultimate features (FID,
+/// KID, precision/recall) and class probabilities (Inception score, class rates).
+pub trait Judge {
+    /// Width of [`Judge::features`].
+    fn feature_dim(&self) -> usize;
+    /// `[b, c*h*w]` (the judge's model space) -> `[b, feature_dim]`.
+    fn features(&self, x: Tensor<2>) -> Result<Tensor<2>>;
+    /// `[b, c*h*w]` -> p(y | x) `[b, classes]`.
+    fn probabilities(&self, x: Tensor<2>) -> Result<Tensor<2>>;
 }
 
 /// Predict a class for each example (Bayes rule for generative classifiers).
@@ -478,6 +492,9 @@ pub trait Model {
     fn as_codes(&self) -> Option<&dyn Codes> {
         None
     }
+    fn as_judge(&self) -> Option<&dyn Judge> {
+        None
+    }
 
     /// Family-specific diagnostics on a batch of held-out data, reported by `genlab eval`
     /// (e.g. a VAE's KL per latent unit and its number of active units).
@@ -514,6 +531,9 @@ pub trait Model {
         }
         if self.as_codes().is_some() {
             caps.push(Capability::Traverse);
+        }
+        if self.as_judge().is_some() {
+            caps.push(Capability::Judge);
         }
         caps
     }

@@ -4,7 +4,9 @@
 
 /// `(term, meaning)`, alphabetical.
 pub const TERMS: &[(&str, &str)] = &[
+    ("accuracy", "share of the batch's examples the classifier puts in their labelled class"),
     ("bic", "Bayesian information criterion of the fit on the training set: -2 log L + p ln n (lower is better)"),
+    ("ce", "cross-entropy -log p(y | x) of the labelled batch, nats per example"),
     ("d_fake", "the discriminator's mean output (logit or critic value) on generated samples"),
     ("d_loss", "the discriminator's (critic's) loss on real and generated samples"),
     ("d_real", "the discriminator's mean output (logit or critic value) on real examples"),
@@ -13,6 +15,8 @@ pub const TERMS: &[(&str, &str)] = &[
     ("g_loss", "the generator's loss against the current discriminator"),
     ("grad_norm", "norm of the critic's input gradient at interpolated points (WGAN-GP pushes it to 1)"),
     ("gradient_penalty", "lambda (||grad D(x_hat)|| - 1)^2, the WGAN-GP term"),
+    ("held_out_accuracy", "accuracy on the fixed held-out examples (train.held_out)"),
+    ("held_out_ce", "ce of the fixed held-out examples (train.held_out): rising while ce falls means overfitting"),
     ("held_out_neg_elbo", "neg_elbo of the fixed held-out examples (train.held_out): above the training value means overfitting"),
     ("held_out_neg_iwae_bound", "neg_iwae_bound of the fixed held-out examples (train.held_out)"),
     ("held_out_nll", "nll of the fixed held-out examples (train.held_out): rising while nll falls means overfitting"),

@@ -7,6 +7,7 @@ mod likelihood;
 mod modes;
 mod neighbours;
 pub mod pictures;
+pub mod quality;
 mod reconstruction;
 
 pub use classify::{accuracy, judged_class_rate};

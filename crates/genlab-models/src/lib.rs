@@ -6,6 +6,7 @@ pub mod autoregressive;
 pub mod classical;
 pub mod flows;
 pub mod gans;
+pub mod judges;
 mod registry;
 #[cfg(test)]
 mod testing;

@@ -13,6 +13,7 @@ use crate::autoregressive::{fvsbn, gated_pixelcnn, made, nade, pixelcnn, pixelcn
 use crate::classical::{bgmm, class_gaussian, dbn, gmm, rbm};
 use crate::flows::{glow, maf, realnvp};
 use crate::gans::{acgan, bigan, cgan, dcgan, gan, infogan, lsgan, sngan, wgan, wgan_gp};
+use crate::judges::classifier;
 
 /// Every family genlab knows. Drives `genlab models`, CLI help, docs and the smoke tests.
 pub const FAMILIES: &[&Family] = &[
@@ -43,6 +44,7 @@ pub const FAMILIES: &[&Family] = &[
     &realnvp::FAMILY,
     &maf::FAMILY,
     &glow::FAMILY,
+    &classifier::FAMILY,
 ];
 
 /// The family called `name`, or an error listing the valid names (with the closest as a hint).
@@ -103,6 +105,7 @@ mod tests {
             "gans",
             "autoregressive",
             "flows",
+            "judges",
         ];
         for family in FAMILIES {
             let file = format!("{}.rs", family.name.replace('-', "_").replace("++", "_pp"));

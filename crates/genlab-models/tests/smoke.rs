@@ -133,8 +133,24 @@ fn every_family_samples_or_reconstructs_in_range() {
                 family.name
             );
         }
+        if let Some(j) = model.as_judge() {
+            let batch = Batch::gather(
+                &data,
+                &[0, 1, 2],
+                &info.preprocess,
+                &mut rng_for(0, 0, Stream::Eval),
+                &infer,
+            );
+            let p = genlab_core::tensor::to_vec(j.probabilities(batch.x.clone()).unwrap());
+            assert!(p
+                .chunks(info.classes)
+                .all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-4));
+            assert_eq!(j.features(batch.x).unwrap().dims(), [3, j.feature_dim()]);
+        }
         assert!(
-            model.as_sample().is_some() || model.as_reconstruct().is_some(),
+            model.as_sample().is_some()
+                || model.as_reconstruct().is_some()
+                || model.as_judge().is_some(),
             "{} can show nothing",
             family.name
         );
@@ -201,7 +217,7 @@ fn every_family_gives_identical_outputs_after_save_and_load() {
                         .unwrap(),
                 ),
                 (_, Some(r)) => genlab_core::tensor::to_vec(r.reconstruct(batch.x).unwrap()),
-                _ => unreachable!(),
+                _ => genlab_core::tensor::to_vec(m.as_judge().unwrap().features(batch.x).unwrap()),
             }
         };
         assert_eq!(

@@ -1,0 +1,3 @@
+//! Judges: networks that score generative models' samples rather than generate.
+
+pub mod classifier;
