@@ -16,8 +16,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// Write --out files over existing files that are not what the command writes (a photo,
-    /// notes) and over files a run owns. A folder is never replaced.
+    /// For commands that write files: write over existing files that are not what the command
+    /// writes (a photo, notes) and over files a run owns. A folder is never replaced.
     #[arg(long, global = true)]
     pub force: bool,
 }
@@ -63,12 +63,13 @@ pub enum Command {
     /// gmm-select.json.
     GmmSelect(gmm_select::Args),
     /// Train and picture four models on built-in data, no files needed (about a minute on 2
-    /// CPU cores):
+    /// CPU cores).
     ///
-    /// 1. a VAE on the procedural `shapes` (3,000 steps): samples.png (64 samples from fixed
-    ///    noise), reconstructions.png (test images above their reconstructions),
+    /// 1. a VAE on the procedural `shapes` (3,000 steps): samples.png (64 binary draws from
+    ///    fixed noise), reconstructions.png (test images above their reconstructions),
     ///    interpolation.png (spherical paths between encoded test images), curves.png (each
-    ///    loss term over training) and metrics.jsonl, in runs/demo (or --out);
+    ///    loss term over training, and the bound on 1,000 held-out test images beside the
+    ///    training one) and metrics.jsonl, in runs/demo (or --out);
     /// 2. class-gaussian: a low-rank Gaussian per shapes class, class-gaussian/samples-by-class.png
     ///    (one row per class);
     /// 3. gmm: a Gaussian mixture fitted by EM to the ring of 8 Gaussians, gmm/samples.png

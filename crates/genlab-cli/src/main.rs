@@ -62,8 +62,13 @@ fn main() -> ExitCode {
         Ok(commands::Status::Interrupted) => ExitCode::from(EXIT_INTERRUPTED),
         Err(e) => {
             eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            // A cause that a message above already quotes is not repeated.
+            let mut shown = e.to_string();
+            for cause in e.chain().skip(1).map(|c| c.to_string()) {
+                if !shown.contains(&cause) {
+                    eprintln!("  caused by: {cause}");
+                    shown.push_str(&cause);
+                }
             }
             ExitCode::from(EXIT_ERROR)
         }

@@ -400,6 +400,12 @@ pub trait Likelihood {
     fn projected_dims(&self) -> Option<usize> {
         None
     }
+    /// True when `k`, the number of importance samples, changes the result (VAE, IWAE). False
+    /// for exact densities and for estimates made otherwise (an RBM's AIS): `genlab eval` then
+    /// computes the likelihood once and reports no `k`.
+    fn uses_k(&self) -> bool {
+        false
+    }
     /// True when the model's likelihood is defined only on {0, 1} data.
     fn needs_binary_data(&self) -> bool {
         false

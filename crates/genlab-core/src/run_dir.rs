@@ -401,12 +401,14 @@ fn to_safetensors(t: &NamedTensors) -> Result<Vec<u8>> {
 fn from_safetensors(path: &Path) -> Result<NamedTensors> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read checkpoint file {}", path.display()))?;
-    let st = SafeTensors::deserialize(&bytes).map_err(|e| {
-        anyhow!(
-            "checkpoint file {} is truncated or corrupt ({e})",
-            path.display()
-        )
-    })?;
+    params_from_bytes(&bytes, &format!("checkpoint file {}", path.display()))
+}
+
+/// Parameters from the bytes of a safetensors file (f32 and f64 tensors); `what` names the
+/// file in errors ("checkpoint file runs/vae/ckpt/step-000500/model.safetensors").
+pub fn params_from_bytes(bytes: &[u8], what: &str) -> Result<NamedTensors> {
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| anyhow!("{what} is truncated or corrupt ({e})"))?;
     let mut out = NamedTensors::default();
     for (name, view) in st.tensors() {
         let shape = view.shape().to_vec();
@@ -427,10 +429,7 @@ fn from_safetensors(path: &Path) -> Result<NamedTensors> {
                     .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
                     .collect(),
             ),
-            other => bail!(
-                "checkpoint file {}: tensor {name} is {other:?}, expected F32 or F64",
-                path.display()
-            ),
+            other => bail!("{what}: tensor {name} is {other:?}, expected F32 or F64"),
         }
     }
     Ok(out)

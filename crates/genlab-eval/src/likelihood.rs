@@ -163,12 +163,12 @@ pub fn likelihood(
     }
     let pre = info.preprocess.for_evaluation();
     let d = info.shape.dim();
-    // An exact likelihood needs no importance samples: compute it once.
-    let exact = lik.bound(1) == Bound::Exact;
-    let k = if exact { 1 } else { k };
+    // A likelihood that does not use importance samples is computed once.
+    let once = !lik.uses_k();
+    let k = if once { 1 } else { k };
     let rows = (ROWS_PER_PASS / k.max(1)).max(1);
     let mut all = Vec::with_capacity(data.len());
-    let label = match exact {
+    let label = match once {
         true => format!("{}: log-likelihood", model.family()),
         false => format!("{}: log-likelihood, k = {k}", model.family()),
     };
@@ -214,7 +214,7 @@ pub fn likelihood(
         bound,
         kind,
         meaning,
-        k: (!exact).then_some(k),
+        k: (!once).then_some(k),
         n_examples: all.len(),
         log_jacobian,
         per_example_nll,

@@ -248,7 +248,13 @@ pub fn reconstruction_picture(
     let cells = Images::new(cells, row_labels.len() * cols, orig.c, orig.h, orig.w);
     Ok(Grid {
         cols,
-        title: about.title(&format!("reconstructions of {n} {of}")),
+        title: about.title(&format!(
+            "reconstructions of {n} {of}{}",
+            match model.binary() {
+                true => "; originals binarized, reconstructions P(x = 1) per pixel",
+                false => "",
+            }
+        )),
         row_labels,
         blank,
         ..Grid::default()
@@ -258,18 +264,29 @@ pub fn reconstruction_picture(
 
 /// Spherical interpolation between two latent vectors (Shoemake 1985; White 2016 for GANs).
 pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let cos = (dot / (norm(a) * norm(b)).max(1e-12)).clamp(-1.0, 1.0);
-    let omega = cos.acos();
-    if omega.abs() < 1e-4 {
-        return a.iter().zip(b).map(|(x, y)| x + t * (y - x)).collect();
+    let (na, nb) = (norm(a), norm(b));
+    let lerp = || a.iter().zip(b).map(|(x, y)| x + t * (y - x)).collect();
+    if na < 1e-12 || nb < 1e-12 {
+        return lerp();
     }
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let omega = (dot / (na * nb)).clamp(-1.0, 1.0).acos();
+    if omega.sin() < 1e-6 {
+        return lerp(); // the same or exactly opposite directions
+    }
+    // The direction along the great circle, the norm linearly between the two: White's
+    // formula on the raw codes divides their difference in norm by sin(omega), which runs
+    // away for nearly opposite codes.
     let (sa, sb) = (
-        ((1.0 - t) * omega).sin() / omega.sin(),
-        (t * omega).sin() / omega.sin(),
+        ((1.0 - t) * omega).sin() / (omega.sin() * na),
+        (t * omega).sin() / (omega.sin() * nb),
     );
-    a.iter().zip(b).map(|(x, y)| sa * x + sb * y).collect()
+    let scale = (1.0 - t) * na + t * nb;
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| scale * (sa * x + sb * y))
+        .collect()
 }
 
 /// Rows of `steps` decoded points between pairs of codes: `pairs` is a list of (z_a, z_b);
@@ -325,7 +342,7 @@ pub fn manifold_picture(
     latent: &dyn LatentDecode,
     info: &DataInfo,
     side: usize,
-    about: &About,
+    (about, decoded): (&About, &str),
     device: &Device,
 ) -> Result<image::RgbImage> {
     if latent.latent_dim() != 2 {
@@ -357,7 +374,7 @@ pub fn manifold_picture(
         scale: 1,
         gutter: 0,
         title: about.title(&format!(
-            "the decoder over a {side}x{side} grid of z ({grid_of})"
+            "the decoder over a {side}x{side} grid of z ({grid_of}){decoded}"
         )),
         col_header: "z1".into(),
         col_labels: (0..side).map(|c| short(coord(c) as f64)).collect(),
@@ -495,5 +512,16 @@ mod tests {
     fn slerp_keeps_the_norm_between_orthogonal_unit_vectors() {
         let m = slerp(&[1.0, 0.0], &[0.0, 1.0], 0.5);
         assert!(((m[0] * m[0] + m[1] * m[1]).sqrt() - 1.0).abs() < 1e-6);
+        // Nearly opposite codes of norms 1 and 2.0006: every point's norm stays between them
+        // (the raw-code formula gave norms near 40 here), ends exact.
+        let (a, b) = ([1.0, 0.0], [-2.0, 0.05]);
+        for i in 0..=10 {
+            let m = slerp(&a, &b, i as f32 / 10.0);
+            let n = (m[0] * m[0] + m[1] * m[1]).sqrt();
+            assert!((1.0 - 1e-4..=2.001).contains(&n), "t {i}: norm {n}");
+        }
+        assert_eq!(slerp(&a, &b, 0.0), a);
+        let end = slerp(&a, &b, 1.0);
+        assert!((end[0] - b[0]).abs() < 1e-5 && (end[1] - b[1]).abs() < 1e-5);
     }
 }

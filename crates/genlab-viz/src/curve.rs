@@ -386,9 +386,15 @@ pub(crate) fn line(
     colour: Rgb<u8>,
 ) {
     let finite: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.1.is_finite()).collect();
+    // One measurement (a value logged at the last step only): a marker, 7 pixels wide, that
+    // a reader finds even at the plot's edge.
     if let [only] = finite[..] {
         let (x, y) = plot.to_px(xr, yr, only);
-        fill(img, x as u32, y as u32, 2, 2, colour);
+        let (x, y) = (
+            (x.round() as u32).saturating_sub(3),
+            (y.round() as u32).saturating_sub(3),
+        );
+        fill(img, x, y, 7, 7, colour);
     }
     for pair in finite.windows(2) {
         let (a, b) = (plot.to_px(xr, yr, pair[0]), plot.to_px(xr, yr, pair[1]));
@@ -467,6 +473,14 @@ mod tests {
         assert_eq!(colour_at(&img, plot.to_px(xr, yr, (0.0, 10.0))), blue);
         assert_eq!(colour_at(&img, plot.to_px(xr, yr, (100.0, 1.0))), blue);
         assert_eq!(colour_at(&img, plot.to_px(xr, yr, (75.0, 8.0))), orange);
+        // held_out_nll measured once, at the last step: a marker a reader can find.
+        let once = vec![
+            s[0].clone(),
+            ("held_out_nll".to_string(), vec![(100.0, 8.0)]),
+        ];
+        let (img, _) = panels_png("", &once);
+        let marked = img.pixels().filter(|p| **p == orange).count();
+        assert!(marked >= 2 * 30, "{marked} pixels of the one-point series");
         // Without its training series a held-out series is a panel of its own only.
         let (img, _) = panels_png("", &s[1..]);
         assert_eq!(img.height(), PANEL_H);

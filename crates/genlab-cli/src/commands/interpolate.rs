@@ -98,7 +98,12 @@ pub fn write(
         .collect();
     let spherical = matches!(mode, InterpMode::Slerp) && latent.gaussian_prior();
     let about = run.about();
-    let title = about.title(&format!("{rows} interpolations between {between}"));
+    // A model of bits decodes probabilities: said so.
+    let decoded = match run.model.binary() {
+        true => ", P(x = 1) per pixel",
+        false => "",
+    };
+    let title = about.title(&format!("{rows} interpolations between {between}{decoded}"));
     let img = pictures::interpolation_picture(
         latent,
         &run.info,
@@ -116,7 +121,13 @@ pub fn write(
             .refuse_owned(&path, genlab_core::run_dir::Format::Png)?;
         pictures::save_png(
             &path,
-            &pictures::manifold_picture(latent, &run.info, MANIFOLD_SIDE, &about, &run.device)?,
+            &pictures::manifold_picture(
+                latent,
+                &run.info,
+                MANIFOLD_SIDE,
+                (&about, decoded),
+                &run.device,
+            )?,
         )?;
         written.push(path);
     }

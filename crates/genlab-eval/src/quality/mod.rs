@@ -9,6 +9,7 @@ mod inception;
 mod kid;
 mod memorization;
 mod prdc;
+mod protocol;
 
 pub use distances::{kth_neighbour_distances, pairwise_sq_distances};
 pub use fid::{fid, Fid};
@@ -16,6 +17,9 @@ pub use inception::{inception_score, InceptionScore, IS_SPLITS};
 pub use kid::{kid, Kid, KID_SUBSETS, KID_SUBSET_SIZE};
 pub use memorization::{memorization, Memorization};
 pub use prdc::{prdc, Prdc, DC_K, PR_K};
+pub use protocol::{
+    features_of, sample_quality, JudgeRef, ProtocolRecord, SampleQuality, PROTOCOL_SAMPLES,
+};
 
 use anyhow::{bail, Result};
 

@@ -412,6 +412,9 @@ impl Likelihood for Vae {
             .map(f64::from)
             .collect())
     }
+    fn uses_k(&self) -> bool {
+        true
+    }
     fn bound(&self, k: usize) -> Bound {
         if k == 1 {
             Bound::LowerBound

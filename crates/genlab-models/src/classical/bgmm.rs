@@ -350,8 +350,6 @@ impl Model for Bgmm {
             assigned[j] += 1;
         }
         let mut m = serde_json::Map::new();
-        // The bound of the training data at the last iteration (not of `x`).
-        m.insert("lower_bound".into(), best.last.into());
         m.insert(
             "effective_components".into(),
             effective_components(&weights).into(),
@@ -359,6 +357,7 @@ impl Model for Bgmm {
         m.insert("weights".into(), weights.into());
         m.insert("weights_sorted".into(), sorted.into());
         m.insert("assigned_per_component".into(), assigned.into());
+        m.insert("assigned_of".into(), (log_resp.len() / k).into());
         m.insert("converged".into(), best.converged.into());
         if let Some(p) = &self.pca {
             m.insert("pca_components".into(), p.p.into());

@@ -218,6 +218,7 @@ impl Model for Gmm {
             })
             .collect();
         m.insert("assigned_per_component".into(), hard.into());
+        m.insert("assigned_of".into(), n.into());
         if let Some(p) = &self.pca {
             m.insert("pca_components".into(), p.p.into());
         }

@@ -1,0 +1,140 @@
+//! The judge of sample quality (issue 21): a `classifier` run's features and class
+//! probabilities. `--judge RUN` picks any classifier run (one trained on the user's own image
+//! folder, say); without it, data with a shipped judge uses that one: Fashion-MNIST's, trained
+//! by genlab itself (`judges/fashion-mnist/judge.json` holds its command, test accuracy and the
+//! SHA-256 of its weights), embedded in the binary so that no file has to be found at run time.
+
+use anyhow::{bail, Context, Result};
+use burn::tensor::Device;
+use genlab_core::config::RunConfig;
+use genlab_core::run_dir::{params_from_bytes, Meta};
+use genlab_core::{DataInfo, Model};
+use genlab_data::DataSpec;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// What every sample-quality result records of its judge.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct JudgeId {
+    /// `fashion-mnist` (shipped) or the run directory.
+    pub name: String,
+    /// SHA-256 of the weights (the safetensors bytes), hex.
+    pub sha256: String,
+    /// Accuracy on the data's test split, where measured.
+    pub test_accuracy: Option<f64>,
+}
+
+pub struct Judge {
+    pub model: Box<dyn Model>,
+    pub info: DataInfo,
+    pub device: Device,
+    pub id: JudgeId,
+}
+
+impl Judge {
+    pub fn judge(&self) -> &dyn genlab_core::Judge {
+        self.model.as_judge().expect("checked when loaded")
+    }
+
+    /// The judge sees images of `info`'s shape, or it is an error that names both.
+    pub fn check_shape(&self, info: &DataInfo) -> Result<()> {
+        let (j, d) = (self.info.shape, info.shape);
+        if j != d {
+            bail!(
+                "the judge {} sees {}x{} images with {} channel(s), but this data's are {}x{} with {}; train a classifier on this data (`genlab train classifier --data ...`) and pass it with --judge",
+                self.id.name, j.h, j.w, j.c, d.h, d.w, d.c
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The shipped Fashion-MNIST judge: a run directory's files, in the binary.
+mod shipped {
+    pub const CONFIG: &str = include_str!("../../../judges/fashion-mnist/config.toml");
+    pub const META: &str = include_str!("../../../judges/fashion-mnist/meta.json");
+    pub const JUDGE: &str = include_str!("../../../judges/fashion-mnist/judge.json");
+    pub const WEIGHTS: &[u8] = include_bytes!("../../../judges/fashion-mnist/model.safetensors");
+}
+
+/// `judges/fashion-mnist/judge.json`.
+#[derive(serde::Deserialize)]
+struct Shipped {
+    sha256: String,
+    test_accuracy: f64,
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The judge `flag` names, else the one shipped for `data`; an error naming `--judge` when
+/// there is neither.
+pub fn resolve(flag: Option<&Path>, data: &DataSpec) -> Result<Judge> {
+    match (flag, data) {
+        (Some(dir), _) => from_run(dir),
+        (None, DataSpec::FashionMnist) => fashion_mnist(),
+        (None, other) => bail!(
+            "no judge ships for {other}: train a classifier on it (`genlab train classifier --data {other} --out runs/judge`) and pass --judge runs/judge"
+        ),
+    }
+}
+
+/// The shipped Fashion-MNIST judge, its weights checked against the hash judge.json records.
+pub fn fashion_mnist() -> Result<Judge> {
+    let recorded: Shipped = serde_json::from_str(shipped::JUDGE)?;
+    let sha = sha256(shipped::WEIGHTS);
+    if sha != recorded.sha256 {
+        bail!("the shipped judge's weights hash to {sha}, not {} as judges/fashion-mnist/judge.json records: this binary was built from altered weights", recorded.sha256);
+    }
+    let table: toml::Table = toml::from_str(shipped::CONFIG)?;
+    let config = RunConfig::from_table(&table)?;
+    let meta: Meta = serde_json::from_str(shipped::META)?;
+    let info = meta.data_info(&config);
+    let family = genlab_models::find(&config.family)?;
+    let device = genlab_core::device::inference_device(&Device::default());
+    let mut model_cfg = (family.default_model)();
+    genlab_core::config::merge(&mut model_cfg, &config.model, "judges/fashion-mnist/config.toml")?;
+    let mut model = (family.build)(&model_cfg, &info, &device)?;
+    let params = params_from_bytes(shipped::WEIGHTS, "judges/fashion-mnist/model.safetensors")?;
+    model.load_params(&params)?;
+    Ok(Judge {
+        model,
+        info,
+        device,
+        id: JudgeId {
+            name: "fashion-mnist".into(),
+            sha256: sha,
+            test_accuracy: Some(recorded.test_accuracy),
+        },
+    })
+}
+
+/// A classifier run as judge, loaded as `genlab sample` loads a run: its newest checkpoint,
+/// whose weights are hashed.
+fn from_run(dir: &Path) -> Result<Judge> {
+    let run = crate::run::open(dir)?;
+    if run.model.as_judge().is_none() {
+        bail!(
+            "{} is a {} run, which has no features to judge by; pass a classifier run (`genlab train classifier --data ... --out runs/judge`)",
+            dir.display(),
+            run.config.family
+        );
+    }
+    let weights = run.checkpoint.join("model.safetensors");
+    let bytes = std::fs::read(&weights)
+        .with_context(|| format!("cannot read the judge's weights {}", weights.display()))?;
+    Ok(Judge {
+        id: JudgeId {
+            name: dir.display().to_string(),
+            sha256: sha256(&bytes),
+            test_accuracy: None,
+        },
+        model: run.model,
+        info: run.info,
+        device: run.device,
+    })
+}

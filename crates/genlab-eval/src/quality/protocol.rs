@@ -1,0 +1,223 @@
+//! The sample-quality protocol of `genlab eval` (issue 21): N samples of a model against the
+//! first N test examples (10,000 against Fashion-MNIST's 10,000 by default), both as the model
+//! sees them (binarized for a model of bits) and then as the judge sees them, compared on the
+//! judge's features: FID, KID, precision / recall, density / coverage, the Inception score on
+//! its class probabilities, and memorisation against the training set. Point data (2-D toys,
+//! tables) is compared on its own coordinates, without a judge. Everything the numbers depend
+//! on is written into the result's `protocol`.
+
+use super::{
+    fid, inception_score, kid, memorization, prdc, Features, Memorization, DC_K, IS_SPLITS,
+    KID_SUBSETS, KID_SUBSET_SIZE, PR_K,
+};
+use anyhow::{bail, Result};
+use burn::tensor::Device;
+use genlab_core::model::cannot;
+use genlab_core::progress::Progress;
+use genlab_core::rng::{rng_for, Stream};
+use genlab_core::{Batch, DataInfo, Draw, Judge, Model};
+use genlab_data::{Dataset, Kind};
+
+/// The protocol's number of samples (and of real test examples).
+pub const PROTOCOL_SAMPLES: usize = 10_000;
+/// Below this many samples the estimates are too noisy to compare: a warning in the result.
+const FEW_SAMPLES: usize = 2_000;
+/// Rows per judge or sampler call.
+const CHUNK: usize = 500;
+
+/// A judge with the data description of its model space and its device.
+pub struct JudgeRef<'a> {
+    pub judge: &'a dyn Judge,
+    pub info: &'a DataInfo,
+    pub device: &'a Device,
+    /// What the result records of it (name, hash, accuracy).
+    pub id: serde_json::Value,
+}
+
+/// What the numbers were computed on.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ProtocolRecord {
+    pub samples: usize,
+    pub real: String,
+    pub real_examples: usize,
+    pub seed: u64,
+    /// The judge (name, sha256, test_accuracy), or `coordinates` for point data.
+    pub judge: serde_json::Value,
+    pub features: usize,
+    /// "binary draws" or "P(x = 1) per pixel" for a model of bits, else "values".
+    pub samples_shown_as: String,
+    pub k_precision_recall: usize,
+    pub k_density_coverage: usize,
+    pub kid_subsets: usize,
+    pub kid_subset_size: usize,
+    pub is_splits: usize,
+    /// True when `samples` is the protocol's 10,000 (and as many real examples).
+    pub standard: bool,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SampleQuality {
+    pub fid: f64,
+    pub fid_rank: usize,
+    pub kid: f64,
+    pub kid_std: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub density: f64,
+    pub coverage: f64,
+    /// Inception score on the judge's p(y | x); none for point data.
+    pub is: Option<f64>,
+    pub is_std: Option<f64>,
+    pub memorization: Memorization,
+    pub protocol: ProtocolRecord,
+}
+
+/// Model-space rows `[n, d]` of `from` as the judge's model space: through [0, 1] pixels.
+fn to_judge_space(x: &[f32], from: &DataInfo, to: &DataInfo) -> Vec<f32> {
+    x.iter()
+        .map(|&v| to.preprocess.from_unit(from.preprocess.to_unit(v)))
+        .collect()
+}
+
+/// Features (and class probabilities with a judge) of model-space rows `x` of `from`.
+pub fn features_of(
+    x: &[f32],
+    from: &DataInfo,
+    judge: Option<&JudgeRef>,
+    what: &str,
+) -> Result<(Features, Option<(Vec<f64>, usize)>)> {
+    let d = from.shape.dim();
+    let Some(j) = judge else {
+        return Ok((
+            Features::new(x.iter().map(|&v| v as f64).collect(), d)?,
+            None,
+        ));
+    };
+    let n = x.len() / d;
+    let mut progress = Progress::new(what, n as u64);
+    let (mut feats, mut probs, mut classes) = (Vec::new(), Vec::new(), 0);
+    for rows in x.chunks(CHUNK * d) {
+        let m = rows.len() / d;
+        let t = genlab_core::tensor::matrix(to_judge_space(rows, from, j.info), m, d, j.device);
+        feats.extend(
+            genlab_core::tensor::to_vec(j.judge.features(t.clone())?)
+                .into_iter()
+                .map(f64::from),
+        );
+        let p = j.judge.probabilities(t)?;
+        classes = p.dims()[1];
+        probs.extend(genlab_core::tensor::to_vec(p).into_iter().map(f64::from));
+        progress.inc(m as u64);
+    }
+    Ok((
+        Features::new(feats, j.judge.feature_dim())?,
+        Some((probs, classes)),
+    ))
+}
+
+/// The first `n` examples of `data`, preprocessed as the model is evaluated (a fixed
+/// binarization for a model of bits), as model-space rows.
+fn model_space(data: &Dataset, n: usize, info: &DataInfo, device: &Device) -> Vec<f32> {
+    let idx: Vec<usize> = (0..n.min(data.len())).collect();
+    let pre = info.preprocess.for_evaluation();
+    let batch = Batch::gather(data, &idx, &pre, &mut rng_for(0, 0, Stream::Eval), device);
+    genlab_core::tensor::to_vec(batch.x)
+}
+
+/// `samples` draws of `model` (shown as `draw` says) against the first `samples` rows of
+/// `test`, memorisation against `train`; a judge for images, coordinates for points.
+#[allow(clippy::too_many_arguments)]
+pub fn sample_quality(
+    model: &dyn Model,
+    info: &DataInfo,
+    (test, train): (&Dataset, &Dataset),
+    judge: Option<&JudgeRef>,
+    samples: usize,
+    draw: Draw,
+    seed: u64,
+    device: &Device,
+) -> Result<SampleQuality> {
+    let sampler = model.as_sample().ok_or_else(|| {
+        cannot(
+            model,
+            "sample, so its samples cannot be judged",
+            "genlab eval RUN --samples 0",
+        )
+    })?;
+    if info.kind == Kind::Images && judge.is_none() {
+        bail!("judging image samples needs a judge: pass --judge RUN (a classifier run)");
+    }
+    if samples < DC_K + 1 {
+        bail!("--samples {samples} is too few: the metrics need at least {} (the protocol uses {PROTOCOL_SAMPLES})", DC_K + 1);
+    }
+    let d = info.shape.dim();
+    let mut rng = rng_for(seed, 4, Stream::Eval);
+    let mut x = Vec::with_capacity(samples * d);
+    let mut progress = Progress::new("drawing samples", samples as u64);
+    while x.len() < samples * d {
+        let m = CHUNK.min(samples - x.len() / d);
+        x.extend(genlab_core::tensor::to_vec(
+            draw.sample(sampler, m, &mut rng, device)?,
+        ));
+        progress.inc(m as u64);
+    }
+    drop(progress);
+    let real_rows = model_space(test, samples, info, device);
+    let train_rows = model_space(train, train.len(), info, device);
+    let (fake, fake_p) = features_of(&x, info, judge, "judging samples")?;
+    let (real, _) = features_of(&real_rows, info, judge, "judging test examples")?;
+    let (train_f, _) = features_of(&train_rows, info, judge, "judging training examples")?;
+    let mut warnings = Vec::new();
+    if real.n < samples {
+        warnings.push(format!(
+            "the test split has {} examples, fewer than the {samples} samples",
+            real.n
+        ));
+    }
+    if samples < FEW_SAMPLES {
+        warnings.push(format!(
+            "{samples} samples are fewer than {FEW_SAMPLES}: FID and KID are biased and noisy at this size; the protocol uses {PROTOCOL_SAMPLES}"
+        ));
+    }
+    let f = fid(&real, &fake)?;
+    let k = kid(&real, &fake, KID_SUBSETS, KID_SUBSET_SIZE, seed)?;
+    let p = prdc(&real, &fake, PR_K, DC_K)?;
+    let m = memorization(&fake, &real, &train_f)?;
+    let is = match &fake_p {
+        Some((probs, classes)) => Some(inception_score(probs, *classes, IS_SPLITS.min(samples))?),
+        None => None,
+    };
+    Ok(SampleQuality {
+        fid: f.fid,
+        fid_rank: f.rank,
+        kid: k.kid,
+        kid_std: k.kid_std,
+        precision: p.precision,
+        recall: p.recall,
+        density: p.density,
+        coverage: p.coverage,
+        is: is.as_ref().map(|s| s.is),
+        is_std: is.as_ref().map(|s| s.is_std),
+        memorization: m,
+        protocol: ProtocolRecord {
+            samples,
+            real: "test".into(),
+            real_examples: real.n,
+            seed,
+            judge: judge.map_or(serde_json::json!("coordinates"), |j| j.id.clone()),
+            features: fake.d,
+            samples_shown_as: match draw {
+                Draw::Values => "values".into(),
+                other => other.caption().into(),
+            },
+            k_precision_recall: PR_K,
+            k_density_coverage: DC_K,
+            kid_subsets: k.subsets,
+            kid_subset_size: k.subset_size,
+            is_splits: is.as_ref().map_or(0, |s| s.splits),
+            standard: samples == PROTOCOL_SAMPLES && real.n == samples,
+            warnings,
+        },
+    })
+}
