@@ -80,13 +80,16 @@ fn to_judge_space(x: &[f32], from: &DataInfo, to: &DataInfo) -> Vec<f32> {
         .collect()
 }
 
+/// A judge's class probabilities `[n, classes]` and the number of classes.
+pub type Probabilities = (Vec<f64>, usize);
+
 /// Features (and class probabilities with a judge) of model-space rows `x` of `from`.
 pub fn features_of(
     x: &[f32],
     from: &DataInfo,
     judge: Option<&JudgeRef>,
     what: &str,
-) -> Result<(Features, Option<(Vec<f64>, usize)>)> {
+) -> Result<(Features, Option<Probabilities>)> {
     let d = from.shape.dim();
     let Some(j) = judge else {
         return Ok((
