@@ -60,7 +60,7 @@ elif kind == "modes":
         acc = "-" if e.get("label_accuracy") is None else f"{100 * e['label_accuracy']:.1f}%"
         print(f"| {r['family']} | {r['preset']} | {e['data']['spec']} | {e['modes_captured']}/{e['modes_total']} "
               f"| {100 * e['high_quality_fraction']:.1f}% | {kl} | {acc} |")
-    p = rows[0]["eval"]["protocol"]
+    p = rows[0]["eval"]["mode_protocol"]
     print(f"\n({p['samples']} samples, high quality = within {p['threshold_sigmas']:g} sigma of the "
           f"nearest mode, a mode is captured by {p['captured_if']}; seed {p['seed']})")
 elif kind == "likelihood":

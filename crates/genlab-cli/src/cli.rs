@@ -2,8 +2,8 @@
 //! Every flag's doc comment is its `--help`.
 
 use crate::commands::{
-    arithmetic, bench, complete, data, demo, eval, gmm_select, interpolate, invert, models,
-    neighbours, reconstruct, runs, sample, train, traverse,
+    arithmetic, bench, complete, data, demo, eval, features, gmm_select, interpolate, invert,
+    models, neighbours, reconstruct, runs, sample, score, train, traverse,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -51,8 +51,14 @@ pub enum Command {
     Traverse(traverse::Args),
     /// Each sample beside its nearest training images: memorization or not.
     Neighbours(neighbours::Args),
-    /// Evaluate a run on test data: likelihood (nats, bits/dim, bound kind) and reconstruction.
+    /// Evaluate a run on test data: likelihood (nats, bits/dim, bound kind), reconstruction,
+    /// and sample quality on a judge's features (FID, KID, precision/recall, density/coverage,
+    /// Inception score, memorisation).
     Eval(eval::Args),
+    /// Write a judge's features of a run's samples or of a data set to .npy.
+    Features(features::Args),
+    /// FID, KID, precision/recall, density/coverage of two feature files (.npy).
+    Score(score::Args),
     /// Speed benchmarks: ms per training step of the workloads in bench/ (W1 VAE, W2 DCGAN,
     /// W3 PixelCNN-lite). bench/run.sh runs them beside PyTorch.
     #[command(args_conflicts_with_subcommands = true)]

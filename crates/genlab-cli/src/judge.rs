@@ -97,7 +97,11 @@ pub fn fashion_mnist() -> Result<Judge> {
     let family = genlab_models::find(&config.family)?;
     let device = genlab_core::device::inference_device(&Device::default());
     let mut model_cfg = (family.default_model)();
-    genlab_core::config::merge(&mut model_cfg, &config.model, "judges/fashion-mnist/config.toml")?;
+    genlab_core::config::merge(
+        &mut model_cfg,
+        &config.model,
+        "judges/fashion-mnist/config.toml",
+    )?;
     let mut model = (family.build)(&model_cfg, &info, &device)?;
     let params = params_from_bytes(shipped::WEIGHTS, "judges/fashion-mnist/model.safetensors")?;
     model.load_params(&params)?;
@@ -137,4 +141,29 @@ fn from_run(dir: &Path) -> Result<Judge> {
         info: run.info,
         device: run.device,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use genlab_data::{DataSpec, Split};
+
+    #[test]
+    fn the_shipped_judge_has_its_hash_and_accuracy() {
+        // fashion_mnist() refuses weights whose hash is not judge.json's; on the first 1,000
+        // test images the judge (93.5% on all 10,000) must reach 92%.
+        let judge = super::fashion_mnist().unwrap();
+        assert_eq!(judge.id.sha256.len(), 64);
+        assert!(judge.id.test_accuracy.unwrap() >= 0.93);
+        let config = genlab_core::config::DataConfig {
+            spec: DataSpec::FashionMnist,
+            ..Default::default()
+        };
+        let mut test = config.load(Split::Test).unwrap();
+        test.truncate(1000);
+        let x = genlab_core::tensor::matrix(test.x.clone(), 1000, 784, &judge.device);
+        let predicted = judge.model.as_classify().unwrap().classify(x).unwrap();
+        let labels = test.y.as_ref().unwrap();
+        let right = predicted.iter().zip(labels).filter(|(p, y)| p == y).count();
+        assert!(right >= 920, "{right} of 1000");
+    }
 }

@@ -756,8 +756,11 @@ fn eval_reports_mode_coverage_on_toy_mixtures_with_its_protocol() {
     assert_eq!(v["modes_captured"], 8, "{v}");
     assert!(v["high_quality_fraction"].as_f64().unwrap() > 0.95, "{v}");
     assert!(v["reverse_kl"].as_f64().unwrap() < 0.01, "{v}");
-    assert_eq!(v["protocol"]["samples"], 2500, "{v}");
-    assert_eq!(v["protocol"]["threshold_sigmas"], 3.0, "{v}");
+    assert_eq!(v["mode_protocol"]["samples"], 2500, "{v}");
+    assert_eq!(v["mode_protocol"]["threshold_sigmas"], 3.0, "{v}");
+    // Beside it, sample quality on the coordinates, with its own protocol.
+    assert_eq!(v["protocol"]["judge"], "coordinates", "{v}");
+    assert!(v["fid"].as_f64().unwrap() < 0.1, "{v}");
     // A short GAN run logs its coverage at every sample cadence.
     let out = genlab(
         &[

@@ -113,6 +113,7 @@ pub enum Format {
     Png,
     Json,
     Csv,
+    Npy,
 }
 
 impl Format {
@@ -121,6 +122,7 @@ impl Format {
             Format::Png => "a PNG image",
             Format::Json => "JSON",
             Format::Csv => "a CSV table",
+            Format::Npy => "a NumPy array",
         }
     }
 
@@ -128,6 +130,7 @@ impl Format {
     fn holds(self, head: &[u8]) -> bool {
         match self {
             Format::Png => head.starts_with(b"\x89PNG\r\n\x1a\n"),
+            Format::Npy => head.starts_with(b"\x93NUMPY"),
             Format::Json => {
                 let t = head.trim_ascii_start();
                 t.starts_with(b"{") || t.starts_with(b"[")
@@ -167,6 +170,7 @@ pub fn check_overwrite(path: &Path, format: Format) -> Result<()> {
                 Format::Png => "out.png",
                 Format::Json => "out.json",
                 Format::Csv => "out.csv",
+                Format::Npy => "out.npy",
             })
             .display()
         );

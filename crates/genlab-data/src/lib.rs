@@ -21,5 +21,5 @@ pub use options::{Channels, Header, LoadOptions};
 pub use preprocess::{Binarize, Preprocess, Scale, STATIC_BINARIZATION_SEED};
 pub use spec::{load, DataSpec, Split, FASHION_MNIST_DIR};
 pub use standardize::{Standardization, Standardize};
-pub use table::read_npy;
+pub use table::{npy_bytes, read_npy};
 pub use toy::{toy_modes, Modes, ToyKind};

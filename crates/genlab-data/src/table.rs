@@ -201,6 +201,22 @@ pub fn load_npy(path: &Path, spec: &str) -> Result<Dataset, DataError> {
     Ok(points(spec, x, d, None, Vec::new()))
 }
 
+/// The bytes of a 2-D little-endian float64 `.npy` file (format version 1.0) holding
+/// `values` as `[n, d]`; what [`read_npy`] and `numpy.load` read back exactly.
+pub fn npy_bytes(values: &[f64], n: usize, d: usize) -> Vec<u8> {
+    assert_eq!(values.len(), n * d, "values must be [n, d]");
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {d}), }}");
+    // Magic, version and header length take 10 bytes; the data starts 64-byte aligned.
+    let pad = 64 - (10 + header.len() + 1) % 64;
+    header.push_str(&" ".repeat(pad % 64));
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+    out
+}
+
 /// The rows of a 2-D `.npy` array as f64 `(values [n, d], n, d)`, exactly as stored (the
 /// benchmarks compare with float64 scikit-learn results).
 pub fn read_npy(path: &Path) -> Result<(Vec<f64>, usize, usize), DataError> {
@@ -332,6 +348,15 @@ mod tests {
         let p = dir.path().join(name);
         std::fs::write(&p, body).unwrap();
         (dir, p)
+    }
+
+    #[test]
+    fn npy_written_reads_back_exactly() {
+        let v = [1.5, -2.25e300, 3.0, f64::MIN_POSITIVE, 0.1, 7.0];
+        let bytes = npy_bytes(&v, 3, 2);
+        assert_eq!((bytes.len() - v.len() * 8) % 64, 0, "data 64-byte aligned");
+        let (_d, p) = write("f.npy", &bytes);
+        assert_eq!(read_npy(&p).unwrap(), (v.to_vec(), 3, 2));
     }
 
     #[test]

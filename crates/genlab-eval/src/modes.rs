@@ -32,6 +32,8 @@ pub struct ModeCoverage {
     pub reverse_kl: Option<f64>,
     /// High-quality points nearest to each mode.
     pub per_mode: Vec<usize>,
+    /// `mode_protocol` in JSON: `protocol` is the sample-quality metrics' (issue 21).
+    #[serde(rename = "mode_protocol")]
     pub protocol: ModeProtocol,
 }
 

@@ -33,10 +33,18 @@ pub struct Args {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// A run that classifies (e.g. class-gaussian on the same data): report the fraction of
-    /// this conditional model's samples of each class that it assigns to that class.
-    #[arg(long)]
-    pub classifier: Option<PathBuf>,
+    /// The judge: a classifier run (default: the one shipped for the data, Fashion-MNIST's).
+    /// Its features give the sample-quality metrics; any run that classifies (class-gaussian
+    /// too) also reports the share of a conditional model's samples of each class that it
+    /// assigns to that class.
+    #[arg(long, alias = "classifier")]
+    pub judge: Option<PathBuf>,
+    /// Samples for the sample-quality metrics, against as many test examples (the protocol:
+    /// 10,000; fewer mark the result non-standard; 0 skips them).
+    #[arg(long, default_value_t = genlab_eval::quality::PROTOCOL_SAMPLES)]
+    pub samples: usize,
+    #[command(flatten)]
+    pub mean: super::MeanArg,
     /// Write each example's test NLL (nats) and bits/dim to this CSV, for histograms
     /// (e.g. in- against out-of-distribution data).
     #[arg(long)]
@@ -52,11 +60,13 @@ pub fn run(args: Args) -> Result<()> {
         n,
         seed,
         json,
-        classifier,
+        judge,
+        samples,
+        mean,
         scores,
     } = args;
     let dir = dir.as_path();
-    let classifier = classifier.as_deref();
+    let classifier = judge.as_deref();
     let run = crate::run::open(dir)?;
     let mut data_cfg = run.config.data.clone();
     if let Some(spec) = data {
@@ -149,7 +159,7 @@ pub fn run(args: Args) -> Result<()> {
             out.insert("accuracy".into(), acc.into());
         }
     }
-    if let Some(path) = classifier {
+    if let (Some(path), Some(_)) = (classifier, run.model.as_sample_given()) {
         out.insert(
             "label_accuracy_by_classifier".into(),
             classified_accuracy(&run, path, seed)?.into(),
@@ -184,6 +194,25 @@ pub fn run(args: Args) -> Result<()> {
                 &run.device,
             )? {
                 out.insert("label_accuracy".into(), acc.into());
+            }
+        }
+    }
+    if samples > 0 && run.model.as_sample().is_some() {
+        let draw = mean.draw(run.model.as_ref());
+        match sample_quality(&run, &data_cfg, &dataset, classifier, samples, draw, seed) {
+            Ok(q) => {
+                for (key, v) in serde_json::to_value(&q)?.as_object().unwrap() {
+                    out.insert(key.clone(), v.clone());
+                }
+            }
+            // Without a judge for the data (or with one that cannot judge it) the rest of
+            // the evaluation still stands; the reason is said and recorded.
+            Err(e) => {
+                eprintln!("note: no sample quality: {e:#}");
+                out.insert(
+                    "sample_quality".into(),
+                    format!("not computed: {e:#}").into(),
+                );
             }
         }
     }
@@ -232,7 +261,9 @@ fn readable(v: &serde_json::Value) -> String {
     match v {
         Value::Number(n) if n.is_f64() => {
             let x = n.as_f64().unwrap_or(f64::NAN);
-            if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+            if x == 0.0 {
+                "0".to_string()
+            } else if (1e-3..1e6).contains(&x.abs()) {
                 let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
                 format!("{x:.digits$}")
             } else {
@@ -258,6 +289,45 @@ fn readable(v: &serde_json::Value) -> String {
     }
 }
 
+/// FID, KID, precision / recall, density / coverage, IS and memorisation of `samples` draws
+/// against the evaluated test examples, on the judge's features (images) or coordinates
+/// (points).
+fn sample_quality(
+    run: &crate::run::OpenRun,
+    data_cfg: &genlab_core::config::DataConfig,
+    test: &genlab_data::Dataset,
+    judge_flag: Option<&Path>,
+    samples: usize,
+    draw: genlab_core::Draw,
+    seed: u64,
+) -> Result<genlab_eval::quality::SampleQuality> {
+    let judge = match run.info.kind {
+        genlab_data::Kind::Images => {
+            let j = crate::judge::resolve(judge_flag, &data_cfg.spec)?;
+            j.check_shape(&run.info)?;
+            Some(j)
+        }
+        genlab_data::Kind::Points => None,
+    };
+    let judge_ref = judge.as_ref().map(|j| genlab_eval::quality::JudgeRef {
+        judge: j.judge(),
+        info: &j.info,
+        device: &j.device,
+        id: serde_json::to_value(&j.id).unwrap_or_default(),
+    });
+    let train = run.load_data(Split::Train)?;
+    genlab_eval::quality::sample_quality(
+        run.model.as_ref(),
+        &run.info,
+        (test, &train),
+        judge_ref.as_ref(),
+        samples,
+        draw,
+        seed,
+        &run.device,
+    )
+}
+
 /// Samples drawn per class when another run classifies a conditional model's samples.
 const PER_CLASS: usize = 250;
 
@@ -267,7 +337,7 @@ fn classified_accuracy(run: &crate::run::OpenRun, path: &Path, seed: u64) -> Res
     let cond = run.model.as_sample_given().ok_or_else(|| {
         genlab_core::model::cannot(
             run.model.as_ref(),
-            "sample given a label, so --classifier has nothing to classify",
+            "sample given a label, so --judge's class rate has nothing to classify",
             "genlab eval RUN",
         )
     })?;
@@ -275,13 +345,13 @@ fn classified_accuracy(run: &crate::run::OpenRun, path: &Path, seed: u64) -> Res
     let classify = judge.model.as_classify().ok_or_else(|| {
         genlab_core::model::cannot(
             judge.model.as_ref(),
-            "classify (--classifier needs a run that can, e.g. class-gaussian)",
+            "classify (--judge needs a run that can, e.g. classifier or class-gaussian)",
             "genlab eval RUN",
         )
     })?;
     if judge.info.shape != run.info.shape || judge.info.classes != cond.classes() {
         bail!(
-            "--classifier {} was trained on {} classes of shape {:?}, the model on {} classes of shape {:?}; train the classifier on the same data",
+            "--judge {} was trained on {} classes of shape {:?}, the model on {} classes of shape {:?}; train the classifier on the same data",
             path.display(),
             judge.info.classes,
             judge.info.shape,
@@ -298,4 +368,18 @@ fn classified_accuracy(run: &crate::run::OpenRun, path: &Path, seed: u64) -> Res
         seed,
         (&run.device, &judge.device),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable;
+
+    #[test]
+    fn readable_shows_four_significant_figures_and_zero() {
+        let r = |v: f64| readable(&serde_json::json!(v));
+        assert_eq!(r(0.0), "0"); // log10(0) once overflowed the digit count
+        assert_eq!(r(13.3712), "13.37");
+        assert_eq!(r(0.004567), "0.004567");
+        assert_eq!(r(2.5e-13), "2.500e-13");
+    }
 }

@@ -6,6 +6,7 @@ pub mod complete;
 pub mod data;
 pub mod demo;
 pub mod eval;
+pub mod features;
 pub mod gmm_select;
 pub mod interpolate;
 pub mod invert;
@@ -14,6 +15,7 @@ pub mod neighbours;
 pub mod reconstruct;
 pub mod runs;
 pub mod sample;
+pub mod score;
 pub mod train;
 pub mod traverse;
 
@@ -66,6 +68,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Traverse(args) => traverse::run(args),
         Command::Neighbours(args) => neighbours::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Features(args) => features::run(args),
+        Command::Score(args) => score::run(args),
         Command::Data(args) => data::run(args),
         Command::GmmSelect(args) => gmm_select::run(args),
         Command::Bench(args) => bench::run(args),

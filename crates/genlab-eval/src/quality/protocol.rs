@@ -185,6 +185,12 @@ pub fn sample_quality(
     }
     let f = fid(&real, &fake)?;
     let k = kid(&real, &fake, KID_SUBSETS, KID_SUBSET_SIZE, seed)?;
+    if k.subset_size == real.n.min(fake.n) {
+        warnings.push(format!(
+            "KID's subsets hold all {} rows, so its standard deviation over subsets is 0",
+            k.subset_size
+        ));
+    }
     let p = prdc(&real, &fake, PR_K, DC_K)?;
     let m = memorization(&fake, &real, &train_f)?;
     let is = match &fake_p {
