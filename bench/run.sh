@@ -15,6 +15,12 @@
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Run times of the presets need no PyTorch.
+if [ "${1:-}" = presets ]; then
+  BIN=${GENLAB_BIN:-target/debug/genlab}
+  [ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli
+  exec python3 bench/presets.py "$BIN" "${2:-40}"
+fi
 VENV=bench/.venv
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   python3 -m venv "$VENV"
@@ -28,9 +34,6 @@ mkdir -p bench/results
 THREADS=$(nproc)
 
 case "${1:-speed}" in
-presets)
-  python3 bench/presets.py "$BIN" "${2:-40}"
-  ;;
 speed)
   rounds=${2:-3}
   out=bench/results/speed.jsonl
