@@ -130,4 +130,66 @@ fn missing_or_unfit_judges_and_feature_files_are_clear() {
         &genlab(&["score", "--real", "missing.npy", "--fake", "g.npy"], d),
         &["missing.npy"],
     );
+    // A run that cannot sample has no samples to judge.
+    fails_with(
+        &genlab(
+            &["features", "judge", "--judge", "judge", "--out", "j.npy"],
+            d,
+        ),
+        &["classifier cannot sample"],
+    );
+    // Too few samples: eval says why and reports the rest.
+    let eval = json(&ok(&genlab(
+        &[
+            "eval",
+            "gan",
+            "--judge",
+            "judge",
+            "--samples",
+            "3",
+            "--json",
+        ],
+        d,
+    )));
+    assert!(
+        eval["sample_quality"].as_str().unwrap().contains("too few"),
+        "{eval}"
+    );
+    // A judge of 8x8 images cannot judge 28x28 ones.
+    for (class, shade) in [("dark", 40u8), ("light", 220u8)] {
+        let dir = d.join("small").join(class);
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..12u8 {
+            let img = image::GrayImage::from_pixel(8, 8, image::Luma([shade + i]));
+            img.save(dir.join(format!("{i}.png"))).unwrap();
+        }
+    }
+    ok(&genlab(
+        &[
+            "train",
+            "classifier",
+            "--preset",
+            "tiny",
+            "--data",
+            "folder:small",
+            "--out",
+            "small-judge",
+            "--quiet",
+        ],
+        d,
+    ));
+    fails_with(
+        &genlab(
+            &[
+                "features",
+                "gan",
+                "--judge",
+                "small-judge",
+                "--out",
+                "s.npy",
+            ],
+            d,
+        ),
+        &["sees 8x8 images", "28x28", "--judge"],
+    );
 }

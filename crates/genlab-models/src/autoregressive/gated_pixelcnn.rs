@@ -350,9 +350,7 @@ impl SampleGiven for GatedPixelCnn {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Tensor<2>> {
-        check_labels(labels, self.classes)?;
-        let zeros = Tensor::zeros([labels.len(), self.shape.dim()], device);
-        Ok(self.fill(zeros, labels, None, Draw::Probabilities, rng))
+        self.given(labels, Draw::Probabilities, rng, device)
     }
     fn sample_given_bits(
         &self,
@@ -360,9 +358,22 @@ impl SampleGiven for GatedPixelCnn {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Result<Tensor<2>> {
+        self.given(labels, Draw::Bits, rng, device)
+    }
+}
+
+impl GatedPixelCnn {
+    /// One image of each class in `labels`, shown as `draw` says.
+    fn given(
+        &self,
+        labels: &[u32],
+        draw: Draw,
+        rng: &mut ChaCha8Rng,
+        device: &Device,
+    ) -> Result<Tensor<2>> {
         check_labels(labels, self.classes)?;
         let zeros = Tensor::zeros([labels.len(), self.shape.dim()], device);
-        Ok(self.fill(zeros, labels, None, Draw::Bits, rng))
+        Ok(self.fill(zeros, labels, None, draw, rng))
     }
 }
 
