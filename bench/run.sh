@@ -11,16 +11,20 @@
 #   bash bench/run.sh gans [DCGAN_STEPS] [WGAN_STEPS]
 #                                      dcgan and wgan-gp on Fashion-MNIST beside PyTorch: sample grids
 #   bash bench/run.sh presets [K]      run time of every preset: K steps timed, the rest projected
+#   bash bench/run.sh prdc             precision/recall/density/coverage against prdc's README example
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
 #                                      iterations, default $ITERS or 50) and RBM beside scikit-learn
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Run times of the presets need no PyTorch.
-if [ "${1:-}" = presets ]; then
+# Run times of the presets and the precision/recall anchor need no PyTorch.
+case "${1:-}" in
+presets | prdc)
   BIN=${GENLAB_BIN:-target/debug/genlab}
   [ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli
-  exec python3 bench/presets.py "$BIN" "${2:-40}"
-fi
+  [ "$1" = presets ] && exec python3 bench/presets.py "$BIN" "${2:-40}"
+  exec python3 bench/prdc_anchor.py "$BIN"
+  ;;
+esac
 VENV=bench/.venv
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   python3 -m venv "$VENV"
