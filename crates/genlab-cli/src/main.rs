@@ -1,5 +1,6 @@
 //! `genlab`: args -> settings -> one command per file in `commands/`.
 
+mod cas;
 mod cli;
 mod commands;
 mod judge;

@@ -193,3 +193,42 @@ fn missing_or_unfit_judges_and_feature_files_are_clear() {
         &["sees 8x8 images", "28x28", "--judge"],
     );
 }
+
+#[test]
+fn cas_separates_class_faithful_samples_from_chance() {
+    // A classifier trained only on class-gaussian's labelled samples of shapes recognises real
+    // shapes well above chance (1/4); one trained on a 20-step cgan's does not. A budget other
+    // than the pinned one is marked non-standard. (Same seed and steps for both.)
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    tiny(d, "class-gaussian", "cg");
+    tiny(d, "cgan", "gan");
+    let cas = |run: &str| {
+        let args = [
+            "eval",
+            run,
+            "--cas",
+            "--cas-steps",
+            "60",
+            "--samples",
+            "0",
+            "--json",
+        ];
+        json(&ok(&genlab(&args, d)))
+    };
+    let (good, bad) = (cas("cg"), cas("gan"));
+    let (g, b) = (good["cas"].as_f64().unwrap(), bad["cas"].as_f64().unwrap());
+    assert!(g > 0.4 && g > b + 0.1, "class-gaussian {g}, cgan {b}");
+    assert!(
+        (0.15..0.35).contains(&b),
+        "an untrained cgan is near chance: {b}"
+    );
+    assert_eq!(good["cas_protocol"]["standard"], false);
+    assert_eq!(good["cas_protocol"]["samples"], 10000);
+    // An unconditional model has no CAS.
+    tiny(d, "dcgan", "dc");
+    fails_with(
+        &genlab(&["eval", "dc", "--cas", "--samples", "0"], d),
+        &["cannot sample given a label"],
+    );
+}

@@ -43,6 +43,15 @@ pub struct Args {
     /// 10,000; fewer mark the result non-standard; 0 skips them).
     #[arg(long, default_value_t = genlab_eval::quality::PROTOCOL_SAMPLES)]
     pub samples: usize,
+    /// Class-conditional models: the classification accuracy score, the test accuracy of a
+    /// classifier trained on 10,000 of the model's labelled samples only (a network trains:
+    /// minutes).
+    #[arg(long)]
+    pub cas: bool,
+    /// Training steps of the CAS classifier (the pinned budget: 1,500; others are marked
+    /// non-standard).
+    #[arg(long, default_value_t = crate::cas::CAS_STEPS, requires = "cas")]
+    pub cas_steps: u64,
     #[command(flatten)]
     pub mean: super::MeanArg,
     /// Write each example's test NLL (nats) and bits/dim to this CSV, for histograms
@@ -62,6 +71,8 @@ pub fn run(args: Args) -> Result<()> {
         json,
         judge,
         samples,
+        cas,
+        cas_steps,
         mean,
         scores,
     } = args;
@@ -197,8 +208,8 @@ pub fn run(args: Args) -> Result<()> {
             }
         }
     }
+    let draw = mean.draw(run.model.as_ref());
     if samples > 0 && run.model.as_sample().is_some() {
-        let draw = mean.draw(run.model.as_ref());
         match sample_quality(&run, &data_cfg, &dataset, classifier, samples, draw, seed) {
             Ok(q) => {
                 for (key, v) in serde_json::to_value(&q)?.as_object().unwrap() {
@@ -215,6 +226,11 @@ pub fn run(args: Args) -> Result<()> {
                 );
             }
         }
+    }
+    if cas {
+        let c = crate::cas::cas(&run, &dataset, draw, cas_steps, seed)?;
+        out.insert("cas".into(), c.cas.into());
+        out.insert("cas_protocol".into(), c.cas_protocol);
     }
     // Diagnostics on up to DIAGNOSTIC_ROWS held-out examples.
     let rows: Vec<usize> = (0..dataset.len().min(DIAGNOSTIC_ROWS)).collect();
