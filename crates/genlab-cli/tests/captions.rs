@@ -144,6 +144,15 @@ fn classical_models_pictures_have_titles_and_captions() {
         d,
     ));
     assert_grid(&open(&d.join("one.png")), 1, 4, "one class");
+    // By default one class goes to samples-of-class.png, beside the per-class grid.
+    ok(&genlab(
+        &["sample", "class-gaussian", "--label", "1", "-n", "4"],
+        d,
+    ));
+    let one = open(&d.join("class-gaussian/samples-of-class.png"));
+    assert_grid(&one, 1, 4, "--label");
+    let kept = open(&d.join("class-gaussian/samples-by-class.png"));
+    assert_grid(&kept, rows, 3, "per class kept");
 
     ok(&genlab(
         &["data", "info", "shapes", "--out", "shapes.png"],
@@ -189,14 +198,17 @@ fn models_of_bits_show_drawn_bits_unless_mean() {
     let img = open(&d.join("nade/samples.png"));
     let b = assert_grid(&img, 4, 4, "bits");
     assert_eq!(greys(&img, b, 4, &[0, 1, 2, 3]), 0, "default: bits");
-    let mean = ["sample", "nade", "-n", "16", "--mean", "--out", "mean.png"];
-    ok(&genlab(&mean, d));
-    let img = open(&d.join("mean.png"));
+    // --mean writes beside the draws (samples-mean.png), not over them.
+    ok(&genlab(&["sample", "nade", "-n", "16", "--mean"], d));
+    let img = open(&d.join("nade/samples-mean.png"));
     let b = assert_grid(&img, 4, 4, "probabilities");
     assert!(
         greys(&img, b, 4, &[0, 1, 2, 3]) > 1000,
         "--mean: probabilities"
     );
+    let img = open(&d.join("nade/samples.png"));
+    let b = assert_grid(&img, 4, 4, "bits kept");
+    assert_eq!(greys(&img, b, 4, &[0, 1, 2, 3]), 0, "the draws are kept");
     // Completions: masked input (grey where hidden) | 2 completions | original.
     ok(&genlab(
         &["complete", "nade", "-n", "2", "--samples", "2"],

@@ -73,7 +73,11 @@ const OWNED: [&str; 7] = [CONFIG, META, METRICS, CURVES, SAMPLES, CKPT, EVAL];
 pub enum Output {
     /// A grid of samples (`genlab sample`; the demo's 64 from fixed noise).
     Samples,
+    /// `genlab sample --mean`: probabilities beside the draws of `samples.png`.
+    SamplesMean,
     SamplesByClass,
+    /// `genlab sample --label C`: one class, beside the per-class grid.
+    SamplesOfClass,
     Chain,
     Filters,
     Density,
@@ -91,7 +95,9 @@ impl Output {
     pub fn file_name(self) -> &'static str {
         match self {
             Output::Samples => "samples.png",
+            Output::SamplesMean => "samples-mean.png",
             Output::SamplesByClass => "samples-by-class.png",
+            Output::SamplesOfClass => "samples-of-class.png",
             Output::Chain => "chain.png",
             Output::Filters => "filters.png",
             Output::Density => "density.png",

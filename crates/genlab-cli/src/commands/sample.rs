@@ -22,7 +22,8 @@ pub struct Args {
     /// plot in the data's units).
     #[arg(short, default_value_t = 64)]
     pub n: usize,
-    /// Output PNG (default RUN/samples.png).
+    /// Output PNG (default RUN/samples.png; samples-mean.png with --mean, samples-by-class.png
+    /// with --per-class, samples-of-class.png with --label, chain.png, filters.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Seed of the noise.
@@ -148,11 +149,17 @@ pub fn run(o: Args) -> Result<()> {
                 ..Grid::default()
             },
         };
-        (
-            grid.render(&to_images(x, &run.info)),
-            Output::SamplesByClass,
-        )
+        let name = match o.per_class {
+            Some(_) => Output::SamplesByClass,
+            None => Output::SamplesOfClass,
+        };
+        (grid.render(&to_images(x, &run.info)), name)
     } else {
+        // Probabilities go beside the draws, not over them.
+        let name = match draw {
+            genlab_core::Draw::Probabilities => Output::SamplesMean,
+            _ => Output::Samples,
+        };
         let caption = (&about, noise.as_str());
         let (img, density) = pictures::sample_and_density_pictures(
             model,
@@ -172,11 +179,11 @@ pub fn run(o: Args) -> Result<()> {
             };
             run.dir
                 .refuse_owned(&path, genlab_core::run_dir::Format::Png)?;
-            run.dir.output(o.out.clone(), Output::Samples)?;
+            run.dir.output(o.out.clone(), name)?;
             pictures::save_png(&path, &map)?;
             println!("{}", path.display());
         }
-        (img, Output::Samples)
+        (img, name)
     };
     let out = run.dir.output(o.out, default_name)?;
     pictures::save_png(&out, &img)?;
