@@ -69,7 +69,12 @@ fn outputs_go_where_they_are_said_to_go() {
     // data info and gmm-select write beside the runs, not into the working folder.
     let text = ok(&genlab(&["data", "info", "toy:ring8", "--json"], d));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(v["grid"], "runs/data/toy_ring8.png");
+    assert_eq!(v["picture"], "runs/data/toy_ring8.png");
+    assert_eq!(v["columns"], 2);
+    assert!(
+        v["standardize_auto"].as_str().unwrap().contains("as given"),
+        "{v}"
+    );
     assert!(d.join("runs/data/toy_ring8.png").is_file());
     ok(&genlab(
         &["gmm-select", "--data", "toy:ring8", "--k", "7..8"],

@@ -64,7 +64,7 @@ fn pandas_headers_and_index_columns_are_not_data() {
     let names = format!("csv:{}", fixture("pandas_names.csv").display());
     let (json, err) = info(&names, &[]);
     assert_eq!(json["examples"], points);
-    assert_eq!(json["shape"], serde_json::json!([2, 1, 1]));
+    assert_eq!(json["columns"], 2);
     assert!(
         err.contains("read as a header") && err.contains("data.header = false"),
         "{err}"
@@ -78,7 +78,7 @@ fn pandas_headers_and_index_columns_are_not_data() {
         let spec = format!("csv:{}", fixture(file).display());
         let (json, err) = info(&spec, &[]);
         assert_eq!(json["examples"], points, "{file}");
-        assert_eq!(json["shape"], serde_json::json!([2, 1, 1]), "{file}");
+        assert_eq!(json["columns"], 2, "{file}");
         assert!(err.contains("row index"), "{file}: {err}");
     }
 }
@@ -91,9 +91,18 @@ fn r_write_csv_and_unnamed_columns() {
     std::fs::write(&r, "\"\",\"V1\",\"V2\"\n\"1\",0.5,1.5\n\"2\",-0.25,2\n").unwrap();
     let (json, err) = info(&format!("csv:{}", r.display()), &[]);
     assert_eq!(json["examples"], 2);
-    assert_eq!(json["shape"], serde_json::json!([2, 1, 1]));
+    assert_eq!(json["columns"], 2);
     assert_eq!(json["min"], -0.25);
     assert!(err.contains("row index"), "{err}");
+    // Per column, and what data.standardize = "auto" will do with values outside [0, 1].
+    assert_eq!(json["column_mean"], serde_json::json!([0.125, 1.75]));
+    assert!(
+        json["standardize_auto"]
+            .as_str()
+            .unwrap()
+            .starts_with("z-scores"),
+        "{json}"
+    );
     // An unnamed column that is not an index is an error, never a silent feature.
     let odd = tmp.path().join("odd.csv");
     std::fs::write(&odd, "a,,b\n1,0.5,2\n3,0.25,4\n").unwrap();

@@ -166,20 +166,72 @@ fn info(args: InfoArgs) -> Result<()> {
     };
     genlab_core::run_dir::check_overwrite(&out, genlab_core::run_dir::Format::Png)?;
     save_png(&out, &img)?;
-    let info = serde_json::json!({
-        "spec": spec, "split": split, "examples": n,
-        "shape": [data.shape.c, data.shape.h, data.shape.w], "kind": data.kind,
-        "classes": data.classes, "class_counts": counts,
-        "channels": data.shape.c, "notes": data.notes,
-        "pixel_mean": mean, "pixel_std": std, "min": min, "max": max, "binary": data.binary,
-        "load_ms": load_ms, "grid": out,
+    let mut info = serde_json::json!({
+        "spec": spec, "split": split, "examples": n, "kind": data.kind,
+        "classes": data.classes, "class_counts": counts, "notes": data.notes,
+        "min": min, "max": max, "load_ms": (load_ms * 10.0).round() / 10.0, "picture": out,
     });
+    let fields = info.as_object_mut().unwrap();
+    match data.kind {
+        Kind::Images => {
+            fields.insert(
+                "shape".into(),
+                serde_json::json!([data.shape.c, data.shape.h, data.shape.w]),
+            );
+            fields.insert("channels".into(), data.shape.c.into());
+            fields.insert("pixel_mean".into(), mean.into());
+            fields.insert("pixel_std".into(), std.into());
+            fields.insert("binary".into(), data.binary.into());
+        }
+        Kind::Points => {
+            // Per column, in f64, and what `data.standardize = "auto"` does with them.
+            let d = data.shape.dim();
+            let values = data
+                .raw
+                .clone()
+                .unwrap_or_else(|| data.x.iter().map(|&v| v as f64).collect());
+            let stats = genlab_data::Standardization::fit(&values, d);
+            let in_unit = values.iter().all(|v| (0.0..=1.0).contains(v));
+            let (lo, hi) = values
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+            fields.insert("min".into(), lo.into());
+            fields.insert("max".into(), hi.into());
+            fields.insert("columns".into(), d.into());
+            fields.insert("column_mean".into(), stats.mean.into());
+            fields.insert("column_std".into(), stats.std.into());
+            let decision = match (data.raw.is_some(), in_unit) {
+                (true, false) => "z-scores per column (values outside [0, 1]); data.standardize = \"off\" keeps them as given",
+                (true, true) => "as given (every value in [0, 1]); data.standardize = \"on\" makes z-scores",
+                (false, _) => "as given (built-in points)",
+            };
+            fields.insert("standardize_auto".into(), decision.into());
+        }
+    }
     if json {
         println!("{info}");
     } else {
-        for (k, v) in info.as_object().unwrap() {
-            println!("{k:<13} {v}");
+        // Notes were printed above, as they happened.
+        for (k, v) in info
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k != "notes")
+        {
+            println!("{k:<16} {}", shown_value(v));
         }
     }
     Ok(())
+}
+
+/// A value on one line of the table: strings without quotes, long lists cut after eight.
+fn shown_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) if items.len() > 8 => {
+            let head: Vec<String> = items.iter().take(8).map(|i| i.to_string()).collect();
+            format!("[{}, ... ({} values)]", head.join(", "), items.len())
+        }
+        other => other.to_string(),
+    }
 }
