@@ -42,6 +42,8 @@ pub struct Dataset {
     pub raw: Option<Vec<f64>>,
     /// Set when `x` holds z-scores of `raw`.
     pub standardization: Option<crate::Standardization>,
+    /// Names of the columns of tabular points, from a CSV header (empty when unnamed).
+    pub columns: Vec<String>,
 }
 
 impl Dataset {

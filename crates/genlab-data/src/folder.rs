@@ -232,6 +232,7 @@ pub(crate) fn load(
         notes,
         raw: None,
         standardization: None,
+        columns: Vec::new(),
     }
     .mark_binary())
 }

@@ -155,6 +155,7 @@ pub(crate) fn load_pair(
         notes: Vec::new(),
         raw: None,
         standardization: None,
+        columns: Vec::new(),
     }
     .mark_binary())
 }

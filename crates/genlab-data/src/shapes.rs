@@ -97,6 +97,7 @@ pub(crate) fn generate(n: usize, seed: u64) -> Dataset {
         notes: Vec::new(),
         raw: None,
         standardization: None,
+        columns: Vec::new(),
     }
 }
 

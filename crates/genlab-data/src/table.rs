@@ -145,6 +145,13 @@ pub fn load_csv(path: &Path, spec: &str, header: Header) -> Result<Dataset, Data
     };
     let mut data = points(spec, x, d, y, classes);
     data.notes = notes;
+    if has_header {
+        let kept = names
+            .iter()
+            .zip(&roles)
+            .filter(|(_, r)| **r == Role::Feature);
+        data.columns = kept.map(|(n, _)| n.clone()).collect();
+    }
     Ok(data)
 }
 
@@ -335,6 +342,7 @@ fn points(
         notes: Vec::new(),
         raw: Some(raw),
         standardization: None,
+        columns: Vec::new(),
     }
     .mark_binary()
 }
@@ -367,6 +375,11 @@ mod tests {
         assert_eq!(ds.x, vec![1.0, 2.0, 3.0, 4.5, -1.0, 0.0]);
         assert_eq!(ds.y, Some(vec![0, 1, 0]));
         assert_eq!(ds.classes, vec!["cat", "dog"]);
+        assert_eq!(
+            ds.columns,
+            vec!["x", "y"],
+            "the label column is not a feature"
+        );
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub(crate) fn generate(kind: ToyKind, n: usize, seed: u64) -> Dataset {
         notes: Vec::new(),
         raw: None,
         standardization: None,
+        columns: Vec::new(),
     }
 }
 

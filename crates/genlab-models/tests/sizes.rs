@@ -57,6 +57,7 @@ fn random_images(side: usize, channels: usize) -> Dataset {
         notes: Vec::new(),
         raw: None,
         standardization: None,
+        columns: Vec::new(),
     }
 }
 

@@ -61,7 +61,7 @@ pub fn density_png(
     let mut img = square_canvas(BAR_ROOM);
     let plot = square();
     // Axes first: the map covers their grid lines, not their labels or frame.
-    square_axes(&mut img, &plot, extent);
+    square_axes(&mut img, &plot, extent, &[]);
     for r in 0..SQUARE {
         for c in 0..SQUARE {
             let v = log_density[r as usize * res + c as usize];

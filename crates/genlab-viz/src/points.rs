@@ -51,6 +51,8 @@ pub struct Points<'a> {
     /// One column: a model's density (x, p(x)) at increasing x across the extent, in the data's
     /// units (p integrates to 1 over x), drawn over the histogram.
     pub density: Vec<(f64, f64)>,
+    /// Column names for the axes (a CSV header); `x0`, `x1`, ... where missing.
+    pub names: Vec<String>,
 }
 
 impl<'a> Points<'a> {
@@ -67,7 +69,14 @@ impl<'a> Points<'a> {
             extent: extent(values, d),
             modes: Vec::new(),
             density: Vec::new(),
+            names: Vec::new(),
         }
+    }
+
+    /// Name the columns on the axes.
+    pub fn with_names(mut self, names: &[String]) -> Self {
+        self.names = names.to_vec();
+        self
     }
 
     /// Draw the true modes of a toy set (two columns), the extent widened to hold them.
@@ -117,9 +126,13 @@ pub fn points_png(p: &Points) -> RgbImage {
     }
 }
 
-/// Name of column `j` on axes and panels.
-fn name(j: usize) -> String {
-    format!("x{j}")
+/// Name of column `j` on axes and panels: its own, else `x{j}`.
+fn name(names: &[String], j: usize) -> String {
+    names
+        .get(j)
+        .filter(|n| !n.is_empty())
+        .cloned()
+        .unwrap_or_else(|| format!("x{j}"))
 }
 
 /// The 2-D plot area, shared by the scatter and the density map so that they line up.
@@ -138,7 +151,7 @@ pub(crate) fn square_canvas(extra: u32) -> RgbImage {
 }
 
 /// Ticks, grid and names of both axes of a 2-D plot over `extent` (two spans).
-pub(crate) fn square_axes(img: &mut RgbImage, plot: &Rect, extent: &[Span]) {
+pub(crate) fn square_axes(img: &mut RgbImage, plot: &Rect, extent: &[Span], names: &[String]) {
     let xt = Ticks::fit(extent[0], plot.w, true);
     let yt = Ticks::fit(extent[1], plot.h, false);
     x_grid(img, plot, extent[0], &xt);
@@ -146,7 +159,7 @@ pub(crate) fn square_axes(img: &mut RgbImage, plot: &Rect, extent: &[Span]) {
     y_grid(img, plot, extent[1], &yt);
     y_labels(img, plot, extent[1], &yt, Side::Left);
     frame(img, plot, MUTED);
-    let x_name = xt.title(&name(0));
+    let x_name = xt.title(&name(names, 0));
     let centre = plot.x + plot.w / 2;
     text(
         img,
@@ -155,7 +168,7 @@ pub(crate) fn square_axes(img: &mut RgbImage, plot: &Rect, extent: &[Span]) {
         &x_name,
         INK,
     );
-    text(img, 8, plot.y - 16, &yt.title(&name(1)), INK);
+    text(img, 8, plot.y - 16, &yt.title(&name(names, 1)), INK);
 }
 
 /// The first line: the title in ink (shortened if it does not fit: a long path keeps its end),
@@ -361,7 +374,7 @@ fn histogram_png(p: &Points) -> RgbImage {
         fill(img, x + 2, y, 12, 8, Rgb([143, 187, 217]));
     });
     text(&mut img, 8, plot.y - 16, &yt.title("density"), INK);
-    let x_name = xt.title(&name(0));
+    let x_name = xt.title(&name(&p.names, 0));
     let centre = plot.x + plot.w / 2;
     text(
         &mut img,
@@ -377,7 +390,7 @@ fn histogram_png(p: &Points) -> RgbImage {
 fn scatter_png(p: &Points) -> RgbImage {
     let mut img = square_canvas(0);
     let plot = square();
-    square_axes(&mut img, &plot, &p.extent);
+    square_axes(&mut img, &plot, &p.extent, &p.names);
     let rows = p.finite_rows(2);
     let shown = subset(&rows);
     let outside = dots(&mut img, &plot, p, &shown, (0, 1), 2.0);
@@ -457,22 +470,22 @@ fn pairs_png(p: &Points) -> RgbImage {
                     hi: 1.08 * top,
                 };
                 bars(&mut img, &plot, &densities, ys);
-                text(&mut img, plot.x, plot.y - BAND + 2, &name(j), INK);
+                text(&mut img, plot.x, plot.y - BAND + 2, &name(&p.names, j), INK);
             } else {
                 y_grid(&mut img, &plot, p.extent[i], &ticks[i].1);
                 dots(&mut img, &plot, p, &shown, (j, i), 1.5);
-                let label = format!("({}, {})", name(j), name(i));
+                let label = format!("({}, {})", name(&p.names, j), name(&p.names, i));
                 text(&mut img, plot.x, plot.y - BAND + 2, &label, MUTED);
             }
             frame(&mut img, &plot, MUTED);
             if last_row {
-                let col_name = ticks[j].0.title(&name(j));
+                let col_name = ticks[j].0.title(&name(&p.names, j));
                 let centre = plot.x + side / 2;
                 let left = centre.saturating_sub(width(&col_name) / 2);
                 text(&mut img, left, plot.y + plot.h + 24, &col_name, INK);
             }
             if j == k - 1 {
-                let row_name = ticks[i].1.title(&name(i));
+                let row_name = ticks[i].1.title(&name(&p.names, i));
                 text(
                     &mut img,
                     plot.x + side + 8,
@@ -488,7 +501,12 @@ fn pairs_png(p: &Points) -> RgbImage {
         .filter(|&&r| (0..k).any(|j| !p.extent[j].holds(p.row(r)[j])))
         .count();
     let mut notes = vec![if p.d > k {
-        format!("columns x0-x{} of {}", k - 1, p.d)
+        format!(
+            "columns {}-{} of {}",
+            name(&p.names, 0),
+            name(&p.names, k - 1),
+            p.d
+        )
     } else {
         String::new()
     }];
@@ -505,6 +523,19 @@ fn pairs_png(p: &Points) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_named_by_the_header_where_it_names_them() {
+        let names = ["weight_kg".to_string(), String::new()];
+        assert_eq!(name(&names, 0), "weight_kg");
+        assert_eq!(name(&names, 1), "x1", "an empty name");
+        assert_eq!(name(&names, 2), "x2", "beyond the header");
+        // The axis title is drawn: a named scatter differs from an unnamed one.
+        let v = [0.0, 0.0, 1.0, 2.0, 2.0, 1.0];
+        let plain = points_png(&Points::new(&v, 2, "t"));
+        let named = points_png(&Points::new(&v, 2, "t").with_names(&names));
+        assert_ne!(plain, named);
+    }
 
     /// Pixels inside `plot` tinted like the points (blue clearly above red).
     fn point_pixels(img: &RgbImage, plot: &Rect) -> Vec<(u32, u32)> {

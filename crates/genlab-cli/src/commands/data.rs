@@ -159,8 +159,9 @@ fn info(args: InfoArgs) -> Result<()> {
                 .unwrap_or_else(|| data.x.iter().map(|&v| v as f64).collect());
             let title = format!("{spec} · {split_name} split · {n} rows");
             let modes = spec.modes().map(|m| m.centers).unwrap_or_default();
-            let points =
-                genlab_viz::Points::new(&values, data.shape.dim(), title).with_modes(&modes);
+            let points = genlab_viz::Points::new(&values, data.shape.dim(), title)
+                .with_modes(&modes)
+                .with_names(&data.columns);
             genlab_viz::points_png(&points)
         }
     };
