@@ -60,7 +60,7 @@ pub fn cas(
     }
     let classes = given.classes();
     let labels: Vec<u32> = (0..CAS_SAMPLES).map(|i| (i % classes) as u32).collect();
-    let mut rng = rng_for(seed, 5, Stream::Eval);
+    let mut rng = rng_for(seed, genlab_eval::quality::SAMPLE_STREAM + 1, Stream::Eval);
     let mut pixels = Vec::with_capacity(CAS_SAMPLES * s.dim());
     let mut progress =
         genlab_core::progress::Progress::new("drawing labelled samples", CAS_SAMPLES as u64);

@@ -21,18 +21,22 @@ fn json(text: &str) -> Value {
 
 #[test]
 fn eval_judges_samples_and_score_recomputes_it_from_features() {
+    // A VAE of bits on shapes, 600 samples (more than one chunk of draws) against 600 test
+    // images binarized as the VAE sees them: features + score reproduce eval's numbers.
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     tiny(d, "classifier", "judge");
-    tiny(d, "dcgan", "gan");
+    tiny(d, "vae", "vae");
     let eval = json(&ok(&genlab(
         &[
             "eval",
-            "gan",
+            "vae",
             "--judge",
             "judge",
             "--samples",
-            "200",
+            "600",
+            "-k",
+            "1",
             "--json",
         ],
         d,
@@ -55,23 +59,53 @@ fn eval_judges_samples_and_score_recomputes_it_from_features() {
     }
     assert!(eval["memorization"]["median_ratio"].as_f64().unwrap() > 0.0);
     let p = &eval["protocol"];
-    assert_eq!(p["samples"], 200);
+    assert_eq!(
+        (p["samples"].clone(), p["real"].clone()),
+        (600.into(), "test".into())
+    );
+    assert_eq!(p["samples_shown_as"], "binary draws");
     assert_eq!(p["standard"], false);
     assert_eq!(p["judge"]["name"], "judge");
     assert_eq!(p["judge"]["sha256"].as_str().unwrap().len(), 64);
-    assert!(p["warnings"][0]
-        .as_str()
-        .unwrap()
-        .contains("fewer than 2000"));
+    let warnings = p["warnings"].to_string();
+    assert!(
+        warnings.contains("fewer than 2000") && warnings.contains("your own"),
+        "{warnings}"
+    );
+
+    // Against the training split (data without a test split): no memorisation, said so.
+    let args = [
+        "eval",
+        "vae",
+        "--judge",
+        "judge",
+        "--samples",
+        "100",
+        "--split",
+        "train",
+    ];
+    let train = json(&ok(&genlab(
+        &[&args[..], &["-k", "1", "--json"]].concat(),
+        d,
+    )));
+    assert!(train["memorization"].is_null(), "{train}");
+    assert_eq!(train["protocol"]["real"], "train");
+    assert!(train["protocol"]["warnings"]
+        .to_string()
+        .contains("no memorisation"));
 
     // The same samples and test examples through features and score: the same numbers.
-    let judge = ["--judge", "judge", "--samples", "200"];
+    let judge = ["--judge", "judge", "--samples", "600"];
     ok(&genlab(
-        &[&["features", "gan", "--out", "fake.npy"][..], &judge].concat(),
+        &[&["features", "vae", "--out", "fake.npy"][..], &judge].concat(),
         d,
     ));
     ok(&genlab(
-        &[&["features", "shapes", "--out", "real.npy"][..], &judge].concat(),
+        &[
+            &["features", "vae", "--real", "--out", "real.npy"][..],
+            &judge,
+        ]
+        .concat(),
         d,
     ));
     let score = json(&ok(&genlab(
@@ -83,7 +117,7 @@ fn eval_judges_samples_and_score_recomputes_it_from_features() {
     for key in ["fid", "precision", "recall", "density", "coverage"] {
         let (a, b) = (eval[key].as_f64().unwrap(), score[key].as_f64().unwrap());
         assert!(
-            (a - b).abs() <= 1e-5 * a.abs().max(1e-3),
+            (a - b).abs() <= 1e-9 * a.abs().max(1e-3),
             "{key}: eval {a}, score {b}"
         );
     }
@@ -99,11 +133,15 @@ fn missing_or_unfit_judges_and_feature_files_are_clear() {
         &genlab(&["features", "shapes", "--out", "f.npy"], d),
         &["no judge ships for shapes", "--judge"],
     );
-    let out = genlab(&["eval", "gan", "--samples", "50", "--json"], d);
-    let eval = json(&ok(&out));
+    let eval = json(&ok(&genlab(&["eval", "gan", "--json"], d)));
     assert!(
         eval["sample_quality"].as_str().unwrap().contains("--judge"),
         "{eval}"
+    );
+    // Asked for explicitly, it is an error.
+    fails_with(
+        &genlab(&["eval", "gan", "--samples", "50"], d),
+        &["no judge ships for shapes"],
     );
     // A run without features is no judge.
     tiny(d, "vae", "vae");
@@ -138,22 +176,26 @@ fn missing_or_unfit_judges_and_feature_files_are_clear() {
         ),
         &["classifier cannot sample"],
     );
-    // Too few samples: eval says why and reports the rest.
-    let eval = json(&ok(&genlab(
-        &[
-            "eval",
-            "gan",
-            "--judge",
-            "judge",
-            "--samples",
-            "3",
-            "--json",
-        ],
-        d,
-    )));
-    assert!(
-        eval["sample_quality"].as_str().unwrap().contains("too few"),
-        "{eval}"
+    // Too few samples.
+    fails_with(
+        &genlab(&["eval", "gan", "--judge", "judge", "--samples", "3"], d),
+        &["--samples 3 is too few"],
+    );
+    // Probabilities that are not distributions are refused by score.
+    fails_with(
+        &genlab(
+            &[
+                "score",
+                "--real",
+                "g.npy",
+                "--fake",
+                "g.npy",
+                "--fake-probs",
+                "g.npy",
+            ],
+            d,
+        ),
+        &["not a distribution"],
     );
     // A judge of 8x8 images cannot judge 28x28 ones.
     for (class, shade) in [("dark", 40u8), ("light", 220u8)] {

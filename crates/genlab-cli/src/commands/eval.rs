@@ -4,6 +4,7 @@ use crate::cli::SplitArg;
 use anyhow::{bail, Result};
 use genlab_core::run_dir;
 use genlab_data::Split;
+use genlab_eval::quality::PROTOCOL_SAMPLES;
 use std::path::{Path, PathBuf};
 
 /// Held-out examples used for family diagnostics (active units, KL per unit).
@@ -210,14 +211,16 @@ pub fn run(args: Args) -> Result<()> {
     }
     let draw = mean.draw(run.model.as_ref());
     if samples > 0 && run.model.as_sample().is_some() {
-        match sample_quality(&run, &data_cfg, &dataset, classifier, samples, draw, seed) {
+        let real = (&dataset, split);
+        match sample_quality(&run, &data_cfg, real, classifier, samples, draw, seed) {
             Ok(q) => {
                 for (key, v) in serde_json::to_value(&q)?.as_object().unwrap() {
                     out.insert(key.clone(), v.clone());
                 }
             }
-            // Without a judge for the data (or with one that cannot judge it) the rest of
-            // the evaluation still stands; the reason is said and recorded.
+            // Asked for by --judge or --samples: an error. Left at the defaults on data
+            // without a judge: the rest of the evaluation stands, the reason said and recorded.
+            Err(e) if classifier.is_some() || samples != PROTOCOL_SAMPLES => return Err(e),
             Err(e) => {
                 eprintln!("note: no sample quality: {e:#}");
                 out.insert(
@@ -311,7 +314,7 @@ fn readable(v: &serde_json::Value) -> String {
 fn sample_quality(
     run: &crate::run::OpenRun,
     data_cfg: &genlab_core::config::DataConfig,
-    test: &genlab_data::Dataset,
+    (real, split): (&genlab_data::Dataset, Split),
     judge_flag: Option<&Path>,
     samples: usize,
     draw: genlab_core::Draw,
@@ -319,23 +322,22 @@ fn sample_quality(
 ) -> Result<genlab_eval::quality::SampleQuality> {
     let judge = match run.info.kind {
         genlab_data::Kind::Images => {
-            let j = crate::judge::resolve(judge_flag, &data_cfg.spec)?;
+            // A --judge run that classifies without features (class-gaussian, for the class
+            // rate) leaves the metrics to the judge shipped for the data.
+            let flag = judge_flag
+                .filter(|p| crate::run::open(p).map_or(true, |r| r.model.as_judge().is_some()));
+            let j = crate::judge::resolve(flag, &data_cfg.spec)?;
             j.check_shape(&run.info)?;
             Some(j)
         }
         genlab_data::Kind::Points => None,
     };
-    let judge_ref = judge.as_ref().map(|j| genlab_eval::quality::JudgeRef {
-        judge: j.judge(),
-        info: &j.info,
-        device: &j.device,
-        id: serde_json::to_value(&j.id).unwrap_or_default(),
-    });
+    let judge_ref = judge.as_ref().map(|j| j.as_ref());
     let train = run.load_data(Split::Train)?;
     genlab_eval::quality::sample_quality(
         run.model.as_ref(),
         &run.info,
-        (test, &train),
+        (real, split, &train),
         judge_ref.as_ref(),
         samples,
         draw,

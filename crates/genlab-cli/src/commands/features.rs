@@ -8,7 +8,7 @@ use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::{atomic_write, check_overwrite, Format};
 use genlab_core::Batch;
 use genlab_data::{DataSpec, Kind};
-use genlab_eval::quality::{features_of, JudgeRef};
+use genlab_eval::quality::features_of;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -30,6 +30,10 @@ pub struct Args {
     /// The split of a data spec.
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
     pub split: SplitArg,
+    /// With a RUN: features of its evaluation examples (the first --samples), preprocessed as
+    /// `genlab eval` compares them with the samples (binarized for a model of bits).
+    #[arg(long)]
+    pub real: bool,
     /// Seed of the samples.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -44,13 +48,23 @@ pub fn run(a: Args) -> Result<()> {
     let as_run = PathBuf::from(&a.source);
     let (rows, info, spec) = if as_run.join("config.toml").is_file() {
         let run = crate::run::open(&as_run)?;
-        let sampler = run.model.as_sample().ok_or_else(|| {
-            genlab_core::model::cannot(run.model.as_ref(), "sample", "genlab features DATA")
-        })?;
-        let draw = a.mean.draw(run.model.as_ref());
-        let mut rng = rng_for(a.seed, 4, Stream::Eval);
-        let x =
-            genlab_core::tensor::to_vec(draw.sample(sampler, a.samples, &mut rng, &run.device)?);
+        // The run's evaluation examples as `genlab eval` compares against them, or its
+        // samples drawn as eval draws them (the same ones for the same seed).
+        let x = if a.real {
+            let data = run.load_data(run.config.data.eval_split)?;
+            genlab_eval::quality::model_space(&data, a.samples, &run.info, &run.device)
+        } else {
+            let draw = a.mean.draw(run.model.as_ref());
+            let model = run.model.as_ref();
+            genlab_eval::quality::draw_samples(
+                model,
+                &run.info,
+                a.samples,
+                draw,
+                a.seed,
+                &run.device,
+            )?
+        };
         (x, run.info.clone(), run.config.data.spec.clone())
     } else {
         let spec: DataSpec = a.source.parse().map_err(|e| {
@@ -83,12 +97,7 @@ pub fn run(a: Args) -> Result<()> {
     if let Some(j) = &judge {
         j.check_shape(&info)?;
     }
-    let judge_ref = judge.as_ref().map(|j| JudgeRef {
-        judge: j.judge(),
-        info: &j.info,
-        device: &j.device,
-        id: serde_json::to_value(&j.id).unwrap_or_default(),
-    });
+    let judge_ref = judge.as_ref().map(|j| j.as_ref());
     let (feats, probs) = features_of(&rows, &info, judge_ref.as_ref(), "judging")?;
     check_overwrite(&a.out, Format::Npy)?;
     atomic_write(&a.out, &genlab_data::npy_bytes(&feats.x, feats.n, feats.d))?;

@@ -69,6 +69,15 @@ pub fn run(a: Args) -> Result<()> {
     }
     if let Some(path) = &a.fake_probs {
         let probs = load(path, "probability")?;
+        if probs.n != fake.n {
+            anyhow::bail!(
+                "{} has {} rows of probabilities, {} has {} generated rows: write both with one `genlab features --probs`",
+                path.display(),
+                probs.n,
+                a.fake.display(),
+                fake.n
+            );
+        }
         let s = inception_score(&probs.x, probs.d, IS_SPLITS)?;
         out.insert("is".into(), s.is.into());
         out.insert("is_std".into(), s.is_std.into());

@@ -4,8 +4,8 @@
 use super::Features;
 use genlab_nn::linalg::gemm_into;
 
-/// Rows of `a` per block: a block of distances to 10,000 rows is 80 MB.
-const BLOCK: usize = 1000;
+/// Distances per block: 10 million f64, 80 MB, whatever the width of `b`.
+const BLOCK_VALUES: usize = 10_000_000;
 
 fn sq_norms(f: &Features) -> Vec<f64> {
     f.x.chunks(f.d)
@@ -16,10 +16,14 @@ fn sq_norms(f: &Features) -> Vec<f64> {
 /// Calls `each(first_row, block)` for blocks of rows of `a`, `block` holding the squared
 /// distances `[rows, b.n]` of those rows of `a` to every row of `b`.
 pub fn pairwise_sq_distances(a: &Features, b: &Features, mut each: impl FnMut(usize, &[f64])) {
+    if a.n == 0 || b.n == 0 {
+        return;
+    }
     let (na, nb) = (sq_norms(a), sq_norms(b));
-    let mut block = vec![0.0; BLOCK.min(a.n.max(1)) * b.n];
-    for start in (0..a.n).step_by(BLOCK) {
-        let rows = BLOCK.min(a.n - start);
+    let per = (BLOCK_VALUES / b.n).clamp(1, a.n);
+    let mut block = vec![0.0; per * b.n];
+    for start in (0..a.n).step_by(per) {
+        let rows = per.min(a.n - start);
         let c = &mut block[..rows * b.n];
         let a_rows = &a.x[start * a.d..(start + rows) * a.d];
         gemm_into(c, a_rows, &b.x, (rows, a.d, b.n), false, true, false, true);

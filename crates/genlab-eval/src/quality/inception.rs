@@ -18,9 +18,17 @@ pub struct InceptionScore {
 
 /// From probabilities `[n, classes]` (rows summing to 1).
 pub fn inception_score(p: &[f64], classes: usize, splits: usize) -> Result<InceptionScore> {
-    let n = p.len() / classes.max(1);
-    if classes == 0 || n < splits || splits == 0 {
+    if classes < 2 {
+        bail!("the Inception score needs probabilities over at least 2 classes ({classes} given)");
+    }
+    let n = p.len() / classes;
+    if n < splits || splits == 0 {
         bail!("the Inception score needs at least {splits} samples ({n} given)");
+    }
+    if let Some(r) = p.chunks(classes).position(|r| {
+        r.iter().any(|v| v.is_nan() || *v < 0.0) || (r.iter().sum::<f64>() - 1.0).abs() > 1e-3
+    }) {
+        bail!("row {r} of the probabilities is not a distribution (negative, or not summing to 1): give softmax outputs, not logits");
     }
     let scores: Vec<f64> = (0..splits)
         .map(|s| {

@@ -29,6 +29,11 @@ pub struct Prdc {
 
 /// The four metrics; `k_pr` and `k_dc` as above (the prdc package uses one k for all four).
 pub fn prdc(real: &Features, fake: &Features, k_pr: usize, k_dc: usize) -> Result<Prdc> {
+    if k_pr == 0 || k_dc == 0 {
+        anyhow::bail!(
+            "k must be at least 1 (found {k_pr} for precision/recall, {k_dc} for density/coverage)"
+        );
+    }
     check_pair(real, fake, k_pr.max(k_dc) + 1)?;
     let real_r_pr = kth_neighbour_distances(real, k_pr);
     let real_r_dc = if k_dc == k_pr {

@@ -16,7 +16,7 @@ use genlab_core::model::cannot;
 use genlab_core::progress::Progress;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::{Batch, DataInfo, Draw, Judge, Model};
-use genlab_data::{Dataset, Kind};
+use genlab_data::{Dataset, Kind, Split};
 
 /// The protocol's number of samples (and of real test examples).
 pub const PROTOCOL_SAMPLES: usize = 10_000;
@@ -32,7 +32,13 @@ pub struct JudgeRef<'a> {
     pub device: &'a Device,
     /// What the result records of it (name, hash, accuracy).
     pub id: serde_json::Value,
+    /// True for the judge shipped for the data: only its results are on the protocol.
+    pub shipped: bool,
 }
+
+/// The random stream of the sample-quality protocol's draws (`rng_for(seed, SAMPLE_STREAM,
+/// Eval)`), far from the likelihood's per-chunk streams 0, 1, 2, ...
+pub const SAMPLE_STREAM: u64 = 1 << 40;
 
 /// What the numbers were computed on.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -69,7 +75,8 @@ pub struct SampleQuality {
     /// Inception score on the judge's p(y | x); none for point data.
     pub is: Option<f64>,
     pub is_std: Option<f64>,
-    pub memorization: Memorization,
+    /// None when the reference examples are training examples (data without a test split).
+    pub memorization: Option<Memorization>,
     pub protocol: ProtocolRecord,
 }
 
@@ -121,26 +128,23 @@ pub fn features_of(
 
 /// The first `n` examples of `data`, preprocessed as the model is evaluated (a fixed
 /// binarization for a model of bits), as model-space rows.
-fn model_space(data: &Dataset, n: usize, info: &DataInfo, device: &Device) -> Vec<f32> {
+pub fn model_space(data: &Dataset, n: usize, info: &DataInfo, device: &Device) -> Vec<f32> {
     let idx: Vec<usize> = (0..n.min(data.len())).collect();
     let pre = info.preprocess.for_evaluation();
     let batch = Batch::gather(data, &idx, &pre, &mut rng_for(0, 0, Stream::Eval), device);
     genlab_core::tensor::to_vec(batch.x)
 }
 
-/// `samples` draws of `model` (shown as `draw` says) against the first `samples` rows of
-/// `test`, memorisation against `train`; a judge for images, coordinates for points.
-#[allow(clippy::too_many_arguments)]
-pub fn sample_quality(
+/// `n` samples of `model` shown as `draw` says, in model space `[n, d]`, drawn in chunks of
+/// [`CHUNK`] from one random stream: `genlab eval` and `genlab features` draw the same ones.
+pub fn draw_samples(
     model: &dyn Model,
     info: &DataInfo,
-    (test, train): (&Dataset, &Dataset),
-    judge: Option<&JudgeRef>,
-    samples: usize,
+    n: usize,
     draw: Draw,
     seed: u64,
     device: &Device,
-) -> Result<SampleQuality> {
+) -> Result<Vec<f32>> {
     let sampler = model.as_sample().ok_or_else(|| {
         cannot(
             model,
@@ -148,33 +152,57 @@ pub fn sample_quality(
             "genlab eval RUN --samples 0",
         )
     })?;
-    if info.kind == Kind::Images && judge.is_none() {
-        bail!("judging image samples needs a judge: pass --judge RUN (a classifier run)");
-    }
-    if samples < DC_K + 1 {
-        bail!("--samples {samples} is too few: the metrics need at least {} (the protocol uses {PROTOCOL_SAMPLES})", DC_K + 1);
-    }
     let d = info.shape.dim();
-    let mut rng = rng_for(seed, 4, Stream::Eval);
-    let mut x = Vec::with_capacity(samples * d);
-    let mut progress = Progress::new("drawing samples", samples as u64);
-    while x.len() < samples * d {
-        let m = CHUNK.min(samples - x.len() / d);
+    let mut rng = rng_for(seed, SAMPLE_STREAM, Stream::Eval);
+    let mut x = Vec::with_capacity(n * d);
+    let mut progress = Progress::new("drawing samples", n as u64);
+    while x.len() < n * d {
+        let m = CHUNK.min(n - x.len() / d);
         x.extend(genlab_core::tensor::to_vec(
             draw.sample(sampler, m, &mut rng, device)?,
         ));
         progress.inc(m as u64);
     }
-    drop(progress);
-    let real_rows = model_space(test, samples, info, device);
-    let train_rows = model_space(train, train.len(), info, device);
+    Ok(x)
+}
+
+/// `samples` draws of `model` (shown as `draw` says) against the first `samples` rows of
+/// `real` (the `real_split` of the data), memorisation against `train` when `real` is held
+/// out; a judge for images, coordinates for points.
+#[allow(clippy::too_many_arguments)]
+pub fn sample_quality(
+    model: &dyn Model,
+    info: &DataInfo,
+    (real_data, real_split, train): (&Dataset, Split, &Dataset),
+    judge: Option<&JudgeRef>,
+    samples: usize,
+    draw: Draw,
+    seed: u64,
+    device: &Device,
+) -> Result<SampleQuality> {
+    if info.kind == Kind::Images && judge.is_none() {
+        bail!("judging image samples needs a judge: pass --judge RUN (a classifier run)");
+    }
+    if samples < DC_K + 1 {
+        bail!(
+            "--samples {samples} is too few: the metrics need at least {} (the protocol uses {PROTOCOL_SAMPLES})",
+            DC_K + 1
+        );
+    }
+    let x = draw_samples(model, info, samples, draw, seed, device)?;
+    let real_rows = model_space(real_data, samples, info, device);
     let (fake, fake_p) = features_of(&x, info, judge, "judging samples")?;
-    let (real, _) = features_of(&real_rows, info, judge, "judging test examples")?;
-    let (train_f, _) = features_of(&train_rows, info, judge, "judging training examples")?;
+    let split_name = format!("{real_split:?}").to_lowercase();
+    let (real, _) = features_of(
+        &real_rows,
+        info,
+        judge,
+        &format!("judging {split_name} examples"),
+    )?;
     let mut warnings = Vec::new();
     if real.n < samples {
         warnings.push(format!(
-            "the test split has {} examples, fewer than the {samples} samples",
+            "the {split_name} split has {} examples, fewer than the {samples} samples",
             real.n
         ));
     }
@@ -183,16 +211,33 @@ pub fn sample_quality(
             "{samples} samples are fewer than {FEW_SAMPLES}: FID and KID are biased and noisy at this size; the protocol uses {PROTOCOL_SAMPLES}"
         ));
     }
+    if draw == Draw::Probabilities {
+        warnings.push("samples shown as P(x = 1) (--mean) are compared with binarized real images: not the protocol, which compares binary draws".into());
+    }
+    if judge.is_some_and(|j| !j.shipped) {
+        warnings.push("a judge of your own (--judge): comparable only with results on the same judge (its sha256)".into());
+    }
+    // Memorisation needs held-out reference rows: none when they are training rows.
+    let held_out = real_split == Split::Test;
+    let m = if held_out {
+        let train_rows = model_space(train, train.len(), info, device);
+        let (train_f, _) = features_of(&train_rows, info, judge, "judging training examples")?;
+        Some(memorization(&fake, &real, &train_f)?)
+    } else {
+        warnings.push(format!(
+            "the real examples are the {split_name} split: no memorisation (it needs held-out examples; evaluate with --data on a separate test set)"
+        ));
+        None
+    };
     let f = fid(&real, &fake)?;
     let k = kid(&real, &fake, KID_SUBSETS, KID_SUBSET_SIZE, seed)?;
-    if k.subset_size == real.n.min(fake.n) {
+    if k.subset_size == real.n && k.subset_size == fake.n {
         warnings.push(format!(
-            "KID's subsets hold all {} rows, so its standard deviation over subsets is 0",
+            "KID's subsets hold all {} rows of both sets, so its standard deviation over subsets is 0",
             k.subset_size
         ));
     }
     let p = prdc(&real, &fake, PR_K, DC_K)?;
-    let m = memorization(&fake, &real, &train_f)?;
     let is = match &fake_p {
         Some((probs, classes)) => Some(inception_score(probs, *classes, IS_SPLITS.min(samples))?),
         None => None,
@@ -211,7 +256,7 @@ pub fn sample_quality(
         memorization: m,
         protocol: ProtocolRecord {
             samples,
-            real: "test".into(),
+            real: split_name,
             real_examples: real.n,
             seed,
             judge: judge.map_or(serde_json::json!("coordinates"), |j| j.id.clone()),
@@ -225,7 +270,11 @@ pub fn sample_quality(
             kid_subsets: k.subsets,
             kid_subset_size: k.subset_size,
             is_splits: is.as_ref().map_or(0, |s| s.splits),
-            standard: samples == PROTOCOL_SAMPLES && real.n == samples,
+            standard: samples == PROTOCOL_SAMPLES
+                && real.n == samples
+                && held_out
+                && draw != Draw::Probabilities
+                && judge.is_none_or(|j| j.shipped),
             warnings,
         },
     })
