@@ -267,6 +267,17 @@ fn cas_separates_class_faithful_samples_from_chance() {
     );
     assert_eq!(good["cas_protocol"]["standard"], false);
     assert_eq!(good["cas_protocol"]["samples"], 10000);
+    // A class-only judge (class-gaussian) still gives the class rate; the metrics, without a
+    // judge for shapes, are said not to be computed rather than failing the evaluation.
+    let rate = json(&ok(&genlab(&["eval", "gan", "--judge", "cg", "--json"], d)));
+    assert!(rate["label_accuracy_by_classifier"].is_number(), "{rate}");
+    assert!(
+        rate["sample_quality"]
+            .as_str()
+            .unwrap()
+            .contains("no judge ships"),
+        "{rate}"
+    );
     // An unconditional model has no CAS.
     tiny(d, "dcgan", "dc");
     fails_with(

@@ -212,7 +212,16 @@ pub fn run(args: Args) -> Result<()> {
     let draw = mean.draw(run.model.as_ref());
     if samples > 0 && run.model.as_sample().is_some() {
         let real = (&dataset, split);
-        match sample_quality(&run, &data_cfg, real, classifier, samples, draw, seed) {
+        // A --judge run that classifies without features (class-gaussian, for the class
+        // rate) leaves the metrics to the judge shipped for the data.
+        let own = match classifier {
+            Some(p) if run.info.kind == genlab_data::Kind::Images => {
+                crate::judge::judge_run(p)?.ok()
+            }
+            _ => None,
+        };
+        let asked = own.is_some() || samples != PROTOCOL_SAMPLES;
+        match sample_quality(&run, &data_cfg, real, own, samples, draw, seed) {
             Ok(q) => {
                 for (key, v) in serde_json::to_value(&q)?.as_object().unwrap() {
                     out.insert(key.clone(), v.clone());
@@ -220,7 +229,7 @@ pub fn run(args: Args) -> Result<()> {
             }
             // Asked for by --judge or --samples: an error. Left at the defaults on data
             // without a judge: the rest of the evaluation stands, the reason said and recorded.
-            Err(e) if classifier.is_some() || samples != PROTOCOL_SAMPLES => return Err(e),
+            Err(e) if asked => return Err(e),
             Err(e) => {
                 eprintln!("note: no sample quality: {e:#}");
                 out.insert(
@@ -315,18 +324,17 @@ fn sample_quality(
     run: &crate::run::OpenRun,
     data_cfg: &genlab_core::config::DataConfig,
     (real, split): (&genlab_data::Dataset, Split),
-    judge_flag: Option<&Path>,
+    own: Option<crate::judge::Judge>,
     samples: usize,
     draw: genlab_core::Draw,
     seed: u64,
 ) -> Result<genlab_eval::quality::SampleQuality> {
     let judge = match run.info.kind {
         genlab_data::Kind::Images => {
-            // A --judge run that classifies without features (class-gaussian, for the class
-            // rate) leaves the metrics to the judge shipped for the data.
-            let flag = judge_flag
-                .filter(|p| crate::run::open(p).map_or(true, |r| r.model.as_judge().is_some()));
-            let j = crate::judge::resolve(flag, &data_cfg.spec)?;
+            let j = match own {
+                Some(j) => j,
+                None => crate::judge::resolve(None, &data_cfg.spec)?,
+            };
             j.check_shape(&run.info)?;
             Some(j)
         }
