@@ -134,18 +134,25 @@ pub fn fashion_mnist() -> Result<Judge> {
 /// A classifier run as judge, loaded as `genlab sample` loads a run: its newest checkpoint,
 /// whose weights are hashed.
 fn from_run(dir: &Path) -> Result<Judge> {
+    match judge_run(dir)? {
+        Ok(judge) => Ok(judge),
+        Err(family) => bail!(
+            "{} is a {family} run, which has no features to judge by; pass a classifier run (`genlab train classifier --data ... --out runs/judge`)",
+            dir.display()
+        ),
+    }
+}
+
+/// The run at `dir` as a judge, or the family of a run that has no features (loaded once).
+pub fn judge_run(dir: &Path) -> Result<Result<Judge, String>> {
     let run = crate::run::open(dir)?;
     if run.model.as_judge().is_none() {
-        bail!(
-            "{} is a {} run, which has no features to judge by; pass a classifier run (`genlab train classifier --data ... --out runs/judge`)",
-            dir.display(),
-            run.config.family
-        );
+        return Ok(Err(run.config.family));
     }
     let weights = run.checkpoint.join("model.safetensors");
     let bytes = std::fs::read(&weights)
         .with_context(|| format!("cannot read the judge's weights {}", weights.display()))?;
-    Ok(Judge {
+    Ok(Ok(Judge {
         id: JudgeId {
             name: dir.display().to_string(),
             sha256: sha256(&bytes),
@@ -155,7 +162,7 @@ fn from_run(dir: &Path) -> Result<Judge> {
         info: run.info,
         device: run.device,
         shipped: false,
-    })
+    }))
 }
 
 #[cfg(test)]

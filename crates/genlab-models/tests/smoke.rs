@@ -118,29 +118,22 @@ fn every_family_samples_or_reconstructs_in_range() {
                 family.name
             );
         }
+        let batch = Batch::gather(
+            &data,
+            &[0, 1, 2],
+            &info.preprocess,
+            &mut rng_for(0, 0, Stream::Eval),
+            &infer,
+        );
         if let Some(r) = model.as_reconstruct() {
-            let batch = Batch::gather(
-                &data,
-                &[0, 1, 2],
-                &info.preprocess,
-                &mut rng_for(0, 0, Stream::Eval),
-                &infer,
-            );
             assert_eq!(
-                r.reconstruct(batch.x).unwrap().dims(),
+                r.reconstruct(batch.x.clone()).unwrap().dims(),
                 [3, d],
                 "{}",
                 family.name
             );
         }
         if let Some(j) = model.as_judge() {
-            let batch = Batch::gather(
-                &data,
-                &[0, 1, 2],
-                &info.preprocess,
-                &mut rng_for(0, 0, Stream::Eval),
-                &infer,
-            );
             let p = genlab_core::tensor::to_vec(j.probabilities(batch.x.clone()).unwrap());
             assert!(p
                 .chunks(info.classes)
