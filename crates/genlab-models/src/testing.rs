@@ -1,6 +1,6 @@
-//! Test helpers shared by the flow families (realnvp, maf, glow): a `DataInfo` for a given
-//! shape, a brute-force log-determinant to check analytic ones against, and a numeric integral
-//! of a 2-d density.
+//! Test helpers shared by the flow families (realnvp, maf, glow) and the raster families: a
+//! `DataInfo` for a given shape, a brute-force log-determinant to check analytic ones against, a
+//! numeric integral of a 2-d density, and the comparison of two samplers' outputs.
 
 use burn::tensor::{Device, Tensor};
 use genlab_core::tensor::to_vec;
@@ -21,6 +21,30 @@ pub fn info(kind: Kind, shape: Shape) -> DataInfo {
         modes: None,
         standardization: None,
     }
+}
+
+/// One-channel `h x w` images as a raster model sees them: binarized (`binary`) or 8-bit
+/// levels on [0, 1], with `classes` labels.
+pub fn raster_info(h: usize, w: usize, binary: bool, classes: usize) -> DataInfo {
+    let mut info = self::info(Kind::Images, Shape { c: 1, h, w });
+    info.classes = classes;
+    info.preprocess.dequantize = false;
+    if binary {
+        info.preprocess.binarize = Binarize::Dynamic;
+    }
+    info
+}
+
+/// The largest absolute difference between two equally long vectors, and whether they are
+/// identical.
+pub fn compare(a: &[f32], b: &[f32]) -> (f32, bool) {
+    assert_eq!(a.len(), b.len());
+    let worst = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
+    (worst, a == b)
 }
 
 /// log |det J| of x -> z by autodiff rows and an LU determinant.

@@ -5,7 +5,8 @@ use rand::Rng;
 
 /// Fill the unknown dimensions of `x` (`[n, d]` row-major) in `order`. `known[i]` is 1 where
 /// `x[i]` is given (completion) and every value is drawn when `known` is `None` (sampling).
-/// `logit(x, dim)` returns the `n` logits of p(x_dim = 1 | x_<dim) for the current `x`.
+/// `logit(x, dim)` returns the `n` logits of p(x_dim = 1 | x_<dim) for the current `x`; it is
+/// called for every dimension in `order`, known or not (incremental samplers see them all).
 ///
 /// Returns `(bits, probabilities)`: the drawn bits (the given values where known), and a
 /// picture with the given values where known and, where drawn, the probability
@@ -28,9 +29,6 @@ pub fn bernoulli_fill(
     let is_known = |i: usize| known.is_some_and(|k| k[i] > 0.5);
     let mut picture = x.clone();
     for &dim in order {
-        if (0..n).all(|r| is_known(r * d + dim)) {
-            continue;
-        }
         let logits = logit(&x, dim);
         for (r, l) in logits.iter().enumerate() {
             let i = r * d + dim;

@@ -4,6 +4,7 @@ pub mod autoregressive;
 pub mod coder;
 pub mod conv;
 pub mod conv2d;
+pub mod fast_generation;
 pub mod flow;
 pub mod gan_loss;
 pub mod gan_nets;

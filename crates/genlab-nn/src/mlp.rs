@@ -26,6 +26,22 @@ impl Activation {
         }
     }
 
+    /// The activation of one value (incremental MADE sampling).
+    pub fn apply_scalar(self, x: f32) -> f32 {
+        match self {
+            Activation::Relu => x.max(0.0),
+            Activation::LeakyRelu => {
+                if x > 0.0 {
+                    x
+                } else {
+                    0.2 * x
+                }
+            }
+            Activation::Tanh => x.tanh(),
+            Activation::Sigmoid => 1.0 / (1.0 + (-x).exp()),
+        }
+    }
+
     /// The derivative at the pre-activation `pre`, from forward ops only, so that a backward
     /// pass written with it can itself be differentiated (WGAN-GP's gradient penalty).
     pub fn derivative<const D: usize>(self, pre: Tensor<D>) -> Tensor<D> {
