@@ -10,6 +10,8 @@
 #   bash bench/run.sh ood RUN NAME     bits/dim histogram: Fashion-MNIST test against shapes
 #   bash bench/run.sh gans [DCGAN_STEPS] [WGAN_STEPS]
 #                                      dcgan and wgan-gp on Fashion-MNIST beside PyTorch: sample grids
+#   bash bench/run.sh sampling [N]     N samples (default 100) of each raster model: cached against
+#                                      the plain sampler and PyTorch's, beside 30 training steps
 #   bash bench/run.sh presets [K]      run time of every preset: K steps timed, the rest projected
 #   bash bench/run.sh prdc             precision/recall/density/coverage against prdc's README example
 #   bash bench/run.sh judge            retrain the shipped Fashion-MNIST judge; its accuracy and hash
@@ -201,6 +203,33 @@ gans)
     echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_last\": $g, \"torch\": $t}" | tee -a "$out"
   done
   ;;
+sampling)
+  # Fast generation (issue 21): N samples of each raster model's default preset by the cached
+  # sampler and by the plain one (GENLAB_PLAIN_SAMPLER=1), whose PNGs must be identical byte for
+  # byte; the time of 30 training steps of the same run (the trainer's steps/s); and for
+  # pixelcnn and made, PyTorch drawing from the same network (bench/torch_sampling.py).
+  # Sample times are wall times of `genlab sample` (start-up and loading included).
+  n=${2:-100}
+  out=bench/results/sampling.jsonl
+  : > "$out"
+  for family in pixelcnn gated-pixelcnn pixelcnn++ made fvsbn; do
+    run=bench/runs/sampling-$family
+    rm -rf "$run"
+    "$BIN" train "$family" --steps 30 --out "$run" --seed 0 --quiet
+    train30=$("$PY" -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; print(30 / r[-1]["steps_per_sec"])' "$run/metrics.jsonl")
+    t0=$(date +%s.%N)
+    "$BIN" sample "$run" -n "$n" --seed 1 --out "$run/cached.png" 2>/dev/null >/dev/null
+    t1=$(date +%s.%N)
+    GENLAB_PLAIN_SAMPLER=1 "$BIN" sample "$run" -n "$n" --seed 1 --out "$run/plain.png" 2>/dev/null >/dev/null
+    t2=$(date +%s.%N)
+    same=false
+    cmp -s "$run/cached.png" "$run/plain.png" && same=true
+    t=null
+    case $family in pixelcnn | made) t=$("$PY" bench/torch_sampling.py "$family" -n "$n" --threads "$THREADS") ;; esac
+    echo "{\"family\": \"$family\", \"n\": $n, \"train30_s\": $train30, \"cached_s\": $(python3 -c "print($t1 - $t0)"), \"plain_s\": $(python3 -c "print($t2 - $t1)"), \"identical\": $same, \"torch\": $t}" | tee -a "$out"
+  done
+  "$PY" bench/summarize.py sampling "$out"
+  ;;
 ood)
   # Does a likelihood model trained on Fashion-MNIST give other data lower likelihood?
   # `bash bench/run.sh ood RUN NAME` scores the run's test set and the test set of `shapes`,
@@ -217,7 +246,7 @@ ood)
   rm -rf "$dir"
   ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|ood" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|sampling|ood|presets|prdc|judge" >&2
   exit 2
   ;;
 esac

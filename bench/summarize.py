@@ -17,6 +17,19 @@ if kind == "speed":
         print(f"| {w} | {t:.1f} | {g:.1f} | {statistics.median(ratios):.2f}x "
               f"| {min(ratios):.2f}-{max(ratios):.2f}x |")
     print(f"\n(ms/step: median over {len(rows)} rounds, each the median of 20 steps)")
+elif kind == "sampling":
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    n = rows[0]["n"]
+    print(f"| family | 30 training steps (s) | {n} samples, plain (s) | {n} samples, cached (s) | speed-up "
+          f"| cached / 30 steps | same images | PyTorch {n} samples (s) | cached samples/s | PyTorch samples/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        t = r["torch"]
+        ts = f"{t['sample_s']:.1f}" if t else "-"
+        tr = f"{t['samples_per_s']:.2f}" if t else "-"
+        print(f"| {r['family']} | {r['train30_s']:.1f} | {r['plain_s']:.2f} | {r['cached_s']:.2f} "
+              f"| {r['plain_s'] / r['cached_s']:.0f}x | {r['cached_s'] / r['train30_s']:.3f} "
+              f"| {'yes' if r['identical'] else 'NO'} | {ts} | {n / r['cached_s']:.0f} | {tr} |")
 elif kind == "vae":
     r = json.load(open(path))
     g, t = r["genlab"], r["torch"]

@@ -47,6 +47,42 @@ pub fn compare(a: &[f32], b: &[f32]) -> (f32, bool) {
     (worst, a == b)
 }
 
+/// `module` with every parameter redrawn from a seeded RNG on its own initial range
+/// (uniform in ± its largest magnitude), so that a test does not depend on the backend's
+/// unseeded initialisation: comparisons that hold up to f32 near-ties become deterministic.
+pub fn seeded<M: burn::module::Module>(module: M, seed: u64) -> M {
+    use burn::module::{ModuleMapper, Param};
+    use rand::{Rng, SeedableRng};
+    struct Redraw(rand_chacha::ChaCha8Rng);
+    impl ModuleMapper for Redraw {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (id, tensor, mapper) = param.consume();
+            let (dims, device) = (tensor.dims(), tensor.device());
+            let old = to_vec(tensor);
+            let bound = old.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+            let new: Vec<f32> = old
+                .iter()
+                .map(|_| self.0.random_range(-bound..bound))
+                .collect();
+            let t = Tensor::from_data(burn::tensor::TensorData::new(new, dims), &device);
+            Param::from_mapped_value(id, t, mapper)
+        }
+    }
+    module.map(&mut Redraw(rand_chacha::ChaCha8Rng::seed_from_u64(seed)))
+}
+
+/// `n x d` values from a seeded RNG: bits (`binary`) or uniform on [0, 1].
+pub fn seeded_values(n: usize, d: usize, binary: bool, seed: u64) -> Vec<f32> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n * d)
+        .map(|_| match binary {
+            true => rng.random_bool(0.5) as u8 as f32,
+            false => rng.random::<f32>(),
+        })
+        .collect()
+}
+
 /// log |det J| of x -> z by autodiff rows and an LU determinant.
 pub fn brute_force_logdet(f: impl Fn(Tensor<2>) -> Tensor<2>, x: &[f32], d: usize) -> f64 {
     let device = Device::default().autodiff();

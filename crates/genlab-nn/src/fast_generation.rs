@@ -14,7 +14,7 @@
 //!
 //! Results equal the layers' full-image forward passes up to f32 summation order.
 
-use crate::conv2d::Conv2d;
+use crate::conv2d::{Conv2d, ConvTranspose2d};
 use crate::masked_conv::MaskedConv2d;
 use burn::tensor::Tensor;
 use gemm::Parallelism;
@@ -96,13 +96,14 @@ impl RowCache {
     }
 }
 
-/// A stride-1 convolution evaluated at chosen output positions. Tap `t` of output (row, col)
-/// reads input (row + dy_t, col + dx_t), zero outside the image; `dy <= 0` always (a
-/// raster-order layer never reads rows below its output).
+/// A convolution evaluated at chosen output positions. Tap `t` of output (row, col) reads
+/// input (stride * row + dy_t, stride * col + dx_t), zero outside the image; `dy <= 0` always
+/// (a raster-order layer never reads rows below its output).
 #[derive(Clone, Debug)]
 pub struct PointConv {
     /// `(dy, dx)` of each tap.
     pub offsets: Vec<(isize, isize)>,
+    pub stride: usize,
     pub c_in: usize,
     pub c_out: usize,
     /// `[taps * c_in, c_out]`: row `t * c_in + i` holds tap t, input channel i.
@@ -140,6 +141,7 @@ impl PointConv {
         );
         Self {
             offsets,
+            stride: 1,
             c_in,
             c_out,
             weight: packed,
@@ -174,6 +176,78 @@ impl PointConv {
         )
     }
 
+    /// A convolution of any equal stride with the given top and left zero padding (the padding
+    /// `layer` itself records is ignored: shifted convolutions pad outside the layer).
+    pub fn padded(layer: &Conv2d, top: usize, left: usize) -> Self {
+        assert!(
+            layer.stride[0] == layer.stride[1] && layer.dilation == [1, 1] && layer.groups == 1,
+            "PointConv takes equal strides, undilated, ungrouped convolutions"
+        );
+        let [kh, kw] = layer.kernel_size;
+        let taps: Vec<(usize, usize)> = (0..kh * kw).map(|t| (t / kw, t % kw)).collect();
+        let mut conv = Self::from_weight(
+            layer.weight.val(),
+            layer.bias.as_ref().map(|b| b.val()),
+            &taps,
+            (top, left),
+        );
+        conv.stride = layer.stride[0];
+        conv
+    }
+
+    /// A stride-2 transposed convolution (no padding; outputs cropped to start at row 0 and
+    /// column `crop_left`) as four convolutions on its input, one per output parity: output
+    /// (i, j) is `parities[i % 2][j % 2].at(input, i / 2, j / 2)`.
+    pub fn transposed(layer: &ConvTranspose2d, crop_left: usize) -> [[PointConv; 2]; 2] {
+        assert!(
+            layer.stride == [2, 2] && layer.padding == [0, 0] && layer.groups == 1,
+            "transposed() takes stride-2 unpadded ungrouped layers"
+        );
+        let w = layer.weight.val(); // [c_in, c_out, kh, kw]
+        let [c_in, c_out, kh, kw] = w.dims();
+        let values = to_vec(w);
+        let bias = layer
+            .bias
+            .as_ref()
+            .map(|b| to_vec(b.val()))
+            .unwrap_or_else(|| vec![0.0; c_out]);
+        let one = |pi: usize, pj: usize| {
+            // Output (2a + pi, 2b + pj) is uncropped column 2b + pj + crop_left = 2 ix + kx.
+            let taps: Vec<(usize, usize, isize, isize)> = (0..kh * kw)
+                .map(|t| (t / kw, t % kw))
+                .filter(|&(ky, kx)| {
+                    (pi + 2 * kh - ky).is_multiple_of(2)
+                        && (pj + crop_left + 2 * kw - kx).is_multiple_of(2)
+                })
+                .map(|(ky, kx)| {
+                    let dy = (pi as isize - ky as isize).div_euclid(2);
+                    let dx = (pj as isize + crop_left as isize - kx as isize).div_euclid(2);
+                    (ky, kx, dy, dx)
+                })
+                .collect();
+            let mut weight = vec![0.0; taps.len() * c_in * c_out];
+            for (t, &(ky, kx, _, _)) in taps.iter().enumerate() {
+                for i in 0..c_in {
+                    for o in 0..c_out {
+                        weight[(t * c_in + i) * c_out + o] =
+                            values[((i * c_out + o) * kh + ky) * kw + kx];
+                    }
+                }
+            }
+            let offsets: Vec<(isize, isize)> = taps.iter().map(|t| (t.2, t.3)).collect();
+            assert!(offsets.iter().all(|&(dy, _)| dy <= 0));
+            PointConv {
+                offsets,
+                stride: 1,
+                c_in,
+                c_out,
+                weight,
+                bias: bias.clone(),
+            }
+        };
+        [[one(0, 0), one(0, 1)], [one(1, 0), one(1, 1)]]
+    }
+
     /// The same layer reading its input shifted right by `cols` (the input at column j is the
     /// source's column j - cols).
     pub fn shifted_right(mut self, cols: usize) -> Self {
@@ -199,10 +273,11 @@ impl PointConv {
         self.dense_taps(&cols, n)
     }
 
-    /// The outputs along row `row` of every image: `[n, w, c_out]`.
+    /// The outputs along row `row` of every image: `[n, w / stride, c_out]`.
     pub fn row(&self, input: &RowCache, row: usize) -> Vec<f32> {
-        let cols = self.gather(input, row, 0..input.w);
-        self.dense_taps(&cols, input.n * input.w)
+        let width = input.w / self.stride;
+        let cols = self.gather(input, row, 0..width);
+        self.dense_taps(&cols, input.n * width)
     }
 
     /// A 1x1 convolution on `x [m, c_in]` -> `[m, c_out]`.
@@ -225,7 +300,10 @@ impl PointConv {
             for (j, col) in cols.clone().enumerate() {
                 let dst = &mut out[(s * width + j) * k..(s * width + j + 1) * k];
                 for (t, &(dy, dx)) in self.offsets.iter().enumerate() {
-                    let (r, c) = (row as isize + dy, col as isize + dx);
+                    let (r, c) = (
+                        (self.stride * row) as isize + dy,
+                        (self.stride * col) as isize + dx,
+                    );
                     if r < 0 || c < 0 || c >= input.w as isize {
                         continue;
                     }
@@ -278,6 +356,18 @@ fn sgemm(c: &mut [f32], a: &[f32], b: &[f32], (m, k, n): (usize, usize, usize)) 
             Parallelism::None,
         )
     }
+}
+
+/// elu([x, -x]) of each row of `x [m, c]` -> `[m, 2c]` (PixelCNN++'s concat_elu).
+pub fn concat_elu(x: &[f32], c: usize) -> Vec<f32> {
+    let elu = |v: f32| if v > 0.0 { v } else { v.exp_m1() };
+    x.chunks(c)
+        .flat_map(|r| {
+            r.iter()
+                .map(move |&v| elu(v))
+                .chain(r.iter().map(move |&v| elu(-v)))
+        })
+        .collect()
 }
 
 /// In place: `max(x, 0)`.

@@ -719,9 +719,11 @@ mod tests {
                 head: 8,
                 conditional,
             };
-            let model = GatedPixelCnn::new(config, &info, &device).unwrap();
+            let mut model = GatedPixelCnn::new(config, &info, &device).unwrap();
+            model.net = crate::testing::seeded(model.net, 1);
             let (n, d) = (5, 8 * 6);
-            let x = Tensor::<2>::random([n, d], Distribution::Bernoulli(0.5), &device);
+            let x = crate::testing::seeded_values(n, d, true, 2);
+            let x = genlab_core::tensor::matrix(x, n, d, &device);
             let known: Vec<f32> = (0..n * d).map(|i| ((i % d) < 20) as u8 as f32).collect();
             let labels = [0, 2, 1, 1, 0];
             for (x, known) in [(Tensor::zeros([n, d], &device), None), (x, Some(known))] {

@@ -315,7 +315,7 @@ pub const FAMILY: Family = Family {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{Rng, SeedableRng};
+    use rand::SeedableRng;
 
     #[test]
     fn incremental_sampling_draws_what_one_pass_per_dimension_draws() {
@@ -337,11 +337,9 @@ mod tests {
                 test_masks: 1,
                 order,
             };
-            let model = Made::new("made", config, &info, &device).unwrap();
-            let mut r = ChaCha8Rng::seed_from_u64(1);
-            let x: Vec<f32> = (0..n * d)
-                .map(|_| r.random_bool(0.5) as u8 as f32)
-                .collect();
+            let mut model = Made::new("made", config, &info, &device).unwrap();
+            model.net = crate::testing::seeded(model.net, 1);
+            let x = crate::testing::seeded_values(n, d, true, 2);
             let known: Vec<f32> = (0..n * d).map(|i| ((i % d) < 8) as u8 as f32).collect();
             for (x, known) in [(vec![0.0; n * d], None), (x, Some(known.as_slice()))] {
                 for draw in [Draw::Bits, Draw::Probabilities] {

@@ -441,10 +441,12 @@ mod tests {
         let device = Device::default();
         for binary in [true, false] {
             let info = crate::testing::raster_info(9, 7, binary, 1);
-            let model = PixelCnn::new(cfg(), &info, &device).unwrap();
+            let mut model = PixelCnn::new(cfg(), &info, &device).unwrap();
+            model.net = crate::testing::seeded(model.net, 1);
             let n = 5;
             let d = 9 * 7;
-            let x = Tensor::<2>::random([n, d], Distribution::Bernoulli(0.5), &device);
+            let x = crate::testing::seeded_values(n, d, true, 2);
+            let x = genlab_core::tensor::matrix(x, n, d, &device);
             let known: Vec<f32> = (0..n * d).map(|i| ((i % d) < 30) as u8 as f32).collect();
             for (x, known) in [(Tensor::zeros([n, d], &device), None), (x, Some(known))] {
                 for draw in [Draw::Bits, Draw::Probabilities] {

@@ -20,13 +20,18 @@
 //! Training minimises the NLL by Adam; sampling is ancestral, pixel by pixel, each pixel drawn
 //! from the 256 bin probabilities of its mixture.
 //!
+//! Sampling is by fast generation (Ramachandran et al. 2017; [`PointNet`]). The `u` stream
+//! sees only rows above, so it runs a row at a time when a row starts; the `ul` stream runs at
+//! each pixel alone. A coarser scale's row (`u`) or position (`ul`) is computed when the finer
+//! positions its stride-2 convolution reads are final: at even rows, and even columns for `ul`;
+//! the transposed convolutions back up read what those steps stored. Every convolution reads
+//! cached rows of its input. The plain sampler it is tested against runs the network on the
+//! rows down to each pixel (rounded up to the stride-2 layers' multiple).
+//!
 //! NOTE: gray images only (the paper's RGB channel coupling of section 2.2 is not here);
-//! no dropout (the paper's 0.5 regularises CIFAR-10's large nets); sampling runs the network
-//! for each pixel on the rows down to it (rounded up to the stride-2 layers' multiple), not on
-//! a cache: the stride-2 layers tie a row to the rows of its pair, and their receptive field
-//! spans the rows above anyway.
+//! no dropout (the paper's 0.5 regularises CIFAR-10's large nets).
 
-use super::raster::{Raster, LEVELS};
+use super::raster::{plain_sampling, PixelStep, Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
@@ -46,6 +51,7 @@ use genlab_kernels::fused::elu;
 use genlab_kernels::fused::softplus;
 use genlab_kernels::gemm_conv::conv2d;
 use genlab_nn::conv2d::{Build, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use genlab_nn::fast_generation::{concat_elu as concat_elu_rows, PointConv, RowCache};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -332,6 +338,357 @@ pub fn dmol_log_prob(x: Tensor<3>, params: Tensor<3>) -> Tensor<2> {
     ((all - m.clone()).exp().sum_dim(2).log() + m).squeeze_dim(2)
 }
 
+/// Where a point layer runs: along a whole row of its scale, or at one position.
+#[derive(Clone, Copy)]
+enum At {
+    Row(usize),
+    Pos(usize, usize),
+}
+
+/// Store `input` (`[m, w, c]` for a row, `[m, c]` at a position) in `cache` and run `conv`
+/// there.
+fn conv_at(conv: &PointConv, cache: &mut RowCache, input: &[f32], at: At) -> Vec<f32> {
+    match at {
+        At::Row(r) => {
+            cache.put_row(r, input);
+            conv.row(cache, r)
+        }
+        At::Pos(r, c) => {
+            cache.put(r, c, input);
+            conv.at(cache, r, c)
+        }
+    }
+}
+
+/// [`GatedResnet`] at one position or along one row.
+struct PointResnet {
+    first: PointConv,
+    aux: Option<PointConv>,
+    second: PointConv,
+}
+
+impl PointResnet {
+    fn new(block: &GatedResnet) -> Self {
+        let shifted = |s: &Shifted| PointConv::padded(&s.conv, s.pad[2], s.pad[0]);
+        Self {
+            first: shifted(&block.first),
+            aux: block.aux.as_ref().map(PointConv::conv),
+            second: shifted(&block.second),
+        }
+    }
+
+    /// Caches of the two shifted convolutions' inputs, `[m, rows, w, 2f]`.
+    fn caches(&self, m: usize, w: usize) -> [RowCache; 2] {
+        [&self.first, &self.second].map(|c| RowCache::new(m, c.rows_above() + 1, w, c.c_in))
+    }
+
+    /// `x [k, f]`, `aux [k, c]` -> `[k, f]` (k = m images, or m x w for a row).
+    fn forward(
+        &self,
+        caches: &mut [RowCache; 2],
+        x: &[f32],
+        aux: Option<&[f32]>,
+        at: At,
+    ) -> Vec<f32> {
+        let f = self.first.c_out;
+        let mut c = conv_at(&self.first, &mut caches[0], &concat_elu_rows(x, f), at);
+        if let (Some(nin), Some(a)) = (&self.aux, aux) {
+            let a = nin.dense(&concat_elu_rows(a, nin.c_in / 2));
+            c.iter_mut().zip(a).for_each(|(c, a)| *c += a);
+        }
+        let c = conv_at(&self.second, &mut caches[1], &concat_elu_rows(&c, f), at); // [k, 2f]
+        x.chunks(f)
+            .zip(c.chunks(2 * f))
+            .flat_map(|(x, c)| (0..f).map(move |i| x[i] + c[i] / (1.0 + (-c[f + i]).exp())))
+            .collect()
+    }
+}
+
+/// [`PixelCnnPpNet`] evaluated a row (`u`) or a position (`ul`) at a time, for fast generation.
+pub struct PointNet {
+    u_init: PointConv,
+    ul_init_down: PointConv,
+    ul_init_right: PointConv,
+    up_u: Vec<PointResnet>,
+    up_ul: Vec<PointResnet>,
+    down_sample_u: Vec<PointConv>,
+    down_sample_ul: Vec<PointConv>,
+    down_u: Vec<PointResnet>,
+    down_ul: Vec<PointResnet>,
+    up_sample_u: Vec<[[PointConv; 2]; 2]>,
+    up_sample_ul: Vec<[[PointConv; 2]; 2]>,
+    out: PointConv,
+    resnets: usize,
+    scales: usize,
+}
+
+impl PointNet {
+    pub fn new(net: &PixelCnnPpNet) -> Self {
+        let shifted = |s: &Shifted| PointConv::padded(&s.conv, s.pad[2], s.pad[0]);
+        let resnets = |blocks: &[GatedResnet]| blocks.iter().map(PointResnet::new).collect();
+        Self {
+            u_init: shifted(&net.u_init),
+            ul_init_down: shifted(&net.ul_init_down),
+            ul_init_right: shifted(&net.ul_init_right),
+            up_u: resnets(&net.up_u),
+            up_ul: resnets(&net.up_ul),
+            down_sample_u: net.down_sample_u.iter().map(shifted).collect(),
+            down_sample_ul: net.down_sample_ul.iter().map(shifted).collect(),
+            down_u: resnets(&net.down_u),
+            down_ul: resnets(&net.down_ul),
+            up_sample_u: net
+                .up_sample_u
+                .iter()
+                .map(|u| PointConv::transposed(&u.conv, 1))
+                .collect(),
+            up_sample_ul: net
+                .up_sample_ul
+                .iter()
+                .map(|u| PointConv::transposed(&u.conv, 0))
+                .collect(),
+            out: PointConv::conv(&net.out),
+            resnets: net.resnets,
+            scales: net.scales,
+        }
+    }
+
+    /// Down-pass blocks at `scale`, and the first one's index (the down pass starts at the
+    /// coarsest scale, whose `resnets` blocks come first; finer scales have one more).
+    fn down_blocks(&self, scale: usize) -> (usize, usize) {
+        let (r, s) = (self.resnets, self.scales);
+        match scale + 1 == s {
+            true => (r, 0),
+            false => (r + 1, r + (s - 2 - scale) * (r + 1)),
+        }
+    }
+
+    fn step(&self, m: usize, h: usize, w: usize) -> PointStep<'_> {
+        let f = self.u_init.c_out;
+        let width = |s: usize| w >> s;
+        let per_scale = |blocks: &[PointResnet], down: bool| -> Vec<Vec<[RowCache; 2]>> {
+            (0..self.scales)
+                .map(|s| {
+                    let (n, first) = match down {
+                        true => self.down_blocks(s),
+                        false => (self.resnets, s * self.resnets),
+                    };
+                    blocks[first..first + n]
+                        .iter()
+                        .map(|b| b.caches(m, width(s)))
+                        .collect()
+                })
+                .collect()
+        };
+        // Inputs of the stride-2 layers (two rows of the finer scale) and of the transposed
+        // ones (one row of the coarser scale), indexed by the coarser scale.
+        let coarse = |rows: usize, finer: bool| -> Vec<RowCache> {
+            (0..self.scales)
+                .map(|s| {
+                    let side = if finer {
+                        width(s.saturating_sub(1))
+                    } else {
+                        width(s)
+                    };
+                    RowCache::new(m, rows, side, f)
+                })
+                .collect()
+        };
+        PointStep {
+            net: self,
+            x: RowCache::new(m, h, w, 2),
+            up_u: per_scale(&self.up_u, false),
+            up_ul: per_scale(&self.up_ul, false),
+            down_u: per_scale(&self.down_u, true),
+            down_ul: per_scale(&self.down_ul, true),
+            into_u: coarse(2, true),
+            into_ul: coarse(2, true),
+            final_u: coarse(1, false),
+            final_ul: coarse(1, false),
+            u_up_rows: vec![vec![]; self.scales],
+            u_down_rows: vec![vec![]; self.scales],
+            f,
+        }
+    }
+}
+
+struct PointStep<'a> {
+    net: &'a PointNet,
+    /// The network's input: the pixel on [-1, 1] and a channel of ones, `[m, h, w, 2]`.
+    x: RowCache,
+    /// Each block's caches, per scale.
+    up_u: Vec<Vec<[RowCache; 2]>>,
+    up_ul: Vec<Vec<[RowCache; 2]>>,
+    down_u: Vec<Vec<[RowCache; 2]>>,
+    down_ul: Vec<Vec<[RowCache; 2]>>,
+    /// Per coarser scale s >= 1: the finer scale's last up-pass output, read by the stride-2
+    /// layers.
+    into_u: Vec<RowCache>,
+    into_ul: Vec<RowCache>,
+    /// Per scale s >= 1: its down pass's output, read by the transposed layers.
+    final_u: Vec<RowCache>,
+    final_ul: Vec<RowCache>,
+    /// Per scale: the `u` outputs of each up- and down-pass block on its latest row
+    /// (`[m, w_s, f]`), the `ul` blocks' auxiliary input.
+    u_up_rows: Vec<Vec<Vec<f32>>>,
+    u_down_rows: Vec<Vec<Vec<f32>>>,
+    f: usize,
+}
+
+/// Column `col` of `rows [m, w, f]`: `[m, f]`.
+fn column(rows: &[f32], m: usize, col: usize, f: usize) -> Vec<f32> {
+    let w = rows.len() / (m * f);
+    (0..m)
+        .flat_map(|s| {
+            rows[(s * w + col) * f..(s * w + col + 1) * f]
+                .iter()
+                .copied()
+        })
+        .collect()
+}
+
+impl PointStep<'_> {
+    /// The `u` stream on row `r` of `scale`, from its first input there `entry [m, w_s, f]`.
+    fn u_row(&mut self, scale: usize, r: usize, entry: Vec<f32>) {
+        let net = self.net;
+        let (m, f, res) = (self.x.n, self.f, net.resnets);
+        let mut skips = vec![entry];
+        for k in 0..res {
+            let u = skips.last().unwrap().clone();
+            let u =
+                net.up_u[scale * res + k].forward(&mut self.up_u[scale][k], &u, None, At::Row(r));
+            skips.push(u);
+        }
+        self.u_up_rows[scale] = skips[1..].to_vec();
+        let mut u = if scale + 1 < net.scales {
+            self.into_u[scale + 1].put_row(r, skips.last().unwrap());
+            if r.is_multiple_of(2) {
+                let coarse = net.down_sample_u[scale].row(&self.into_u[scale + 1], r / 2);
+                self.u_row(scale + 1, r / 2, coarse);
+            }
+            let w = self.x.w >> scale;
+            // The down pass runs coarsest first: its first transposed layer is the coarsest.
+            let up = &net.up_sample_u[net.scales - 2 - scale];
+            let cols: Vec<Vec<f32>> = (0..w)
+                .map(|j| up[r % 2][j % 2].at(&self.final_u[scale + 1], r / 2, j / 2))
+                .collect();
+            (0..m)
+                .flat_map(|s| {
+                    cols.iter()
+                        .flat_map(move |c| c[s * f..(s + 1) * f].iter().copied())
+                })
+                .collect()
+        } else {
+            skips.pop().unwrap()
+        };
+        let (n, first) = net.down_blocks(scale);
+        let mut outs = Vec::with_capacity(n);
+        for k in 0..n {
+            let skip = skips.pop().expect("one skip per block");
+            u = net.down_u[first + k].forward(
+                &mut self.down_u[scale][k],
+                &u,
+                Some(&skip),
+                At::Row(r),
+            );
+            outs.push(u.clone());
+        }
+        self.u_down_rows[scale] = outs;
+        if scale > 0 {
+            self.final_u[scale].put_row(r, &u);
+        }
+    }
+
+    /// The `ul` stream at (r, c) of `scale`, from its first input there `entry [m, f]`; the
+    /// output of the finest scale's last block.
+    fn ul_at(&mut self, scale: usize, r: usize, c: usize, entry: Vec<f32>) -> Vec<f32> {
+        let net = self.net;
+        let (m, f, res) = (self.x.n, self.f, net.resnets);
+        let at = At::Pos(r, c);
+        let mut skips = vec![entry];
+        for k in 0..res {
+            let aux = column(&self.u_up_rows[scale][k], m, c, f);
+            let ul = skips.last().unwrap().clone();
+            let ul =
+                net.up_ul[scale * res + k].forward(&mut self.up_ul[scale][k], &ul, Some(&aux), at);
+            skips.push(ul);
+        }
+        let mut ul = if scale + 1 < net.scales {
+            self.into_ul[scale + 1].put(r, c, skips.last().unwrap());
+            if r.is_multiple_of(2) && c.is_multiple_of(2) {
+                let coarse = net.down_sample_ul[scale].at(&self.into_ul[scale + 1], r / 2, c / 2);
+                self.ul_at(scale + 1, r / 2, c / 2, coarse);
+            }
+            let up = &net.up_sample_ul[net.scales - 2 - scale];
+            up[r % 2][c % 2].at(&self.final_ul[scale + 1], r / 2, c / 2)
+        } else {
+            skips.pop().unwrap()
+        };
+        let (n, first) = net.down_blocks(scale);
+        for k in 0..n {
+            let skip = skips.pop().expect("one skip per block");
+            let u = column(&self.u_down_rows[scale][k], m, c, f);
+            let aux: Vec<f32> = u
+                .chunks(f)
+                .zip(skip.chunks(f))
+                .flat_map(|(u, s)| u.iter().chain(s).copied())
+                .collect();
+            ul = net.down_ul[first + k].forward(&mut self.down_ul[scale][k], &ul, Some(&aux), at);
+        }
+        if scale > 0 {
+            self.final_ul[scale].put(r, c, &ul);
+        }
+        ul
+    }
+}
+
+impl PixelStep for PointStep<'_> {
+    /// [`PixelCnnPpNet::forward`] at (row, col) only, as the 256 bin log-probabilities `[m, 256]`.
+    fn logits(&mut self, image: &RowCache, row: usize, col: usize) -> Vec<f32> {
+        let (m, w, f) = (image.n, image.w, self.f);
+        let input = |s: usize, r: usize, c: usize| [2.0 * image.at(s, r, c)[0] - 1.0, 1.0];
+        if col == 0 {
+            if row > 0 {
+                for s in 0..m {
+                    for c in 0..w {
+                        self.x.set(s, row - 1, c, &input(s, row - 1, c));
+                    }
+                }
+            }
+            // The u stream's first input: u_init one row up (zeros on the first row).
+            let entry = match row {
+                0 => vec![0.0; m * w * f],
+                _ => self.net.u_init.row(&self.x, row - 1),
+            };
+            self.u_row(0, row, entry);
+        } else {
+            for s in 0..m {
+                self.x.set(s, row, col - 1, &input(s, row, col - 1));
+            }
+        }
+        let mut entry = vec![0.0; m * f];
+        if row > 0 {
+            let down = self.net.ul_init_down.at(&self.x, row - 1, col);
+            entry.iter_mut().zip(down).for_each(|(e, v)| *e += v);
+        }
+        if col > 0 {
+            let right = self.net.ul_init_right.at(&self.x, row, col - 1);
+            entry.iter_mut().zip(right).for_each(|(e, v)| *e += v);
+        }
+        let ul = self.ul_at(0, row, col, entry);
+        let params = self.net.out.dense(&concat_elu_rows(&ul, f)); // [m, 3K]
+        let k3 = self.net.out.c_out;
+        let device = Device::default();
+        let p = Tensor::<1>::from_floats(params.as_slice(), &device)
+            .reshape([m, 1, k3])
+            .expand([m, LEVELS, k3]);
+        let bins: Vec<f32> = (0..LEVELS).map(|j| 2.0 * j as f32 / 255.0 - 1.0).collect();
+        let v = Tensor::<1>::from_floats(bins.as_slice(), &device)
+            .reshape([1, LEVELS, 1])
+            .expand([m, LEVELS, 1]);
+        to_vec(dmol_log_prob(v, p))
+    }
+}
+
 pub struct PixelCnnPp {
     pub config: PixelCnnPpConfig,
     pub net: PixelCnnPpNet,
@@ -391,6 +748,7 @@ impl PixelCnnPp {
             .reshape([b])
     }
 
+    /// Ancestral sampling of the pixels not `known`, by fast generation (module comment).
     fn fill(
         &self,
         x: Tensor<2>,
@@ -398,12 +756,30 @@ impl PixelCnnPp {
         draw: Draw,
         rng: &mut ChaCha8Rng,
     ) -> Tensor<2> {
+        self.fill_by(x, known, draw, rng, plain_sampling())
+    }
+
+    /// [`PixelCnnPp::fill`] by the plain sampler or the cached one.
+    fn fill_by(
+        &self,
+        x: Tensor<2>,
+        known: Option<Vec<f32>>,
+        draw: Draw,
+        rng: &mut ChaCha8Rng,
+        plain: bool,
+    ) -> Tensor<2> {
         let net = genlab_core::device::module_for(&self.net, &x.device());
         let raster = Raster {
             shape: self.shape,
             levels: LEVELS,
             rows_above: self.shape.h,
         };
+        if !plain {
+            let point = PointNet::new(&net);
+            return raster.fill_cached(x, known, draw, rng, |images| {
+                point.step(images.len(), self.shape.h, self.shape.w)
+            });
+        }
         let bins: Vec<f32> = (0..LEVELS).map(|j| 2.0 * j as f32 / 255.0 - 1.0).collect();
         raster.fill(x, known, draw, rng, |band, row, col| {
             // The 256 bin log-probabilities of pixel (row, col): `[n, 256]`.
@@ -523,6 +899,7 @@ pub const FAMILY: Family = Family {
 mod tests {
     use super::*;
     use burn::tensor::Distribution;
+    use rand::SeedableRng;
 
     #[test]
     fn the_mixture_gives_the_256_bins_total_probability_one() {
@@ -537,6 +914,36 @@ mod tests {
         let total = to_vec(dmol_log_prob(x, params).exp().sum_dim(1));
         for t in total {
             assert!((t - 1.0).abs() < 1e-4, "sum over bins {t}");
+        }
+    }
+
+    #[test]
+    fn cached_sampling_draws_the_images_the_plain_sampler_draws() {
+        // Fast generation across scales: the same intensities as the plain sampler, for one,
+        // two and three scales, for sampling and for completion.
+        let device = Device::default();
+        for (scales, resnets) in [(1, 2), (2, 1), (3, 1)] {
+            let info = crate::testing::raster_info(8, 12, false, 1);
+            let config = PixelCnnPpConfig {
+                filters: 4,
+                resnets,
+                scales,
+                mixtures: 2,
+            };
+            let mut model = PixelCnnPp::new(config, &info, &device).unwrap();
+            model.net = crate::testing::seeded(model.net, 1);
+            let (n, d) = (3, 8 * 12);
+            let x = crate::testing::seeded_values(n, d, false, 2);
+            let x = genlab_core::tensor::matrix(x, n, d, &device);
+            let known: Vec<f32> = (0..n * d).map(|i| ((i % d) < 30) as u8 as f32).collect();
+            for (x, known) in [(Tensor::zeros([n, d], &device), None), (x, Some(known))] {
+                let run = |plain| {
+                    let mut rng = ChaCha8Rng::seed_from_u64(3);
+                    to_vec(model.fill_by(x.clone(), known.clone(), Draw::Values, &mut rng, plain))
+                };
+                let (worst, same) = crate::testing::compare(&run(true), &run(false));
+                assert!(same, "{scales} scales: differ by {worst}");
+            }
         }
     }
 
