@@ -185,23 +185,43 @@ likelihood)
   ;;
 gans)
   # DCGAN (preset default) and WGAN-GP (preset fashion) on Fashion-MNIST, each beside the PyTorch
-  # model of the same networks, losses, optimiser and steps (bench/torch_gan_fmnist.py). Writes
-  # docs/img/gan/fashion-{dcgan,wgan-gp}-{genlab,pytorch}.png and bench/results/gans.jsonl.
+  # model of the same networks, losses, optimiser and steps (bench/torch_gan_fmnist.py), for
+  # SEEDS seeds each side. genlab's runs are scored by `genlab eval` (the full protocol: 10,000
+  # samples against the 10,000 test images on the shipped judge); PyTorch's 10,000 samples are
+  # exported as 8-bit IDX and scored by `genlab features` + `genlab score` against the same test
+  # features. Writes docs/img/gan/fashion-{dcgan,wgan-gp}-{genlab,pytorch}.png (seed 0) and
+  # bench/results/gans.jsonl.
+  #   bash bench/run.sh gans [DCGAN_STEPS] [WGAN_STEPS] [SEEDS]
   if ! "$PY" -c "import matplotlib" 2>/dev/null; then "$VENV/bin/pip" install -q matplotlib; fi
   out=bench/results/gans.jsonl
   : > "$out"
   mkdir -p docs/img/gan
+  scratch=$(mktemp -d)
+  "$BIN" features fashion-mnist --out "$scratch/real.npy" 2>/dev/null
   for spec in dcgan:default:${2:-3000} wgan-gp:fashion:${3:-5000}; do
     IFS=: read -r family preset steps <<< "$spec"
-    run=bench/runs/$family-fashion
-    rm -rf "$run"
-    "$BIN" train "$family" --preset "$preset" --steps "$steps" --out "$run" --seed 0 --quiet
-    "$BIN" sample "$run" -n 64 --out "docs/img/gan/fashion-$family-genlab.png"
-    g=$(tail -n 1 "$run/metrics.jsonl")
-    t=$("$PY" bench/torch_gan_fmnist.py "$family" --steps "$steps" --threads "$THREADS" \
-      --out "docs/img/gan/fashion-$family-pytorch.png")
-    echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_last\": $g, \"torch\": $t}" | tee -a "$out"
+    for seed in $(seq 0 $(( ${4:-3} - 1 ))); do
+      run=bench/runs/$family-fashion-$seed
+      rm -rf "$run"
+      "$BIN" train "$family" --preset "$preset" --steps "$steps" --out "$run" --seed "$seed" --quiet
+      g_png=/dev/null
+      t_png=$scratch/grid.png
+      if [ "$seed" = 0 ]; then
+        "$BIN" sample "$run" -n 64 --out "docs/img/gan/fashion-$family-genlab.png"
+        t_png=docs/img/gan/fashion-$family-pytorch.png
+      fi
+      g=$(tail -n 1 "$run/metrics.jsonl")
+      ge=$("$BIN" eval "$run" --json 2>/dev/null)
+      rm -rf "$scratch/torch"
+      t=$("$PY" bench/torch_gan_fmnist.py "$family" --steps "$steps" --threads "$THREADS" \
+        --seed "$seed" --out "$t_png" --idx-out "$scratch/torch")
+      "$BIN" features "idx:$scratch/torch" --out "$scratch/fake.npy" 2>/dev/null
+      te=$("$BIN" score --real "$scratch/real.npy" --fake "$scratch/fake.npy" --json)
+      echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"seed\": $seed, \"genlab_last\": $g, \"genlab_eval\": $ge, \"torch\": $t, \"torch_score\": $te}" | tee -a "$out"
+    done
   done
+  rm -rf "$scratch"
+  "$PY" bench/summarize.py gans "$out"
   ;;
 sampling)
   # Fast generation (issue 21): N samples of each raster model's default preset by the cached

@@ -30,6 +30,22 @@ elif kind == "sampling":
         print(f"| {r['family']} | {r['train30_s']:.1f} | {r['plain_s']:.2f} | {r['cached_s']:.2f} "
               f"| {r['plain_s'] / r['cached_s']:.0f}x | {r['cached_s'] / r['train30_s']:.3f} "
               f"| {'yes' if r['identical'] else 'NO'} | {ts} | {n / r['cached_s']:.0f} | {tr} |")
+elif kind == "gans":
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    keys = ["fid", "kid", "precision", "recall", "density", "coverage"]
+    print("| model | side | seed | " + " | ".join(k.upper() if k in ("fid", "kid") else k for k in keys) + " |")
+    print("|---|---|---|" + "---|" * len(keys))
+    for r in rows:
+        for side, m in (("genlab", r["genlab_eval"]), ("PyTorch", r["torch_score"])):
+            print(f"| {r['family']} | {side} | {r['seed']} | " + " | ".join(f"{m[k]:.3f}" for k in keys) + " |")
+    print()
+    print("| model | side | FID mean | FID sd | seeds |")
+    print("|---|---|---|---|---|")
+    for family in dict.fromkeys(r["family"] for r in rows):
+        for side, key in (("genlab", "genlab_eval"), ("PyTorch", "torch_score")):
+            f = [r[key]["fid"] for r in rows if r["family"] == family]
+            sd = statistics.stdev(f) if len(f) > 1 else 0.0
+            print(f"| {family} | {side} | {statistics.mean(f):.3f} | {sd:.3f} | {len(f)} |")
 elif kind == "vae":
     r = json.load(open(path))
     g, t = r["genlab"], r["torch"]

@@ -65,16 +65,34 @@ def grid_png(x, path, cols=8, scale=2, gutter=2):
     plt.imsave(path, img)
 
 
+def write_idx(x, folder):
+    """Samples in [-1, 1] as 8-bit IDX images (and zero labels) named like Fashion-MNIST's test
+    split, so that `genlab features idx:FOLDER` reads them as a data set."""
+    import os
+    import struct
+
+    os.makedirs(folder, exist_ok=True)
+    x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()[:, 0]
+    n, h, w = x.shape
+    with open(f"{folder}/t10k-images-idx3-ubyte", "wb") as f:
+        f.write(struct.pack(">iiii", 0x0803, n, h, w) + x.tobytes())
+    with open(f"{folder}/t10k-labels-idx1-ubyte", "wb") as f:
+        f.write(struct.pack(">ii", 0x0801, n) + bytes(n))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("model", choices=sorted(PRESETS))
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--out", required=True, help="sample grid PNG")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--idx-out", help="also write --n samples here as IDX files (t10k-*), for `genlab features idx:DIR`")
+    p.add_argument("--n", type=int, default=10000)
     a = p.parse_args()
     cfg = PRESETS[a.model]
     torch.set_num_threads(a.threads)
-    torch.manual_seed(0)
+    torch.manual_seed(a.seed)
     data = load()
     g, d = Generator(), Discriminator(cfg["critic_bn"])
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg["lr"], betas=cfg["betas"])
@@ -106,6 +124,9 @@ def main():
     g.eval()
     with torch.no_grad():
         grid_png(g(torch.randn(64, Z)), a.out)
+        if a.idx_out:
+            x = torch.cat([g(torch.randn(500, Z)) for _ in range(-(-a.n // 500))])[: a.n]
+            write_idx(x, a.idx_out)
     print(json.dumps({"steps": a.steps, "s_per_step": seconds / a.steps, "d_loss": d_loss.item(), "g_loss": g_loss.item()}))
 
 

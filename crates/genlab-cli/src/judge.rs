@@ -86,12 +86,17 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// The judge `flag` names, else the one shipped for `data`; an error naming `--judge` when
 /// there is neither.
+/// The name `--judge` gives the shipped judge.
+pub const SHIPPED_NAME: &str = "fashion-mnist";
+
 pub fn resolve(flag: Option<&Path>, data: &DataSpec) -> Result<Judge> {
     match (flag, data) {
+        // `--judge fashion-mnist` names the shipped judge, unless a run of that name exists.
+        (Some(dir), _) if dir == Path::new(SHIPPED_NAME) && !dir.exists() => fashion_mnist(),
         (Some(dir), _) => from_run(dir),
         (None, DataSpec::FashionMnist) => fashion_mnist(),
         (None, other) => bail!(
-            "no judge ships for {other}: train a classifier on it (`genlab train classifier --data {other} --out runs/judge`) and pass --judge runs/judge"
+            "no judge ships for {other}: train a classifier on it (`genlab train classifier --data {other} --out runs/judge`) and pass --judge runs/judge; for 28x28 gray images like Fashion-MNIST's, --judge {SHIPPED_NAME} uses the shipped one"
         ),
     }
 }

@@ -131,8 +131,27 @@ fn missing_or_unfit_judges_and_feature_files_are_clear() {
     // No judge ships for shapes: features names the flag; eval still reports the rest.
     fails_with(
         &genlab(&["features", "shapes", "--out", "f.npy"], d),
-        &["no judge ships for shapes", "--judge"],
+        &[
+            "no judge ships for shapes",
+            "--judge",
+            "--judge fashion-mnist",
+        ],
     );
+    // Naming the shipped judge judges any 28x28 gray images with it (features: 128 wide).
+    let named = ok(&genlab(
+        &[
+            "features",
+            "shapes",
+            "--judge",
+            "fashion-mnist",
+            "--samples",
+            "20",
+            "--out",
+            "s.npy",
+        ],
+        d,
+    ));
+    assert!(named.contains("20 x 128"), "{named}");
     let eval = json(&ok(&genlab(&["eval", "gan", "--json"], d)));
     assert!(
         eval["sample_quality"].as_str().unwrap().contains("--judge"),

@@ -34,7 +34,8 @@ pub struct Args {
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
-    /// The judge: a classifier run (default: the one shipped for the data, Fashion-MNIST's).
+    /// The judge: a classifier run, or `fashion-mnist` for the shipped Fashion-MNIST judge (the
+    /// default on Fashion-MNIST data; name it to judge other 28x28 gray images with it).
     /// Its features give the sample-quality metrics; any run that classifies (class-gaussian
     /// too) also reports the share of a conditional model's samples of each class that it
     /// assigns to that class.

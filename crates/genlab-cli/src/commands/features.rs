@@ -21,7 +21,8 @@ pub struct Args {
     /// Also write the judge's class probabilities p(y | x) `[n, classes]` here (.npy).
     #[arg(long)]
     pub probs: Option<PathBuf>,
-    /// The judge: a classifier run (default: the one shipped for the data, Fashion-MNIST's).
+    /// The judge: a classifier run, or `fashion-mnist` for the shipped Fashion-MNIST judge (the
+    /// default on Fashion-MNIST data; name it to judge other 28x28 gray images with it).
     #[arg(long)]
     pub judge: Option<PathBuf>,
     /// Samples of a run (or the first N examples of data).
