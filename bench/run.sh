@@ -215,7 +215,7 @@ gans)
       rm -rf "$scratch/torch"
       t=$("$PY" bench/torch_gan_fmnist.py "$family" --steps "$steps" --threads "$THREADS" \
         --seed "$seed" --out "$t_png" --idx-out "$scratch/torch")
-      "$BIN" features "idx:$scratch/torch" --out "$scratch/fake.npy" 2>/dev/null
+      "$BIN" features "idx:$scratch/torch" --judge fashion-mnist --out "$scratch/fake.npy" 2>/dev/null
       te=$("$BIN" score --real "$scratch/real.npy" --fake "$scratch/fake.npy" --json)
       echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"seed\": $seed, \"genlab_last\": $g, \"genlab_eval\": $ge, \"torch\": $t, \"torch_score\": $te}" | tee -a "$out"
     done
