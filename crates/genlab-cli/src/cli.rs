@@ -2,8 +2,8 @@
 //! Every flag's doc comment is its `--help`.
 
 use crate::commands::{
-    arithmetic, bench, complete, data, demo, eval, features, gmm_select, interpolate, invert,
-    models, neighbours, reconstruct, runs, sample, score, train, traverse,
+    arithmetic, bench, compare, complete, data, demo, eval, features, gmm_select, interpolate,
+    invert, models, neighbours, reconstruct, report, runs, sample, score, train, traverse,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -59,6 +59,13 @@ pub enum Command {
     Features(features::Args),
     /// FID, KID, precision/recall, density/coverage of two feature files (.npy).
     Score(score::Args),
+    /// Rank runs on one protocol: family, data, steps, training time, parameters, NLL and
+    /// bits/dim with the bound kind, FID, KID, precision, recall, density, coverage, class rate,
+    /// CAS. Runs measured differently are listed but not ranked together, and the notes say why.
+    Compare(compare::Args),
+    /// Write one self-contained HTML report of runs: the leaderboard, training curves, sample
+    /// grids and pictures, a page per model; nothing in it loads from the network.
+    Report(report::Args),
     /// Speed benchmarks: ms per training step of the workloads in bench/ (W1 VAE, W2 DCGAN,
     /// W3 PixelCNN-lite). bench/run.sh runs them beside PyTorch.
     #[command(args_conflicts_with_subcommands = true)]

@@ -120,6 +120,7 @@ pub enum Format {
     Json,
     Csv,
     Npy,
+    Html,
 }
 
 impl Format {
@@ -129,6 +130,7 @@ impl Format {
             Format::Json => "JSON",
             Format::Csv => "a CSV table",
             Format::Npy => "a NumPy array",
+            Format::Html => "an HTML page",
         }
     }
 
@@ -137,6 +139,12 @@ impl Format {
         match self {
             Format::Png => head.starts_with(b"\x89PNG\r\n\x1a\n"),
             Format::Npy => head.starts_with(b"\x93NUMPY"),
+            Format::Html => {
+                let t = head.trim_ascii_start();
+                t.len() >= 9
+                    && (t[..9].eq_ignore_ascii_case(b"<!doctype")
+                        || t[..5].eq_ignore_ascii_case(b"<html"))
+            }
             Format::Json => {
                 let t = head.trim_ascii_start();
                 t.starts_with(b"{") || t.starts_with(b"[")
@@ -177,6 +185,7 @@ pub fn check_overwrite(path: &Path, format: Format) -> Result<()> {
                 Format::Json => "out.json",
                 Format::Csv => "out.csv",
                 Format::Npy => "out.npy",
+                Format::Html => "report.html",
             })
             .display()
         );

@@ -7,6 +7,7 @@ mod density;
 mod draw;
 mod grid;
 mod points;
+pub mod svg;
 
 pub use axis::{extent, Span};
 pub use curve::{lines_png, panels_png, Series};

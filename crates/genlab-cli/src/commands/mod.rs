@@ -2,6 +2,7 @@
 
 pub mod arithmetic;
 pub mod bench;
+pub mod compare;
 pub mod complete;
 pub mod data;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod invert;
 pub mod models;
 pub mod neighbours;
 pub mod reconstruct;
+pub mod report;
 pub mod runs;
 pub mod sample;
 pub mod score;
@@ -70,6 +72,8 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Eval(args) => eval::run(args),
         Command::Features(args) => features::run(args),
         Command::Score(args) => score::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Report(args) => report::run(args),
         Command::Data(args) => data::run(args),
         Command::GmmSelect(args) => gmm_select::run(args),
         Command::Bench(args) => bench::run(args),

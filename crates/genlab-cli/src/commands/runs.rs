@@ -2,11 +2,8 @@
 //! far it got, its last losses and its headline metric.
 
 use anyhow::{bail, Result};
-use genlab_core::run_dir::RunDir;
-use std::path::{Path, PathBuf};
-
-/// Folders searched below DIR: runs/FAMILY and the demo's runs/demo/FAMILY.
-const DEPTH: usize = 3;
+use genlab_report::summary::{find_runs, RunSummary, SEARCH_DEPTH};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,20 +15,6 @@ pub struct Args {
     pub json: bool,
 }
 
-/// What one run holds, read from its files (no model is loaded).
-struct Summary {
-    path: PathBuf,
-    family: String,
-    data: String,
-    step: u64,
-    steps: u64,
-    started_unix: u64,
-    /// The family's main loss term and its last logged value.
-    loss: Option<(String, f64)>,
-    /// The newest eval's headline: (name, value, unit).
-    headline: Option<(String, f64)>,
-}
-
 pub fn run(args: Args) -> Result<()> {
     if !args.dir.is_dir() {
         bail!(
@@ -39,17 +22,19 @@ pub fn run(args: Args) -> Result<()> {
             args.dir.display()
         );
     }
-    let mut found = Vec::new();
-    find_runs(&args.dir, DEPTH, &mut found);
-    let mut runs: Vec<Summary> = found.iter().filter_map(|p| summary(p)).collect();
+    // A run whose files cannot be read is not listed.
+    let mut runs: Vec<RunSummary> = find_runs(&args.dir, SEARCH_DEPTH)
+        .iter()
+        .filter_map(|p| RunSummary::read(p).ok())
+        .collect();
     runs.sort_by_key(|r| std::cmp::Reverse(r.started_unix));
     if args.json {
         for r in &runs {
             let v = serde_json::json!({
                 "run": r.path, "family": r.family, "data": r.data, "step": r.step,
                 "steps": r.steps, "started_unix": r.started_unix,
-                "loss": r.loss.as_ref().map(|(k, v)| serde_json::json!({ k: v })),
-                "headline": r.headline.as_ref().map(|(k, v)| serde_json::json!({ k: v })),
+                "loss": r.last_losses.first().map(|(k, v)| serde_json::json!({ k: v })),
+                "headline": headline_json(&r.headline()),
             });
             println!("{v}");
         }
@@ -67,16 +52,21 @@ pub fn run(args: Args) -> Result<()> {
         .iter()
         .map(|r| {
             [
-                r.path.display().to_string(),
+                r.name(),
                 r.family.clone(),
                 r.data.clone(),
                 format!("{}/{}", r.step, r.steps),
-                r.loss
-                    .as_ref()
+                r.last_losses
+                    .first()
                     .map_or("-".into(), |(k, v)| format!("{k} {v:.4}")),
-                r.headline
-                    .as_ref()
-                    .map_or("(no eval)".into(), |(k, v)| format!("{k} {v:.4}")),
+                match r.headline() {
+                    h if h.is_empty() => "(no eval)".into(),
+                    h => h
+                        .iter()
+                        .map(|(k, v)| format!("{k} {v:.4}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
             ]
         })
         .collect();
@@ -105,61 +95,16 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// Run directories (config.toml and meta.json) at most `depth` levels below `dir`.
-fn find_runs(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    let run = RunDir::at(dir);
-    if run.config_file().is_file() && run.meta_file().is_file() {
-        out.push(dir.to_path_buf());
+/// The headline as `{name: value, ...}`, or null.
+fn headline_json(h: &[(String, f64)]) -> serde_json::Value {
+    match h {
+        [] => serde_json::Value::Null,
+        h => h
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
     }
-    if depth == 0 {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut subdirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    subdirs.sort();
-    for sub in subdirs {
-        find_runs(&sub, depth - 1, out);
-    }
-}
-
-/// A run's summary, or None when its files cannot be read (it is then not listed).
-fn summary(path: &Path) -> Option<Summary> {
-    let (run, config, meta) = RunDir::open(path).ok()?;
-    let loss = run
-        .read_metrics()
-        .ok()
-        .and_then(|lines| lines.last().cloned())
-        .and_then(|l| l.losses.first().cloned());
-    let headline = run.latest_eval().and_then(|(_, v)| headline(&v));
-    Some(Summary {
-        path: path.to_path_buf(),
-        family: config.family,
-        data: config.data.spec.to_string(),
-        step: meta.last_step,
-        steps: config.train.steps,
-        started_unix: meta.started_unix,
-        loss,
-        headline,
-    })
-}
-
-/// The number an eval leads with: bits/dim, else NLL, else mode coverage, else the
-/// reconstruction error.
-fn headline(eval: &serde_json::Value) -> Option<(String, f64)> {
-    [
-        "bits_per_dim",
-        "bits_per_projected_dim",
-        "nll_nats",
-        "modes_captured",
-        "mse_per_pixel",
-    ]
-    .iter()
-    .find_map(|k| eval.get(*k)?.as_f64().map(|v| (k.to_string(), v)))
 }
 
 /// `3 min ago`, `2 h ago`, `5 d ago`.
