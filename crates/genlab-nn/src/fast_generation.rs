@@ -289,8 +289,10 @@ impl PointConv {
     /// im2col of the given output columns of `row`: `[n, cols, taps * c_in]`.
     fn gather(&self, input: &RowCache, row: usize, cols: std::ops::Range<usize>) -> Vec<f32> {
         assert_eq!(input.c, self.c_in, "input channels");
+        // A ring holds every row a tap reaches, or the rows have not wrapped yet (a whole
+        // image of fewer rows than the kernel reaches).
         assert!(
-            self.rows_above() < input.rows,
+            self.rows_above() < input.rows || self.stride * row < input.rows,
             "the cache keeps too few rows"
         );
         let k = self.offsets.len() * self.c_in;
