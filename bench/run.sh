@@ -12,6 +12,8 @@
 #                                      dcgan and wgan-gp on Fashion-MNIST beside PyTorch: sample grids
 #   bash bench/run.sh sampling [N]     N samples (default 100) of each raster model: cached against
 #                                      the plain sampler and PyTorch's, beside 30 training steps
+#   bash bench/run.sh table [FAMILY:PRESET..]
+#                                      the cross-family table on Fashion-MNIST (resumable)
 #   bash bench/run.sh presets [K]      run time of every preset: K steps timed, the rest projected
 #   bash bench/run.sh prdc             precision/recall/density/coverage against prdc's README example
 #   bash bench/run.sh judge            retrain the shipped Fashion-MNIST judge; its accuracy and hash
@@ -21,6 +23,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Run times of the presets and the precision/recall anchor need no PyTorch.
 case "${1:-}" in
+table)
+  # Train (or resume), evaluate on the full protocol and tabulate every family that samples
+  # Fashion-MNIST images (bench/table.py); skips finished runs, so it spans sittings.
+  BIN=${GENLAB_BIN:-target/debug/genlab}
+  [ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli
+  shift
+  exec python3 bench/table.py "$BIN" "$@"
+  ;;
 presets | prdc | judge)
   BIN=${GENLAB_BIN:-target/debug/genlab}
   [ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli

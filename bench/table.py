@@ -1,0 +1,91 @@
+"""The cross-family table on Fashion-MNIST (issue 22): each family that samples images, trained
+with its Fashion-MNIST preset, evaluated on the full protocol (`genlab eval RUN --json`: test
+NLL where the family has a likelihood; 10,000 samples against the 10,000 test images on the
+shipped judge), collected by `genlab compare --json` into bench/results/table.json and printed
+as a Markdown table.
+
+Resumable: a run whose training finished and that has an eval of its last step is skipped; a
+run interrupted in training resumes from its newest checkpoint (`genlab train --resume`). So it
+can run across several sittings; cheap presets go first.
+
+    python3 bench/table.py BIN [FAMILY:PRESET ...]
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+import time
+
+BIN = sys.argv[1]
+ROOT = pathlib.Path("bench/runs/table")
+# Cheapest first (README's run-time table).
+PRESETS = [
+    "class-gaussian:default", "gmm:fashion", "rbm:default", "fvsbn:default", "dbn:default",
+    "vae:default", "vae:conv", "made:default", "iwae:default", "wgan-gp:fashion", "glow:fashion",
+    "pixelcnn:default", "pixelcnn:8bit", "dcgan:default", "realnvp:fashion", "maf:fashion",
+    "nade:default", "gated-pixelcnn:default", "pixelcnn++:default",
+]
+
+
+def steps_of(run: pathlib.Path) -> tuple[int, int]:
+    """(steps done, steps planned) of a run directory."""
+    import tomllib
+
+    meta = json.loads((run / "meta.json").read_text())
+    planned = tomllib.loads((run / "config.toml").read_text())["train"]["steps"]
+    return meta["last_step"], planned
+
+
+def main() -> None:
+    chosen = sys.argv[2:] or PRESETS
+    ROOT.mkdir(parents=True, exist_ok=True)
+    log = pathlib.Path("bench/results/table-log.jsonl")
+    for spec in chosen:
+        family, preset = spec.split(":")
+        run = ROOT / f"{family}-{preset}"
+        started = time.monotonic()
+        if (run / "meta.json").is_file():
+            done, planned = steps_of(run)
+            if done < planned:
+                print(f"{spec}: resuming at step {done} of {planned}", file=sys.stderr)
+                subprocess.run([BIN, "train", family, "--out", str(run), "--resume", "--quiet"], check=True)
+        else:
+            print(f"{spec}: training", file=sys.stderr)
+            subprocess.run([BIN, "train", family, "--preset", preset, "--out", str(run), "--seed", "0", "--quiet"],
+                           check=True)
+        trained = time.monotonic() - started
+        done, _ = steps_of(run)
+        if not (run / "eval" / f"step-{done:06d}.json").is_file():
+            print(f"{spec}: evaluating", file=sys.stderr)
+            t = time.monotonic()
+            subprocess.run([BIN, "eval", str(run), "--json"], check=True, stdout=subprocess.DEVNULL)
+            with log.open("a") as f:
+                f.write(json.dumps({"run": str(run), "train_wall_s": trained, "eval_wall_s": time.monotonic() - t}) + "\n")
+    board = json.loads(subprocess.run([BIN, "compare", str(ROOT), "--json"], check=True, capture_output=True,
+                                      text=True).stdout)
+    pathlib.Path("bench/results/table.json").write_text(json.dumps(board, indent=1) + "\n")
+    print_table(board)
+
+
+def fmt(v, places):
+    return "-" if v is None else f"{v:.{places}f}"
+
+
+def print_table(board: dict) -> None:
+    print("| family | preset | steps | bound | NLL (nats) | bits/dim | FID | KID | precision | recall | train time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in board["runs"]:
+        e = r.get("eval") or {}
+        preset = pathlib.Path(r["path"]).name.split("-", 1)[1] if "-" in pathlib.Path(r["path"]).name else "-"
+        kind = f"{e.get('bound')} ({e.get('density')})" if e.get("bound") else "-"
+        t = r.get("train_seconds")
+        print(f"| {r['family']} | {preset} | {r['step']} | {kind} | {fmt(e.get('nll_nats'), 2)} "
+              f"| {fmt(e.get('bits_per_dim'), 4)} | {fmt(e.get('fid'), 2)} | {fmt(e.get('kid'), 3)} "
+              f"| {fmt(e.get('precision'), 3)} | {fmt(e.get('recall'), 3)} | {'-' if t is None else f'{t / 60:.1f} min'} |")
+    for n in board["notes"]:
+        print(f"\nNote: {n}")
+
+
+if __name__ == "__main__":
+    main()
