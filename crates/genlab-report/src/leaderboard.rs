@@ -54,6 +54,19 @@ impl Key {
         Key::ALL.into_iter().find(|k| k.name() == s)
     }
 
+    /// The key a `--by` flag names (none: the default); an error lists the keys.
+    pub fn from_flag(flag: Option<&str>) -> anyhow::Result<Option<Key>> {
+        flag.map(|s| {
+            Key::parse(s).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--by {s}: rank by one of {}",
+                    Key::ALL.map(|k| k.name()).join(", ")
+                )
+            })
+        })
+        .transpose()
+    }
+
     fn lower_is_better(self) -> bool {
         matches!(self, Key::Fid | Key::Kid | Key::Nll)
     }
@@ -348,6 +361,30 @@ pub fn columns() -> Vec<Column> {
     ]
 }
 
+/// `header` and `rows` as text columns two spaces apart, one line each.
+pub fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    std::iter::once(header)
+        .chain(rows.iter().map(Vec::as_slice))
+        .map(|cells| {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            padded.join("  ").trim_end().to_string() + "\n"
+        })
+        .collect()
+}
+
 /// 1234567 -> "1.23M".
 pub fn readable_count(n: u64) -> String {
     match n {
@@ -390,23 +427,6 @@ impl Leaderboard {
     /// The table as aligned text, then the notes.
     pub fn text(&self, runs: &[RunSummary]) -> String {
         let (header, rows) = self.table(runs);
-        let widths: Vec<usize> = (0..header.len())
-            .map(|i| {
-                rows.iter()
-                    .map(|r| r[i].chars().count())
-                    .chain([header[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: &[String]| {
-            let padded: Vec<String> = cells
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            padded.join("  ").trim_end().to_string() + "\n"
-        };
         let mut out = match self.key {
             Some(k) => format!(
                 "ranked by {} ({} is better)\n",
@@ -419,12 +439,8 @@ impl Leaderboard {
             ),
             None => String::new(),
         };
-        out.push_str(&line(
-            &header.iter().map(|h| h.to_uppercase()).collect::<Vec<_>>(),
-        ));
-        for r in &rows {
-            out.push_str(&line(r));
-        }
+        let header: Vec<String> = header.iter().map(|h| h.to_uppercase()).collect();
+        out.push_str(&aligned(&header, &rows));
         for n in &self.notes {
             out.push_str(&format!("note: {n}\n"));
         }

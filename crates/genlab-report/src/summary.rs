@@ -207,19 +207,27 @@ impl RunSummary {
 
 /// The newest eval file of a run: `(step, path)`.
 fn latest_eval_file(run: &RunDir) -> Option<(u64, PathBuf)> {
-    std::fs::read_dir(run.path().join("eval"))
-        .ok()?
+    step_files(&run.path().join("eval"), "json")
+        .into_iter()
+        .max_by_key(|(step, _)| *step)
+}
+
+/// The files `step-NNNNNN.EXT` in `dir`: `(step, path)`, in no order.
+fn step_files(dir: &Path, ext: &str) -> Vec<(u64, PathBuf)> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
         .filter_map(|e| {
             let path = e.ok()?.path();
             let step = path
                 .file_stem()?
                 .to_str()?
                 .strip_prefix("step-")?
-                .parse::<u64>()
+                .parse()
                 .ok()?;
-            (path.extension()? == "json").then_some((step, path))
+            (path.extension()? == ext).then_some((step, path))
         })
-        .max_by_key(|(step, _)| *step)
+        .collect()
 }
 
 /// Trainable values in a checkpoint folder: every tensor of the parameter groups' safetensors

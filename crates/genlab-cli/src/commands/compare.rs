@@ -1,7 +1,7 @@
 //! `genlab compare RUN... | DIR`: one leaderboard of runs on one protocol (genlab-report's
 //! run summaries and ranking): a terminal table, `--json` or `--csv`.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use genlab_report::{collect, Key, Leaderboard};
 use std::path::PathBuf;
 
@@ -23,16 +23,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let key = match &a.by {
-        None => None,
-        Some(s) => match Key::parse(s) {
-            Some(k) => Some(k),
-            None => bail!(
-                "--by {s}: rank by one of {}",
-                Key::ALL.map(|k| k.name()).join(", ")
-            ),
-        },
-    };
+    let key = Key::from_flag(a.by.as_deref())?;
     let runs = collect(&a.runs)?;
     let board = Leaderboard::new(&runs, key);
     if a.json {

@@ -23,15 +23,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let key = match &a.by {
-        None => None,
-        Some(s) => Some(Key::parse(s).ok_or_else(|| {
-            anyhow::anyhow!(
-                "--by {s}: rank by one of {}",
-                Key::ALL.map(|k| k.name()).join(", ")
-            )
-        })?),
-    };
+    let key = Key::from_flag(a.by.as_deref())?;
     let runs = collect(&a.runs)?;
     let board = Leaderboard::new(&runs, key);
     let page = html::report(&runs, &board, &a.title);

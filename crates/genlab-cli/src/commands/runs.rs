@@ -63,35 +63,37 @@ pub fn run(args: Args) -> Result<()> {
                     h if h.is_empty() => "(no eval)".into(),
                     h => h
                         .iter()
-                        .map(|(k, v)| format!("{k} {v:.4}"))
+                        .map(|(k, v)| match k.as_str() {
+                            "modes_captured" => format!("modes_captured {v}"),
+                            _ => format!("{k} {v:.4}"),
+                        })
                         .collect::<Vec<_>>()
                         .join(", "),
                 },
             ]
         })
         .collect();
-    let head = ["RUN", "FAMILY", "DATA", "STEP", "LAST LOSS", "EVAL"];
-    let widths: Vec<usize> = (0..6)
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].len())
-                .max()
-                .unwrap_or(0)
-                .max(head[i].len())
+    let header: Vec<String> = [
+        "RUN",
+        "FAMILY",
+        "DATA",
+        "STEP",
+        "LAST LOSS",
+        "EVAL",
+        "STARTED",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .zip(&runs)
+        .map(|(row, r)| {
+            let mut row = row.to_vec();
+            row.push(age(now.saturating_sub(r.started_unix)));
+            row
         })
         .collect();
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        padded.join("  ")
-    };
-    println!("{}  STARTED", line(&head.map(String::from)));
-    for (row, r) in rows.iter().zip(&runs) {
-        println!("{}  {}", line(row), age(now.saturating_sub(r.started_unix)));
-    }
+    print!("{}", genlab_report::leaderboard::aligned(&header, &rows));
     Ok(())
 }
 
