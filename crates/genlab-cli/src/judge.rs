@@ -84,11 +84,11 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The judge `flag` names, else the one shipped for `data`; an error naming `--judge` when
-/// there is neither.
 /// The name `--judge` gives the shipped judge.
 pub const SHIPPED_NAME: &str = "fashion-mnist";
 
+/// The judge `flag` names, else the one shipped for `data`; an error naming `--judge` when
+/// there is neither.
 pub fn resolve(flag: Option<&Path>, data: &DataSpec) -> Result<Judge> {
     match (flag, data) {
         // `--judge fashion-mnist` names the shipped judge, unless a run of that name exists.

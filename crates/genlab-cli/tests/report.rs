@@ -114,6 +114,19 @@ fn compare_ranks_on_one_protocol_and_report_is_self_contained_and_renders() {
         text.contains("1 (group 2)") && text.contains("FID"),
         "{text}"
     );
+    // By NLL: a run named twice is listed once; the ELBO's bound and MADE's exact NLL are
+    // ranked together with a note saying what each is.
+    let by_nll: Value = serde_json::from_str(&ok(&genlab(
+        &["compare", "runs", "runs/vae", "--by", "nll", "--json"],
+        d,
+    )))
+    .unwrap();
+    assert_eq!(by_nll["runs"].as_array().unwrap().len(), 5, "{by_nll}");
+    let notes = by_nll["notes"].to_string();
+    assert!(
+        notes.contains("ranks exact, lower bound together"),
+        "{notes}"
+    );
     let csv = ok(&genlab(&["compare", "runs", "--csv", "--by", "nll"], d));
     assert_eq!(csv.lines().count(), 6, "{csv}");
     assert!(
@@ -165,6 +178,9 @@ fn compare_ranks_on_one_protocol_and_report_is_self_contained_and_renders() {
             "--no-sandbox",
             "--disable-gpu",
             "--hide-scrollbars",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
             "--window-size=1200,1600",
             &format!("--screenshot={}", shot.display()),
             &format!("file://{}", d.join("report.html").display()),

@@ -208,6 +208,24 @@ pub fn check_overwrite(path: &Path, format: Format) -> Result<()> {
     Ok(())
 }
 
+/// The files `step-NNNNNN.EXT` in `dir`: `(step, path)`, in no order.
+fn step_files(dir: &Path, ext: &str) -> Vec<(u64, PathBuf)> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let step = path
+                .file_stem()?
+                .to_str()?
+                .strip_prefix(STEP_PREFIX)?
+                .parse()
+                .ok()?;
+            (path.extension()? == ext).then_some((step, path))
+        })
+        .collect()
+}
+
 fn step_name(step: u64) -> String {
     format!("{STEP_PREFIX}{step:06}")
 }
@@ -538,17 +556,18 @@ impl RunDir {
 
     /// The newest `genlab eval` result in the run: its step and JSON, if any.
     pub fn latest_eval(&self) -> Option<(u64, serde_json::Value)> {
-        let (step, path) = std::fs::read_dir(self.root.join(EVAL))
-            .ok()?
-            .filter_map(|e| {
-                let path = e.ok()?.path();
-                let name = path.file_stem()?.to_str()?;
-                let step = name.strip_prefix(STEP_PREFIX)?.parse::<u64>().ok()?;
-                Some((step, path))
-            })
+        let (step, path) = step_files(&self.root.join(EVAL), "json")
+            .into_iter()
             .max_by_key(|(step, _)| *step)?;
         let text = std::fs::read_to_string(path).ok()?;
         Some((step, serde_json::from_str(&text).ok()?))
+    }
+
+    /// The fixed-noise sample grids written in training, oldest first: `(step, png)`.
+    pub fn sample_grids(&self) -> Vec<(u64, PathBuf)> {
+        let mut grids = step_files(&self.root.join(SAMPLES), "png");
+        grids.sort();
+        grids
     }
 
     pub fn checkpoint_dir(&self, step: u64) -> PathBuf {

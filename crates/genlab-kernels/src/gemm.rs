@@ -8,7 +8,7 @@ use std::cell::RefCell;
 
 /// `dst[m, n] (+)= lhs[m, k] · rhs[k, n]`; strides are (row, column) in elements.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn sgemm(
+pub fn sgemm(
     (m, k, n): (usize, usize, usize),
     dst: &mut [f32],
     accumulate: bool,

@@ -14,3 +14,7 @@ mod gemm_conv_kernels;
 mod gemm_conv_nhwc;
 pub mod par;
 pub mod vexp;
+
+pub use ::gemm::Parallelism;
+/// The strided f32 GEMM the convolution kernels share (also fast generation's).
+pub use gemm::sgemm;

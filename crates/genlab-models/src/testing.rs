@@ -47,9 +47,10 @@ pub fn compare(a: &[f32], b: &[f32]) -> (f32, bool) {
     (worst, a == b)
 }
 
-/// `module` with every parameter redrawn from a seeded RNG on its own initial range
-/// (uniform in ± its largest magnitude), so that a test does not depend on the backend's
-/// unseeded initialisation: comparisons that hold up to f32 near-ties become deterministic.
+/// `module` with every parameter redrawn from a seeded RNG, so that a test does not depend on
+/// the backend's unseeded initialisation: comparisons that hold up to f32 near-ties become
+/// deterministic. Weights are uniform in ±1/sqrt(size / largest dimension) (about the fan-in
+/// bound), biases in ±0.1.
 pub fn seeded<M: burn::module::Module>(module: M, seed: u64) -> M {
     use burn::module::{ModuleMapper, Param};
     use rand::{Rng, SeedableRng};
@@ -58,10 +59,13 @@ pub fn seeded<M: burn::module::Module>(module: M, seed: u64) -> M {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
             let (id, tensor, mapper) = param.consume();
             let (dims, device) = (tensor.dims(), tensor.device());
-            let old = to_vec(tensor);
-            let bound = old.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
-            let new: Vec<f32> = old
-                .iter()
+            let size: usize = dims.iter().product();
+            let largest = dims.iter().copied().max().unwrap_or(1).max(1);
+            let bound = match D {
+                1 => 0.1,
+                _ => 1.0 / ((size / largest).max(1) as f32).sqrt(),
+            };
+            let new: Vec<f32> = (0..size)
                 .map(|_| self.0.random_range(-bound..bound))
                 .collect();
             let t = Tensor::from_data(burn::tensor::TensorData::new(new, dims), &device);

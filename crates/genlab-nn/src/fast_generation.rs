@@ -17,7 +17,6 @@
 use crate::conv2d::{Conv2d, ConvTranspose2d};
 use crate::masked_conv::MaskedConv2d;
 use burn::tensor::Tensor;
-use gemm::Parallelism;
 use genlab_core::tensor::to_vec;
 
 /// Activations of `n` images at their last `rows` image rows (a ring over rows), channels-last:
@@ -334,30 +333,16 @@ fn sgemm(c: &mut [f32], a: &[f32], b: &[f32], (m, k, n): (usize, usize, usize)) 
     if m == 0 || n == 0 || k == 0 {
         return;
     }
-    // SAFETY: the assert above bounds every index the strides reach.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            1,
-            n as isize,
-            true,
-            a.as_ptr(),
-            1,
-            k as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        )
-    }
+    genlab_kernels::sgemm(
+        (m, k, n),
+        c,
+        true,
+        a,
+        (k, 1),
+        b,
+        (n, 1),
+        genlab_kernels::Parallelism::None,
+    );
 }
 
 /// elu([x, -x]) of each row of `x [m, c]` -> `[m, 2c]` (PixelCNN++'s concat_elu).

@@ -156,11 +156,11 @@ fn model_page(i: usize, r: &RunSummary) -> String {
             h.push_str("<table>");
             if let Some(obj) = raw.as_object() {
                 for (k, v) in obj {
-                    if let Some(x) = v.as_f64() {
+                    if v.is_number() {
                         h.push_str(&format!(
                             "<tr><th>{}</th><td>{}</td></tr>",
                             escape(k),
-                            significant(x)
+                            crate::readable(v)
                         ));
                     } else if let Some(s) = v.as_str() {
                         h.push_str(&format!(
@@ -234,19 +234,6 @@ fn model_page(i: usize, r: &RunSummary) -> String {
     }
     h.push_str("</section>");
     h
-}
-
-/// `x` with six significant digits, integers as integers.
-fn significant(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        return format!("{x}");
-    }
-    let places = (5 - x.abs().log10().floor() as i64).clamp(0, 12) as usize;
-    let s = format!("{x:.places$}");
-    match s.contains('.') {
-        true => s.trim_end_matches('0').trim_end_matches('.').to_string(),
-        false => s,
-    }
 }
 
 /// Every `src=` and `href=` value in `html` that is neither a `data:` image nor a same-page

@@ -87,19 +87,17 @@ impl Key {
         }
     }
 
-    /// What must be equal for two values of this key to be ranked together.
-    fn protocol(self, r: &RunSummary) -> Protocol {
-        let mut p = vec![("data", r.data.clone())];
-        let Some(e) = r.eval.as_ref() else {
-            return p;
+    /// What must be equal for two values of this key to be ranked together; `None` when the
+    /// evaluation recorded no protocol for it (then the run is not ranked).
+    fn protocol(self, r: &RunSummary) -> Option<Protocol> {
+        let e = r.eval.as_ref()?;
+        let text = |v: Option<&Value>| {
+            v.map_or("-".to_string(), |x| {
+                x.to_string().trim_matches('"').to_string()
+            })
         };
-        let field = |v: &Option<Value>, k: &str| {
-            v.as_ref()
-                .and_then(|v| v.get(k))
-                .map_or("-".to_string(), |x| {
-                    x.to_string().trim_matches('"').to_string()
-                })
-        };
+        let evaluated = e.evaluated_data.clone().unwrap_or_else(|| r.data.clone());
+        let mut p = vec![("data", evaluated), ("shape", r.shape.clone())];
         match self {
             Key::Nll => {
                 p.push(("density", e.density.clone().unwrap_or_default()));
@@ -108,24 +106,22 @@ impl Key {
                     (e.bound.as_deref() == Some("projected")).to_string(),
                 ));
                 for k in ["split", "binarize", "dequantize", "scale"] {
-                    p.push((k, field(&e.likelihood_data, k)));
+                    p.push((k, text(e.likelihood_data.as_ref().and_then(|d| d.get(k)))));
                 }
+                p.push(("examples", text(e.n_examples.map(Value::from).as_ref())));
             }
-            Key::ClassRate | Key::Cas => {}
+            Key::ClassRate => p.push(("classifier", e.classifier.clone()?)),
+            Key::Cas => p.push(("cas_protocol", text(Some(e.cas_protocol.as_ref()?)))),
             _ => {
-                let judge = e
-                    .protocol
-                    .as_ref()
-                    .and_then(|v| v.get("judge"))
-                    .and_then(|j| j.get("sha256"))
-                    .map_or("-".into(), |s| s.to_string().trim_matches('"').to_string());
-                p.push(("judge", judge));
+                let protocol = e.protocol.as_ref()?;
+                let judge = protocol.get("judge").and_then(|j| j.get("sha256"));
+                p.push(("judge", text(judge)));
                 for k in ["samples", "real", "real_examples", "samples_shown_as"] {
-                    p.push((k, field(&e.protocol, k)));
+                    p.push((k, text(protocol.get(k))));
                 }
             }
         }
-        p
+        Some(p)
     }
 }
 
@@ -182,11 +178,10 @@ impl Leaderboard {
         let mut groups: Vec<(Protocol, Vec<usize>)> = Vec::new();
         let mut missing = Vec::new();
         for (i, r) in runs.iter().enumerate() {
-            if key.value(r).is_none() {
+            let Some(p) = key.value(r).and(key.protocol(r)) else {
                 missing.push(i);
                 continue;
-            }
-            let p = key.protocol(r);
+            };
             match groups.iter_mut().find(|(q, _)| *q == p) {
                 Some((_, members)) => members.push(i),
                 None => groups.push((p, vec![i])),
@@ -227,10 +222,32 @@ impl Leaderboard {
                 differ.join(", ")
             ));
         }
+        if key == Key::Nll {
+            for (g, (_, members)) in groups.iter().enumerate() {
+                let mut kinds: Vec<&str> = members
+                    .iter()
+                    .filter_map(|&i| runs[i].eval.as_ref()?.bound.as_deref())
+                    .collect();
+                kinds.sort();
+                kinds.dedup();
+                if kinds.len() > 1 {
+                    notes.push(format!(
+                        "group {} ranks {} together: a lower bound's NLL is above the true NLL, an estimate's is noisy (the bound column says which each is)",
+                        g + 1,
+                        kinds.join(", ")
+                    ));
+                }
+            }
+        }
         for &i in &missing {
             let r = &runs[i];
             let why = match (&r.eval, key) {
                 (None, _) => format!("not evaluated: run `genlab eval {}`", r.name()),
+                (Some(_), _) if key.value(r).is_some() => format!(
+                    "its eval records no protocol for {} (made by an older genlab): run `genlab eval {}` again",
+                    key.name(),
+                    r.name()
+                ),
                 (Some(e), Key::Fid | Key::Kid | Key::Precision | Key::Recall | Key::Density | Key::Coverage) => {
                     match &e.no_quality {
                         Some(reason) => format!("no {}: {reason}", key.name()),

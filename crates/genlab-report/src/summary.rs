@@ -1,5 +1,6 @@
 //! Run summaries: what a run directory holds, read from its files without loading a model.
-//! One row per run for `genlab runs`, `genlab compare`, `genlab report` (and the studio), so the
+//! One row per run for `genlab runs`, `genlab compare`, `genlab report` (and, later, the web
+//! studio), so the
 //! same number is never computed two ways.
 
 use genlab_core::run_dir::{MetricsLine, RunDir};
@@ -17,6 +18,8 @@ pub struct RunSummary {
     pub family: String,
     /// The data spec, e.g. `fashion-mnist`, `toy:ring8`.
     pub data: String,
+    /// What the model was built for: `CxHxW` for images, `D` for points.
+    pub shape: String,
     /// Steps done and planned.
     pub step: u64,
     pub steps: u64,
@@ -66,6 +69,14 @@ pub struct Eval {
     /// Mode coverage on toy mixtures: modes captured of all.
     pub modes: Option<(f64, f64)>,
     pub mse_per_pixel: Option<f64>,
+    /// The data spec the evaluation ran on (`genlab eval --data` may differ from training's).
+    pub evaluated_data: Option<String>,
+    /// Examples the likelihood was averaged over.
+    pub n_examples: Option<f64>,
+    /// The classifier run that measured the class rate.
+    pub classifier: Option<String>,
+    /// CAS's protocol (its classifier's steps, samples), as recorded.
+    pub cas_protocol: Option<Value>,
     /// The sample-quality protocol (judge, samples, split, seed, ...), as recorded.
     pub protocol: Option<Value>,
     /// Why sample quality was not computed, when eval said so.
@@ -100,6 +111,14 @@ impl Eval {
             cas: f("cas"),
             modes: f("modes_captured").zip(f("modes_total")),
             mse_per_pixel: f("mse_per_pixel"),
+            evaluated_data: v
+                .get("data")
+                .and_then(|d| d.get("spec"))
+                .and_then(Value::as_str)
+                .map(String::from),
+            n_examples: f("n_examples"),
+            classifier: s("classifier"),
+            cas_protocol: v.get("cas_protocol").cloned(),
             protocol: v.get("protocol").cloned(),
             no_quality: s("sample_quality"),
         }
@@ -115,15 +134,20 @@ impl RunSummary {
         let train_seconds = last
             .filter(|l| l.steps_per_sec > 0.0)
             .map(|l| l.step as f64 / l.steps_per_sec);
-        let eval = latest_eval_file(&run).and_then(|(step, file)| {
-            let text = std::fs::read_to_string(&file).ok()?;
-            let v: Value = serde_json::from_str(&text).ok()?;
-            Some(Eval::from_json(step, file, &v))
-        });
+        let eval = run
+            .latest_eval()
+            .map(|(step, v)| Eval::from_json(step, run.eval_file(step), &v));
         Ok(Self {
             path: path.to_path_buf(),
             family: config.family,
             data: config.data.spec.to_string(),
+            shape: match meta.data_kind {
+                genlab_data::Kind::Images => {
+                    let sh = meta.data_shape;
+                    format!("{}x{}x{}", sh.c, sh.h, sh.w)
+                }
+                genlab_data::Kind::Points => meta.data_shape.dim().to_string(),
+            },
             step: meta.last_step,
             steps: config.train.steps,
             seed: meta.seed,
@@ -205,31 +229,6 @@ impl RunSummary {
     }
 }
 
-/// The newest eval file of a run: `(step, path)`.
-fn latest_eval_file(run: &RunDir) -> Option<(u64, PathBuf)> {
-    step_files(&run.path().join("eval"), "json")
-        .into_iter()
-        .max_by_key(|(step, _)| *step)
-}
-
-/// The files `step-NNNNNN.EXT` in `dir`: `(step, path)`, in no order.
-fn step_files(dir: &Path, ext: &str) -> Vec<(u64, PathBuf)> {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            let path = e.ok()?.path();
-            let step = path
-                .file_stem()?
-                .to_str()?
-                .strip_prefix("step-")?
-                .parse()
-                .ok()?;
-            (path.extension()? == ext).then_some((step, path))
-        })
-        .collect()
-}
-
 /// Trainable values in a checkpoint folder: every tensor of the parameter groups' safetensors
 /// files, less optimiser state (`optim-*`), EMA copies (`ema-*`) and batch-norm running
 /// statistics.
@@ -284,14 +283,15 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The runs named on a command line: each argument a run directory or a folder of runs.
-/// Errors name an argument that is neither.
-pub fn collect(args: &[PathBuf]) -> anyhow::Result<Vec<RunSummary>> {
-    let mut paths = Vec::new();
+/// The runs named on a command line (each argument a run directory or a folder of runs), each
+/// once, in the order given; and a note for each run found in a folder that could not be read
+/// (it is left out). Errors name an argument that is neither, a folder without runs, and a run
+/// named directly that cannot be read.
+pub fn collect(args: &[PathBuf]) -> anyhow::Result<(Vec<RunSummary>, Vec<String>)> {
+    let mut paths: Vec<(PathBuf, bool)> = Vec::new();
     for a in args {
-        let run = RunDir::at(a);
-        if run.config_file().is_file() {
-            paths.push(a.clone());
+        if RunDir::at(a).config_file().is_file() {
+            paths.push((a.clone(), true));
             continue;
         }
         if !a.is_dir() {
@@ -307,8 +307,19 @@ pub fn collect(args: &[PathBuf]) -> anyhow::Result<Vec<RunSummary>> {
                 a.display()
             );
         }
-        paths.extend(found);
+        paths.extend(found.into_iter().map(|p| (p, false)));
     }
-    paths.dedup();
-    paths.iter().map(|p| RunSummary::read(p)).collect()
+    let mut seen = std::collections::HashSet::new();
+    let (mut runs, mut skipped) = (Vec::new(), Vec::new());
+    for (path, named) in paths {
+        if !seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
+            continue;
+        }
+        match RunSummary::read(&path) {
+            Ok(r) => runs.push(r),
+            Err(e) if named => return Err(e),
+            Err(e) => skipped.push(format!("{} left out: {e:#}", path.display())),
+        }
+    }
+    Ok((runs, skipped))
 }

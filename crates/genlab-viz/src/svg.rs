@@ -1,4 +1,4 @@
-//! Line charts as inline SVG text, for HTML pages (the report, the studio): the same panels as
+//! Line charts as inline SVG text, for HTML pages (`genlab report`; later the web studio): the same panels as
 //! [`crate::panels_png`] draws (one chart per loss, a training loss with its held-out loss on
 //! one scale), with the PNG charts' nice ticks, axis names, a title with the last value, and a
 //! legend in the series' colours. Text is XML-escaped; nothing refers outside the SVG.

@@ -24,7 +24,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let key = Key::from_flag(a.by.as_deref())?;
-    let runs = collect(&a.runs)?;
+    let (runs, skipped) = collect(&a.runs)?;
+    for n in &skipped {
+        eprintln!("note: {n}");
+    }
     let board = Leaderboard::new(&runs, key);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&board.json(&runs))?);

@@ -24,7 +24,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let key = Key::from_flag(a.by.as_deref())?;
-    let runs = collect(&a.runs)?;
+    let (runs, skipped) = collect(&a.runs)?;
+    for n in &skipped {
+        eprintln!("note: {n}");
+    }
     let board = Leaderboard::new(&runs, key);
     let page = html::report(&runs, &board, &a.title);
     check_overwrite(&a.out, Format::Html)?;

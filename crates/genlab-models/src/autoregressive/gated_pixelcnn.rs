@@ -211,7 +211,7 @@ pub struct PointNet {
 
 struct PointLayer {
     v_conv: PointConv,
-    /// The first layer's reads the image shifted right one column.
+    /// The first layer's reads the image shifted right one column: the pixels to the left.
     h_conv: PointConv,
     v_to_h: PointConv,
     h_out: PointConv,
@@ -246,10 +246,15 @@ impl PointNet {
         let p = self.p;
         PointStep {
             net: self,
+            // Layer 0 reads the image itself: its slot stays empty.
             v_in: self
                 .layers
                 .iter()
-                .map(|l| RowCache::new(m, l.v_conv.rows_above() + 1, w, p))
+                .enumerate()
+                .map(|(i, l)| match i {
+                    0 => RowCache::new(0, 1, w, p),
+                    _ => RowCache::new(m, l.v_conv.rows_above() + 1, w, p),
+                })
                 .collect(),
             vf_above: vec![vec![0.0; m * w * 2 * p]; self.layers.len()],
             h_in: (0..self.layers.len())

@@ -134,7 +134,7 @@ impl Made {
         rng: &mut ChaCha8Rng,
         device: &Device,
     ) -> Tensor<2> {
-        let plain = std::env::var_os("GENLAB_PLAIN_SAMPLER").is_some_and(|v| v == "1");
+        let plain = super::raster::plain_sampling();
         self.fill_by(x, n, known, draw, rng, device, plain)
     }
 

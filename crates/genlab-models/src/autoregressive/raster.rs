@@ -50,7 +50,8 @@ pub(crate) trait PixelStep: Send {
     fn logits(&mut self, image: &RowCache, row: usize, col: usize) -> Vec<f32>;
 }
 
-/// Pixel-by-pixel sampling of a one-channel raster-order model (PixelCNN, Gated PixelCNN).
+/// Pixel-by-pixel sampling of a one-channel raster-order model (PixelCNN, Gated PixelCNN,
+/// PixelCNN++).
 pub(crate) struct Raster {
     pub shape: Shape,
     /// 1 (Bernoulli logits) or 256 (softmax logits).
