@@ -72,4 +72,14 @@ fn crates_import_only_along_the_documented_arrows() {
     for c in ["genlab-data", "genlab-viz"] {
         assert!(a[c].is_empty(), "{c} depends on {:?}", a[c]);
     }
+    // The report reads run directories: no model, trainer, evaluation or layer code.
+    for c in [
+        "genlab-models",
+        "genlab-train",
+        "genlab-eval",
+        "genlab-nn",
+        "genlab-kernels",
+    ] {
+        assert!(!uses("genlab-report", c), "genlab-report depends on {c}");
+    }
 }
