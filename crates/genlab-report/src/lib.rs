@@ -9,6 +9,21 @@ pub mod summary;
 pub use leaderboard::{Key, Leaderboard};
 pub use summary::{collect, find_runs, RunSummary};
 
+/// The runs named on a command line and their leaderboard by the `--by` key (see
+/// [`collect`] and [`Key::from_flag`]); the notes on runs left out go to stderr.
+pub fn gather(
+    args: &[std::path::PathBuf],
+    by: Option<&str>,
+) -> anyhow::Result<(Vec<RunSummary>, Leaderboard)> {
+    let key = Key::from_flag(by)?;
+    let (runs, skipped) = collect(args)?;
+    for n in &skipped {
+        eprintln!("note: {n}");
+    }
+    let board = Leaderboard::new(&runs, key);
+    Ok((runs, board))
+}
+
 /// Values shown in the table: four significant figures, long lists cut after eight entries
 /// (`--json` and RUN/eval/ keep every digit and entry).
 pub fn readable(v: &serde_json::Value) -> String {

@@ -197,22 +197,7 @@ impl RunSummary {
 
     /// The fixed-noise sample grids, oldest first: `(step, png)`.
     pub fn sample_grids(&self) -> Vec<(u64, PathBuf)> {
-        let mut grids: Vec<(u64, PathBuf)> = std::fs::read_dir(self.path.join("samples"))
-            .into_iter()
-            .flatten()
-            .filter_map(|e| {
-                let p = e.ok()?.path();
-                let step = p
-                    .file_stem()?
-                    .to_str()?
-                    .strip_prefix("step-")?
-                    .parse()
-                    .ok()?;
-                (p.extension()? == "png").then_some((step, p))
-            })
-            .collect();
-        grids.sort();
-        grids
+        RunDir::at(&self.path).sample_grids()
     }
 
     /// Pictures the user made from the run (`genlab interpolate`, `reconstruct`, ...): the PNGs

@@ -2,7 +2,6 @@
 //! run summaries and ranking): a terminal table, `--json` or `--csv`.
 
 use anyhow::Result;
-use genlab_report::{collect, Key, Leaderboard};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -23,12 +22,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let key = Key::from_flag(a.by.as_deref())?;
-    let (runs, skipped) = collect(&a.runs)?;
-    for n in &skipped {
-        eprintln!("note: {n}");
-    }
-    let board = Leaderboard::new(&runs, key);
+    let (runs, board) = genlab_report::gather(&a.runs, a.by.as_deref())?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&board.json(&runs))?);
     } else if a.csv {

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use genlab_core::run_dir::{atomic_write, check_overwrite, Format};
-use genlab_report::{collect, html, Key, Leaderboard};
+use genlab_report::html;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -23,12 +23,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let key = Key::from_flag(a.by.as_deref())?;
-    let (runs, skipped) = collect(&a.runs)?;
-    for n in &skipped {
-        eprintln!("note: {n}");
-    }
-    let board = Leaderboard::new(&runs, key);
+    let (runs, board) = genlab_report::gather(&a.runs, a.by.as_deref())?;
     let page = html::report(&runs, &board, &a.title);
     check_overwrite(&a.out, Format::Html)?;
     atomic_write(&a.out, page.as_bytes())?;
