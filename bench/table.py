@@ -12,7 +12,9 @@ can run across several sittings; cheap presets go first.
 """
 
 import json
+import os
 import pathlib
+import resource
 import subprocess
 import sys
 import time
@@ -22,8 +24,10 @@ ROOT = pathlib.Path("bench/runs/table")
 # Cheapest first (README's run-time table).
 PRESETS = [
     "class-gaussian:default", "gmm:fashion", "rbm:default", "fvsbn:default", "dbn:default",
-    "vae:default", "vae:conv", "made:default", "iwae:default", "wgan-gp:fashion", "glow:fashion",
-    "pixelcnn:default", "pixelcnn:8bit", "dcgan:default", "realnvp:fashion", "maf:fashion",
+    "vae:default", "vae:conv", "made:default", "gan:fashion", "iwae:default", "wgan-gp:fashion",
+    "wgan:fashion", "cgan:fashion", "acgan:fashion", "infogan:fashion", "glow:fashion",
+    "pixelcnn:default", "pixelcnn:8bit", "dcgan:default", "lsgan:fashion", "sngan:fashion",
+    "realnvp:fashion", "maf:fashion",
     "nade:default", "gated-pixelcnn:default", "pixelcnn++:default",
 ]
 
@@ -37,6 +41,12 @@ def steps_of(run: pathlib.Path) -> tuple[int, int]:
     return meta["last_step"], planned
 
 
+def cpu_seconds() -> float:
+    """User plus system CPU seconds of every finished child process so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main() -> None:
     chosen = sys.argv[2:] or PRESETS
     ROOT.mkdir(parents=True, exist_ok=True)
@@ -45,6 +55,8 @@ def main() -> None:
         family, preset = spec.split(":")
         run = ROOT / f"{family}-{preset}"
         started = time.monotonic()
+        cpu0 = cpu_seconds()
+        load0 = os.getloadavg()[0]
         if (run / "meta.json").is_file():
             done, planned = steps_of(run)
             if done < planned:
@@ -55,13 +67,18 @@ def main() -> None:
             subprocess.run([BIN, "train", family, "--preset", preset, "--out", str(run), "--seed", "0", "--quiet"],
                            check=True)
         trained = time.monotonic() - started
+        train_cpu = cpu_seconds() - cpu0
         done, _ = steps_of(run)
         if not (run / "eval" / f"step-{done:06d}.json").is_file():
             print(f"{spec}: evaluating", file=sys.stderr)
             t = time.monotonic()
             subprocess.run([BIN, "eval", str(run), "--json"], check=True, stdout=subprocess.DEVNULL)
             with log.open("a") as f:
-                f.write(json.dumps({"run": str(run), "train_wall_s": trained, "eval_wall_s": time.monotonic() - t}) + "\n")
+                # CPU seconds and the load average at start and end tell a quiet sitting from one
+                # that shared the two cores (with a build, say): wall time alone cannot.
+                f.write(json.dumps({"run": str(run), "train_wall_s": trained, "train_cpu_s": train_cpu,
+                                    "eval_wall_s": time.monotonic() - t, "load_start": load0,
+                                    "load_end": os.getloadavg()[0]}) + "\n")
     board = json.loads(subprocess.run([BIN, "compare", str(ROOT), "--json"], check=True, capture_output=True,
                                       text=True).stdout)
     pathlib.Path("bench/results/table.json").write_text(json.dumps(board, indent=1) + "\n")

@@ -73,6 +73,7 @@ pub fn rbm(
         },
         modes: None,
         standardization: None,
+        input: None,
     };
     let cfg = RbmConfig {
         hidden,
@@ -96,7 +97,7 @@ pub fn rbm(
         let xb =
             genlab_core::tensor::matrix(xf[i * d..(i + batch) * d].to_vec(), batch, d, &device);
         let mut ctx = StepCtx::new(step, total, 0, device.clone(), &mut optim);
-        model.train_step(&Batch { x: xb, y: None }, &mut ctx)?;
+        model.train_step(&Batch::of(xb), &mut ctx)?;
     }
     let secs = t.elapsed().as_secs_f64() / epochs as f64;
     let infer = genlab_core::device::inference_device(&device);

@@ -78,6 +78,7 @@ fn w1_vae(steps: usize) -> Result<Vec<f64>> {
         },
         modes: None,
         standardization: None,
+        input: None,
     };
     let device = genlab_core::device::training_device(0);
     let mut model = (family.build)(&model_cfg, &info, &device)?;
@@ -88,7 +89,7 @@ fn w1_vae(steps: usize) -> Result<Vec<f64>> {
     let x = genlab_core::tensor::uniform([128, 784], &mut rng_for(0, 0, Stream::Eval), &device)
         .greater_elem(0.5)
         .float();
-    let batch = Batch { x, y: None };
+    let batch = Batch::of(x);
     let mut times = Vec::new();
     for step in 0..WARMUP + steps {
         let t = Instant::now();

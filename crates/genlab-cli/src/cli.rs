@@ -3,7 +3,8 @@
 
 use crate::commands::{
     arithmetic, bench, compare, complete, data, demo, eval, features, gmm_select, interpolate,
-    invert, models, neighbours, reconstruct, report, runs, sample, score, train, traverse,
+    invert, models, neighbours, reconstruct, report, runs, sample, score, train, translate,
+    traverse,
 };
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -38,6 +39,9 @@ pub enum Command {
     Complete(complete::Args),
     /// Show test images above their reconstructions.
     Reconstruct(reconstruct::Args),
+    /// Translate images with an image-to-image model (pix2pix): inputs, outputs and, where
+    /// known, the targets, in rows.
+    Translate(translate::Args),
     /// Decode paths between latent codes of test images (rows) in a PNG; a 2-D latent also
     /// gets a manifold grid.
     Interpolate(interpolate::Args),

@@ -10,6 +10,21 @@ pub struct Batch {
     pub x: Tensor<2>,
     /// Class labels `[b]` of labelled data.
     pub y: Option<Tensor<1, Int>>,
+    /// The inputs of an image-to-image task `[b, c_in*h_in*w_in]` (its own shape, see
+    /// [`genlab_data::Inputs`]), in the same value range as `x`: row i translates to row i of
+    /// `x`.
+    pub input: Option<Tensor<2>>,
+}
+
+impl Batch {
+    /// A batch of examples alone (no labels, no inputs).
+    pub fn of(x: Tensor<2>) -> Self {
+        Batch {
+            x,
+            y: None,
+            input: None,
+        }
+    }
 }
 
 impl Batch {
@@ -34,9 +49,20 @@ impl Batch {
                 device,
             )
         });
+        // Inputs are images in [0, 1]: the data's scale applies, binarization and dequantization
+        // (which model x's distribution) do not.
+        let input = data.input.as_ref().map(|inputs| {
+            let values = idx
+                .iter()
+                .flat_map(|&i| inputs.example(i))
+                .map(|&v| genlab_data::Scale::Unit.convert(v, preprocess.scale))
+                .collect();
+            crate::tensor::matrix(values, idx.len(), inputs.shape.dim(), device)
+        });
         Batch {
             x: crate::tensor::matrix(x, idx.len(), d, device),
             y,
+            input,
         }
     }
 }

@@ -21,6 +21,6 @@ pub use batch::Batch;
 pub use family::{DataInfo, Family};
 pub use model::{
     Bound, Capability, Classify, Codes, Complete, Draw, GibbsChain, Judge, LatentDecode,
-    Likelihood, Losses, Model, Reconstruct, Sample, SampleGiven, Selection, StepCtx,
+    Likelihood, Losses, Model, Reconstruct, Sample, SampleGiven, Selection, StepCtx, Translate,
 };
 pub use params::NamedTensors;

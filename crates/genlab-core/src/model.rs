@@ -252,6 +252,8 @@ pub enum Capability {
     Traverse,
     /// [`Judge`]: features and class probabilities for sample-quality metrics (`--judge`).
     Judge,
+    /// [`Translate`]: `genlab translate`.
+    Translate,
 }
 
 impl Capability {
@@ -268,6 +270,7 @@ impl Capability {
             Capability::Classify => "classify",
             Capability::Traverse => "traverse",
             Capability::Judge => "judge",
+            Capability::Translate => "translate",
         }
     }
 }
@@ -354,6 +357,16 @@ pub trait Complete {
         let bits = crate::tensor::bernoulli(p, rng);
         Ok(x * known.clone() + bits * known.neg().add_scalar(1.0))
     }
+}
+
+/// Image-to-image translation: map inputs of one shape to outputs of the data's shape (pix2pix
+/// and the translators of the `translation` lineage).
+pub trait Translate {
+    /// The shape of the inputs the model takes.
+    fn input_shape(&self) -> genlab_data::Shape;
+    /// `input [b, c_in*h_in*w_in]` in model space -> outputs `[b, c*h*w]` in model space.
+    /// `rng` draws the model's own noise (pix2pix's dropout), so a seed repeats a translation.
+    fn translate(&self, input: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>>;
 }
 
 /// Encode and decode one batch.
@@ -501,6 +514,9 @@ pub trait Model {
     fn as_judge(&self) -> Option<&dyn Judge> {
         None
     }
+    fn as_translate(&self) -> Option<&dyn Translate> {
+        None
+    }
 
     /// Family-specific diagnostics on a batch of held-out data, reported by `genlab eval`
     /// (e.g. a VAE's KL per latent unit and its number of active units).
@@ -540,6 +556,9 @@ pub trait Model {
         }
         if self.as_judge().is_some() {
             caps.push(Capability::Judge);
+        }
+        if self.as_translate().is_some() {
+            caps.push(Capability::Translate);
         }
         caps
     }

@@ -82,6 +82,7 @@ pub enum Output {
     Filters,
     Density,
     Reconstructions,
+    Translations,
     Interpolation,
     Manifold,
     Completions,
@@ -102,6 +103,7 @@ impl Output {
             Output::Filters => "filters.png",
             Output::Density => "density.png",
             Output::Reconstructions => "reconstructions.png",
+            Output::Translations => "translations.png",
             Output::Interpolation => "interpolation.png",
             Output::Manifold => "manifold.png",
             Output::Completions => "completions.png",
@@ -291,6 +293,9 @@ pub struct Meta {
     /// Tabular points reach the model as z-scores with these statistics (`data.standardize`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standardization: Option<genlab_data::Standardization>,
+    /// The shape of an image-to-image task's inputs, so `translate` needs no data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_shape: Option<genlab_data::Shape>,
 }
 
 /// One line of metrics.jsonl: the means of the loss terms since the previous line (in the
@@ -887,6 +892,7 @@ impl Meta {
             preprocess: config.data.preprocess(),
             modes: config.data.modes(),
             standardization: self.standardization.clone(),
+            input: self.input_shape,
         }
     }
 }
@@ -1064,6 +1070,7 @@ mod tests {
             data_shape: genlab_data::Shape { c: 2, h: 1, w: 1 },
             classes: Vec::new(),
             standardization: None,
+            input_shape: None,
         };
         run.write_meta(&meta).unwrap();
         run

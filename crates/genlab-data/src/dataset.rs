@@ -44,6 +44,9 @@ pub struct Dataset {
     pub standardization: Option<crate::Standardization>,
     /// Names of the columns of tabular points, from a CSV header (empty when unnamed).
     pub columns: Vec<String>,
+    /// The inputs of an image-to-image task (`edges:SPEC`, ...): row i is the input whose
+    /// answer is row i of `x`.
+    pub input: Option<crate::Inputs>,
 }
 
 impl Dataset {
@@ -80,6 +83,9 @@ impl Dataset {
             self.x.truncate(n * self.shape.dim());
             if let Some(y) = &mut self.y {
                 y.truncate(n);
+            }
+            if let Some(input) = &mut self.input {
+                input.x.truncate(n * input.shape.dim());
             }
         }
     }

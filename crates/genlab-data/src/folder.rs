@@ -233,6 +233,7 @@ pub(crate) fn load(
         raw: None,
         standardization: None,
         columns: Vec::new(),
+        input: None,
     }
     .mark_binary())
 }

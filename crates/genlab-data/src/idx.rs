@@ -156,6 +156,7 @@ pub(crate) fn load_pair(
         raw: None,
         standardization: None,
         columns: Vec::new(),
+        input: None,
     }
     .mark_binary())
 }

@@ -98,12 +98,58 @@ pub(crate) fn generate(n: usize, seed: u64) -> Dataset {
         raw: None,
         standardization: None,
         columns: Vec::new(),
+        input: None,
     }
+}
+
+/// `colour-shapes`: the same shapes, labels and splits, each drawn in a random colour on a random
+/// colour ground, `[3, 28, 28]` RGB. The two colours differ in luminance (BT.601) by at least
+/// 0.3, so the shape stays visible in grey: built-in data for colorization.
+pub(crate) fn generate_colour(n: usize, seed: u64) -> Dataset {
+    let mut data = generate(n, seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0xc010_c010);
+    let hw = SIZE * SIZE;
+    let lum = |c: [f32; 3]| 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2];
+    let mut x = Vec::with_capacity(n * 3 * hw);
+    for i in 0..n {
+        let ink: [f32; 3] = std::array::from_fn(|_| rng.random());
+        let ground = loop {
+            let c: [f32; 3] = std::array::from_fn(|_| rng.random());
+            if (lum(c) - lum(ink)).abs() >= 0.3 {
+                break c;
+            }
+        };
+        let mask = data.example(i);
+        for ch in 0..3 {
+            x.extend(mask.iter().map(|&m| m * ink[ch] + (1.0 - m) * ground[ch]));
+        }
+    }
+    data.x = x;
+    data.shape.c = 3;
+    data.name = "colour-shapes".into();
+    data
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn colour_shapes_are_rgb_with_visible_shapes() {
+        let d = generate_colour(20, 1);
+        assert_eq!(d.shape.c, 3);
+        assert_eq!(d.x.len(), 20 * 3 * SIZE * SIZE);
+        assert!(d.x.iter().all(|&v| (0.0..=1.0).contains(&v)));
+        let grey = generate(20, 1);
+        assert_eq!(d.y, grey.y);
+        // Not grey: the channels differ somewhere in most images.
+        let hw = SIZE * SIZE;
+        let coloured = (0..20).filter(|&i| {
+            let e = d.example(i);
+            (0..hw).any(|p| (e[p] - e[hw + p]).abs() > 0.05)
+        });
+        assert!(coloured.count() >= 15);
+    }
 
     #[test]
     fn is_deterministic_and_in_unit_range() {

@@ -1,6 +1,6 @@
 //! Data spec strings, parsed once and loaded the same way by every command.
 
-use crate::{folder, idx, shapes, table, toy, DataError, Dataset, LoadOptions, ToyKind};
+use crate::{folder, idx, shapes, table, toy, DataError, Dataset, LoadOptions, Task, ToyKind};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -44,7 +44,11 @@ pub enum DataSpec {
     Csv(PathBuf),
     Npy(PathBuf),
     Shapes,
+    /// The shapes in colour on coloured ground (`colour-shapes`): built-in colour images.
+    ColourShapes,
     Toy(ToyKind),
+    /// A paired image-to-image task made from another spec (`edges:fashion-mnist`).
+    Task(Task, Box<DataSpec>),
 }
 
 impl DataSpec {
@@ -56,10 +60,23 @@ impl DataSpec {
         }
     }
 
+    /// One grammar for every spec: `NAME`, `NAME:REST` or `NAME(ARGS):REST`. The head before the
+    /// first `:` never holds a path and REST is taken whole, so paths keep their colons, spaces
+    /// and brackets (`downscale(2):folder:C:/my pictures (old)/[1]`).
     pub fn parse(spec: &str) -> Result<Self, DataError> {
+        if let Some((head, rest)) = spec.split_once(':') {
+            let (name, args) = match head.split_once('(') {
+                Some((name, args)) if args.ends_with(')') => (name, Some(&args[..args.len() - 1])),
+                _ => (head, None),
+            };
+            if let Some(task) = Task::parse(name, args) {
+                return Ok(Self::Task(task?, Box::new(Self::parse(rest)?)));
+            }
+        }
         Ok(match spec.split_once(':') {
             None if spec == "fashion-mnist" => Self::FashionMnist,
             None if spec == "shapes" => Self::Shapes,
+            None if spec == "colour-shapes" => Self::ColourShapes,
             Some(("idx", dir)) => Self::Idx(dir.into()),
             Some(("folder", dir)) => Self::Folder(dir.into()),
             Some(("csv", file)) => Self::Csv(file.into()),
@@ -90,6 +107,8 @@ impl std::fmt::Display for DataSpec {
             Self::Csv(file) => path("csv", file, f),
             Self::Npy(file) => path("npy", file, f),
             Self::Toy(kind) => write!(f, "toy:{}", kind.name()),
+            Self::ColourShapes => f.write_str("colour-shapes"),
+            Self::Task(task, inner) => write!(f, "{}:{inner}", task.head()),
         }
     }
 }
@@ -154,6 +173,8 @@ pub fn load(spec: &DataSpec, split: Split, options: &LoadOptions) -> Result<Data
         DataSpec::Csv(file) => table::load_csv(file, &name, options.header),
         DataSpec::Npy(file) => table::load_npy(file, &name),
         DataSpec::Shapes => Ok(shapes::generate(pick(SHAPES_SIZES), seed)),
+        DataSpec::ColourShapes => Ok(shapes::generate_colour(pick(SHAPES_SIZES), seed)),
+        DataSpec::Task(task, inner) => task.apply(load(inner, split, options)?, test),
         DataSpec::Toy(kind) => Ok(toy::generate(*kind, pick(TOY_SIZES), seed)),
     }
 }
@@ -203,10 +224,33 @@ mod tests {
             "toy:moons",
             "toy:swissroll",
             "toy:checkerboard",
+            "colour-shapes",
+            "edges:fashion-mnist",
+            "edges(0.3):shapes",
+            "downscale(4):folder:C:/my pictures (old)/[1]:x",
+            "hole(12):noisy(0.5):idx:/data/a b",
+            "grey:folder:/p/q(1)",
         ] {
             let spec: DataSpec = text.parse().unwrap();
             assert_eq!(spec.to_string(), text);
         }
+    }
+
+    #[test]
+    fn task_specs_keep_the_whole_path() {
+        let spec: DataSpec = "downscale(4):folder:C:/my pictures (old)/[1]:x"
+            .parse()
+            .unwrap();
+        let DataSpec::Task(Task::Downscale(4), inner) = spec else {
+            panic!("{spec:?}")
+        };
+        assert_eq!(
+            *inner,
+            DataSpec::Folder("C:/my pictures (old)/[1]:x".into())
+        );
+        // A folder whose name looks like a task is still a folder.
+        let spec: DataSpec = "folder:edges(2):x".parse().unwrap();
+        assert_eq!(spec, DataSpec::Folder("edges(2):x".into()));
     }
 
     #[test]

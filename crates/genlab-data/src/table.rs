@@ -343,6 +343,7 @@ fn points(
         raw: Some(raw),
         standardization: None,
         columns: Vec::new(),
+        input: None,
     }
     .mark_binary()
 }

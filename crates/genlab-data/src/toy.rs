@@ -141,6 +141,7 @@ pub(crate) fn generate(kind: ToyKind, n: usize, seed: u64) -> Dataset {
         raw: None,
         standardization: None,
         columns: Vec::new(),
+        input: None,
     }
 }
 

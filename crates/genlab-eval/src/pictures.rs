@@ -262,6 +262,82 @@ pub fn reconstruction_picture(
     .render(&cells))
 }
 
+/// Model-space inputs of a translator `[n, c_in*h_in*w_in]` as images of the data's shape, for
+/// a grid beside its outputs: pixels repeated up to the data's size (a downscaled input shows
+/// its blocks), one grey channel copied to each colour channel.
+pub fn inputs_as_images(input: Tensor<2>, from: genlab_data::Shape, info: &DataInfo) -> Images {
+    let n = input.dims()[0];
+    let v: Vec<f32> = genlab_core::tensor::to_vec(input)
+        .into_iter()
+        .map(|v| info.preprocess.to_unit(v))
+        .collect();
+    let to = info.shape;
+    let (fh, fw) = (to.h / from.h.max(1), to.w / from.w.max(1));
+    let mut out = Vec::with_capacity(n * to.dim());
+    for i in 0..n {
+        let img = &v[i * from.dim()..(i + 1) * from.dim()];
+        for c in 0..to.c {
+            let ci = if from.c == to.c { c } else { 0 };
+            for r in 0..to.h {
+                for col in 0..to.w {
+                    let (ri, cj) = ((r / fh).min(from.h - 1), (col / fw).min(from.w - 1));
+                    out.push(img[(ci * from.h + ri) * from.w + cj]);
+                }
+            }
+        }
+    }
+    Images::new(out, n, to.c, to.h, to.w)
+}
+
+/// Rows of inputs, their translations and the targets (the true answers), each row captioned;
+/// titled "`about` · translations of 16 `of` (`input caption`)". `rng` draws the model's noise.
+#[allow(clippy::too_many_arguments)]
+pub fn translation_picture(
+    model: &dyn Model,
+    info: &DataInfo,
+    input: Tensor<2>,
+    target: Option<Tensor<2>>,
+    cols: usize,
+    (about, of, input_caption): (&About, &str, &str),
+    rng: &mut ChaCha8Rng,
+) -> Result<image::RgbImage> {
+    let tr = model
+        .as_translate()
+        .ok_or_else(|| cannot(model, "translate", "genlab sample"))?;
+    let output = to_images(tr.translate(input.clone(), rng)?, info);
+    let input = inputs_as_images(input, tr.input_shape(), info);
+    let mut rows: Vec<(&Images, &str)> = vec![(&input, "input"), (&output, "output")];
+    let target = target.map(|t| to_images(t, info));
+    if let Some(t) = &target {
+        rows.push((t, "target"));
+    }
+    let n = output.n;
+    let cols = cols.min(n).max(1);
+    let per = output.c * output.h * output.w;
+    let mut cells = Vec::new();
+    let (mut blank, mut row_labels) = (Vec::new(), Vec::new());
+    for start in (0..n).step_by(cols) {
+        let end = (start + cols).min(n);
+        for (src, label) in &rows {
+            cells.extend_from_slice(&src.data[start * per..end * per]);
+            for _ in end..start + cols {
+                blank.push(cells.len() / per);
+                cells.extend(std::iter::repeat_n(0.0, per));
+            }
+            row_labels.push(label.to_string());
+        }
+    }
+    let cells = Images::new(cells, row_labels.len() * cols, output.c, output.h, output.w);
+    Ok(Grid {
+        cols,
+        title: about.title(&format!("translations of {n} {of} ({input_caption})")),
+        row_labels,
+        blank,
+        ..Grid::default()
+    }
+    .render(&cells))
+}
+
 /// Spherical interpolation between two latent vectors (Shoemake 1985; White 2016 for GANs).
 pub fn slerp(a: &[f32], b: &[f32], t: f32) -> Vec<f32> {
     let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -474,6 +550,7 @@ mod tests {
                 mean: vec![1.7e9],
                 std: vec![50.0],
             }),
+            input: None,
         };
         // Samples z = -1, 0, 2 are 1.7e9 - 50, 1.7e9, 1.7e9 + 100 (f32 would round to 128s).
         assert_eq!(

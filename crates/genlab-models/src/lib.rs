@@ -10,5 +10,6 @@ pub mod judges;
 mod registry;
 #[cfg(test)]
 mod testing;
+pub mod translation;
 
 pub use registry::{find, FAMILIES};

@@ -14,6 +14,7 @@ use crate::classical::{bgmm, class_gaussian, dbn, gmm, rbm};
 use crate::flows::{glow, maf, realnvp};
 use crate::gans::{acgan, bigan, cgan, dcgan, gan, infogan, lsgan, sngan, wgan, wgan_gp};
 use crate::judges::classifier;
+use crate::translation::pix2pix;
 
 /// Every family genlab knows. Drives `genlab models`, CLI help, docs and the smoke tests.
 pub const FAMILIES: &[&Family] = &[
@@ -44,6 +45,7 @@ pub const FAMILIES: &[&Family] = &[
     &realnvp::FAMILY,
     &maf::FAMILY,
     &glow::FAMILY,
+    &pix2pix::FAMILY,
     &classifier::FAMILY,
 ];
 

@@ -20,6 +20,7 @@ pub fn info(kind: Kind, shape: Shape) -> DataInfo {
         },
         modes: None,
         standardization: None,
+        input: None,
     }
 }
 

@@ -259,6 +259,7 @@ fn bad_priors_name_the_key() {
         preprocess: genlab_core::config::DataConfig::default().preprocess(),
         modes: None,
         standardization: None,
+        input: None,
     };
     let e = Bgmm::new(
         BgmmConfig {

@@ -58,6 +58,7 @@ fn random_images(side: usize, channels: usize) -> Dataset {
         raw: None,
         standardization: None,
         columns: Vec::new(),
+        input: None,
     }
 }
 
@@ -92,6 +93,7 @@ fn build_and_step(
         preprocess: cfg.data.preprocess(),
         modes: None,
         standardization: None,
+        input: None,
     };
     let mut model = match (family.build)(&cfg.model, &info, device) {
         Ok(m) => m,

@@ -25,6 +25,7 @@ fn setup(family: &Family) -> (RunConfig, DataInfo, genlab_data::Dataset, Device)
         preprocess: cfg.data.preprocess(),
         modes: None,
         standardization: None,
+        input: None,
     };
     (cfg, info, data, genlab_core::device::training_device(7))
 }

@@ -15,6 +15,7 @@ pub mod masked_conv;
 pub mod mlp;
 pub mod special;
 pub mod spectral_norm;
+pub mod translation_nets;
 
 pub use coder::{Arch, Decoder, Encoder, NetConfig};
 pub use conv::{ConvDecoder, ConvEncoder};

@@ -454,6 +454,22 @@ impl<'a> Loop<'a> {
         let img = if model.as_sample().is_some() {
             let (caption, draw) = ((&about, "fixed noise"), Draw::for_model(model, false));
             pictures::sample_picture(model, info, SAMPLE_GRID, caption, draw, &mut rng, &infer)?
+        } else if model.as_translate().is_some() {
+            // Fixed training pairs: the same inputs, and dropout masks, at every step.
+            let idx: Vec<usize> = (0..RECON_GRID.min(self.data.len())).collect();
+            let batch =
+                genlab_core::Batch::gather(self.data, &idx, &info.preprocess, &mut rng, &infer);
+            let input = batch
+                .input
+                .ok_or_else(|| anyhow::anyhow!("a translator's data has inputs"))?;
+            let what = self
+                .data
+                .input
+                .as_ref()
+                .map(|i| i.caption.as_str())
+                .unwrap_or("inputs");
+            let caption = (&about, "fixed training pairs", what);
+            pictures::translation_picture(model, info, input, Some(batch.x), 8, caption, &mut rng)?
         } else if model.as_reconstruct().is_some() && info.kind == genlab_data::Kind::Images {
             let idx: Vec<usize> = (0..RECON_GRID.min(self.data.len())).collect();
             let batch =

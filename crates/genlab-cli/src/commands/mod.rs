@@ -19,6 +19,7 @@ pub mod runs;
 pub mod sample;
 pub mod score;
 pub mod train;
+pub mod translate;
 pub mod traverse;
 
 use crate::cli::{Cli, Command};
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Sample(args) => sample::run(args),
         Command::Complete(args) => complete::run(args),
         Command::Reconstruct(args) => reconstruct::run(args),
+        Command::Translate(args) => translate::run(args),
         Command::Interpolate(args) => interpolate::run(args),
         Command::Invert(args) => invert::run(args),
         Command::Arithmetic(args) => arithmetic::run(args),

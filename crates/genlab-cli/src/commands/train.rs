@@ -360,6 +360,7 @@ pub fn train_run(
             data_shape: data.shape,
             classes: data.classes.clone(),
             standardization,
+            input_shape: data.input.as_ref().map(|i| i.shape),
         };
         RunDir::create(out, config, &meta)?;
     }

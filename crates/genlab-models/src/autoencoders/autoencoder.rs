@@ -419,6 +419,7 @@ mod tests {
             },
             modes: None,
             standardization: None,
+            input: None,
         };
         let device =
             genlab_core::device::inference_device(&genlab_core::device::training_device(5));
@@ -477,6 +478,7 @@ mod tests {
             },
             modes: None,
             standardization: None,
+            input: None,
         };
         let cfg = AutoencoderConfig {
             kind: AeKind::Contractive,

@@ -486,6 +486,7 @@ mod tests {
             },
             modes: None,
             standardization: None,
+            input: None,
         };
         let device =
             genlab_core::device::inference_device(&genlab_core::device::training_device(3));

@@ -456,6 +456,7 @@ mod tests {
             },
             modes: None,
             standardization: None,
+            input: None,
         };
         let device = Device::default();
         let nade = Nade::new(NadeConfig { hidden: 5 }, &info, &device).unwrap();

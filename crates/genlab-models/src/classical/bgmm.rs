@@ -434,6 +434,7 @@ mod tests {
             preprocess: genlab_core::config::DataConfig::default().preprocess(),
             modes: None,
             standardization: None,
+            input: None,
         };
         // 30 examples (their values do not matter: the count is checked first).
         let x = vec![0.0; 60];

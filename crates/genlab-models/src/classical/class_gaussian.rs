@@ -380,6 +380,7 @@ mod tests {
             },
             modes: None,
             standardization: None,
+            input: None,
         }
     }
 

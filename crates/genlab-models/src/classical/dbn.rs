@@ -337,6 +337,7 @@ mod tests {
             },
             modes: None,
             standardization: None,
+            input: None,
         }
     }
 
@@ -378,7 +379,7 @@ mod tests {
             &device,
         );
         let mut ctx = StepCtx::new(0, 1, 0, device.clone(), &mut optim);
-        dbn.train_step(&Batch { x, y: None }, &mut ctx).unwrap();
+        dbn.train_step(&Batch::of(x), &mut ctx).unwrap();
         let after = dbn.save_params();
         for (name, (_, v)) in &before.0 {
             let changed = after.0[name].1 != *v;

@@ -324,7 +324,7 @@ mod tests {
             1,
         );
         let mut ctx = StepCtx::new(1, 2, 0, device.clone(), &mut optim);
-        let batch = Batch { x, y: None };
+        let batch = Batch::of(x);
         let mut flow = Flow(glow);
         flow.train_step(&batch, &mut ctx).unwrap();
         flow.0

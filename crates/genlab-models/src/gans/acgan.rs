@@ -228,6 +228,10 @@ pub const FAMILY: Family = Family {
             include_str!("../../../../configs/acgan/default.toml"),
         ),
         (
+            "fashion",
+            include_str!("../../../../configs/acgan/fashion.toml"),
+        ),
+        (
             "shapes",
             include_str!("../../../../configs/acgan/shapes.toml"),
         ),

@@ -176,6 +176,10 @@ pub const FAMILY: Family = Family {
             include_str!("../../../../configs/cgan/default.toml"),
         ),
         (
+            "fashion",
+            include_str!("../../../../configs/cgan/fashion.toml"),
+        ),
+        (
             "shapes",
             include_str!("../../../../configs/cgan/shapes.toml"),
         ),

@@ -221,6 +221,10 @@ pub const FAMILY: Family = Family {
             include_str!("../../../../configs/gan/default.toml"),
         ),
         (
+            "fashion",
+            include_str!("../../../../configs/gan/fashion.toml"),
+        ),
+        (
             "grid25",
             include_str!("../../../../configs/gan/grid25.toml"),
         ),
@@ -263,14 +267,11 @@ mod tests {
             d_steps: 3,
             ..small()
         });
-        let batch = Batch {
-            x: normal(
-                [8, 2],
-                &mut genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval),
-                &device,
-            ),
-            y: None,
-        };
+        let batch = Batch::of(normal(
+            [8, 2],
+            &mut genlab_core::rng::rng_for(0, 0, genlab_core::rng::Stream::Eval),
+            &device,
+        ));
         let mut optim = optimizers(6);
         let mut g_updates = Vec::new();
         for step in 0..6 {

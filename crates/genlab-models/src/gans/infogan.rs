@@ -267,6 +267,10 @@ pub const FAMILY: Family = Family {
             include_str!("../../../../configs/infogan/default.toml"),
         ),
         (
+            "fashion",
+            include_str!("../../../../configs/infogan/fashion.toml"),
+        ),
+        (
             "shapes",
             include_str!("../../../../configs/infogan/shapes.toml"),
         ),

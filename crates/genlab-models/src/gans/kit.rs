@@ -52,7 +52,9 @@ pub struct GanConfig {
     pub d_width: usize,
     pub g_activation: Activation,
     pub d_activation: Activation,
-    /// Batch norm in G's hidden layers, and in D's convolutions but the first (DCGAN).
+    /// Batch norm in G's hidden layers, and in D's convolutions but the first (DCGAN); never in
+    /// a spectrally normalized D, where the normalization takes its place (SN-GAN's D has none,
+    /// Miyato et al. 2018, appendix B.4).
     pub batch_norm: bool,
     /// Spectral normalization of every discriminator weight.
     pub spectral_norm: bool,
@@ -228,7 +230,7 @@ pub(crate) fn discriminator(
             hidden: cfg.d_hidden.clone(),
             width: cfg.d_width,
             activation: cfg.d_activation,
-            batch_norm: cfg.batch_norm,
+            batch_norm: cfg.batch_norm && !cfg.spectral_norm,
             spectral_norm: cfg.spectral_norm,
             minibatch_std: cfg.minibatch_std,
             extra: d_extra,

@@ -41,6 +41,10 @@ pub const FAMILY: Family = Family {
             "default",
             include_str!("../../../../configs/lsgan/default.toml"),
         ),
+        (
+            "fashion",
+            include_str!("../../../../configs/lsgan/fashion.toml"),
+        ),
         ("tiny", include_str!("../../../../configs/lsgan/tiny.toml")),
     ],
     default_model,

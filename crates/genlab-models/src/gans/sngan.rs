@@ -43,6 +43,10 @@ pub const FAMILY: Family = Family {
             "default",
             include_str!("../../../../configs/sngan/default.toml"),
         ),
+        (
+            "fashion",
+            include_str!("../../../../configs/sngan/fashion.toml"),
+        ),
         ("tiny", include_str!("../../../../configs/sngan/tiny.toml")),
     ],
     default_model,

@@ -47,6 +47,10 @@ pub const FAMILY: Family = Family {
             "default",
             include_str!("../../../../configs/wgan/default.toml"),
         ),
+        (
+            "fashion",
+            include_str!("../../../../configs/wgan/fashion.toml"),
+        ),
         ("tiny", include_str!("../../../../configs/wgan/tiny.toml")),
     ],
     default_model,

@@ -1,0 +1,4 @@
+//! Image-to-image translation: models that map an input image to an output image, trained on
+//! the paired tasks of genlab-data (`edges:SPEC`, `downscale(F):SPEC`, ...).
+
+pub mod pix2pix;

@@ -1,0 +1,340 @@
+//! Networks of image-to-image translation (Isola et al. 2017, "Image-to-Image Translation with
+//! Conditional Adversarial Networks", appendix 6.1), scaled to small images:
+//!
+//! - [`UNet`]: an encoder-decoder with skips between mirrored layers. Encoder `C64-C128-C256-
+//!   C512-C512...` (4x4 convolutions of stride 2, LeakyReLU 0.2, batch norm but on the first
+//!   and the innermost layer), decoder the mirror (4x4 transposed convolutions of stride 2, ReLU,
+//!   batch norm, dropout 0.5 on the first `dropout_layers`), each decoder layer fed the previous
+//!   one concatenated with its mirror's output; tanh or sigmoid out (the caller applies it).
+//!   The paper's 256-pixel U-Net has 8 levels, down to 1x1; here the image is padded with
+//!   zeros to the next power of two and halved down to 2x2 (28 -> 32: 4 levels, 16, 8, 4, 2),
+//!   and the output cropped back.
+//! - [`PatchGan`]: a discriminator that classifies each patch of (input, output) as real or
+//!   fake: `C64` (stride 2, no norm) then `layers - 1` more stride-2 and one stride-1 layer,
+//!   each doubling the channels (at most 8x), batch norm, LeakyReLU 0.2, then a stride-1 4x4
+//!   convolution to one logit per patch. `layers = 3` is the paper's 70x70 PatchGAN; on 28-32
+//!   pixel images `layers = 1` gives its 16x16 PatchGAN (receptive field 16 pixels).
+//!
+//! An input smaller than the output by an integer factor (super-resolution) is first scaled up
+//! by pixel repetition (nearest neighbour), so both nets see input and output at one size.
+
+use crate::conv2d::{Build, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::module::Module;
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
+use genlab_data::Shape;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+const SLOPE: f64 = 0.2;
+
+fn down(i: usize, o: usize, stride: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([i, o], [4, 4])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .build(device)
+}
+
+fn up(i: usize, o: usize, device: &Device) -> ConvTranspose2d {
+    ConvTranspose2dConfig::new([i, o], [4, 4])
+        .with_stride([2, 2])
+        .with_padding([1, 1])
+        .build(device)
+}
+
+fn norm(c: usize, device: &Device) -> BatchNorm {
+    BatchNormConfig::new(c).init(device)
+}
+
+fn bn(layer: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    genlab_kernels::fused_bn::batch_norm(layer, x)
+}
+
+/// Channels of level `i` for base width `w`: `w * min(2^i, 8)` (64, 128, 256, 512, 512, ...).
+fn channels(w: usize, i: usize) -> usize {
+    w * (1usize << i.min(3))
+}
+
+/// Levels of the [`UNet`] for outputs of shape `s`: halvings of the padded side down to 2x2.
+pub fn unet_depth(s: Shape) -> usize {
+    s.h.max(s.w).next_power_of_two().max(4).trailing_zeros() as usize - 1
+}
+
+/// Inputs `[b, c*h*w]` of `from` repeated up to `to`'s height and width, `[b, c, H, W]`.
+pub fn upsample_nearest(x: Tensor<2>, from: Shape, to: Shape) -> Tensor<4> {
+    let b = x.dims()[0];
+    let x = x.reshape([b, from.c, from.h, from.w]);
+    if (from.h, from.w) == (to.h, to.w) {
+        return x;
+    }
+    let (fh, fw) = (to.h / from.h, to.w / from.w);
+    x.reshape([b, from.c, from.h, 1, from.w, 1])
+        .expand([b, from.c, from.h, fh, from.w, fw])
+        .reshape([b, from.c, to.h, to.w])
+}
+
+/// The U-Net generator. See the module docs.
+#[derive(Module, Debug)]
+pub struct UNet {
+    downs: Vec<Conv2d>,
+    /// After `downs[1..depth - 1]` (not the outermost, not the innermost).
+    down_norms: Vec<BatchNorm>,
+    /// `ups[0]` is the innermost; `ups[depth - 1]` maps to the output channels.
+    ups: Vec<ConvTranspose2d>,
+    /// After every up-convolution but the last.
+    up_norms: Vec<BatchNorm>,
+    #[module(skip)]
+    input: [usize; 3],
+    #[module(skip)]
+    output: [usize; 3],
+    /// Side of the padded square the levels halve.
+    #[module(skip)]
+    side: usize,
+    #[module(skip)]
+    dropout_layers: usize,
+}
+
+impl UNet {
+    /// From `input` to `output` images (the output at least as large, by an integer factor),
+    /// base width `width` (64 in the paper).
+    pub fn new(
+        input: Shape,
+        output: Shape,
+        width: usize,
+        dropout_layers: usize,
+        device: &Device,
+    ) -> Self {
+        let side = output.h.max(output.w).next_power_of_two().max(4);
+        let depth = unet_depth(output);
+        let ch: Vec<usize> = (0..depth).map(|i| channels(width, i)).collect();
+        let downs = (0..depth)
+            .map(|i| down(if i == 0 { input.c } else { ch[i - 1] }, ch[i], 2, device))
+            .collect();
+        let down_norms = (1..depth.saturating_sub(1))
+            .map(|i| norm(ch[i], device))
+            .collect();
+        // Decoder layer j outputs the channels of encoder level depth - 2 - j (the output's at
+        // the last) and takes the previous decoder output joined with its mirror (not at j = 0).
+        let ups = (0..depth)
+            .map(|j| {
+                let level = depth - 1 - j;
+                let inp = if j == 0 { ch[level] } else { 2 * ch[level] };
+                let out = if level == 0 { output.c } else { ch[level - 1] };
+                up(inp, out, device)
+            })
+            .collect();
+        let up_norms = (0..depth - 1)
+            .map(|j| norm(ch[depth - 2 - j], device))
+            .collect();
+        Self {
+            downs,
+            down_norms,
+            ups,
+            up_norms,
+            input: [input.c, input.h, input.w],
+            output: [output.c, output.h, output.w],
+            side,
+            dropout_layers,
+        }
+    }
+
+    /// `[b, c_in*h_in*w_in] -> [b, c*h*w]` before the output activation. `dropout` draws the
+    /// masks of the dropout layers (the paper's only noise, kept at test time); None turns them
+    /// off.
+    pub fn forward(&self, x: Tensor<2>, mut dropout: Option<&mut ChaCha8Rng>) -> Tensor<2> {
+        let b = x.dims()[0];
+        let [ci, hi, wi] = self.input;
+        let [c, h, w] = self.output;
+        let device = x.device();
+        let x = upsample_nearest(
+            x,
+            Shape {
+                c: ci,
+                h: hi,
+                w: wi,
+            },
+            Shape { c, h, w },
+        );
+        let s = self.side;
+        let (top, left) = ((s - h) / 2, (s - w) / 2);
+        let x = Tensor::<4>::zeros([b, ci, s, s], &device)
+            .slice_assign([0..b, 0..ci, top..top + h, left..left + w], x);
+        let depth = self.downs.len();
+        let mut skips = Vec::with_capacity(depth);
+        let mut e = self.downs[0].forward(x); // [b, 64, s/2, s/2]
+        for i in 1..depth {
+            skips.push(e.clone());
+            e = self.downs[i].forward(genlab_kernels::fused::leaky_relu(e, SLOPE));
+            if i < depth - 1 {
+                e = bn(&self.down_norms[i - 1], e);
+            }
+        }
+        let mut u = e; // innermost, [b, ch, 2, 2]
+        for (j, layer) in self.ups.iter().enumerate() {
+            if j > 0 {
+                u = Tensor::cat(vec![u, skips[depth - 1 - j].clone()], 1);
+            }
+            u = layer.forward(relu(u));
+            if j < depth - 1 {
+                u = bn(&self.up_norms[j], u);
+                if j < self.dropout_layers {
+                    if let Some(rng) = dropout.as_deref_mut() {
+                        u = drop_half(u, rng);
+                    }
+                }
+            }
+        }
+        u.slice([0..b, 0..c, top..top + h, left..left + w])
+            .reshape([b, c * h * w])
+    }
+}
+
+/// Dropout with p = 0.5 (kept units scaled by 2), its mask drawn from `rng`.
+fn drop_half(x: Tensor<4>, rng: &mut ChaCha8Rng) -> Tensor<4> {
+    let dims = x.dims();
+    let n = dims.iter().product();
+    let mask: Vec<f32> = (0..n)
+        .map(|_| if rng.random::<bool>() { 2.0 } else { 0.0 })
+        .collect();
+    let mask = Tensor::<4>::from_data(burn::tensor::TensorData::new(mask, dims), &x.device());
+    x * mask
+}
+
+/// The PatchGAN discriminator. See the module docs.
+#[derive(Module, Debug)]
+pub struct PatchGan {
+    convs: Vec<Conv2d>,
+    /// After `convs[1..layers + 1]`.
+    norms: Vec<BatchNorm>,
+    #[module(skip)]
+    input: [usize; 3],
+    #[module(skip)]
+    output: [usize; 3],
+}
+
+impl PatchGan {
+    /// Judges `(input, output)` pairs of these shapes; `layers` >= 1, `width` 64 in the paper.
+    pub fn new(input: Shape, output: Shape, width: usize, layers: usize, device: &Device) -> Self {
+        let mut convs = vec![down(input.c + output.c, width, 2, device)];
+        let mut norms = Vec::new();
+        for n in 1..=layers {
+            let stride = if n < layers { 2 } else { 1 };
+            convs.push(down(
+                channels(width, n - 1),
+                channels(width, n),
+                stride,
+                device,
+            ));
+            norms.push(norm(channels(width, n), device));
+        }
+        convs.push(down(channels(width, layers), 1, 1, device));
+        Self {
+            convs,
+            norms,
+            input: [input.c, input.h, input.w],
+            output: [output.c, output.h, output.w],
+        }
+    }
+
+    /// `input [b, c_in*h_in*w_in]`, `output [b, c*h*w]` -> one logit per patch `[b, patches]`.
+    pub fn forward(&self, input: Tensor<2>, output: Tensor<2>) -> Tensor<2> {
+        let b = input.dims()[0];
+        let [ci, hi, wi] = self.input;
+        let [c, h, w] = self.output;
+        let to = Shape { c, h, w };
+        let x = Tensor::cat(
+            vec![
+                upsample_nearest(
+                    input,
+                    Shape {
+                        c: ci,
+                        h: hi,
+                        w: wi,
+                    },
+                    to,
+                ),
+                output.reshape([b, c, h, w]),
+            ],
+            1,
+        );
+        let last = self.convs.len() - 1;
+        let mut x = x;
+        for (i, conv) in self.convs.iter().enumerate() {
+            x = conv.forward(x);
+            if i == last {
+                break;
+            }
+            if i > 0 {
+                x = bn(&self.norms[i - 1], x);
+            }
+            x = genlab_kernels::fused::leaky_relu(x, SLOPE);
+        }
+        x.flatten(1, 3)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn unet_maps_28_pixel_inputs_to_28_pixel_outputs_and_dropout_is_seeded() {
+        let device = Device::default();
+        let s = Shape { c: 1, h: 28, w: 28 };
+        let rgb = Shape { c: 3, ..s };
+        let net = UNet::new(s, rgb, 4, 2, &device);
+        assert_eq!(
+            net.downs.len(),
+            4,
+            "28 is padded to 32: four levels, down to 2x2"
+        );
+        let x = Tensor::<2>::ones([2, 784], &device);
+        let y = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            net.forward(x.clone(), Some(&mut rng))
+        };
+        assert_eq!(y(1).dims(), [2, 3 * 784]);
+        assert!(
+            y(1).equal(y(1)).all().into_scalar::<bool>(),
+            "same seed, same output"
+        );
+        assert!(
+            !y(1).equal(y(2)).all().into_scalar::<bool>(),
+            "dropout changes it"
+        );
+        // A 7x7 input (downscale(4)) reaches the same output size.
+        let small = UNet::new(Shape { c: 1, h: 7, w: 7 }, s, 4, 0, &device);
+        assert_eq!(
+            small.forward(Tensor::ones([2, 49], &device), None).dims(),
+            [2, 784]
+        );
+    }
+
+    #[test]
+    fn patchgan_gives_one_logit_per_patch() {
+        let device = Device::default();
+        let s = Shape { c: 1, h: 28, w: 28 };
+        let d = PatchGan::new(s, s, 4, 1, &device);
+        let out = d.forward(
+            Tensor::ones([3, 784], &device),
+            Tensor::ones([3, 784], &device),
+        );
+        // 28 -> 14 (stride 2) -> 13 (stride 1) -> 12 (stride 1): 12x12 patches.
+        assert_eq!(out.dims(), [3, 144]);
+    }
+
+    #[test]
+    fn nearest_upsampling_repeats_pixels() {
+        let device = Device::default();
+        let x = Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 4]),
+            &device,
+        );
+        let y = upsample_nearest(x, Shape { c: 1, h: 2, w: 2 }, Shape { c: 1, h: 4, w: 4 });
+        let v: Vec<f32> = y.into_data().to_vec().unwrap();
+        assert_eq!(&v[..8], &[1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
+        assert_eq!(&v[8..], &[3.0, 3.0, 4.0, 4.0, 3.0, 3.0, 4.0, 4.0]);
+    }
+}
