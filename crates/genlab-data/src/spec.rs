@@ -60,6 +60,15 @@ impl DataSpec {
         }
     }
 
+    /// The data a task is made from (`fashion-mnist` for `edges:fashion-mnist`); the spec
+    /// itself for any other.
+    pub fn base(&self) -> &DataSpec {
+        match self {
+            DataSpec::Task(_, inner) => inner.base(),
+            other => other,
+        }
+    }
+
     /// One grammar for every spec: `NAME`, `NAME:REST` or `NAME(ARGS):REST`. The head before the
     /// first `:` never holds a path and REST is taken whole, so paths keep their colons, spaces
     /// and brackets (`downscale(2):folder:C:/my pictures (old)/[1]`).

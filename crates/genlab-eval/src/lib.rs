@@ -9,6 +9,7 @@ mod neighbours;
 pub mod pictures;
 pub mod quality;
 mod reconstruction;
+pub mod translation;
 
 pub use classify::{accuracy, judged_class_rate};
 pub use invert::{invert, Inversion, InversionConfig};

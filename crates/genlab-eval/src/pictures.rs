@@ -262,16 +262,11 @@ pub fn reconstruction_picture(
     .render(&cells))
 }
 
-/// Model-space inputs of a translator `[n, c_in*h_in*w_in]` as images of the data's shape, for
-/// a grid beside its outputs: pixels repeated up to the data's size (a downscaled input shows
+/// Inputs of a translator `[n, from.dim()]`, values in [0, 1], as images of shape `to` for a
+/// grid beside outputs of that shape: pixels repeated up to the size (a downscaled input shows
 /// its blocks), one grey channel copied to each colour channel.
-pub fn inputs_as_images(input: Tensor<2>, from: genlab_data::Shape, info: &DataInfo) -> Images {
-    let n = input.dims()[0];
-    let v: Vec<f32> = genlab_core::tensor::to_vec(input)
-        .into_iter()
-        .map(|v| info.preprocess.to_unit(v))
-        .collect();
-    let to = info.shape;
+pub fn inputs_as_images(v: &[f32], from: genlab_data::Shape, to: genlab_data::Shape) -> Images {
+    let n = v.len() / from.dim().max(1);
     let (fh, fw) = (to.h / from.h.max(1), to.w / from.w.max(1));
     let mut out = Vec::with_capacity(n * to.dim());
     for i in 0..n {
@@ -287,6 +282,37 @@ pub fn inputs_as_images(input: Tensor<2>, from: genlab_data::Shape, info: &DataI
         }
     }
     Images::new(out, n, to.c, to.h, to.w)
+}
+
+/// Rows of `(images, caption)` interleaved in blocks of `cols`: row 1 of each, then row 2 of
+/// each, ...; a short last block filled with blank cells. All of one shape.
+pub fn paired_rows(rows: &[(&Images, &str)], cols: usize, title: String) -> image::RgbImage {
+    let first = rows[0].0;
+    let n = first.n;
+    let cols = cols.min(n).max(1);
+    let per = first.c * first.h * first.w;
+    let mut cells = Vec::new();
+    let (mut blank, mut row_labels) = (Vec::new(), Vec::new());
+    for start in (0..n).step_by(cols) {
+        let end = (start + cols).min(n);
+        for (src, label) in rows {
+            cells.extend_from_slice(&src.data[start * per..end * per]);
+            for _ in end..start + cols {
+                blank.push(cells.len() / per);
+                cells.extend(std::iter::repeat_n(0.0, per));
+            }
+            row_labels.push(label.to_string());
+        }
+    }
+    let cells = Images::new(cells, row_labels.len() * cols, first.c, first.h, first.w);
+    Grid {
+        cols,
+        title,
+        row_labels,
+        blank,
+        ..Grid::default()
+    }
+    .render(&cells)
 }
 
 /// Rows of inputs, their translations and the targets (the true answers), each row captioned;
@@ -305,37 +331,22 @@ pub fn translation_picture(
         .as_translate()
         .ok_or_else(|| cannot(model, "translate", "genlab sample"))?;
     let output = to_images(tr.translate(input.clone(), rng)?, info);
-    let input = inputs_as_images(input, tr.input_shape(), info);
+    let unit: Vec<f32> = genlab_core::tensor::to_vec(input)
+        .into_iter()
+        .map(|v| info.preprocess.to_unit(v))
+        .collect();
+    let input = inputs_as_images(&unit, tr.input_shape(), info.shape);
     let mut rows: Vec<(&Images, &str)> = vec![(&input, "input"), (&output, "output")];
     let target = target.map(|t| to_images(t, info));
     if let Some(t) = &target {
         rows.push((t, "target"));
     }
     let n = output.n;
-    let cols = cols.min(n).max(1);
-    let per = output.c * output.h * output.w;
-    let mut cells = Vec::new();
-    let (mut blank, mut row_labels) = (Vec::new(), Vec::new());
-    for start in (0..n).step_by(cols) {
-        let end = (start + cols).min(n);
-        for (src, label) in &rows {
-            cells.extend_from_slice(&src.data[start * per..end * per]);
-            for _ in end..start + cols {
-                blank.push(cells.len() / per);
-                cells.extend(std::iter::repeat_n(0.0, per));
-            }
-            row_labels.push(label.to_string());
-        }
-    }
-    let cells = Images::new(cells, row_labels.len() * cols, output.c, output.h, output.w);
-    Ok(Grid {
+    Ok(paired_rows(
+        &rows,
         cols,
-        title: about.title(&format!("translations of {n} {of} ({input_caption})")),
-        row_labels,
-        blank,
-        ..Grid::default()
-    }
-    .render(&cells))
+        about.title(&format!("translations of {n} {of} ({input_caption})")),
+    ))
 }
 
 /// Spherical interpolation between two latent vectors (Shoemake 1985; White 2016 for GANs).

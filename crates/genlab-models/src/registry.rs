@@ -108,6 +108,7 @@ mod tests {
             "autoregressive",
             "flows",
             "judges",
+            "translation",
         ];
         for family in FAMILIES {
             let file = format!("{}.rs", family.name.replace('-', "_").replace("++", "_pp"));

@@ -13,13 +13,15 @@ fn spec(family: &Family, preset: &str) -> String {
     RunConfig::from_table(&t).unwrap().data.spec.to_string()
 }
 
-/// Names that say the data: the built-in sets of tests and demos, or the data's own name.
+/// Names that say the data: the built-in sets of tests and demos (or a task made from them,
+/// `edges:shapes`), or the data's own name.
 fn names_its_data(preset: &str, spec: &str) -> bool {
     let short = spec
         .trim_start_matches("toy:")
         .trim_end_matches("-mnist")
         .to_string();
-    matches!(preset, "tiny" | "demo") && spec == "shapes" || preset.contains(&short)
+    let built_in = spec == "shapes" || spec.ends_with(":shapes");
+    matches!(preset, "tiny" | "demo") && built_in || preset.contains(&short)
 }
 
 #[test]

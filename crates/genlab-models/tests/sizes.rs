@@ -45,11 +45,12 @@ fn random_images(side: usize, channels: usize) -> Dataset {
         w: side,
     };
     let mut rng = rng_for(side as u64, channels as u64, Stream::Preprocess);
+    let x: Vec<f32> = (0..EXAMPLES * shape.dim()).map(|_| rng.random()).collect();
     Dataset {
         name: format!("random {channels}x{side}x{side}"),
         kind: Kind::Images,
         shape,
-        x: (0..EXAMPLES * shape.dim()).map(|_| rng.random()).collect(),
+        x: x.clone(),
         y: Some((0..EXAMPLES as u32).map(|i| i % CLASSES as u32).collect()),
         classes: (0..CLASSES).map(|k| format!("class {k}")).collect(),
         binary: false,
@@ -58,7 +59,12 @@ fn random_images(side: usize, channels: usize) -> Dataset {
         raw: None,
         standardization: None,
         columns: Vec::new(),
-        input: None,
+        // Paired with themselves, for the translators (the others never read inputs).
+        input: Some(genlab_data::Inputs {
+            shape,
+            x,
+            caption: "the image".into(),
+        }),
     }
 }
 
@@ -93,7 +99,7 @@ fn build_and_step(
         preprocess: cfg.data.preprocess(),
         modes: None,
         standardization: None,
-        input: None,
+        input: data.input.as_ref().map(|i| i.shape),
     };
     let mut model = match (family.build)(&cfg.model, &info, device) {
         Ok(m) => m,

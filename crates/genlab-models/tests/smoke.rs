@@ -25,7 +25,7 @@ fn setup(family: &Family) -> (RunConfig, DataInfo, genlab_data::Dataset, Device)
         preprocess: cfg.data.preprocess(),
         modes: None,
         standardization: None,
-        input: None,
+        input: data.input.as_ref().map(|i| i.shape),
     };
     (cfg, info, data, genlab_core::device::training_device(7))
 }
@@ -134,6 +134,27 @@ fn every_family_samples_or_reconstructs_in_range() {
                 family.name
             );
         }
+        if let Some(t) = model.as_translate() {
+            let input = batch
+                .input
+                .clone()
+                .expect("a translator's tiny preset is a paired task");
+            assert_eq!(input.dims()[1], t.input_shape().dim(), "{}", family.name);
+            let y = t
+                .translate(input, &mut rng_for(0, 0, Stream::Eval))
+                .unwrap();
+            assert_eq!(y.dims(), [3, d], "{}", family.name);
+            let lo = match info.preprocess.scale {
+                genlab_data::Scale::Unit => 0.0,
+                genlab_data::Scale::Symmetric => -1.0,
+            };
+            let v = genlab_core::tensor::to_vec(y);
+            assert!(
+                v.iter().all(|p| (lo..=1.0).contains(p)),
+                "{}: outside [{lo}, 1]",
+                family.name
+            );
+        }
         if let Some(j) = model.as_judge() {
             let p = genlab_core::tensor::to_vec(j.probabilities(batch.x.clone()).unwrap());
             assert!(p
@@ -144,7 +165,8 @@ fn every_family_samples_or_reconstructs_in_range() {
         assert!(
             model.as_sample().is_some()
                 || model.as_reconstruct().is_some()
-                || model.as_judge().is_some(),
+                || model.as_judge().is_some()
+                || model.as_translate().is_some(),
             "{} can show nothing",
             family.name
         );
@@ -205,12 +227,16 @@ fn every_family_gives_identical_outputs_after_save_and_load() {
                 &mut rng_for(0, 0, Stream::Eval),
                 &infer,
             );
-            match (m.as_sample(), m.as_reconstruct()) {
-                (Some(s), _) => genlab_core::tensor::to_vec(
+            match (m.as_sample(), m.as_reconstruct(), m.as_translate()) {
+                (Some(s), _, _) => genlab_core::tensor::to_vec(
                     s.sample(4, &mut rng_for(1, 0, Stream::Eval), &infer)
                         .unwrap(),
                 ),
-                (_, Some(r)) => genlab_core::tensor::to_vec(r.reconstruct(batch.x).unwrap()),
+                (_, Some(r), _) => genlab_core::tensor::to_vec(r.reconstruct(batch.x).unwrap()),
+                (_, _, Some(t)) => genlab_core::tensor::to_vec(
+                    t.translate(batch.input.unwrap(), &mut rng_for(1, 0, Stream::Eval))
+                        .unwrap(),
+                ),
                 _ => genlab_core::tensor::to_vec(m.as_judge().unwrap().features(batch.x).unwrap()),
             }
         };

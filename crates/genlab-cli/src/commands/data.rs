@@ -14,6 +14,8 @@ const DATA_DIR: &str = "runs/data";
 /// Examples shown in the grid of images (point data draws every row: a histogram, a scatter or
 /// a pairs plot).
 const GRID: usize = 64;
+/// Pairs shown for an image-to-image task.
+const PAIRS: usize = 24;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -139,8 +141,30 @@ fn info(args: InfoArgs) -> Result<()> {
     }
     let shown = GRID.min(n);
     let split_name = format!("{split:?}").to_lowercase();
-    let img = match data.kind {
-        Kind::Images => Grid {
+    let img = match (&data.input, data.kind) {
+        // An image-to-image task: rows of inputs above their targets.
+        (Some(inputs), _) => {
+            let shown = shown.min(PAIRS);
+            let input = genlab_eval::pictures::inputs_as_images(
+                &inputs.x[..shown * inputs.shape.dim()],
+                inputs.shape,
+                data.shape,
+            );
+            let target = Images::new(
+                data.x[..shown * data.shape.dim()].to_vec(),
+                shown,
+                data.shape.c,
+                data.shape.h,
+                data.shape.w,
+            );
+            let i = inputs.shape;
+            let title = format!(
+                "{spec} · {split_name} split · the first {shown} of {n} pairs · input {}x{}x{} ({}), target {}x{}x{}",
+                i.c, i.h, i.w, inputs.caption, data.shape.c, data.shape.h, data.shape.w
+            );
+            genlab_eval::pictures::paired_rows(&[(&input, "input"), (&target, "target")], 8, title)
+        }
+        (None, Kind::Images) => Grid {
             title: format!("{spec} · {split_name} split · the first {shown} of {n} examples"),
             ..Grid::default()
         }
@@ -151,7 +175,7 @@ fn info(args: InfoArgs) -> Result<()> {
             data.shape.h,
             data.shape.w,
         )),
-        Kind::Points => {
+        (None, Kind::Points) => {
             // The values as given (f64 for tables, so large columns keep their spread).
             let values = data
                 .raw

@@ -166,6 +166,9 @@ pub fn run(args: Args) -> Result<()> {
         out.insert("mae_per_pixel".into(), r.mae_per_pixel.into());
         out.entry("n_examples").or_insert(r.n_examples.into());
     }
+    if run.model.as_translate().is_some() {
+        translation(&run, &data_cfg, &dataset, classifier, seed, &mut out)?;
+    }
     if let Some(c) = run.model.as_classify() {
         // Bayes-rule classification of every evaluated example.
         if let Some(acc) = genlab_eval::accuracy(c, &run.info, &dataset, seed, &run.device)? {
@@ -317,6 +320,85 @@ fn sample_quality(
         seed,
         &run.device,
     )
+}
+
+/// A translator on the test pairs of its task: `l1`, `psnr`, `ssim` and the baselines'
+/// (genlab_eval::translation), then on the judge of the data the task is made from: FID of the
+/// outputs against the targets, and the judge's accuracy on the outputs (`judged_accuracy`)
+/// beside its accuracy on the targets themselves (`judged_accuracy_targets`).
+fn translation(
+    run: &crate::run::OpenRun,
+    data_cfg: &genlab_core::config::DataConfig,
+    data: &genlab_data::Dataset,
+    classifier: Option<&Path>,
+    seed: u64,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    let tr = run.model.as_translate().expect("checked by the caller");
+    let task = match &data_cfg.spec {
+        genlab_data::DataSpec::Task(t, _) => Some(t),
+        _ => None,
+    };
+    let train = run.load_data(Split::Train)?;
+    let d = train.shape.dim();
+    let mut mean = vec![0f32; d];
+    for i in 0..train.len() {
+        mean.iter_mut()
+            .zip(train.example(i))
+            .for_each(|(m, v)| *m += v);
+    }
+    mean.iter_mut()
+        .for_each(|m| *m /= train.len().max(1) as f32);
+    let mut rng = genlab_core::rng::rng_for(seed, 0, genlab_core::rng::Stream::Eval);
+    let outputs = genlab_eval::translation::translation_scores(
+        tr,
+        &run.info,
+        data,
+        task,
+        &mean,
+        &mut rng,
+        &run.device,
+        out,
+    )?;
+    let judge = match crate::judge::resolve(classifier, data_cfg.spec.base()) {
+        Ok(j) => j,
+        Err(e) if classifier.is_none() => {
+            eprintln!("note: no FID or judged accuracy of the outputs: {e:#}");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    judge.check_shape(&run.info)?;
+    let jref = judge.as_ref();
+    let pre = run.info.preprocess.for_evaluation();
+    let fake: Vec<f32> = outputs.iter().map(|&v| pre.from_unit(v)).collect();
+    let real = genlab_eval::quality::model_space(data, data.len(), &run.info, &run.device);
+    let (ff, fp) =
+        genlab_eval::quality::features_of(&fake, &run.info, Some(&jref), "judging outputs")?;
+    let (rf, rp) =
+        genlab_eval::quality::features_of(&real, &run.info, Some(&jref), "judging targets")?;
+    out.insert(
+        "fid".into(),
+        genlab_eval::quality::fid(&rf, &ff)?.fid.into(),
+    );
+    if let Some(y) = &data.y {
+        let accuracy = |(p, k): &(Vec<f64>, usize)| {
+            let hits = y.iter().enumerate().filter(|(i, &c)| {
+                let row = &p[i * k..(i + 1) * k];
+                let best = (0..*k)
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                    .unwrap_or(0);
+                best == c as usize
+            });
+            hits.count() as f64 / y.len().max(1) as f64
+        };
+        if let (Some(fp), Some(rp)) = (&fp, &rp) {
+            out.insert("judged_accuracy".into(), accuracy(fp).into());
+            out.insert("judged_accuracy_targets".into(), accuracy(rp).into());
+        }
+    }
+    out.insert("judge".into(), jref.id.clone());
+    Ok(())
 }
 
 /// Samples drawn per class when another run classifies a conditional model's samples.

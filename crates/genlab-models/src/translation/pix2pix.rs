@@ -93,6 +93,12 @@ impl Pix2Pix {
                 input.h, input.w, s.h, s.w
             );
         }
+        if s.h.min(s.w) < 8 {
+            bail!(
+                "pix2pix: {}x{} images are too small for the PatchGAN's strided convolutions; use images of at least 8x8 (data.image_size = 32 resizes a folder)",
+                s.h, s.w
+            );
+        }
         if cfg.g_width == 0 || cfg.d_width == 0 || cfg.d_layers == 0 {
             bail!("pix2pix: model.g_width, model.d_width and model.d_layers must be at least 1");
         }
