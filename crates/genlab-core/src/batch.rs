@@ -2,6 +2,7 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use genlab_data::{Dataset, Preprocess};
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// One minibatch in model space (after preprocessing).
@@ -17,6 +18,29 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Inputs `idx` of an image-to-image task `[idx.len(), c_in*h_in*w_in]` in model space
+    /// (rows of the input domain itself, also for unpaired domains), for pictures and
+    /// translation; None for data without inputs.
+    pub fn inputs(
+        data: &Dataset,
+        idx: &[usize],
+        preprocess: &Preprocess,
+        device: &Device,
+    ) -> Option<Tensor<2>> {
+        let inputs = data.input.as_ref()?;
+        let values = idx
+            .iter()
+            .flat_map(|&i| inputs.example(i))
+            .map(|&v| genlab_data::Scale::Unit.convert(v, preprocess.scale))
+            .collect();
+        Some(crate::tensor::matrix(
+            values,
+            idx.len(),
+            inputs.shape.dim(),
+            device,
+        ))
+    }
+
     /// A batch of examples alone (no labels, no inputs).
     pub fn of(x: Tensor<2>) -> Self {
         Batch {
@@ -52,7 +76,15 @@ impl Batch {
         // Inputs are images in [0, 1]: the data's scale applies, binarization and dequantization
         // (which model x's distribution) do not.
         let input = data.input.as_ref().map(|inputs| {
-            let values = idx
+            // Unpaired domains: inputs drawn uniformly from `rng`, independent of `idx`.
+            let rows: Vec<usize> = match inputs.paired {
+                true => idx.to_vec(),
+                false => idx
+                    .iter()
+                    .map(|_| rng.random_range(0..inputs.len()))
+                    .collect(),
+            };
+            let values = rows
                 .iter()
                 .flat_map(|&i| inputs.example(i))
                 .map(|&v| genlab_data::Scale::Unit.convert(v, preprocess.scale))

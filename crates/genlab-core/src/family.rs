@@ -19,8 +19,8 @@ pub struct DataInfo {
     pub modes: Option<Modes>,
     /// Tabular points reach the model as z-scores with these statistics.
     pub standardization: Option<genlab_data::Standardization>,
-    /// The shape of an image-to-image task's inputs (`edges:SPEC`, ...), None for other data.
-    pub input: Option<Shape>,
+    /// The inputs of an image-to-image task (`edges:SPEC`, ...), None for other data.
+    pub input: Option<genlab_data::InputKind>,
 }
 
 impl DataInfo {
@@ -33,7 +33,7 @@ impl DataInfo {
             preprocess: config.preprocess(),
             modes: config.modes(),
             standardization: data.standardization.clone(),
-            input: data.input.as_ref().map(|i| i.shape),
+            input: data.input.as_ref().map(|i| i.kind()),
         }
     }
 }

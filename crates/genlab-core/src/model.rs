@@ -71,6 +71,20 @@ impl<'a> StepCtx<'a> {
         self.optimizers.step(group, self.step, module, &grads)
     }
 
+    /// Back-propagate `loss` once and let the optimizers of two groups update their modules:
+    /// one loss over two networks (CycleGAN's two generators).
+    pub fn update_both<A: Module, B: Module>(
+        &mut self,
+        (group_a, a): (&str, A),
+        (group_b, b): (&str, B),
+        loss: &Tensor<1>,
+    ) -> (A, B) {
+        let grads = loss.backward();
+        let a = self.optimizers.step(group_a, self.step, a, &grads);
+        let b = self.optimizers.step(group_b, self.step, b, &grads);
+        (a, b)
+    }
+
     /// Let the optimizer of `group` update `module` with gradients the family computed itself
     /// (keyed by parameter path, flattened): e.g. an RBM's contrastive-divergence update.
     pub fn apply<M: Module>(
@@ -367,6 +381,15 @@ pub trait Translate {
     /// `input [b, c_in*h_in*w_in]` in model space -> outputs `[b, c*h*w]` in model space.
     /// `rng` draws the model's own noise (pix2pix's dropout), so a seed repeats a translation.
     fn translate(&self, input: Tensor<2>, rng: &mut ChaCha8Rng) -> Result<Tensor<2>>;
+    /// The way back, from outputs `[b, c*h*w]` to inputs, for models that learn both
+    /// directions (CycleGAN's F: B -> A); None for one-way models.
+    fn translate_back(
+        &self,
+        _output: Tensor<2>,
+        _rng: &mut ChaCha8Rng,
+    ) -> Option<Result<Tensor<2>>> {
+        None
+    }
 }
 
 /// Encode and decode one batch.

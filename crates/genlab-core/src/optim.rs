@@ -26,7 +26,9 @@ pub enum Schedule {
     Constant,
     /// Cosine decay from `lr` to `lr * min_lr_ratio` over the run.
     Cosine,
-    /// Linear decay from `lr` to `lr * min_lr_ratio` over the run.
+    /// Linear decay from `lr` to `lr * min_lr_ratio` over the run, or, with `decay_start`,
+    /// constant until that step and then linear to the floor at the last step (CycleGAN's
+    /// schedule: constant for half the epochs, then linear to 0).
     Linear,
     /// Multiply by `gamma` every `step_size` steps.
     Step,
@@ -50,6 +52,10 @@ pub struct OptimConfig {
     pub schedule: Schedule,
     pub warmup_steps: u64,
     pub min_lr_ratio: f64,
+    /// `schedule = "linear"`: the step the decay starts at (0 = the first step after warmup).
+    /// Absent from configs written before it existed: 0.
+    #[serde(default)]
+    pub decay_start: u64,
     pub step_size: u64,
     pub gamma: f64,
     /// Clip the group's global gradient norm to this value; 0 turns clipping off.
@@ -71,6 +77,7 @@ impl Default for OptimConfig {
             schedule: Schedule::Constant,
             warmup_steps: 0,
             min_lr_ratio: 0.0,
+            decay_start: 0,
             step_size: 1000,
             gamma: 0.5,
             clip_grad_norm: 0.0,
@@ -97,6 +104,12 @@ impl OptimConfig {
                 return bad(k, &format!("must be in [0, 1), found {v}"));
             }
         }
+        if self.decay_start > 0 && self.schedule != Schedule::Linear {
+            return bad(
+                "decay_start",
+                "applies to schedule = \"linear\" only (constant, then linear decay)",
+            );
+        }
         if self.weight_decay < 0.0 || self.clip_grad_norm < 0.0 || self.eps <= 0.0 {
             return bad(
                 "weight_decay/clip_grad_norm/eps",
@@ -113,8 +126,9 @@ impl OptimConfig {
         } else {
             1.0
         };
-        let span = total.saturating_sub(self.warmup_steps).max(1) as f64;
-        let t = (step.saturating_sub(self.warmup_steps) as f64 / span).min(1.0);
+        let start = self.warmup_steps.max(self.decay_start);
+        let span = total.saturating_sub(start).max(1) as f64;
+        let t = (step.saturating_sub(start) as f64 / span).min(1.0);
         let m = self.min_lr_ratio;
         let factor = match self.schedule {
             Schedule::Constant => 1.0,
@@ -574,6 +588,20 @@ mod tests {
                 assert!(diff <= 1e-6, "adamw={adamw} {name}: max difference {diff}");
             }
         }
+    }
+
+    #[test]
+    fn linear_decay_can_start_late() {
+        let c = OptimConfig {
+            lr: 2e-4,
+            schedule: Schedule::Linear,
+            decay_start: 100,
+            ..OptimConfig::default()
+        };
+        assert_eq!(c.lr_at(0, 200), 2e-4);
+        assert_eq!(c.lr_at(100, 200), 2e-4);
+        assert!((c.lr_at(150, 200) - 1e-4).abs() < 1e-12);
+        assert!(c.lr_at(199, 200) < 2e-6);
     }
 
     #[test]

@@ -293,8 +293,11 @@ pub struct Meta {
     /// Tabular points reach the model as z-scores with these statistics (`data.standardize`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standardization: Option<genlab_data::Standardization>,
-    /// The shape of an image-to-image task's inputs, so `translate` needs no data.
+    /// The inputs of an image-to-image task, so `translate` needs no data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<genlab_data::InputKind>,
+    /// The first translation runs recorded only the inputs' shape (paired, then).
+    #[serde(default, skip_serializing)]
     pub input_shape: Option<genlab_data::Shape>,
 }
 
@@ -892,7 +895,12 @@ impl Meta {
             preprocess: config.data.preprocess(),
             modes: config.data.modes(),
             standardization: self.standardization.clone(),
-            input: self.input_shape,
+            input: self
+                .input
+                .or(self.input_shape.map(|shape| genlab_data::InputKind {
+                    shape,
+                    paired: true,
+                })),
         }
     }
 }
@@ -1070,6 +1078,7 @@ mod tests {
             data_shape: genlab_data::Shape { c: 2, h: 1, w: 1 },
             classes: Vec::new(),
             standardization: None,
+            input: None,
             input_shape: None,
         };
         run.write_meta(&meta).unwrap();

@@ -28,7 +28,7 @@ pub const NOISE_SIGMA: f32 = 0.3;
 /// Grey level of the hole of `hole` (a value the images rarely hold over a whole square).
 pub const HOLE_FILL: f32 = 0.5;
 /// Seed of the noise of `noisy` (with the split and the example's index).
-const NOISE_SEED: u64 = 0x6e6f_6973_79;
+const NOISE_SEED: u64 = 0x006e_6f69_7379;
 
 /// A paired task: how to make each example's input from its target.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,6 +43,17 @@ pub enum Task {
     Noisy(Option<f32>),
     /// Colour to luminance.
     Grey,
+    /// Two classes of one labelled set as two unpaired domains: inputs are the examples of
+    /// class `.0` (domain A), targets those of class `.1` (domain B).
+    Unpaired(u32, u32),
+}
+
+/// What a model learns to translate from: the inputs' shape, and whether each answers a target
+/// (a paired task) or the two domains are unpaired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InputKind {
+    pub shape: Shape,
+    pub paired: bool,
 }
 
 /// The input half of a paired dataset: row i of `x` is the input whose answer is row i of the
@@ -54,6 +65,9 @@ pub struct Inputs {
     pub x: Vec<f32>,
     /// What the input is, for captions: "Sobel edges > 0.2".
     pub caption: String,
+    /// False for two unpaired domains: row i of `x` answers no particular target, and the two
+    /// sets may differ in size.
+    pub paired: bool,
 }
 
 impl Inputs {
@@ -61,11 +75,26 @@ impl Inputs {
         let d = self.shape.dim();
         &self.x[i * d..(i + 1) * d]
     }
+
+    pub fn len(&self) -> usize {
+        self.x.len() / self.shape.dim().max(1)
+    }
+
+    pub fn kind(&self) -> InputKind {
+        InputKind {
+            shape: self.shape,
+            paired: self.paired,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
 }
 
 impl Task {
     /// The names the grammar knows, for the error of an unknown spec.
-    pub const NAMES: &'static str = "edges, downscale(F), hole, noisy, grey";
+    pub const NAMES: &'static str = "edges, downscale(F), hole, noisy, grey, unpaired(A,B)";
 
     /// `name` and the text between the brackets (None without brackets), or None when `name`
     /// is no task.
@@ -112,6 +141,16 @@ impl Task {
                 Ok(_) => return bad("sigma is a positive standard deviation in pixel units"),
                 Err(e) => return Some(Err(e)),
             },
+            "unpaired" => {
+                let classes: Option<Vec<u32>> =
+                    args.map(|a| a.split(',').filter_map(|c| c.trim().parse().ok()).collect());
+                match classes.as_deref() {
+                    Some(&[a, b]) if a != b => Task::Unpaired(a, b),
+                    _ => return bad(
+                        "give two different class numbers: unpaired(7,9) maps class 7 to class 9",
+                    ),
+                }
+            }
             "grey" if args.is_none() => Task::Grey,
             "grey" => return bad("grey takes no arguments"),
             _ => return None,
@@ -130,6 +169,7 @@ impl Task {
             Task::Hole(s) => opt("hole", s.map(|s| s.to_string())),
             Task::Noisy(s) => opt("noisy", s.map(|s| s.to_string())),
             Task::Grey => "grey".into(),
+            Task::Unpaired(a, b) => format!("unpaired({a},{b})"),
         }
     }
 
@@ -144,13 +184,16 @@ impl Task {
         }
         let s = data.shape;
         let n = data.len();
+        if let Task::Unpaired(a, b) = *self {
+            return unpaired(data, a, b, self.head());
+        }
         let (shape, caption) = match *self {
             Task::Edges(t) => (
                 Shape { c: 1, ..s },
                 format!("Sobel edges > {}", t.unwrap_or(EDGE_THRESHOLD)),
             ),
             Task::Downscale(f) => {
-                if s.h % f != 0 || s.w % f != 0 {
+                if !s.h.is_multiple_of(f) || !s.w.is_multiple_of(f) {
                     return Err(DataError::Invalid(format!(
                         "downscale({f}): {} is {}x{}, not divisible by {f}; resize it with data.image_size (e.g. 32) or use downscale(2)",
                         data.name, s.h, s.w
@@ -185,6 +228,7 @@ impl Task {
                 }
                 (Shape { c: 1, ..s }, "luminance".into())
             }
+            Task::Unpaired(..) => unreachable!("returned above"),
         };
         let mut x = Vec::with_capacity(n * shape.dim());
         for i in 0..n {
@@ -226,12 +270,65 @@ impl Task {
                     }));
                 }
                 Task::Grey => x.extend(luminance(img, s)),
+                Task::Unpaired(..) => unreachable!("returned above"),
             }
         }
         data.name = format!("{}:{}", self.head(), data.name);
-        data.input = Some(Inputs { shape, x, caption });
+        data.input = Some(Inputs {
+            shape,
+            x,
+            caption,
+            paired: true,
+        });
         Ok(data)
     }
+}
+
+/// Classes `a` (inputs, domain A) and `b` (targets, domain B) of labelled `data`, unpaired.
+fn unpaired(mut data: Dataset, a: u32, b: u32, head: String) -> Result<Dataset, DataError> {
+    let Some(y) = data.y.clone() else {
+        return Err(DataError::Invalid(format!(
+            "{head}: {} has no labels to split into two domains; for two folders of images use folder-based data",
+            data.name
+        )));
+    };
+    let k = data.classes.len() as u32;
+    if a.max(b) >= k.max(1) {
+        return Err(DataError::Invalid(format!(
+            "{head}: {} has classes 0..{} ({})",
+            data.name,
+            k.saturating_sub(1),
+            data.classes.join(", ")
+        )));
+    }
+    let name = |c: u32| {
+        data.classes
+            .get(c as usize)
+            .cloned()
+            .unwrap_or(c.to_string())
+    };
+    let pick = |c: u32| -> Vec<f32> {
+        (0..data.len())
+            .filter(|&i| y[i] == c)
+            .flat_map(|i| data.example(i).to_vec())
+            .collect()
+    };
+    let (xa, xb) = (pick(a), pick(b));
+    let caption = format!(
+        "{} (class {a}) -> {} (class {b}), unpaired",
+        name(a),
+        name(b)
+    );
+    data.y = Some(vec![b; xb.len() / data.shape.dim()]);
+    data.x = xb;
+    data.name = format!("{head}:{}", data.name);
+    data.input = Some(Inputs {
+        shape: data.shape,
+        x: xa,
+        caption,
+        paired: false,
+    });
+    Ok(data)
 }
 
 /// Luminance `[h*w]` of one image `[c*h*w]` (BT.601 weights for RGB; the image itself if grey).
@@ -353,6 +450,32 @@ mod tests {
     }
 
     #[test]
+    fn unpaired_classes_become_two_domains() {
+        let d = shapes("unpaired(0,2)");
+        let input = d.input.as_ref().unwrap();
+        assert!(!input.paired);
+        assert_eq!(d.y.as_ref().unwrap().iter().filter(|&&c| c != 2).count(), 0);
+        assert_eq!(
+            input.len(),
+            500,
+            "a quarter of the 2,000 test shapes are circles"
+        );
+        assert_eq!(d.len(), 500);
+        assert!(
+            input
+                .caption
+                .contains("circle (class 0) -> triangle (class 2)"),
+            "{}",
+            input.caption
+        );
+        let err = "unpaired(0,9):shapes".parse::<DataSpec>().unwrap();
+        let err = load(&err, Split::Test, &LoadOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("classes 0..3"), "{err}");
+    }
+
+    #[test]
     fn bad_arguments_and_data_say_what_is_wrong() {
         for (spec, says) in [
             ("downscale:shapes", "give the factor"),
@@ -361,6 +484,8 @@ mod tests {
             ("edges(1.5):shapes", "in (0, 1)"),
             ("grey(1):shapes", "no arguments"),
             ("hole(2.5):shapes", "whole number"),
+            ("unpaired(7):shapes", "two different class numbers"),
+            ("unpaired(7,7):shapes", "two different class numbers"),
         ] {
             let err = spec.parse::<DataSpec>().unwrap_err().to_string();
             assert!(err.contains(says), "{spec}: {err}");

@@ -315,7 +315,8 @@ pub fn paired_rows(rows: &[(&Images, &str)], cols: usize, title: String) -> imag
     .render(&cells)
 }
 
-/// Rows of inputs, their translations and the targets (the true answers), each row captioned;
+/// Rows of inputs, their translations, the round trip back (models of both directions) and the
+/// targets (the true answers, where known), each row captioned;
 /// titled "`about` · translations of 16 `of` (`input caption`)". `rng` draws the model's noise.
 #[allow(clippy::too_many_arguments)]
 pub fn translation_picture(
@@ -330,13 +331,28 @@ pub fn translation_picture(
     let tr = model
         .as_translate()
         .ok_or_else(|| cannot(model, "translate", "genlab sample"))?;
-    let output = to_images(tr.translate(input.clone(), rng)?, info);
+    let output = tr.translate(input.clone(), rng)?;
+    // A model of both directions also shows the way back: F(G(x)), which should be x.
+    let round_trip = match tr.translate_back(output.clone(), rng) {
+        Some(back) => {
+            let unit: Vec<f32> = genlab_core::tensor::to_vec(back?)
+                .into_iter()
+                .map(|v| info.preprocess.to_unit(v))
+                .collect();
+            Some(inputs_as_images(&unit, tr.input_shape(), info.shape))
+        }
+        None => None,
+    };
+    let output = to_images(output, info);
     let unit: Vec<f32> = genlab_core::tensor::to_vec(input)
         .into_iter()
         .map(|v| info.preprocess.to_unit(v))
         .collect();
     let input = inputs_as_images(&unit, tr.input_shape(), info.shape);
     let mut rows: Vec<(&Images, &str)> = vec![(&input, "input"), (&output, "output")];
+    if let Some(r) = &round_trip {
+        rows.push((r, "round trip"));
+    }
     let target = target.map(|t| to_images(t, info));
     if let Some(t) = &target {
         rows.push((t, "target"));

@@ -12,6 +12,12 @@
 //!   of the SSIM map with the 5-pixel border (half the window) cropped; colour images: the mean
 //!   over channels. Goldens against scikit-image: tests/translation_golden.rs.
 //!
+//! Unpaired domains (`unpaired(A,B):SPEC`) have no answers: `iou` (the intersection over union
+//! of the input's and the output's foregrounds, pixels whose channel mean exceeds
+//! [`FOREGROUND`]: is the silhouette kept?) and `diversity` (mean L1 between 2,000 fixed pairs
+//! of outputs) beside `diversity_input` and their `diversity_ratio` (a generator that ignores
+//! its input and always draws one boot scores near 0).
+//!
 //! Baselines (keys `l1_NAME`, `psnr_NAME`, `ssim_NAME`): `input` (the input itself, for tasks
 //! whose input has the target's size: a grey input copied to each colour channel), `bicubic`
 //! (super-resolution: bicubic upsampling with Keys' a = -0.5 and PIL's border rule,
@@ -233,7 +239,7 @@ fn baselines<'a>(
                 }
             }),
         ));
-    } else if target.h % input.h == 0 && target.h / input.h == target.w / input.w {
+    } else if target.h.is_multiple_of(input.h) && target.h / input.h == target.w / input.w {
         let f = target.h / input.h;
         v.push((
             "bicubic",
@@ -265,6 +271,7 @@ fn baselines<'a>(
 /// `l1`, `psnr`, `ssim` of `tr`'s outputs on every pair of `data` (test pairs), and of each
 /// baseline, into `out`; returns the outputs `[n, c*h*w]` in [0, 1] for the judge. `train_mean`
 /// is the mean training image (the inpainting baseline). `rng` draws the model's noise.
+#[allow(clippy::too_many_arguments)]
 pub fn translation_scores(
     tr: &dyn Translate,
     info: &DataInfo,
@@ -282,6 +289,9 @@ pub fn translation_scores(
         )
     })?;
     let (s, si) = (data.shape, inputs.shape);
+    if !inputs.paired {
+        return unpaired_scores(tr, info, inputs, s, rng, device, out);
+    }
     let base = baselines(task, si, s, train_mean);
     let mut model = Means::default();
     let mut others: Vec<Means> = base.iter().map(|_| Means::default()).collect();
@@ -317,6 +327,90 @@ pub fn translation_scores(
     Ok(outputs)
 }
 
+/// A pixel is foreground when the mean of its channels exceeds this (images in [0, 1]).
+pub const FOREGROUND: f32 = 0.1;
+/// Pairs of images sampled for the diversity score.
+const DIVERSITY_PAIRS: usize = 2000;
+
+/// Foreground mask `[h*w]` of one image `[c*h*w]`.
+fn foreground(x: &[f32], s: Shape) -> Vec<bool> {
+    let hw = s.h * s.w;
+    (0..hw)
+        .map(|p| (0..s.c).map(|c| x[c * hw + p]).sum::<f32>() / s.c as f32 > FOREGROUND)
+        .collect()
+}
+
+/// Intersection over union of the foregrounds of two images of one size (1 when both are
+/// empty): does a translation keep the input's silhouette?
+pub fn silhouette_iou(a: &[f32], sa: Shape, b: &[f32], sb: Shape) -> f64 {
+    let (fa, fb) = (foreground(a, sa), foreground(b, sb));
+    let inter = fa.iter().zip(&fb).filter(|(x, y)| **x && **y).count();
+    let union = fa.iter().zip(&fb).filter(|(x, y)| **x || **y).count();
+    if union == 0 {
+        1.0
+    } else {
+        inter as f64 / union as f64
+    }
+}
+
+/// Mean L1 distance between [`DIVERSITY_PAIRS`] fixed pairs of distinct rows of `x [n, d]`.
+pub fn diversity(x: &[f32], d: usize) -> f64 {
+    let n = x.len() / d;
+    if n < 2 {
+        return 0.0;
+    }
+    let pairs = DIVERSITY_PAIRS.min(n * (n - 1) / 2);
+    (0..pairs)
+        .map(|k| {
+            let i = k % n;
+            let j = (i + 1 + (k * 7919) % (n - 1)) % n;
+            l1(&x[i * d..(i + 1) * d], &x[j * d..(j + 1) * d])
+        })
+        .sum::<f64>()
+        / pairs as f64
+}
+
+/// Unpaired domains have no answers to compare with: `iou` (silhouette kept, mean over the
+/// inputs), `diversity` of the outputs and of the inputs and their ratio (a generator that
+/// ignores its input and draws one boot scores near 0); the outputs, in [0, 1], for the judge.
+#[allow(clippy::too_many_arguments)]
+fn unpaired_scores(
+    tr: &dyn Translate,
+    info: &DataInfo,
+    inputs: &genlab_data::Inputs,
+    s: Shape,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<f32>> {
+    let (si, n) = (inputs.shape, inputs.len());
+    let pre = info.preprocess.for_evaluation();
+    let mut outputs = Vec::with_capacity(n * s.dim());
+    let mut iou = 0.0;
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        let x: Vec<f32> = (start..end)
+            .flat_map(|i| inputs.example(i).iter().map(|&v| pre.from_unit(v)))
+            .collect();
+        let x = genlab_core::tensor::matrix(x, end - start, si.dim(), device);
+        let y: Vec<f32> = genlab_core::tensor::to_vec(tr.translate(x, rng)?)
+            .into_iter()
+            .map(|v| pre.to_unit(v))
+            .collect();
+        for (k, i) in (start..end).enumerate() {
+            iou += silhouette_iou(inputs.example(i), si, &y[k * s.dim()..(k + 1) * s.dim()], s);
+        }
+        outputs.extend(y);
+    }
+    let (d_out, d_in) = (diversity(&outputs, s.dim()), diversity(&inputs.x, si.dim()));
+    out.insert("iou".into(), (iou / n.max(1) as f64).into());
+    out.insert("diversity".into(), d_out.into());
+    out.insert("diversity_input".into(), d_in.into());
+    out.insert("diversity_ratio".into(), (d_out / d_in.max(1e-12)).into());
+    out.insert("n_examples".into(), n.into());
+    Ok(outputs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +432,22 @@ mod tests {
             ssim(&a, &a, Shape { c: 1, h: 10, w: 10 }).is_none(),
             "no 11x11 window fits"
         );
+    }
+
+    #[test]
+    fn silhouettes_and_diversity_catch_a_generator_that_ignores_its_input() {
+        let s = Shape { c: 1, h: 4, w: 4 };
+        let mut a = vec![0.0f32; 16];
+        a[5] = 1.0;
+        a[6] = 1.0;
+        let mut b = vec![0.0f32; 16];
+        b[6] = 1.0;
+        assert!((silhouette_iou(&a, s, &b, s) - 0.5).abs() < 1e-12);
+        assert_eq!(silhouette_iou(&[0.0; 16], s, &[0.0; 16], s), 1.0);
+        let varied: Vec<f32> = (0..64).map(|i| ((i * 13) % 7) as f32 / 7.0).collect();
+        let same: Vec<f32> = (0..64).map(|i| (i % 16) as f32 / 16.0).collect();
+        assert!(diversity(&varied, 16) > 0.1);
+        assert_eq!(diversity(&same, 16), 0.0, "four copies of one image");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::classical::{bgmm, class_gaussian, dbn, gmm, rbm};
 use crate::flows::{glow, maf, realnvp};
 use crate::gans::{acgan, bigan, cgan, dcgan, gan, infogan, lsgan, sngan, wgan, wgan_gp};
 use crate::judges::classifier;
-use crate::translation::pix2pix;
+use crate::translation::{cyclegan, pix2pix};
 
 /// Every family genlab knows. Drives `genlab models`, CLI help, docs and the smoke tests.
 pub const FAMILIES: &[&Family] = &[
@@ -46,6 +46,7 @@ pub const FAMILIES: &[&Family] = &[
     &maf::FAMILY,
     &glow::FAMILY,
     &pix2pix::FAMILY,
+    &cyclegan::FAMILY,
     &classifier::FAMILY,
 ];
 

@@ -64,6 +64,7 @@ fn random_images(side: usize, channels: usize) -> Dataset {
             shape,
             x,
             caption: "the image".into(),
+            paired: true,
         }),
     }
 }
@@ -99,7 +100,7 @@ fn build_and_step(
         preprocess: cfg.data.preprocess(),
         modes: None,
         standardization: None,
-        input: data.input.as_ref().map(|i| i.shape),
+        input: data.input.as_ref().map(|i| i.kind()),
     };
     let mut model = match (family.build)(&cfg.model, &info, device) {
         Ok(m) => m,

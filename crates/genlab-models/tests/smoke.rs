@@ -25,7 +25,7 @@ fn setup(family: &Family) -> (RunConfig, DataInfo, genlab_data::Dataset, Device)
         preprocess: cfg.data.preprocess(),
         modes: None,
         standardization: None,
-        input: data.input.as_ref().map(|i| i.shape),
+        input: data.input.as_ref().map(|i| i.kind()),
     };
     (cfg, info, data, genlab_core::device::training_device(7))
 }

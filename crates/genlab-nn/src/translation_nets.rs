@@ -237,27 +237,23 @@ impl PatchGan {
         }
     }
 
-    /// `input [b, c_in*h_in*w_in]`, `output [b, c*h*w]` -> one logit per patch `[b, patches]`.
-    pub fn forward(&self, input: Tensor<2>, output: Tensor<2>) -> Tensor<2> {
-        let b = input.dims()[0];
+    /// `input [b, c_in*h_in*w_in]` (None for an unconditional D), `output [b, c*h*w]` -> one
+    /// logit per patch `[b, patches]`.
+    pub fn forward(&self, input: Option<Tensor<2>>, output: Tensor<2>) -> Tensor<2> {
+        let b = output.dims()[0];
         let [ci, hi, wi] = self.input;
         let [c, h, w] = self.output;
         let to = Shape { c, h, w };
-        let x = Tensor::cat(
-            vec![
-                upsample_nearest(
-                    input,
-                    Shape {
-                        c: ci,
-                        h: hi,
-                        w: wi,
-                    },
-                    to,
-                ),
-                output.reshape([b, c, h, w]),
-            ],
-            1,
-        );
+        let output = output.reshape([b, c, h, w]);
+        let from = Shape {
+            c: ci,
+            h: hi,
+            w: wi,
+        };
+        let x = match input {
+            Some(input) => Tensor::cat(vec![upsample_nearest(input, from, to), output], 1),
+            None => output,
+        };
         let last = self.convs.len() - 1;
         let mut x = x;
         for (i, conv) in self.convs.iter().enumerate() {
@@ -271,6 +267,112 @@ impl PatchGan {
             x = genlab_kernels::fused::leaky_relu(x, SLOPE);
         }
         x.flatten(1, 3)
+    }
+}
+
+/// Instance normalisation without affine parameters (Ulyanov et al. 2016; CycleGAN's
+/// default), eps 1e-5: each channel of each image to zero mean and unit variance over its
+/// pixels, in training and when translating alike.
+pub fn instance_norm(x: Tensor<4>) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    let flat = x.reshape([b, c, h * w]);
+    let centered = flat.clone() - flat.mean_dim(2);
+    let var = centered.clone().powi_scalar(2).mean_dim(2);
+    (centered / var.add_scalar(1e-5).sqrt()).reshape([b, c, h, w])
+}
+
+/// Reflection padding by `p` pixels on every side (PyTorch's `ReflectionPad2d`: the edge pixel
+/// is not repeated), `p` < the image's side.
+pub fn reflect_pad(x: Tensor<4>, p: usize) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    let top = x.clone().slice([0..b, 0..c, 1..p + 1, 0..w]).flip([2]);
+    let bottom = x
+        .clone()
+        .slice([0..b, 0..c, h - p - 1..h - 1, 0..w])
+        .flip([2]);
+    let x = Tensor::cat(vec![top, x, bottom], 2);
+    let h = h + 2 * p;
+    let left = x.clone().slice([0..b, 0..c, 0..h, 1..p + 1]).flip([3]);
+    let right = x
+        .clone()
+        .slice([0..b, 0..c, 0..h, w - p - 1..w - 1])
+        .flip([3]);
+    Tensor::cat(vec![left, x, right], 3)
+}
+
+fn conv(i: usize, o: usize, k: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([i, o], [k, k])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+        .build(device)
+}
+
+/// The ResNet generator of CycleGAN (Zhu et al. 2017, appendix 7.2, after Johnson et al. 2016):
+/// `c7s1-w, d2w, d4w, R4w x blocks, u2w, uw, c7s1-c` (w = 64 in the paper): a 7x7 convolution
+/// on the reflection-padded image, two stride-2 3x3 convolutions down, residual blocks of two
+/// reflection-padded 3x3 convolutions, two stride-2 3x3 transposed convolutions up (output
+/// padding 1), a 7x7 convolution to the output channels; instance norm and ReLU after every
+/// layer but the last (tanh or sigmoid, the caller's). Images whose side divides by 4.
+#[derive(Module, Debug)]
+pub struct ResnetGenerator {
+    first: Conv2d,
+    downs: Vec<Conv2d>,
+    /// Two convolutions per residual block.
+    blocks: Vec<Conv2d>,
+    ups: Vec<ConvTranspose2d>,
+    last: Conv2d,
+    #[module(skip)]
+    input: [usize; 3],
+    #[module(skip)]
+    output: [usize; 3],
+}
+
+impl ResnetGenerator {
+    pub fn new(input: Shape, output: Shape, width: usize, blocks: usize, device: &Device) -> Self {
+        let w4 = 4 * width;
+        Self {
+            first: conv(input.c, width, 7, 1, 0, device),
+            downs: vec![
+                conv(width, 2 * width, 3, 2, 1, device),
+                conv(2 * width, w4, 3, 2, 1, device),
+            ],
+            blocks: (0..2 * blocks)
+                .map(|_| conv(w4, w4, 3, 1, 0, device))
+                .collect(),
+            ups: [(w4, 2 * width), (2 * width, width)]
+                .iter()
+                .map(|&(i, o)| {
+                    ConvTranspose2dConfig::new([i, o], [3, 3])
+                        .with_stride([2, 2])
+                        .with_padding([1, 1])
+                        .with_padding_out([1, 1])
+                        .build(device)
+                })
+                .collect(),
+            last: conv(width, output.c, 7, 1, 0, device),
+            input: [input.c, input.h, input.w],
+            output: [output.c, output.h, output.w],
+        }
+    }
+
+    /// `[b, c_in*h*w] -> [b, c*h*w]` before the output activation.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let b = x.dims()[0];
+        let [ci, h, w] = self.input;
+        let norm_relu = |x: Tensor<4>| relu(instance_norm(x));
+        let mut x = norm_relu(self.first.forward(reflect_pad(x.reshape([b, ci, h, w]), 3)));
+        for d in &self.downs {
+            x = norm_relu(d.forward(x));
+        }
+        for pair in self.blocks.chunks(2) {
+            let y = norm_relu(pair[0].forward(reflect_pad(x.clone(), 1)));
+            x = x + instance_norm(pair[1].forward(reflect_pad(y, 1)));
+        }
+        for u in &self.ups {
+            x = norm_relu(u.forward(x));
+        }
+        let [c, h, w] = self.output;
+        self.last.forward(reflect_pad(x, 3)).reshape([b, c * h * w])
     }
 }
 
@@ -318,11 +420,45 @@ mod tests {
         let s = Shape { c: 1, h: 28, w: 28 };
         let d = PatchGan::new(s, s, 4, 1, &device);
         let out = d.forward(
-            Tensor::ones([3, 784], &device),
+            Some(Tensor::ones([3, 784], &device)),
             Tensor::ones([3, 784], &device),
         );
         // 28 -> 14 (stride 2) -> 13 (stride 1) -> 12 (stride 1): 12x12 patches.
         assert_eq!(out.dims(), [3, 144]);
+    }
+
+    #[test]
+    fn resnet_generator_keeps_the_size_and_reflection_mirrors_without_the_edge() {
+        let device = Device::default();
+        let s = Shape { c: 1, h: 28, w: 28 };
+        let g = ResnetGenerator::new(s, Shape { c: 3, ..s }, 4, 2, &device);
+        assert_eq!(
+            g.forward(Tensor::ones([2, 784], &device)).dims(),
+            [2, 3 * 784]
+        );
+        let x = Tensor::<4>::from_data(
+            burn::tensor::TensorData::new(
+                (0..9).map(|v| v as f32).collect::<Vec<_>>(),
+                [1, 1, 3, 3],
+            ),
+            &device,
+        );
+        let v: Vec<f32> = reflect_pad(x, 1).into_data().try_to_vec::<f32>().unwrap();
+        // Row 0 of the padded image mirrors row 1 of the image: 4 3 4 5 4.
+        assert_eq!(&v[..5], &[4.0, 3.0, 4.0, 5.0, 4.0]);
+        assert_eq!(&v[5..10], &[1.0, 0.0, 1.0, 2.0, 1.0]);
+        let n: Vec<f32> = instance_norm(Tensor::<4>::from_data(
+            burn::tensor::TensorData::new(vec![1.0f32, 3.0, 5.0, 7.0], [1, 1, 2, 2]),
+            &device,
+        ))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+        let sd = 5.0f32.sqrt();
+        assert!(
+            (n[0] + 3.0 / sd).abs() < 1e-4 && (n[3] - 3.0 / sd).abs() < 1e-4,
+            "{n:?}"
+        );
     }
 
     #[test]
@@ -333,7 +469,7 @@ mod tests {
             &device,
         );
         let y = upsample_nearest(x, Shape { c: 1, h: 2, w: 2 }, Shape { c: 1, h: 4, w: 4 });
-        let v: Vec<f32> = y.into_data().to_vec().unwrap();
+        let v: Vec<f32> = y.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(&v[..8], &[1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
         assert_eq!(&v[8..], &[3.0, 3.0, 4.0, 4.0, 3.0, 3.0, 4.0, 4.0]);
     }

@@ -372,6 +372,7 @@ fn translation(
     let jref = judge.as_ref();
     let pre = run.info.preprocess.for_evaluation();
     let fake: Vec<f32> = outputs.iter().map(|&v| pre.from_unit(v)).collect();
+    // Targets: the domain's test images (for unpaired domains, as many as there are).
     let real = genlab_eval::quality::model_space(data, data.len(), &run.info, &run.device);
     let (ff, fp) =
         genlab_eval::quality::features_of(&fake, &run.info, Some(&jref), "judging outputs")?;
@@ -381,8 +382,14 @@ fn translation(
         "fid".into(),
         genlab_eval::quality::fid(&rf, &ff)?.fid.into(),
     );
+    let paired = data.input.as_ref().is_some_and(|i| i.paired);
     if let Some(y) = &data.y {
-        let accuracy = |(p, k): &(Vec<f64>, usize)| {
+        // Unpaired domains: every output should be judged the target domain's class.
+        let want: Vec<u32> = match paired {
+            true => y.clone(),
+            false => vec![y.first().copied().unwrap_or(0); outputs.len() / data.shape.dim()],
+        };
+        let accuracy = |(p, k): &(Vec<f64>, usize), y: &[u32]| {
             let hits = y.iter().enumerate().filter(|(i, &c)| {
                 let row = &p[i * k..(i + 1) * k];
                 let best = (0..*k)
@@ -393,8 +400,8 @@ fn translation(
             hits.count() as f64 / y.len().max(1) as f64
         };
         if let (Some(fp), Some(rp)) = (&fp, &rp) {
-            out.insert("judged_accuracy".into(), accuracy(fp).into());
-            out.insert("judged_accuracy_targets".into(), accuracy(rp).into());
+            out.insert("judged_accuracy".into(), accuracy(fp, &want).into());
+            out.insert("judged_accuracy_targets".into(), accuracy(rp, y).into());
         }
     }
     out.insert("judge".into(), jref.id.clone());

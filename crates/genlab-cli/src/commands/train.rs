@@ -360,7 +360,8 @@ pub fn train_run(
             data_shape: data.shape,
             classes: data.classes.clone(),
             standardization,
-            input_shape: data.input.as_ref().map(|i| i.shape),
+            input: data.input.as_ref().map(|i| i.kind()),
+            input_shape: None,
         };
         RunDir::create(out, config, &meta)?;
     }

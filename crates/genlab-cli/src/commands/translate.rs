@@ -29,6 +29,16 @@ pub struct Args {
     /// Output PNG (default RUN/translations.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// `ab` translates inputs (domain A) to outputs; `ba` goes back, for models that learn
+    /// both directions (CycleGAN): the inputs are then images of the output domain.
+    #[arg(long, value_enum, default_value_t = Direction::Ab)]
+    pub direction: Direction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Direction {
+    Ab,
+    Ba,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -36,10 +46,13 @@ pub fn run(args: Args) -> Result<()> {
     let Some(tr) = run.model.as_translate() else {
         return Err(cannot(run.model.as_ref(), "translate", "genlab sample"));
     };
-    let want = tr.input_shape();
     let about = run.about();
     let mut rng = rng_for(args.seed, 0, Stream::Eval);
     let pre = run.info.preprocess.for_evaluation();
+    if args.direction == Direction::Ba {
+        return backwards(&run, &args, &mut rng);
+    }
+    let want = tr.input_shape();
     let (input, target, of, caption) = match &args.input {
         Some(given) if Path::new(given).exists() => {
             let (x, n) = read_inputs(Path::new(given), want, args.n)?;
@@ -75,15 +88,21 @@ pub fn run(args: Args) -> Result<()> {
                     show(inputs.shape), show(data.shape), show(want), show(run.info.shape), run.config.data.spec
                 );
             }
-            let idx: Vec<usize> = (0..args.n.min(data.len())).collect();
-            let batch = genlab_core::Batch::gather(&data, &idx, &pre, &mut rng, &run.device);
+            let idx: Vec<usize> = (0..args.n.min(inputs.len())).collect();
+            let input =
+                genlab_core::Batch::inputs(&data, &idx, &pre, &run.device).expect("inputs checked");
             let caption = inputs.caption.clone();
-            (
-                batch.input.expect("inputs checked"),
-                Some(batch.x),
-                format!("pairs of {spec}"),
-                caption,
-            )
+            if inputs.paired {
+                let batch = genlab_core::Batch::gather(&data, &idx, &pre, &mut rng, &run.device);
+                (
+                    input,
+                    Some(batch.x),
+                    format!("test pairs of {spec}"),
+                    caption,
+                )
+            } else {
+                (input, None, format!("test inputs of {spec}"), caption)
+            }
         }
     };
     let img = pictures::translation_picture(
@@ -96,6 +115,65 @@ pub fn run(args: Args) -> Result<()> {
         &mut rng,
     )?;
     let out = run.dir.output(args.out, Output::Translations)?;
+    pictures::save_png(&out, &img)?;
+    println!("{}", out.display());
+    Ok(())
+}
+
+/// `--direction ba`: images of the output domain (the run's test targets, or files) through
+/// the model's way back, and forth again.
+fn backwards(
+    run: &crate::run::OpenRun,
+    args: &Args,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> Result<()> {
+    let tr = run.model.as_translate().expect("checked by the caller");
+    let s = run.info.shape;
+    let pre = run.info.preprocess.for_evaluation();
+    let (x, n, of) = match &args.input {
+        Some(given) if Path::new(given).exists() => {
+            let (x, n) = read_inputs(Path::new(given), s, args.n)?;
+            (x, n, format!("images from {given}"))
+        }
+        Some(text) => bail!("--direction ba takes images of the output domain: a file or a folder, not `{text}` (without INPUT it uses the run's own test targets)"),
+        None => {
+            let data = run.load_data(Split::Test).or_else(|_| run.load_data(Split::Train))?;
+            let n = args.n.min(data.len());
+            (data.x[..n * s.dim()].to_vec(), n, format!("test images of {}", run.config.data.spec))
+        }
+    };
+    let x = genlab_core::tensor::matrix(
+        x.into_iter().map(|v| pre.from_unit(v)).collect(),
+        n,
+        s.dim(),
+        &run.device,
+    );
+    let Some(back) = tr.translate_back(x.clone(), rng) else {
+        bail!("{} translates one way only (A -> B); --direction ba needs a model of both directions such as cyclegan", run.config.family);
+    };
+    let back = back?;
+    let forth = tr.translate(back.clone(), rng)?;
+    let unit = |t: burn::tensor::Tensor<2>| -> Vec<f32> {
+        genlab_core::tensor::to_vec(t)
+            .into_iter()
+            .map(|v| pre.to_unit(v))
+            .collect()
+    };
+    let a = tr.input_shape();
+    let input = genlab_viz::Images::new(unit(x), n, s.c, s.h, s.w);
+    let output = pictures::inputs_as_images(&unit(back), a, s);
+    let round = genlab_viz::Images::new(unit(forth), n, s.c, s.h, s.w);
+    let title = run.about().title(&format!("B -> A: {n} {of}"));
+    let img = pictures::paired_rows(
+        &[
+            (&input, "input"),
+            (&output, "output"),
+            (&round, "round trip"),
+        ],
+        COLS,
+        title,
+    );
+    let out = run.dir.output(args.out.clone(), Output::Translations)?;
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())

@@ -1,4 +1,5 @@
 //! Image-to-image translation: models that map an input image to an output image, trained on
 //! the paired tasks of genlab-data (`edges:SPEC`, `downscale(F):SPEC`, ...).
 
+pub mod cyclegan;
 pub mod pix2pix;

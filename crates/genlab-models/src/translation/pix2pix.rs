@@ -83,11 +83,16 @@ pub struct Pix2Pix {
 
 impl Pix2Pix {
     pub fn new(cfg: Pix2PixConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let Some(input) = info.input else {
-            bail!("pix2pix needs paired images: train it on an image-to-image task such as `--data edges:fashion-mnist`, `downscale(2):SPEC`, `hole:SPEC`, `noisy:SPEC` or `grey:SPEC` (`genlab data info edges:fashion-mnist` shows the pairs)");
+        let Some(genlab_data::InputKind {
+            shape: input,
+            paired: true,
+        }) = info.input
+        else {
+            bail!("pix2pix needs paired images (an unpaired task needs cycle consistency: `genlab train cyclegan`): train it on an image-to-image task such as `--data edges:fashion-mnist`, `downscale(2):SPEC`, `hole:SPEC`, `noisy:SPEC` or `grey:SPEC` (`genlab data info edges:fashion-mnist` shows the pairs)");
         };
         let s = info.shape;
-        if info.kind != Kind::Images || s.h % input.h != 0 || s.w % input.w != 0 {
+        if info.kind != Kind::Images || !s.h.is_multiple_of(input.h) || !s.w.is_multiple_of(input.w)
+        {
             bail!(
                 "pix2pix: inputs of {}x{} cannot be scaled up to the {}x{} targets by a whole factor",
                 input.h, input.w, s.h, s.w
@@ -166,15 +171,17 @@ impl Model for Pix2Pix {
             return Ok(losses);
         }
         // 1. D on real pairs and on detached translations, its objective halved.
-        let real_logit = self.disc.forward(input.clone(), target);
-        let fake_logit = self.disc.forward(input.clone(), fake.clone().detach());
+        let real_logit = self.disc.forward(Some(input.clone()), target);
+        let fake_logit = self
+            .disc
+            .forward(Some(input.clone()), fake.clone().detach());
         let (d_real, d_fake) = (mean_of(real_logit.clone()), mean_of(fake_logit.clone()));
         let d_loss = discriminator_loss(self.cfg.loss, real_logit, fake_logit, 0.0) * 0.5;
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
         self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
         // 2. G through the updated D (frozen: no gradients of D's weights) plus λ L1.
         let frozen = self.disc.clone().no_grad();
-        let g_gan = generator_loss(self.cfg.loss, frozen.forward(input, fake));
+        let g_gan = generator_loss(self.cfg.loss, frozen.forward(Some(input), fake));
         losses.push("g_gan", g_gan.clone().into_scalar::<f32>() as f64);
         let g_loss = g_gan * self.cfg.gan_weight + l1 * self.cfg.l1_weight;
         self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
@@ -268,7 +275,10 @@ mod tests {
         let device = genlab_core::device::training_device(1);
         let s = Shape { c: 1, h: 8, w: 8 };
         let mut info = info(Kind::Images, s);
-        info.input = Some(Shape { c: 1, h: 4, w: 4 });
+        info.input = Some(genlab_data::InputKind {
+            shape: Shape { c: 1, h: 4, w: 4 },
+            paired: true,
+        });
         let cfg = Pix2PixConfig {
             g_width: 2,
             d_width: 2,
