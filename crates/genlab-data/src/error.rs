@@ -26,7 +26,7 @@ pub enum DataError {
     },
     #[error("cannot decode image {path}: {problem}")]
     BadImage { path: PathBuf, problem: String },
-    #[error("unknown data spec `{spec}`; valid: fashion-mnist, idx:DIR, folder:DIR, csv:FILE, npy:FILE, shapes, colour-shapes, toy:ring8, toy:grid25, toy:moons, toy:swissroll, toy:checkerboard; image-to-image tasks wrap an image spec: edges:SPEC, downscale(2):SPEC, hole:SPEC, noisy:SPEC, grey:SPEC")]
+    #[error("unknown data spec `{spec}`; valid: fashion-mnist, idx:DIR, folder:DIR, pairs:DIR (A/ and B/ matched by file name), csv:FILE, npy:FILE, shapes, colour-shapes, toy:ring8, toy:grid25, toy:moons, toy:swissroll, toy:checkerboard; image-to-image tasks wrap an image spec: edges:SPEC, downscale(2):SPEC, hole:SPEC, noisy:SPEC, grey:SPEC")]
     UnknownSpec { spec: String },
     #[error("unknown toy set `{name}`; valid: ring8, grid25, moons, swissroll, checkerboard")]
     UnknownToy { name: String },

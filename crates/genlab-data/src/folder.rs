@@ -84,6 +84,81 @@ pub fn read_image(path: &Path, channels: usize) -> Result<(Vec<f32>, Shape), Dat
     Ok((pixels(&img, channels), shape))
 }
 
+/// `pairs:DIR`: the images of `DIR/A` (inputs) and `DIR/B` (targets) matched by file name, a
+/// paired image-to-image task from the user's own pictures. Every image needs its partner:
+/// unmatched names are an error that lists them. `channels` and `size` apply to both folders.
+pub(crate) fn load_pairs(
+    dir: &Path,
+    channels: Channels,
+    size: Option<u32>,
+) -> Result<Dataset, DataError> {
+    let mut skipped = Vec::new();
+    let mut names = |side: &str| -> Result<Vec<String>, DataError> {
+        let d = dir.join(side);
+        if !d.is_dir() {
+            return Err(DataError::Invalid(format!(
+                "pairs:{}: no folder {side}/ in it; pairs:DIR takes DIR/A/ (inputs) and DIR/B/ (targets), matched by file name",
+                dir.display()
+            )));
+        }
+        Ok(sorted_entries(&d, &mut skipped)?
+            .into_iter()
+            .filter(|p| is_image(p))
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect())
+    };
+    let (a, b) = (names("A")?, names("B")?);
+    let only = |x: &[String], y: &[String]| -> Vec<String> {
+        x.iter().filter(|n| !y.contains(n)).cloned().collect()
+    };
+    let (only_a, only_b) = (only(&a, &b), only(&b, &a));
+    if !only_a.is_empty() || !only_b.is_empty() || a.is_empty() {
+        let list = |v: &[String]| {
+            let shown: Vec<&str> = v.iter().take(5).map(String::as_str).collect();
+            let more = if v.len() > 5 {
+                format!(", and {} more", v.len() - 5)
+            } else {
+                String::new()
+            };
+            format!("{}{more}", shown.join(", "))
+        };
+        let mut why = Vec::new();
+        if a.is_empty() {
+            why.push("A/ holds no PNG or JPEG images".to_string());
+        }
+        if !only_a.is_empty() {
+            why.push(format!(
+                "{} in A/ without a partner in B/ ({})",
+                only_a.len(),
+                list(&only_a)
+            ));
+        }
+        if !only_b.is_empty() {
+            why.push(format!(
+                "{} in B/ without a partner in A/ ({})",
+                only_b.len(),
+                list(&only_b)
+            ));
+        }
+        return Err(DataError::Invalid(format!(
+            "pairs:{}: {}; every image in A/ needs one of the same file name in B/",
+            dir.display(),
+            why.join("; ")
+        )));
+    }
+    let inputs = load(&dir.join("A"), channels, size)?;
+    let mut data = load(&dir.join("B"), channels, size)?;
+    data.name = format!("pairs:{}", dir.display());
+    data.notes.extend(inputs.notes);
+    data.input = Some(crate::Inputs {
+        shape: inputs.shape,
+        x: inputs.x,
+        caption: "A/".into(),
+        paired: true,
+    });
+    Ok(data)
+}
+
 /// `channels`: grey, RGB, or auto (RGB when any image has colour); `size` resizes every image to
 /// a square. Colour dropped to grey is noted with how to keep it.
 pub(crate) fn load(
@@ -247,6 +322,41 @@ mod tests {
         image::GrayImage::from_pixel(4, 4, image::Luma([v]))
             .save(path)
             .unwrap();
+    }
+
+    #[test]
+    fn pairs_are_matched_by_file_name_in_paths_with_odd_characters() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("my pairs (v2) [x]:y");
+        for (name, v) in [("b.png", 20u8), ("a.png", 10)] {
+            png(&d.join("A").join(name), v);
+            png(&d.join("B").join(name), v + 100);
+        }
+        let spec: crate::DataSpec = format!("pairs:{}", d.display()).parse().unwrap();
+        let data = crate::load(&spec, crate::Split::Train, &Default::default()).unwrap();
+        let input = data.input.as_ref().unwrap();
+        // Sorted by name: a, then b; each input beside its own target.
+        assert_eq!((input.example(0)[0] * 255.0).round(), 10.0);
+        assert_eq!((data.example(0)[0] * 255.0).round(), 110.0);
+        assert_eq!((input.example(1)[0] * 255.0).round(), 20.0);
+        png(&d.join("A/c.png"), 0);
+        png(&d.join("B/d.png"), 0);
+        let err = crate::load(&spec, crate::Split::Train, &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1 in A/ without a partner in B/ (c.png)")
+                && err.contains("1 in B/ without a partner in A/ (d.png)"),
+            "{err}"
+        );
+        let err = crate::load(
+            &format!("pairs:{}", tmp.path().display()).parse().unwrap(),
+            crate::Split::Train,
+            &Default::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("no folder A/"), "{err}");
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub enum DataSpec {
     FashionMnist,
     Idx(PathBuf),
     Folder(PathBuf),
+    /// `pairs:DIR`: DIR/A and DIR/B matched by file name, a paired task from the user's images.
+    Pairs(PathBuf),
     Csv(PathBuf),
     Npy(PathBuf),
     Shapes,
@@ -88,6 +90,7 @@ impl DataSpec {
             None if spec == "colour-shapes" => Self::ColourShapes,
             Some(("idx", dir)) => Self::Idx(dir.into()),
             Some(("folder", dir)) => Self::Folder(dir.into()),
+            Some(("pairs", dir)) => Self::Pairs(dir.into()),
             Some(("csv", file)) => Self::Csv(file.into()),
             Some(("npy", file)) => Self::Npy(file.into()),
             Some(("toy", name)) => Self::Toy(ToyKind::parse(name)?),
@@ -113,6 +116,7 @@ impl std::fmt::Display for DataSpec {
             Self::Shapes => f.write_str("shapes"),
             Self::Idx(dir) => path("idx", dir, f),
             Self::Folder(dir) => path("folder", dir, f),
+            Self::Pairs(dir) => path("pairs", dir, f),
             Self::Csv(file) => path("csv", file, f),
             Self::Npy(file) => path("npy", file, f),
             Self::Toy(kind) => write!(f, "toy:{}", kind.name()),
@@ -175,6 +179,14 @@ pub fn load(spec: &DataSpec, split: Split, options: &LoadOptions) -> Result<Data
             }
             folder::load(dir, options.channels, options.image_size)
         }
+        DataSpec::Pairs(dir) => {
+            if split == Split::Test {
+                return Err(DataError::Invalid(format!(
+                    "{name} has no test split; evaluate with --split train, or on a second folder of pairs with --data pairs:TEST_DIR --split train"
+                )));
+            }
+            folder::load_pairs(dir, options.channels, options.image_size)
+        }
         DataSpec::Csv(_) | DataSpec::Npy(_) if test => Err(DataError::Invalid(format!(
             "{name} is one file with no test split; evaluate on another file with `--data {}:TEST_FILE --split train`",
             &name[..3]
@@ -216,7 +228,7 @@ mod tests {
         let err = DataSpec::parse("cifar").err().unwrap();
         assert!(err
             .to_string()
-            .contains("fashion-mnist, idx:DIR, folder:DIR, csv:FILE"));
+            .contains("fashion-mnist, idx:DIR, folder:DIR, pairs:DIR"));
     }
 
     #[test]
@@ -239,6 +251,7 @@ mod tests {
             "downscale(4):folder:C:/my pictures (old)/[1]:x",
             "hole(12):noisy(0.5):idx:/data/a b",
             "grey:folder:/p/q(1)",
+            "pairs:/data/my pairs (2):x",
         ] {
             let spec: DataSpec = text.parse().unwrap();
             assert_eq!(spec.to_string(), text);

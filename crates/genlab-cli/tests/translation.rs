@@ -1,0 +1,202 @@
+//! Image-to-image translation from the command line (issue 23): task specs shown as pairs, a
+//! pix2pix and a CycleGAN trained for a few steps, `translate` pictures (input, output, round
+//! trip, target rows), `eval`'s scores beside their baselines, and the errors for data a
+//! translator cannot use.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn eval(d: &std::path::Path, run: &str) -> Value {
+    serde_json::from_str(&ok(&genlab(&["eval", run, "--json", "-n", "200"], d))).unwrap()
+}
+
+#[test]
+fn pix2pix_translates_and_is_scored_beside_the_input_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // The task as pairs: 24 pairs in 3 blocks of an input row above a target row.
+    ok(&genlab(
+        &["data", "info", "hole(10):shapes", "--out", "pairs.png"],
+        d,
+    ));
+    let img = open(&d.join("pairs.png"));
+    let b = assert_grid(&img, 6, 8, "data info of a task");
+    assert_row_captions(&img, b, 6, CELL);
+
+    ok(&genlab(
+        &[
+            "train", "pix2pix", "--preset", "tiny", "--out", "p2p", "--quiet",
+        ],
+        d,
+    ));
+    assert!(d.join("p2p/samples/step-000020.png").is_file());
+    ok(&genlab(
+        &["translate", "p2p", "-n", "8", "--out", "t.png"],
+        d,
+    ));
+    // Input, output and target rows of 8.
+    let img = open(&d.join("t.png"));
+    let b = assert_grid(&img, 3, 8, "translate");
+    assert_row_captions(&img, b, 3, CELL);
+    // Dropout is the only noise: one seed, one picture; another seed, another.
+    ok(&genlab(
+        &["translate", "p2p", "-n", "8", "--out", "t2.png"],
+        d,
+    ));
+    ok(&genlab(
+        &[
+            "translate",
+            "p2p",
+            "-n",
+            "8",
+            "--seed",
+            "1",
+            "--out",
+            "t3.png",
+        ],
+        d,
+    ));
+    let (t, t2, t3) = (
+        open(&d.join("t.png")),
+        open(&d.join("t2.png")),
+        open(&d.join("t3.png")),
+    );
+    assert_eq!(t, t2);
+    assert_ne!(t, t3);
+
+    let e = eval(d, "p2p");
+    for key in ["l1", "psnr", "ssim", "l1_input", "psnr_input", "ssim_input"] {
+        assert!(e[key].as_f64().is_some_and(f64::is_finite), "{key}: {e}");
+    }
+    assert_eq!(e["n_examples"], 200);
+    assert!(e["ssim"].as_f64().unwrap() <= 1.0);
+
+    // The model's own kind of input, from a file of the wrong size: an error that says so.
+    image::GrayImage::new(10, 12)
+        .save(d.join("small.png"))
+        .unwrap();
+    fails_with(
+        &genlab(&["translate", "p2p", "small.png"], d),
+        &["small.png is 10x12 pixels", "28x28"],
+    );
+    fails_with(
+        &genlab(&["translate", "p2p", "--direction", "ba"], d),
+        &["one way only", "cyclegan"],
+    );
+}
+
+#[test]
+fn cyclegan_learns_two_unpaired_domains_and_shows_the_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&genlab(
+        &[
+            "train", "cyclegan", "--preset", "tiny", "--out", "cg", "--quiet",
+        ],
+        d,
+    ));
+    ok(&genlab(
+        &["translate", "cg", "-n", "8", "--out", "ab.png"],
+        d,
+    ));
+    // Unpaired: input, output and round trip; no target row.
+    let img = open(&d.join("ab.png"));
+    assert_row_captions(&img, assert_grid(&img, 3, 8, "translate ab"), 3, CELL);
+    ok(&genlab(
+        &[
+            "translate",
+            "cg",
+            "-n",
+            "8",
+            "--direction",
+            "ba",
+            "--out",
+            "ba.png",
+        ],
+        d,
+    ));
+    assert_grid(&open(&d.join("ba.png")), 3, 8, "translate ba");
+    let e = eval(d, "cg");
+    for key in ["iou", "diversity", "diversity_input", "diversity_ratio"] {
+        assert!(e[key].as_f64().is_some_and(f64::is_finite), "{key}: {e}");
+    }
+    assert!(e.get("l1").is_none(), "no pairs, no l1: {e}");
+}
+
+#[test]
+fn data_a_translator_cannot_use_is_refused_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let tiny = ["--preset", "tiny", "--quiet", "--out"];
+    let train = |family: &str, data: &str, out: &str| {
+        let mut args = vec!["train", family, "--data", data];
+        args.extend_from_slice(&tiny);
+        args.push(out);
+        genlab(&args, d)
+    };
+    fails_with(
+        &train("pix2pix", "shapes", "a"),
+        &["needs paired images", "--data edges:fashion-mnist"],
+    );
+    fails_with(
+        &train("pix2pix", "unpaired(0,2):shapes", "b"),
+        &["needs paired images", "cyclegan"],
+    );
+    fails_with(
+        &train("cyclegan", "shapes", "c"),
+        &["needs two domains", "unpaired(7,9)"],
+    );
+    fails_with(
+        &train("cyclegan", "downscale(2):shapes", "e"),
+        &["domain A has 14x14", "one size"],
+    );
+    fails_with(
+        &train("cyclegan", "grey:colour-shapes", "f"),
+        &["model.identity_weight = 0"],
+    );
+    fails_with(
+        &train("pix2pix", "unpaired(0,9):shapes", "g"),
+        &["classes 0..3"],
+    );
+    fails_with(
+        &train("pix2pix", "downscale(3):shapes", "h"),
+        &["the factor is 2 or 4"],
+    );
+    std::fs::create_dir_all(d.join("p/A")).unwrap();
+    std::fs::create_dir_all(d.join("p/B")).unwrap();
+    image::GrayImage::new(28, 28)
+        .save(d.join("p/A/x.png"))
+        .unwrap();
+    image::GrayImage::new(28, 28)
+        .save(d.join("p/B/y.png"))
+        .unwrap();
+    fails_with(
+        &train("pix2pix", "pairs:p", "i"),
+        &["without a partner in B/ (x.png)"],
+    );
+    // A model of another family cannot translate.
+    ok(&genlab(
+        &[
+            "train", "vae", "--preset", "tiny", "--out", "vae", "--quiet",
+        ],
+        d,
+    ));
+    fails_with(&genlab(&["translate", "vae"], d), &["vae cannot translate"]);
+    // The spec grammar keeps a folder path whole: colons, spaces and brackets.
+    let odd = d.join("my pairs (v2) [x]:y");
+    for side in ["A", "B"] {
+        std::fs::create_dir_all(odd.join(side)).unwrap();
+        image::GrayImage::from_pixel(28, 28, image::Luma([99]))
+            .save(odd.join(side).join("1.png"))
+            .unwrap();
+    }
+    let spec = format!("pairs:{}", odd.display());
+    let info: Value = serde_json::from_str(&ok(&genlab(
+        &["data", "info", &spec, "--json", "--out", "odd.png"],
+        d,
+    )))
+    .unwrap();
+    assert_eq!(info["examples"], 1, "{info}");
+}
