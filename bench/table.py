@@ -59,7 +59,9 @@ def main() -> None:
         load0 = os.getloadavg()[0]
         if (run / "meta.json").is_file():
             done, planned = steps_of(run)
-            if done < planned:
+            # Evaluated at its last step: finished, also when EM converged before `planned`.
+            finished = (run / "eval" / f"step-{done:06d}.json").is_file()
+            if done < planned and not finished:
                 print(f"{spec}: resuming at step {done} of {planned}", file=sys.stderr)
                 subprocess.run([BIN, "train", family, "--out", str(run), "--resume", "--quiet"], check=True)
         else:

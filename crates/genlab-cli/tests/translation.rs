@@ -126,6 +126,44 @@ fn cyclegan_learns_two_unpaired_domains_and_shows_the_round_trip() {
 }
 
 #[test]
+fn srresnet_is_scored_beside_bicubic_upsampling() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&genlab(
+        &[
+            "train", "srresnet", "--preset", "tiny", "--out", "sr", "--quiet",
+        ],
+        d,
+    ));
+    let e = eval(d, "sr");
+    for key in ["psnr", "psnr_bicubic", "ssim_bicubic", "l1_bicubic"] {
+        assert!(e[key].as_f64().is_some_and(f64::is_finite), "{key}: {e}");
+    }
+    // Bicubic upsampling of area averages is far better than chance on shapes.
+    assert!(e["psnr_bicubic"].as_f64().unwrap() > 15.0, "{e}");
+    assert!(
+        e.get("psnr_input").is_none(),
+        "the input has another size: {e}"
+    );
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "srresnet",
+                "--preset",
+                "tiny",
+                "--data",
+                "edges:shapes",
+                "--out",
+                "x",
+            ],
+            d,
+        ),
+        &["upsamples by 2 or 4", "downscale(2)"],
+    );
+}
+
+#[test]
 fn data_a_translator_cannot_use_is_refused_with_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();

@@ -601,7 +601,10 @@ mod tests {
         assert_eq!(c.lr_at(0, 200), 2e-4);
         assert_eq!(c.lr_at(100, 200), 2e-4);
         assert!((c.lr_at(150, 200) - 1e-4).abs() < 1e-12);
-        assert!(c.lr_at(199, 200) < 2e-6);
+        assert!(
+            (c.lr_at(199, 200) - 2e-6).abs() < 1e-12,
+            "1% left at the last step"
+        );
     }
 
     #[test]

@@ -229,37 +229,18 @@ pub fn reconstruction_picture(
     let x_hat = rec.reconstruct(x.clone())?;
     let (orig, recon) = (to_images(x, info), to_images(x_hat, info));
     let n = orig.n;
-    let cols = cols.min(n).max(1);
-    let per = orig.c * orig.h * orig.w;
-    // Pairs of rows, a short last pair filled with blank cells.
-    let mut cells = Vec::new();
-    let (mut blank, mut row_labels) = (Vec::new(), Vec::new());
-    for start in (0..n).step_by(cols) {
-        let end = (start + cols).min(n);
-        for (src, label) in [(&orig, "original"), (&recon, "reconstruction")] {
-            cells.extend_from_slice(&src.data[start * per..end * per]);
-            for _ in end..start + cols {
-                blank.push(cells.len() / per);
-                cells.extend(std::iter::repeat_n(0.0, per));
-            }
-            row_labels.push(label.to_string());
+    let title = about.title(&format!(
+        "reconstructions of {n} {of}{}",
+        match model.binary() {
+            true => "; originals binarized, reconstructions P(x = 1) per pixel",
+            false => "",
         }
-    }
-    let cells = Images::new(cells, row_labels.len() * cols, orig.c, orig.h, orig.w);
-    Ok(Grid {
+    ));
+    Ok(paired_rows(
+        &[(&orig, "original"), (&recon, "reconstruction")],
         cols,
-        title: about.title(&format!(
-            "reconstructions of {n} {of}{}",
-            match model.binary() {
-                true => "; originals binarized, reconstructions P(x = 1) per pixel",
-                false => "",
-            }
-        )),
-        row_labels,
-        blank,
-        ..Grid::default()
-    }
-    .render(&cells))
+        title,
+    ))
 }
 
 /// Inputs of a translator `[n, from.dim()]`, values in [0, 1], as images of shape `to` for a

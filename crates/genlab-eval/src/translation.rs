@@ -295,35 +295,49 @@ pub fn translation_scores(
     let base = baselines(task, si, s, train_mean);
     let mut model = Means::default();
     let mut others: Vec<Means> = base.iter().map(|_| Means::default()).collect();
-    let mut outputs = Vec::with_capacity(data.len() * s.dim());
-    let mut progress =
-        genlab_core::progress::Progress::new("translating test inputs", data.len() as u64);
-    let pre = info.preprocess.for_evaluation();
-    for start in (0..data.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(data.len());
-        let x: Vec<f32> = (start..end)
-            .flat_map(|i| inputs.example(i).iter().map(|&v| pre.from_unit(v)))
-            .collect();
-        let x = genlab_core::tensor::matrix(x, end - start, si.dim(), device);
-        let y: Vec<f32> = genlab_core::tensor::to_vec(tr.translate(x, rng)?)
-            .into_iter()
-            .map(|v| pre.to_unit(v))
-            .collect();
-        for (k, i) in (start..end).enumerate() {
-            let (o, t) = (&y[k * s.dim()..(k + 1) * s.dim()], data.example(i));
-            model.add(o, t, s);
-            for ((_, f), m) in base.iter().zip(&mut others) {
-                m.add(&f(inputs.example(i)), t, s);
-            }
+    let outputs = translate_all(tr, info, inputs, s, rng, device)?;
+    for i in 0..data.len() {
+        let (o, t) = (&outputs[i * s.dim()..(i + 1) * s.dim()], data.example(i));
+        model.add(o, t, s);
+        for ((_, f), m) in base.iter().zip(&mut others) {
+            m.add(&f(inputs.example(i)), t, s);
         }
-        outputs.extend(y);
-        progress.inc((end - start) as u64);
     }
     model.write("", out);
     for ((name, _), m) in base.iter().zip(&others) {
         m.write(&format!("_{name}"), out);
     }
     out.insert("n_examples".into(), data.len().into());
+    Ok(outputs)
+}
+
+/// `tr`'s outputs `[n, s.dim()]` in [0, 1] for every input of `inputs`, translated in chunks
+/// of [`CHUNK`] with the model's noise from `rng`.
+fn translate_all(
+    tr: &dyn Translate,
+    info: &DataInfo,
+    inputs: &genlab_data::Inputs,
+    s: Shape,
+    rng: &mut ChaCha8Rng,
+    device: &Device,
+) -> Result<Vec<f32>> {
+    let (si, n) = (inputs.shape, inputs.len());
+    let pre = info.preprocess.for_evaluation();
+    let mut outputs = Vec::with_capacity(n * s.dim());
+    let mut progress = genlab_core::progress::Progress::new("translating test inputs", n as u64);
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        let x: Vec<f32> = (start..end)
+            .flat_map(|i| inputs.example(i).iter().map(|&v| pre.from_unit(v)))
+            .collect();
+        let x = genlab_core::tensor::matrix(x, end - start, si.dim(), device);
+        outputs.extend(
+            genlab_core::tensor::to_vec(tr.translate(x, rng)?)
+                .into_iter()
+                .map(|v| pre.to_unit(v)),
+        );
+        progress.inc((end - start) as u64);
+    }
     Ok(outputs)
 }
 
@@ -384,24 +398,17 @@ fn unpaired_scores(
     out: &mut serde_json::Map<String, serde_json::Value>,
 ) -> Result<Vec<f32>> {
     let (si, n) = (inputs.shape, inputs.len());
-    let pre = info.preprocess.for_evaluation();
-    let mut outputs = Vec::with_capacity(n * s.dim());
-    let mut iou = 0.0;
-    for start in (0..n).step_by(CHUNK) {
-        let end = (start + CHUNK).min(n);
-        let x: Vec<f32> = (start..end)
-            .flat_map(|i| inputs.example(i).iter().map(|&v| pre.from_unit(v)))
-            .collect();
-        let x = genlab_core::tensor::matrix(x, end - start, si.dim(), device);
-        let y: Vec<f32> = genlab_core::tensor::to_vec(tr.translate(x, rng)?)
-            .into_iter()
-            .map(|v| pre.to_unit(v))
-            .collect();
-        for (k, i) in (start..end).enumerate() {
-            iou += silhouette_iou(inputs.example(i), si, &y[k * s.dim()..(k + 1) * s.dim()], s);
-        }
-        outputs.extend(y);
-    }
+    let outputs = translate_all(tr, info, inputs, s, rng, device)?;
+    let iou: f64 = (0..n)
+        .map(|i| {
+            silhouette_iou(
+                inputs.example(i),
+                si,
+                &outputs[i * s.dim()..(i + 1) * s.dim()],
+                s,
+            )
+        })
+        .sum();
     let (d_out, d_in) = (diversity(&outputs, s.dim()), diversity(&inputs.x, si.dim()));
     out.insert("iou".into(), (iou / n.max(1) as f64).into());
     out.insert("diversity".into(), d_out.into());

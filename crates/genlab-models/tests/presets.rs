@@ -21,7 +21,9 @@ fn names_its_data(preset: &str, spec: &str) -> bool {
         .trim_end_matches("-mnist")
         .to_string();
     let built_in = spec == "shapes" || spec.ends_with(":shapes");
-    matches!(preset, "tiny" | "demo") && built_in || preset.contains(&short)
+    // An image-to-image task is named by its task: `edges` for `edges:fashion-mnist`.
+    let task = spec.split([':', '(']).next().unwrap_or_default();
+    matches!(preset, "tiny" | "demo") && built_in || preset.contains(&short) || preset == task
 }
 
 #[test]

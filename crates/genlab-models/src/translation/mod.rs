@@ -3,3 +3,4 @@
 
 pub mod cyclegan;
 pub mod pix2pix;
+pub mod srresnet;
