@@ -15,8 +15,8 @@
 #   bash bench/run.sh table [FAMILY:PRESET..]
 #                                      the cross-family table on Fashion-MNIST (resumable)
 #   bash bench/run.sh presets [K]      run time of every preset: K steps timed, the rest projected
-#   bash bench/run.sh translation [STEPS]
-#                                      pix2pix and its L1 ablation on edges -> Fashion-MNIST, scored
+#   bash bench/run.sh translation [FAMILY:PRESET[:STEPS]..]
+#                                      pix2pix, its L1 ablation, srresnet and cyclegan, scored
 #   bash bench/run.sh translation-speed [ROUNDS]
 #                                      pix2pix seconds per step beside PyTorch's
 #   bash bench/run.sh prdc             precision/recall/density/coverage against prdc's README example
@@ -302,26 +302,36 @@ g = st.median(r['genlab_sec_per_step'] for r in rows); t = st.median(r['torch'][
 print(f'pix2pix step (median of {len(rows)}): genlab {g:.3f} s, PyTorch {t:.3f} s, ratio {g / t:.2f}')" "$out"
   ;;
 translation)
-  # pix2pix (preset default) and its L1-only ablation (preset l1) on edges -> Fashion-MNIST,
-  # STEPS steps each, evaluated on the 10,000 test pairs (l1, psnr, ssim beside the input-copy
-  # baseline; FID and judged accuracy on the shipped judge); pictures of 16 test pairs in
-  # docs/img/translation/. Resumable: a finished run is only evaluated again.
-  #   bash bench/run.sh translation [STEPS]
-  steps=${2:-5000}
+  # The translators on Fashion-MNIST tasks, each with its preset's budget (or FAMILY:PRESET:STEPS),
+  # evaluated on the test pairs of its task (l1, psnr, ssim beside the baselines; FID and judged
+  # accuracy on the shipped judge; unpaired: silhouette IoU, diversity, judged accuracy), with a
+  # picture of 16 test inputs in docs/img/translation/. Resumable: a run trained to its budget is
+  # not trained again, and an eval of its last step is reused.
+  #   bash bench/run.sh translation [FAMILY:PRESET[:STEPS] ...]
+  shift
+  specs=("$@")
+  [ ${#specs[@]} -gt 0 ] || specs=(pix2pix:default pix2pix:l1 srresnet:default cyclegan:default cyclegan:edges)
   out=bench/results/translation.jsonl
   : > "$out"
   mkdir -p docs/img/translation
-  for preset in default l1; do
-    run=bench/runs/pix2pix-$preset
+  for spec in "${specs[@]}"; do
+    IFS=: read -r family preset steps <<< "$spec"
+    run=bench/runs/$family-$preset
+    budget=()
+    [ -z "$steps" ] || budget=(--steps "$steps")
     if [ ! -f "$run/meta.json" ]; then
-      "$BIN" train pix2pix --preset "$preset" --steps "$steps" --out "$run" --seed 0 --quiet
-    elif [ "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['last_step'])" "$run/meta.json")" -lt "$steps" ]; then
-      "$BIN" train pix2pix --out "$run" --resume --quiet
+      "$BIN" train "$family" --preset "$preset" "${budget[@]}" --out "$run" --seed 0 --quiet
+    else
+      "$BIN" train "$family" --out "$run" --resume --quiet 2>/dev/null || true
     fi
-    e=$("$BIN" eval "$run" --json 2>/dev/null)
-    "$BIN" translate "$run" -n 16 --out "docs/img/translation/pix2pix-$preset.png" > /dev/null
-    echo "{\"family\": \"pix2pix\", \"preset\": \"$preset\", \"steps\": $steps, \"eval\": $e}" | tee -a "$out"
+    last=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['last_step'])" "$run/meta.json")
+    file=$(printf '%s/eval/step-%06d.json' "$run" "$last")
+    [ -f "$file" ] || "$BIN" eval "$run" --json > /dev/null 2>&1
+    "$BIN" translate "$run" -n 16 --out "docs/img/translation/$family-$preset.png" > /dev/null
+    e=$(python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))" "$file")
+    echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $last, \"eval\": $e}" | tee -a "$out"
   done
+  python3 bench/summarize.py translation "$out"
   ;;
 *)
   echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|sampling|ood|presets|prdc|judge|table|translation|translation-speed" >&2

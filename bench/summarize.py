@@ -116,5 +116,24 @@ elif kind == "likelihood":
               f"{g['nll_stderr']:.2f} | {g['bits_per_dim']:.4f} | {ts} | {tb} | {gs} | {tt} |")
     print("\n(test set, 10,000 images; exact likelihoods; genlab s/step is the trainer's own steps/s where "
           "recorded, else wall time / steps, which includes start-up, checkpoints and sample grids (*))")
+elif kind == "translation":
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+
+    def f(e, k, places=3):
+        v = e.get(k)
+        return "-" if v is None else f"{v:.{places}f}"
+
+    print("| family | preset | task | steps | L1 | PSNR (dB) | SSIM | baseline | L1 | PSNR | SSIM "
+          "| FID | judged accuracy (targets) | IoU | diversity (inputs) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        e = r["eval"]
+        base = next((b for b in ("input", "bicubic", "mean") if f"l1_{b}" in e), None)
+        bl = [f(e, f"{m}_{base}", p) for m, p in (("l1", 3), ("psnr", 2), ("ssim", 3))] if base else ["-"] * 3
+        acc = "-" if "judged_accuracy" not in e else f"{e['judged_accuracy']:.3f} ({e['judged_accuracy_targets']:.3f})"
+        div = "-" if "diversity" not in e else f"{e['diversity']:.3f} ({e['diversity_input']:.3f})"
+        print(f"| {r['family']} | {r['preset']} | {e['data']['spec']} | {r['steps']} | {f(e, 'l1')} "
+              f"| {f(e, 'psnr', 2)} | {f(e, 'ssim')} | {base or '-'} | {' | '.join(bl)} | {f(e, 'fid', 2)} "
+              f"| {acc} | {f(e, 'iou')} | {div} |")
 else:
-    sys.exit(f"unknown kind {kind!r}: speed|vae|gmm|rbm|modes|likelihood")
+    sys.exit(f"unknown kind {kind!r}: speed|vae|gmm|rbm|modes|likelihood|translation")

@@ -296,7 +296,8 @@ pub struct Meta {
     /// The inputs of an image-to-image task, so `translate` needs no data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input: Option<genlab_data::InputKind>,
-    /// The first translation runs recorded only the inputs' shape (paired, then).
+    /// The first translation runs recorded only the inputs' shape (paired, then): read into
+    /// `input` by [`RunDir::read_meta`], never written.
     #[serde(default, skip_serializing)]
     pub input_shape: Option<genlab_data::Shape>,
 }
@@ -654,7 +655,16 @@ impl RunDir {
         let path = self.meta_file();
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("{} is corrupt", path.display()))
+        let mut meta: Meta = serde_json::from_str(&text)
+            .with_context(|| format!("{} is corrupt", path.display()))?;
+        // The first translation runs recorded only the inputs' shape: paired, then.
+        if let (None, Some(shape)) = (meta.input, meta.input_shape.take()) {
+            meta.input = Some(genlab_data::InputKind {
+                shape,
+                paired: true,
+            });
+        }
+        Ok(meta)
     }
 
     /// Record the newest checkpoint's step in meta.json. A missing or corrupt meta.json is an
@@ -895,12 +905,7 @@ impl Meta {
             preprocess: config.data.preprocess(),
             modes: config.data.modes(),
             standardization: self.standardization.clone(),
-            input: self
-                .input
-                .or(self.input_shape.map(|shape| genlab_data::InputKind {
-                    shape,
-                    paired: true,
-                })),
+            input: self.input,
         }
     }
 }
@@ -1083,6 +1088,28 @@ mod tests {
         };
         run.write_meta(&meta).unwrap();
         run
+    }
+
+    #[test]
+    fn a_translation_run_of_the_first_format_keeps_its_inputs_when_rewritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let run = run_with_meta(tmp.path());
+        let mut m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.meta_file()).unwrap()).unwrap();
+        m["input_shape"] = serde_json::json!({"c": 1, "h": 14, "w": 14});
+        std::fs::write(run.meta_file(), m.to_string()).unwrap();
+        let want = Some(genlab_data::InputKind {
+            shape: genlab_data::Shape { c: 1, h: 14, w: 14 },
+            paired: true,
+        });
+        let meta = run.read_meta().unwrap();
+        assert_eq!(meta.input, want);
+        run.write_meta(&meta).unwrap();
+        assert_eq!(
+            run.read_meta().unwrap().input,
+            want,
+            "written back as `input`"
+        );
     }
 
     #[test]
