@@ -85,6 +85,11 @@ fn pix2pix_translates_and_is_scored_beside_the_input_copy() {
         &genlab(&["translate", "p2p", "--direction", "ba"], d),
         &["one way only", "cyclegan"],
     );
+    // Another kind of input than the model's: refused before any network sees it.
+    fails_with(
+        &genlab(&["eval", "p2p", "--data", "downscale(2):shapes"], d),
+        &["inputs of 1x14x14", "translates inputs of 1x28x28"],
+    );
 }
 
 #[test]
@@ -194,6 +199,10 @@ fn data_a_translator_cannot_use_is_refused_with_the_fix() {
         &train("cyclegan", "grey:colour-shapes", "f"),
         &["model.identity_weight = 0"],
     );
+    let mut args = vec!["train", "cyclegan", "--set", "model.loss=hinge"];
+    args.extend_from_slice(&tiny);
+    args.push("j");
+    fails_with(&genlab(&args, d), &["model.loss is least_squares"]);
     fails_with(
         &train("pix2pix", "unpaired(0,9):shapes", "g"),
         &["classes 0..3"],

@@ -182,6 +182,13 @@ impl Task {
                 data.name
             )));
         }
+        if data.input.is_some() {
+            return Err(DataError::Invalid(format!(
+                "{}: {} is already an image-to-image task; tasks do not nest (one task per spec, over plain images)",
+                self.head(),
+                data.name
+            )));
+        }
         let s = data.shape;
         let n = data.len();
         if let Task::Unpaired(a, b) = *self {
@@ -314,6 +321,15 @@ fn unpaired(mut data: Dataset, a: u32, b: u32, head: String) -> Result<Dataset, 
             .collect()
     };
     let (xa, xb) = (pick(a), pick(b));
+    for (c, x) in [(a, &xa), (b, &xb)] {
+        if x.is_empty() {
+            return Err(DataError::Invalid(format!(
+                "{head}: {} has no examples of class {c} ({}) in this split",
+                data.name,
+                name(c)
+            )));
+        }
+    }
     let caption = format!(
         "{} (class {a}) -> {} (class {b}), unpaired",
         name(a),
@@ -498,6 +514,13 @@ mod tests {
         let colour = shapes("grey:colour-shapes");
         assert_eq!(colour.input.as_ref().unwrap().shape.c, 1);
         assert_eq!(colour.shape.c, 3);
+        for nested in ["hole(8):noisy(0.5):shapes", "edges:unpaired(0,2):shapes"] {
+            let spec: DataSpec = nested.parse().unwrap();
+            let err = load(&spec, Split::Test, &LoadOptions::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("tasks do not nest"), "{nested}: {err}");
+        }
         let points: DataSpec = "edges:toy:ring8".parse().unwrap();
         let err = load(&points, Split::Test, &LoadOptions::default())
             .unwrap_err()

@@ -244,11 +244,10 @@ pub fn reconstruction_picture(
 }
 
 /// Inputs of a translator `[n, from.dim()]`, values in [0, 1], as images of shape `to` for a
-/// grid beside outputs of that shape: pixels repeated up to the size (a downscaled input shows
-/// its blocks), one grey channel copied to each colour channel.
+/// grid beside outputs of that shape: nearest pixels (a downscaled input shows its blocks), one
+/// grey channel copied to each colour channel, colour shown as its first channel beside grey.
 pub fn inputs_as_images(v: &[f32], from: genlab_data::Shape, to: genlab_data::Shape) -> Images {
     let n = v.len() / from.dim().max(1);
-    let (fh, fw) = (to.h / from.h.max(1), to.w / from.w.max(1));
     let mut out = Vec::with_capacity(n * to.dim());
     for i in 0..n {
         let img = &v[i * from.dim()..(i + 1) * from.dim()];
@@ -256,7 +255,8 @@ pub fn inputs_as_images(v: &[f32], from: genlab_data::Shape, to: genlab_data::Sh
             let ci = if from.c == to.c { c } else { 0 };
             for r in 0..to.h {
                 for col in 0..to.w {
-                    let (ri, cj) = ((r / fh).min(from.h - 1), (col / fw).min(from.w - 1));
+                    // Nearest pixel: repeated when the input is smaller, skipped when larger.
+                    let (ri, cj) = (r * from.h / to.h, col * from.w / to.w);
                     out.push(img[(ci * from.h + ri) * from.w + cj]);
                 }
             }

@@ -228,7 +228,8 @@ fn baselines<'a>(
     mean: &'a [f32],
 ) -> Vec<Baseline<'a>> {
     let mut v: Vec<Baseline> = Vec::new();
-    if (input.h, input.w) == (target.h, target.w) {
+    let channels_fit = input.c == target.c || input.c == 1;
+    if (input.h, input.w) == (target.h, target.w) && channels_fit {
         v.push((
             "input",
             Box::new(move |x: &[f32]| {
@@ -239,7 +240,10 @@ fn baselines<'a>(
                 }
             }),
         ));
-    } else if target.h.is_multiple_of(input.h) && target.h / input.h == target.w / input.w {
+    } else if input.c == target.c
+        && target.h.is_multiple_of(input.h)
+        && target.h / input.h == target.w / input.w
+    {
         let f = target.h / input.h;
         v.push((
             "bicubic",

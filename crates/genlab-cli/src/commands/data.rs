@@ -144,7 +144,7 @@ fn info(args: InfoArgs) -> Result<()> {
     let img = match (&data.input, data.kind) {
         // An image-to-image task: rows of inputs above their targets.
         (Some(inputs), _) => {
-            let shown = shown.min(PAIRS);
+            let shown = shown.min(PAIRS).min(inputs.len());
             let input = genlab_eval::pictures::inputs_as_images(
                 &inputs.x[..shown * inputs.shape.dim()],
                 inputs.shape,
@@ -159,7 +159,8 @@ fn info(args: InfoArgs) -> Result<()> {
             );
             let i = inputs.shape;
             let title = format!(
-                "{spec} · {split_name} split · the first {shown} of {n} pairs · input {}x{}x{} ({}), target {}x{}x{}",
+                "{spec} · {split_name} split · the first {shown} of {n} {} · input {}x{}x{} ({}), target {}x{}x{}",
+                if inputs.paired { "pairs" } else { "targets, beside inputs of the other domain" },
                 i.c, i.h, i.w, inputs.caption, data.shape.c, data.shape.h, data.shape.w
             );
             genlab_eval::pictures::paired_rows(&[(&input, "input"), (&target, "target")], 8, title)

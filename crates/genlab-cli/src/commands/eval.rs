@@ -87,6 +87,22 @@ pub fn run(args: Args) -> Result<()> {
     }
     let split: Split = split.map(Into::into).unwrap_or(data_cfg.eval_split);
     let mut dataset = data_cfg.load(split)?;
+    let given = dataset.input.as_ref().map(|i| i.shape);
+    let wanted = run.info.input.map(|i| i.shape);
+    if run.info.input.is_some() && given != wanted {
+        let show = |s: Option<genlab_data::Shape>| match s {
+            Some(s) => format!("inputs of {}x{}x{}", s.c, s.h, s.w),
+            None => "no inputs".into(),
+        };
+        bail!(
+            "{} has {}, but the model in {} translates {}; evaluate on a task of the run's own kind (`{}`)",
+            data_cfg.spec,
+            show(given),
+            dir.display(),
+            show(wanted),
+            run.config.data.spec
+        );
+    }
     if dataset.shape != run.info.shape {
         // Tables and points are vectors: say "columns"; images: channels x height x width.
         let describe = |s: genlab_data::Shape| {

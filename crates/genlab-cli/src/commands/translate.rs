@@ -76,9 +76,11 @@ pub fn run(args: Args) -> Result<()> {
                 spec: spec.clone(),
                 ..run.config.data.clone()
             };
-            let data = data
-                .load(Split::Test)
-                .or_else(|_| data.load(Split::Train))?;
+            // Data without a test split (folders, pairs:DIR) shows its training pairs, and says so.
+            let (data, split) = match data.load(Split::Test) {
+                Ok(d) => (d, "test"),
+                Err(_) => (data.load(Split::Train)?, "training"),
+            };
             let Some(inputs) = &data.input else {
                 bail!("{spec} has no inputs to translate: give an image-to-image task such as `edges:fashion-mnist`, an image file or a folder of images");
             };
@@ -97,11 +99,11 @@ pub fn run(args: Args) -> Result<()> {
                 (
                     input,
                     Some(batch.x),
-                    format!("test pairs of {spec}"),
+                    format!("{split} pairs of {spec}"),
                     caption,
                 )
             } else {
-                (input, None, format!("test inputs of {spec}"), caption)
+                (input, None, format!("{split} inputs of {spec}"), caption)
             }
         }
     };
@@ -188,6 +190,11 @@ fn read_inputs(path: &Path, want: Shape, n: usize) -> Result<(Vec<f32>, usize)> 
     let files: Vec<PathBuf> = if path.is_dir() {
         let mut v: Vec<PathBuf> = std::fs::read_dir(path)?
             .filter_map(|e| e.ok().map(|e| e.path()))
+            // Hidden files (macOS `._x.png` forks, editors' backups) are not pictures.
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+            })
             .filter(|p| {
                 p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
                     ["png", "jpg", "jpeg"].contains(&e.to_ascii_lowercase().as_str())

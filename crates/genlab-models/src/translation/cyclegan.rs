@@ -148,6 +148,9 @@ impl CycleGan {
                 b.h, b.w
             );
         }
+        if cfg.loss != GanLoss::LeastSquares {
+            bail!("cyclegan: model.loss is least_squares, the paper's game (its generator terms are (D(G(a)) - 1)^2); other games are not implemented for it");
+        }
         if cfg.g_width == 0 || cfg.d_width == 0 || cfg.d_layers == 0 {
             bail!("cyclegan: model.g_width, model.d_width and model.d_layers must be at least 1");
         }

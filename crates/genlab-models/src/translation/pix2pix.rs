@@ -55,7 +55,8 @@ pub struct Pix2PixConfig {
     pub l1_weight: f64,
     /// Weight of the adversarial term (1; 0 = the L1-only ablation).
     pub gan_weight: f64,
-    /// The GAN game (`non_saturating`, the paper's; `least_squares` as CycleGAN).
+    /// The GAN game: `non_saturating` (the paper's) or `least_squares` (the reference code's
+    /// `lsgan`: D ½ MSE on each side, G the full MSE).
     pub loss: GanLoss,
 }
 
@@ -103,6 +104,9 @@ impl Pix2Pix {
                 "pix2pix: {}x{} images are too small for the PatchGAN's strided convolutions; use images of at least 8x8 (data.image_size = 32 resizes a folder)",
                 s.h, s.w
             );
+        }
+        if !matches!(cfg.loss, GanLoss::NonSaturating | GanLoss::LeastSquares) {
+            bail!("pix2pix: model.loss is non_saturating (the paper's) or least_squares (the reference code's lsgan); the other games are not implemented for it");
         }
         if cfg.g_width == 0 || cfg.d_width == 0 || cfg.d_layers == 0 {
             bail!("pix2pix: model.g_width, model.d_width and model.d_layers must be at least 1");
@@ -176,12 +180,18 @@ impl Model for Pix2Pix {
             .disc
             .forward(Some(input.clone()), fake.clone().detach());
         let (d_real, d_fake) = (mean_of(real_logit.clone()), mean_of(fake_logit.clone()));
-        let d_loss = discriminator_loss(self.cfg.loss, real_logit, fake_logit, 0.0) * 0.5;
+        // The reference code's scale for each game: logistic D losses halved; the least-squares
+        // one (½ MSE real + ½ MSE fake) is that already, and its G term is the full MSE.
+        let (d_scale, g_scale) = match self.cfg.loss {
+            GanLoss::LeastSquares => (1.0, 2.0),
+            _ => (0.5, 1.0),
+        };
+        let d_loss = discriminator_loss(self.cfg.loss, real_logit, fake_logit, 0.0) * d_scale;
         let d_value = d_loss.clone().into_scalar::<f32>() as f64;
         self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
         // 2. G through the updated D (frozen: no gradients of D's weights) plus λ L1.
         let frozen = self.disc.clone().no_grad();
-        let g_gan = generator_loss(self.cfg.loss, frozen.forward(Some(input), fake));
+        let g_gan = generator_loss(self.cfg.loss, frozen.forward(Some(input), fake)) * g_scale;
         losses.push("g_gan", g_gan.clone().into_scalar::<f32>() as f64);
         let g_loss = g_gan * self.cfg.gan_weight + l1 * self.cfg.l1_weight;
         self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
