@@ -72,6 +72,27 @@ fn pix2pix_translates_and_is_scored_beside_the_input_copy() {
     }
     assert_eq!(e["n_examples"], 200);
     assert!(e["ssim"].as_f64().unwrap() <= 1.0);
+    // On a judge: FID of the outputs and their accuracy, with the protocol compare ranks by.
+    let args = [
+        "eval",
+        "p2p",
+        "--json",
+        "-n",
+        "200",
+        "--judge",
+        "fashion-mnist",
+    ];
+    let e: Value = serde_json::from_str(&ok(&genlab(&args, d))).unwrap();
+    assert!(e["fid"].as_f64().is_some_and(|f| f > 0.0), "{e}");
+    assert!(e["judged_accuracy"].as_f64().is_some(), "{e}");
+    assert_eq!(e["protocol"]["kind"], "translation", "{e}");
+    assert_eq!(e["protocol"]["real_examples"], 200, "{e}");
+    let board: Value =
+        serde_json::from_str(&ok(&genlab(&["compare", "p2p", "--json"], d))).unwrap();
+    assert_eq!(
+        board["runs"][0]["rank"], 1,
+        "a translator with a protocol is ranked: {board}"
+    );
 
     // The model's own kind of input, from a file of the wrong size: an error that says so.
     image::GrayImage::new(10, 12)

@@ -421,6 +421,19 @@ fn translation(
         }
     }
     out.insert("judge".into(), jref.id.clone());
+    // What `compare` checks before ranking FIDs together: the same task, judge and counts.
+    out.insert(
+        "protocol".into(),
+        serde_json::json!({
+            "kind": "translation",
+            "judge": jref.id,
+            "samples": outputs.len() / data.shape.dim(),
+            "samples_shown_as": "translations of the test inputs",
+            "real": format!("{} targets", data_cfg.spec),
+            "real_examples": data.len(),
+            "seed": seed,
+        }),
+    );
     Ok(())
 }
 
