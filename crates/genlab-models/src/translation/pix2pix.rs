@@ -179,7 +179,11 @@ impl Model for Pix2Pix {
         let fake_logit = self
             .disc
             .forward(Some(input.clone()), fake.clone().detach());
-        let (d_real, d_fake) = (mean_of(real_logit.clone()), mean_of(fake_logit.clone()));
+        let loss = self.cfg.loss;
+        let (d_real, d_fake) = (
+            d_output(loss, real_logit.clone()),
+            d_output(loss, fake_logit.clone()),
+        );
         // The reference code's scale for each game: logistic D losses halved; the least-squares
         // one (½ MSE real + ½ MSE fake) is that already, and its G term is the full MSE.
         let (d_scale, g_scale) = match self.cfg.loss {
@@ -227,7 +231,13 @@ impl Model for Pix2Pix {
     }
 }
 
-fn mean_of(t: Tensor<2>) -> f64 {
+/// D's mean output over the patches as `d_real` / `d_fake` report it: a probability D(x) for
+/// the logistic game, the raw score for least squares.
+fn d_output(loss: GanLoss, logits: Tensor<2>) -> f64 {
+    let t = match loss {
+        GanLoss::LeastSquares => logits,
+        _ => burn::tensor::activation::sigmoid(logits),
+    };
     t.mean().into_scalar::<f32>() as f64
 }
 
