@@ -224,6 +224,14 @@ fn data_a_translator_cannot_use_is_refused_with_the_fix() {
     args.extend_from_slice(&tiny);
     args.push("j");
     fails_with(&genlab(&args, d), &["model.loss is least_squares"]);
+    // The schedule's decay must start inside the run.
+    let args = [
+        "train", "cyclegan", "--steps", "2000", "--out", "k", "--quiet",
+    ];
+    fails_with(
+        &genlab(&args, d),
+        &["optim.d_a.decay_start = 2500", "train.steps = 2000"],
+    );
     fails_with(
         &train("pix2pix", "unpaired(0,9):shapes", "g"),
         &["classes 0..3"],

@@ -240,6 +240,13 @@ impl RunConfig {
         rc.train.validate()?;
         for (g, o) in &rc.optim {
             o.validate(g)?;
+            if o.decay_start > 0 && o.decay_start >= rc.train.steps {
+                bail!(
+                    "optim.{g}.decay_start = {} is not below train.steps = {}: the learning rate would never decay; set it below the steps (half of them is CycleGAN's schedule)",
+                    o.decay_start,
+                    rc.train.steps
+                );
+            }
         }
         Ok(rc)
     }
