@@ -48,6 +48,16 @@ pub enum Output {
 }
 
 impl Output {
+    /// The output layer for data of `kind` scaled by `scale`: linear for points, tanh for
+    /// images in [-1, 1], sigmoid for [0, 1].
+    pub fn for_data(kind: genlab_data::Kind, scale: genlab_data::Scale) -> Self {
+        match (kind, scale) {
+            (genlab_data::Kind::Points, _) => Output::Linear,
+            (genlab_data::Kind::Images, genlab_data::Scale::Symmetric) => Output::Tanh,
+            (genlab_data::Kind::Images, genlab_data::Scale::Unit) => Output::Sigmoid,
+        }
+    }
+
     pub fn apply(self, x: Tensor<2>) -> Tensor<2> {
         match self {
             Output::Linear => x,

@@ -10,7 +10,7 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use genlab_core::tensor::{normal, one_hot};
 use genlab_core::{Batch, DataInfo, NamedTensors, StepCtx};
-use genlab_data::{Kind, Scale};
+use genlab_data::Kind;
 use genlab_nn::gan_loss::GanLoss;
 use genlab_nn::gan_nets::{
     dcgan_stages, Body, DiscSpec, Discriminator, GenSpec, Generator, Output,
@@ -184,11 +184,7 @@ pub(crate) fn check(name: &str, cfg: &GanConfig, info: &DataInfo, uses: Uses) ->
 
 /// G's output layer for this data.
 pub(crate) fn output(info: &DataInfo) -> Output {
-    match (info.kind, info.preprocess.scale) {
-        (Kind::Points, _) => Output::Linear,
-        (Kind::Images, Scale::Symmetric) => Output::Tanh,
-        (Kind::Images, Scale::Unit) => Output::Sigmoid,
-    }
+    Output::for_data(info.kind, info.preprocess.scale)
 }
 
 /// The generator, taking `latent_dim + g_extra` inputs (codes, labels).

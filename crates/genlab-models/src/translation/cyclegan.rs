@@ -31,7 +31,7 @@ use genlab_core::tensor::{matrix, to_vec};
 use genlab_core::{
     Batch, Capability, DataInfo, Family, Losses, Model, NamedTensors, Selection, StepCtx, Translate,
 };
-use genlab_data::{InputKind, Scale, Shape};
+use genlab_data::{InputKind, Shape};
 use genlab_nn::gan_loss::{discriminator_loss, GanLoss};
 use genlab_nn::gan_nets::Output;
 use genlab_nn::translation_nets::{PatchGan, ResnetGenerator};
@@ -180,10 +180,7 @@ impl CycleGan {
             a,
             b,
             paired,
-            output: match info.preprocess.scale {
-                Scale::Symmetric => Output::Tanh,
-                Scale::Unit => Output::Sigmoid,
-            },
+            output: Output::for_data(info.kind, info.preprocess.scale),
             cfg,
         })
     }

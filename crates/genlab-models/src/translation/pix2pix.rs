@@ -29,7 +29,7 @@ use genlab_core::device::module_for;
 use genlab_core::{
     Batch, Capability, DataInfo, Family, Losses, Model, NamedTensors, Selection, StepCtx, Translate,
 };
-use genlab_data::{Kind, Scale, Shape};
+use genlab_data::{Kind, Shape};
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss, GanLoss};
 use genlab_nn::gan_nets::Output;
 use genlab_nn::translation_nets::{PatchGan, UNet};
@@ -126,10 +126,7 @@ impl Pix2Pix {
             gen: UNet::new(input, s, cfg.g_width, cfg.dropout_layers, device),
             disc: PatchGan::new(input, s, cfg.d_width, cfg.d_layers, device),
             input,
-            output: match info.preprocess.scale {
-                Scale::Symmetric => Output::Tanh,
-                Scale::Unit => Output::Sigmoid,
-            },
+            output: Output::for_data(info.kind, info.preprocess.scale),
             cfg,
         })
     }

@@ -14,7 +14,7 @@ use genlab_core::device::module_for;
 use genlab_core::{
     Batch, Capability, DataInfo, Family, Losses, Model, NamedTensors, StepCtx, Translate,
 };
-use genlab_data::{InputKind, Scale, Shape};
+use genlab_data::{InputKind, Shape};
 use genlab_nn::gan_nets::Output;
 use genlab_nn::translation_nets::SrResNet as Net;
 use rand_chacha::ChaCha8Rng;
@@ -69,10 +69,7 @@ impl SrResNet {
         Ok(Self {
             net: Net::new(input, s, cfg.width, cfg.blocks, device),
             input,
-            output: match info.preprocess.scale {
-                Scale::Symmetric => Output::Tanh,
-                Scale::Unit => Output::Sigmoid,
-            },
+            output: Output::for_data(info.kind, info.preprocess.scale),
         })
     }
 
