@@ -12,7 +12,7 @@ mod reconstruction;
 pub mod translation;
 
 pub use classify::{accuracy, judged_class_rate};
-pub use invert::{invert, Inversion, InversionConfig};
+pub use invert::{invert, Fit, Inversion, InversionConfig};
 pub use likelihood::{check_data_fits, likelihood, LikelihoodKind, LikelihoodReport};
 pub use modes::{
     collapse_alarm, coverage_of, label_accuracy, mode_coverage, reverse_kl, ModeCoverage,

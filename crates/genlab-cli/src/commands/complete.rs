@@ -1,11 +1,18 @@
 //! `genlab complete`: hide part of held-out images and let the model fill it in. Rows: the
 //! masked input, several completions, the original.
+//!
+//! Models with a density complete by conditioning ([`genlab_core::model::Complete`]); models
+//! that only decode latents (GANs, BiGAN, VAEs without it) by masked inversion (Yeh et al. 2017):
+//! the code whose image best fits the known part, from several random starts, its decoding
+//! pasted into the hole ([`genlab_eval::invert`] with [`genlab_eval::Fit::Masked`]).
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use burn::tensor::Tensor;
-use genlab_core::model::cannot;
+use genlab_core::model::{cannot, Complete};
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::run_dir::Output;
+use genlab_core::tensor::{matrix, to_vec};
+use genlab_core::LatentDecode;
 use genlab_eval::pictures::{self, to_images};
 use genlab_viz::Grid;
 use std::path::PathBuf;
@@ -32,6 +39,12 @@ pub struct Args {
     pub seed: u64,
     #[command(flatten)]
     pub mean: super::MeanArg,
+    /// Masked inversion (models without a density, such as GANs): Adam steps on z.
+    #[arg(long, default_value_t = 500)]
+    pub steps: usize,
+    /// Masked inversion: Adam's learning rate on z.
+    #[arg(long, default_value_t = 0.05)]
+    pub lr: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -120,13 +133,29 @@ pub fn run(args: Args) -> Result<()> {
         out,
         seed,
         mean,
+        steps,
+        lr,
     } = args;
     let dir = dir.as_path();
     let run = crate::run::open(dir)?;
     let model = run.model.as_ref();
-    let completer = model
-        .as_complete()
-        .ok_or_else(|| cannot(model, "complete a masked image", "genlab sample RUN"))?;
+    let how = match (model.as_complete(), model.as_latent()) {
+        (Some(c), _) => How::Condition(c),
+        (None, Some(l)) => How::Invert(l),
+        (None, None) => {
+            return Err(cannot(
+                model,
+                "complete a masked image (it has neither a density to condition nor a latent space to search)",
+                "genlab sample RUN",
+            ))
+        }
+    };
+    if samples == 0 || n == 0 {
+        bail!("-n and --samples must be at least 1");
+    }
+    if matches!(how, How::Invert(_)) && (steps == 0 || lr.is_nan() || lr <= 0.0) {
+        bail!("--steps and --lr must be positive");
+    }
     let draw = mean.draw(model);
     let shape = run.info.shape;
     if run.info.kind != genlab_data::Kind::Images {
@@ -155,7 +184,7 @@ pub fn run(args: Args) -> Result<()> {
             );
         }
     }
-    let known: Vec<f32> = (0..shape.c)
+    let known_values: Vec<f32> = (0..shape.c)
         .flat_map(|_| (0..shape.h).flat_map(move |y| (0..shape.w).map(move |x| (y, x))))
         .map(|(y, x)| {
             let hidden = match mask {
@@ -184,15 +213,50 @@ pub fn run(args: Args) -> Result<()> {
     let batch = run.held_out_batch(|len| (0..n.min(len)).collect())?;
     let x = batch.x; // [n, d]
     let [rows, d] = x.dims();
-    let known = Tensor::<1>::from_floats(known.as_slice(), &run.device)
+    let known = Tensor::<1>::from_floats(known_values.as_slice(), &run.device)
         .unsqueeze::<2>()
         .repeat_dim(0, rows); // [n, d]
     let mut rng = rng_for(seed, 0, Stream::Eval);
     // Masked input shown with the hidden part at mid-grey.
     let shown = x.clone() * known.clone() + (known.clone().neg() + 1.0) * 0.5;
     let mut columns = vec![shown];
-    for _ in 0..samples {
-        columns.push(draw.complete(completer, x.clone(), known.clone(), &mut rng)?);
+    let mut caption = draw.caption().to_string();
+    match how {
+        How::Condition(completer) => {
+            for _ in 0..samples {
+                columns.push(draw.complete(completer, x.clone(), known.clone(), &mut rng)?);
+            }
+        }
+        How::Invert(latent) => {
+            // One random start per completion, best fit of the known part first.
+            let cfg = genlab_eval::InversionConfig {
+                steps,
+                lr,
+                restarts: samples,
+                seed,
+                fit: genlab_eval::Fit::Masked(known_values.clone()),
+            };
+            let found = genlab_eval::invert(latent, &to_vec(x.clone()), d, None, &cfg, &run.device)
+                .with_context(|| format!("cannot invert through {}", model.family()))?;
+            for rank in 0..samples {
+                let rows_of: Vec<f32> = (0..rows)
+                    .flat_map(|i| {
+                        let mut starts: Vec<usize> = (0..samples).collect();
+                        starts.sort_by(|&a, &b| {
+                            found.error[a * rows + i].total_cmp(&found.error[b * rows + i])
+                        });
+                        let row = starts[rank] * rows + i;
+                        found.x[row * d..(row + 1) * d].to_vec()
+                    })
+                    .collect();
+                let decoded = matrix(rows_of, rows, d, &run.device);
+                // Known values kept, the hole filled from G(z).
+                columns.push(x.clone() * known.clone() + decoded * (known.clone().neg() + 1.0));
+            }
+            caption = format!(
+                "masked inversion, {steps} Adam steps per start, best fit of the known part first"
+            );
+        }
     }
     columns.push(x);
     let cols = columns.len();
@@ -205,7 +269,7 @@ pub fn run(args: Args) -> Result<()> {
         title: run.about().title(&format!(
             "completions of {rows} held-out images, {} hidden (grey){}",
             mask.name(),
-            match draw.caption() {
+            match caption.as_str() {
                 "" => String::new(),
                 what => format!("; {what}"),
             }
@@ -218,4 +282,12 @@ pub fn run(args: Args) -> Result<()> {
     pictures::save_png(&out, &img)?;
     println!("{}", out.display());
     Ok(())
+}
+
+/// How a model fills a hole.
+enum How<'a> {
+    /// Conditioning its density on the known part.
+    Condition(&'a dyn Complete),
+    /// Searching its latent space for a code that fits the known part.
+    Invert(&'a dyn LatentDecode),
 }

@@ -110,6 +110,7 @@ pub fn run(o: Args) -> Result<()> {
         lr: o.lr,
         restarts: r,
         seed: o.seed,
+        fit: genlab_eval::Fit::Squared,
     };
     let found = genlab_eval::invert(latent, &targets, d, init.as_deref(), &cfg, &run.device)
         .with_context(|| format!("cannot invert through {}", model.family()))?;
@@ -138,7 +139,7 @@ pub fn run(o: Args) -> Result<()> {
             )),
             row_header: "best mse".into(),
             row_labels: (0..n)
-                .map(|i| match found.mse[found.best_row(i)] {
+                .map(|i| match found.error[found.best_row(i)] {
                     mse if mse < 1e-3 => format!("{mse:.2e}"),
                     mse => format!("{mse:.4}"),
                 })
@@ -165,14 +166,14 @@ pub fn run(o: Args) -> Result<()> {
     let doc = serde_json::json!({
         "latent_dim": dim,
         "codes": codes,
-        "mse": (0..n).map(|i| found.mse[found.best_row(i)]).collect::<Vec<_>>(),
+        "mse": (0..n).map(|i| found.error[found.best_row(i)]).collect::<Vec<_>>(),
         "steps": o.steps, "lr": o.lr, "restarts": r, "seed": o.seed,
     });
     atomic_write(&json, serde_json::to_string_pretty(&doc)?.as_bytes())?;
     for i in 0..n {
         println!(
             "image {i}: mse {:.5} (model space), best of {r} starts",
-            found.mse[found.best_row(i)]
+            found.error[found.best_row(i)]
         );
     }
     println!("{}\n{}", out.display(), json.display());
