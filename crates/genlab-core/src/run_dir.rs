@@ -662,6 +662,7 @@ impl RunDir {
             meta.input = Some(genlab_data::InputKind {
                 shape,
                 paired: true,
+                hole: None,
             });
         }
         Ok(meta)
@@ -1101,6 +1102,7 @@ mod tests {
         let want = Some(genlab_data::InputKind {
             shape: genlab_data::Shape { c: 1, h: 14, w: 14 },
             paired: true,
+            hole: None,
         });
         let meta = run.read_meta().unwrap();
         assert_eq!(meta.input, want);

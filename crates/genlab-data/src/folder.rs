@@ -155,6 +155,7 @@ pub(crate) fn load_pairs(
         x: inputs.x,
         caption: "A/".into(),
         paired: true,
+        hole: None,
     });
     Ok(data)
 }

@@ -23,5 +23,5 @@ pub use preprocess::{Binarize, Preprocess, Scale, STATIC_BINARIZATION_SEED};
 pub use spec::{load, DataSpec, Split, FASHION_MNIST_DIR};
 pub use standardize::{Standardization, Standardize};
 pub use table::{npy_bytes, read_npy};
-pub use tasks::{area_average, luminance, InputKind, Inputs, Task};
+pub use tasks::{area_average, luminance, Hole, InputKind, Inputs, Task};
 pub use toy::{toy_modes, Modes, ToyKind};

@@ -54,6 +54,36 @@ pub enum Task {
 pub struct InputKind {
     pub shape: Shape,
     pub paired: bool,
+    /// The square an inpainting task (`hole`) hides in every input, None for other tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hole: Option<Hole>,
+}
+
+/// A square hidden in every input of `hole:SPEC`: rows `top..top + side`, columns
+/// `left..left + side`, every channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hole {
+    pub top: usize,
+    pub left: usize,
+    pub side: usize,
+}
+
+impl Hole {
+    /// The centred hole of side `side` (None: half the shorter side) in images of `s`.
+    pub fn centred(side: Option<usize>, s: Shape) -> Self {
+        let side = side.unwrap_or(s.h.min(s.w) / 2);
+        Hole {
+            top: (s.h.saturating_sub(side)) / 2,
+            left: (s.w.saturating_sub(side)) / 2,
+            side,
+        }
+    }
+
+    /// Whether pixel (row, col) is hidden.
+    pub fn contains(&self, row: usize, col: usize) -> bool {
+        (self.top..self.top + self.side).contains(&row)
+            && (self.left..self.left + self.side).contains(&col)
+    }
 }
 
 /// The input half of a paired dataset: row i of `x` is the input whose answer is row i of the
@@ -68,6 +98,8 @@ pub struct Inputs {
     /// False for two unpaired domains: row i of `x` answers no particular target, and the two
     /// sets may differ in size.
     pub paired: bool,
+    /// The square hidden in every input (inpainting), None for other tasks.
+    pub hole: Option<Hole>,
 }
 
 impl Inputs {
@@ -84,6 +116,7 @@ impl Inputs {
         InputKind {
             shape: self.shape,
             paired: self.paired,
+            hole: self.hole,
         }
     }
 
@@ -250,14 +283,11 @@ impl Task {
                 ),
                 Task::Downscale(f) => area_average(img, s, f, &mut x),
                 Task::Hole(side) => {
-                    let side = side.unwrap_or(s.h.min(s.w) / 2);
-                    let (top, left) = ((s.h - side) / 2, (s.w - side) / 2);
+                    let hole = Hole::centred(side, s);
                     for c in 0..s.c {
                         for r in 0..s.h {
                             for col in 0..s.w {
-                                let inside = (top..top + side).contains(&r)
-                                    && (left..left + side).contains(&col);
-                                x.push(if inside {
+                                x.push(if hole.contains(r, col) {
                                     HOLE_FILL
                                 } else {
                                     img[(c * s.h + r) * s.w + col]
@@ -286,6 +316,10 @@ impl Task {
             x,
             caption,
             paired: true,
+            hole: match *self {
+                Task::Hole(side) => Some(Hole::centred(side, s)),
+                _ => None,
+            },
         });
         Ok(data)
     }
@@ -343,6 +377,7 @@ fn unpaired(mut data: Dataset, a: u32, b: u32, head: String) -> Result<Dataset, 
         x: xa,
         caption,
         paired: false,
+        hole: None,
     });
     Ok(data)
 }

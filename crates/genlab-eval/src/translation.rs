@@ -251,15 +251,14 @@ fn baselines<'a>(
         ));
     }
     if let Some(Task::Hole(side)) = task {
-        let side = side.unwrap_or(target.h.min(target.w) / 2);
-        let (top, left) = ((target.h - side) / 2, (target.w - side) / 2);
+        let hole = genlab_data::Hole::centred(*side, target);
         v.push((
             "mean",
             Box::new(move |x: &[f32]| {
                 let mut y = x.to_vec();
                 for c in 0..target.c {
-                    for r in top..top + side {
-                        for col in left..left + side {
+                    for r in hole.top..hole.top + hole.side {
+                        for col in hole.left..hole.left + hole.side {
                             let i = (c * target.h + r) * target.w + col;
                             y[i] = mean[i];
                         }

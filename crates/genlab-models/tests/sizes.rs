@@ -65,6 +65,7 @@ fn random_images(side: usize, channels: usize) -> Dataset {
             x,
             caption: "the image".into(),
             paired: true,
+            hole: None,
         }),
     }
 }
@@ -112,6 +113,7 @@ fn build_and_step(
                 x,
                 caption: "halved".into(),
                 paired: true,
+                hole: None,
             });
             halved = d;
             &halved

@@ -132,7 +132,10 @@ pub struct CycleGan {
 
 impl CycleGan {
     pub fn new(cfg: CycleGanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
-        let Some(InputKind { shape: a, paired }) = info.input else {
+        let Some(InputKind {
+            shape: a, paired, ..
+        }) = info.input
+        else {
             bail!("cyclegan needs two domains: train it on `--data unpaired(7,9):fashion-mnist` (sneakers -> ankle boots), or on a paired task such as `edges:fashion-mnist` (its pairs are not used)");
         };
         let b = info.shape;
@@ -413,6 +416,7 @@ mod tests {
         info.input = Some(InputKind {
             shape: s,
             paired: true,
+            hole: None,
         });
         let cfg = CycleGanConfig {
             g_width: 2,
@@ -443,6 +447,7 @@ mod tests {
         info.input = Some(InputKind {
             shape: Shape { c: 3, ..s },
             paired: false,
+            hole: None,
         });
         let err = CycleGan::new(CycleGanConfig::default(), &info, &device)
             .err()

@@ -87,6 +87,7 @@ impl Pix2Pix {
         let Some(genlab_data::InputKind {
             shape: input,
             paired: true,
+            ..
         }) = info.input
         else {
             bail!("pix2pix needs paired images (an unpaired task needs cycle consistency: `genlab train cyclegan`): train it on an image-to-image task such as `--data edges:fashion-mnist`, `downscale(2):SPEC`, `hole:SPEC`, `noisy:SPEC` or `grey:SPEC` (`genlab data info edges:fashion-mnist` shows the pairs)");
@@ -295,6 +296,7 @@ mod tests {
         info.input = Some(genlab_data::InputKind {
             shape: Shape { c: 1, h: 4, w: 4 },
             paired: true,
+            hole: None,
         });
         let cfg = Pix2PixConfig {
             g_width: 2,

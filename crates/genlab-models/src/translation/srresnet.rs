@@ -51,6 +51,7 @@ impl SrResNet {
         let Some(InputKind {
             shape: input,
             paired: true,
+            ..
         }) = info.input
         else {
             bail!("srresnet needs low- and high-resolution pairs: train it on `--data downscale(2):fashion-mnist` (or downscale(4):SPEC)");
