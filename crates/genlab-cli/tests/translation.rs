@@ -1,5 +1,5 @@
 //! Image-to-image translation from the command line (issue 23): task specs shown as pairs, a
-//! pix2pix and a CycleGAN trained for a few steps, `translate` pictures (input, output, round
+//! pix2pix, a CycleGAN, an SRResNet and a context encoder trained for a few steps, `translate` pictures (input, output, round
 //! trip, target rows), `eval`'s scores beside their baselines, and the errors for data a
 //! translator cannot use.
 
@@ -186,6 +186,54 @@ fn srresnet_is_scored_beside_bicubic_upsampling() {
             d,
         ),
         &["upsamples by 2 or 4", "downscale(2)"],
+    );
+}
+
+#[test]
+fn context_encoder_fills_the_hole_beside_the_mean_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(&genlab(
+        &[
+            "train",
+            "context-encoder",
+            "--preset",
+            "tiny",
+            "--out",
+            "ce",
+            "--quiet",
+        ],
+        d,
+    ));
+    let e = eval(d, "ce");
+    for key in ["l1", "psnr", "ssim", "psnr_mean", "l1_mean", "psnr_input"] {
+        assert!(e[key].as_f64().is_some_and(f64::is_finite), "{key}: {e}");
+    }
+    // Only the 14x14 hole of the 28x28 images changes, so no output can be further than a
+    // quarter from its target, however poor the fill (values in [0, 1]).
+    assert!(e["l1"].as_f64().unwrap() <= 0.25 + 1e-6, "{e}");
+    // The run remembers its hole: translate shows input | output | target rows.
+    ok(&genlab(
+        &["translate", "ce", "-n", "3", "--out", "t.png"],
+        d,
+    ));
+    let img = open(&d.join("t.png"));
+    assert_grid(&img, 3, 3, "context encoder translations");
+    fails_with(
+        &genlab(
+            &[
+                "train",
+                "context-encoder",
+                "--preset",
+                "tiny",
+                "--data",
+                "edges:shapes",
+                "--out",
+                "x",
+            ],
+            d,
+        ),
+        &["fills a hole", "hole:fashion-mnist"],
     );
 }
 

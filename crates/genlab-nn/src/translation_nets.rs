@@ -15,6 +15,10 @@
 //!   convolution to one logit per patch. `layers = 3` is the paper's 70x70 PatchGAN; on 28-32
 //!   pixel images `layers = 1` gives its 16x16 PatchGAN (receptive field 16 pixels).
 //!
+//! - [`EncoderDecoder`]: a DCGAN encoder (stride-2 4x4 convolutions, batch norm, LeakyReLU) to
+//!   a bottleneck vector and a DCGAN decoder back to an image, no skips: the context encoder's
+//!   network (Pathak et al. 2016, §3.1) and DiscoGAN's generator (Kim et al. 2017, §3).
+//!
 //! An input smaller than the output by an integer factor (super-resolution) is first scaled up
 //! by pixel repetition (nearest neighbour), so both nets see input and output at one size.
 
@@ -592,5 +596,64 @@ mod tests {
         let v: Vec<f32> = y.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(&v[..8], &[1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
         assert_eq!(&v[8..], &[3.0, 3.0, 4.0, 4.0, 3.0, 3.0, 4.0, 4.0]);
+    }
+}
+
+/// The encoder-decoder. See the module docs.
+#[derive(Module, Debug)]
+pub struct EncoderDecoder {
+    encoder: crate::gan_nets::Discriminator,
+    decoder: crate::gan_nets::Generator,
+}
+
+impl EncoderDecoder {
+    /// From `input` to `output` images (both with an even side of at least 8, as
+    /// [`crate::gan_nets::dcgan_stages`] checks), base width `width`, a bottleneck of
+    /// `bottleneck` numbers.
+    pub fn new(
+        input: Shape,
+        output: Shape,
+        width: usize,
+        bottleneck: usize,
+        device: &Device,
+    ) -> Self {
+        use crate::gan_nets::{Body, DiscSpec, Discriminator, GenSpec, Generator};
+        use crate::mlp::Activation;
+        Self {
+            encoder: Discriminator::new(
+                &DiscSpec {
+                    body: Body::Dcgan,
+                    shape: input,
+                    hidden: Vec::new(),
+                    width,
+                    activation: Activation::LeakyRelu,
+                    batch_norm: true,
+                    spectral_norm: false,
+                    minibatch_std: false,
+                    extra: 0,
+                    extra_planes: false,
+                    out: bottleneck,
+                },
+                device,
+            ),
+            decoder: Generator::new(
+                &GenSpec {
+                    body: Body::Dcgan,
+                    input: bottleneck,
+                    shape: output,
+                    hidden: Vec::new(),
+                    width,
+                    activation: Activation::Relu,
+                    batch_norm: true,
+                },
+                device,
+            ),
+        }
+    }
+
+    /// `[b, c_in*h_in*w_in] -> [b, c*h*w]` before the output activation.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let code = genlab_kernels::fused::leaky_relu(self.encoder.forward(x, None), SLOPE);
+        self.decoder.forward(code)
     }
 }

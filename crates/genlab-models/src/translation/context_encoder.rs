@@ -27,10 +27,9 @@ use genlab_core::{
 };
 use genlab_data::{Hole, InputKind, Kind, Shape};
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss, GanLoss};
-use genlab_nn::gan_nets::{
-    dcgan_stages, Body, DiscSpec, Discriminator, GenSpec, Generator, Output,
-};
+use genlab_nn::gan_nets::{dcgan_stages, Body, DiscSpec, Discriminator, Output};
 use genlab_nn::mlp::Activation;
+use genlab_nn::translation_nets::EncoderDecoder;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -66,24 +65,9 @@ impl Default for ContextEncoderConfig {
     }
 }
 
-/// F: the encoder to the bottleneck and the decoder back to the image.
-#[derive(Module, Debug)]
-pub struct ContextNet {
-    encoder: Discriminator,
-    decoder: Generator,
-}
-
-impl ContextNet {
-    /// `[b, d]` with the hole grey -> `[b, d]` before the output activation.
-    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let code = genlab_kernels::fused::leaky_relu(self.encoder.forward(x, None), 0.2);
-        self.decoder.forward(code)
-    }
-}
-
 pub struct ContextEncoder {
     cfg: ContextEncoderConfig,
-    net: ContextNet,
+    net: EncoderDecoder,
     disc: Discriminator,
     shape: Shape,
     hole: Hole,
@@ -149,34 +133,7 @@ impl ContextEncoder {
                 }
             }
         }
-        let conv = |shape, width, out| DiscSpec {
-            body: Body::Dcgan,
-            shape,
-            hidden: Vec::new(),
-            width,
-            activation: Activation::LeakyRelu,
-            batch_norm: true,
-            spectral_norm: false,
-            minibatch_std: false,
-            extra: 0,
-            extra_planes: false,
-            out,
-        };
-        let net = ContextNet {
-            encoder: Discriminator::new(&conv(s, cfg.width, cfg.bottleneck), device),
-            decoder: Generator::new(
-                &GenSpec {
-                    body: Body::Dcgan,
-                    input: cfg.bottleneck,
-                    shape: s,
-                    hidden: Vec::new(),
-                    width: cfg.width,
-                    activation: Activation::Relu,
-                    batch_norm: true,
-                },
-                device,
-            ),
-        };
+        let net = EncoderDecoder::new(s, s, cfg.width, cfg.bottleneck, device);
         // With rec_weight = 1 D is never used; any valid shape keeps the checkpoint's layout.
         let d_shape = if dcgan_stages(region_shape).is_some() {
             region_shape
@@ -184,7 +141,22 @@ impl ContextEncoder {
             s
         };
         Ok(Self {
-            disc: Discriminator::new(&conv(d_shape, cfg.d_width, 1), device),
+            disc: Discriminator::new(
+                &DiscSpec {
+                    body: Body::Dcgan,
+                    shape: d_shape,
+                    hidden: Vec::new(),
+                    width: cfg.d_width,
+                    activation: Activation::LeakyRelu,
+                    batch_norm: true,
+                    spectral_norm: false,
+                    minibatch_std: false,
+                    extra: 0,
+                    extra_planes: false,
+                    out: 1,
+                },
+                device,
+            ),
             net,
             shape: s,
             hole,
@@ -196,7 +168,7 @@ impl ContextEncoder {
     }
 
     /// F(x) over the whole image, in model space.
-    fn predict(&self, net: &ContextNet, x: Tensor<2>) -> Tensor<2> {
+    fn predict(&self, net: &EncoderDecoder, x: Tensor<2>) -> Tensor<2> {
         self.output.apply(net.forward(x))
     }
 
