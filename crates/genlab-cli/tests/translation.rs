@@ -1,5 +1,5 @@
 //! Image-to-image translation from the command line (issue 23): task specs shown as pairs, a
-//! pix2pix, a CycleGAN, an SRResNet and a context encoder trained for a few steps, `translate` pictures (input, output, round
+//! pix2pix, a CycleGAN, a DiscoGAN, an SRResNet and a context encoder trained for a few steps, `translate` pictures (input, output, round
 //! trip, target rows), `eval`'s scores beside their baselines, and the errors for data a
 //! translator cannot use.
 
@@ -149,6 +149,36 @@ fn cyclegan_learns_two_unpaired_domains_and_shows_the_round_trip() {
         assert!(e[key].as_f64().is_some_and(f64::is_finite), "{key}: {e}");
     }
     assert!(e.get("l1").is_none(), "no pairs, no l1: {e}");
+}
+
+#[test]
+fn discogan_and_its_one_way_ablation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let tiny = ["train", "discogan", "--preset", "tiny", "--quiet", "--out"];
+    ok(&genlab(&[&tiny[..], &["dg"]].concat(), d));
+    ok(&genlab(
+        &["translate", "dg", "-n", "4", "--out", "ab.png"],
+        d,
+    ));
+    // Both ways: input, output and round trip.
+    assert_grid(&open(&d.join("ab.png")), 3, 4, "discogan ab");
+    let e = eval(d, "dg");
+    for key in ["iou", "diversity_ratio"] {
+        assert!(e[key].as_f64().is_some_and(f64::is_finite), "{key}: {e}");
+    }
+    // The standard-GAN ablation learns no way back: no round trip, and `ba` is refused.
+    let gan = ["--set", "model.reconstruction=none"];
+    ok(&genlab(&[&tiny[..], &["gan"], &gan[..]].concat(), d));
+    ok(&genlab(
+        &["translate", "gan", "-n", "4", "--out", "g.png"],
+        d,
+    ));
+    assert_grid(&open(&d.join("g.png")), 2, 4, "discogan gan");
+    fails_with(
+        &genlab(&["translate", "gan", "--direction", "ba"], d),
+        &["one way only"],
+    );
 }
 
 #[test]

@@ -118,6 +118,16 @@ fn build_and_step(
             halved = d;
             &halved
         }
+        // Inpainting learns from images with a centred hole (here only declared: the inputs
+        // keep their pixels, which changes nothing about shapes).
+        ("context-encoder", s) => {
+            let mut d = data.clone();
+            if let Some(input) = d.input.as_mut() {
+                input.hole = Some(genlab_data::Hole::centred(None, s));
+            }
+            halved = d;
+            &halved
+        }
         _ => data,
     };
     let info = DataInfo {

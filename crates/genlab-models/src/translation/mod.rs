@@ -3,5 +3,6 @@
 
 pub mod context_encoder;
 pub mod cyclegan;
+pub mod discogan;
 pub mod pix2pix;
 pub mod srresnet;
