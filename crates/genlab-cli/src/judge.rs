@@ -6,11 +6,9 @@
 
 use anyhow::{bail, Context, Result};
 use burn::tensor::Device;
-use genlab_core::config::RunConfig;
-use genlab_core::run_dir::{params_from_bytes, Meta};
 use genlab_core::{DataInfo, Model};
 use genlab_data::DataSpec;
-use sha2::{Digest, Sha256};
+use genlab_models::judges::shipped::sha256;
 use std::path::Path;
 
 /// What every sample-quality result records of its judge.
@@ -62,30 +60,8 @@ impl Judge {
     }
 }
 
-/// The shipped Fashion-MNIST judge: a run directory's files, in the binary.
-mod shipped {
-    pub const CONFIG: &str = include_str!("../../../judges/fashion-mnist/config.toml");
-    pub const META: &str = include_str!("../../../judges/fashion-mnist/meta.json");
-    pub const JUDGE: &str = include_str!("../../../judges/fashion-mnist/judge.json");
-    pub const WEIGHTS: &[u8] = include_bytes!("../../../judges/fashion-mnist/model.safetensors");
-}
-
-/// `judges/fashion-mnist/judge.json`.
-#[derive(serde::Deserialize)]
-struct Shipped {
-    sha256: String,
-    test_accuracy: f64,
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The name `--judge` gives the shipped judge.
-pub const SHIPPED_NAME: &str = "fashion-mnist";
+pub const SHIPPED_NAME: &str = genlab_models::judges::shipped::NAME;
 
 /// The judge `flag` names, else the one shipped for `data`; an error naming `--judge` when
 /// there is neither.
@@ -103,34 +79,16 @@ pub fn resolve(flag: Option<&Path>, data: &DataSpec) -> Result<Judge> {
 
 /// The shipped Fashion-MNIST judge, its weights checked against the hash judge.json records.
 pub fn fashion_mnist() -> Result<Judge> {
-    let recorded: Shipped = serde_json::from_str(shipped::JUDGE)?;
-    let sha = sha256(shipped::WEIGHTS);
-    if sha != recorded.sha256 {
-        bail!("the shipped judge's weights hash to {sha}, not {} as judges/fashion-mnist/judge.json records: this binary was built from altered weights", recorded.sha256);
-    }
-    let table: toml::Table = toml::from_str(shipped::CONFIG)?;
-    let config = RunConfig::from_table(&table)?;
-    let meta: Meta = serde_json::from_str(shipped::META)?;
-    let info = meta.data_info(&config);
-    let family = genlab_models::find(&config.family)?;
     let device = genlab_core::device::inference_device(&Device::default());
-    let mut model_cfg = (family.default_model)();
-    genlab_core::config::merge(
-        &mut model_cfg,
-        &config.model,
-        "judges/fashion-mnist/config.toml",
-    )?;
-    let mut model = (family.build)(&model_cfg, &info, &device)?;
-    let params = params_from_bytes(shipped::WEIGHTS, "judges/fashion-mnist/model.safetensors")?;
-    model.load_params(&params)?;
+    let shipped = genlab_models::judges::shipped::load(&device)?;
     Ok(Judge {
-        model,
-        info,
+        model: shipped.model,
+        info: shipped.info,
         device,
         id: JudgeId {
-            name: "fashion-mnist".into(),
-            sha256: sha,
-            test_accuracy: Some(recorded.test_accuracy),
+            name: SHIPPED_NAME.into(),
+            sha256: shipped.sha256,
+            test_accuracy: Some(shipped.test_accuracy),
         },
         shipped: true,
     })

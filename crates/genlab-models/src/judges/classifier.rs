@@ -91,15 +91,21 @@ impl ClassifierNet {
         }
     }
 
-    /// The feature layer's output, after its ReLU: `[b, c*h*w] -> [b, features]`.
-    fn features(&self, x: Tensor<2>) -> Tensor<2> {
+    /// The last convolution's activations, after its batch norm and ReLU:
+    /// `[b, c*h*w] -> [b, channels, h/2^stages, w/2^stages]` (SRGAN's content features).
+    pub fn conv_features(&self, x: Tensor<2>) -> Tensor<4> {
         let [c, h, w] = self.shape;
         let b = x.dims()[0];
         let mut a = x.reshape([b, c, h, w]);
         for (conv, norm) in self.convs.iter().zip(&self.norms) {
             a = relu(batch_norm(norm, conv.forward(a)));
         }
-        let a = a.flatten::<2>(1, 3);
+        a
+    }
+
+    /// The feature layer's output, after its ReLU: `[b, c*h*w] -> [b, features]`.
+    fn features(&self, x: Tensor<2>) -> Tensor<2> {
+        let a = self.conv_features(x).flatten::<2>(1, 3);
         relu(batch_norm(&self.feature_norm, self.feature.forward(a)))
     }
 
@@ -110,7 +116,7 @@ impl ClassifierNet {
 }
 
 pub struct Classifier {
-    net: ClassifierNet,
+    pub(crate) net: ClassifierNet,
     classes: usize,
 }
 
