@@ -1,5 +1,5 @@
 //! Image-to-image translation from the command line (issue 23): task specs shown as pairs, a
-//! pix2pix, a CycleGAN, a DiscoGAN, an SRResNet and a context encoder trained for a few steps, `translate` pictures (input, output, round
+//! pix2pix, a CycleGAN, a DiscoGAN, an SRResNet, an SRGAN and a context encoder trained for a few steps, `translate` pictures (input, output, round
 //! trip, target rows), `eval`'s scores beside their baselines, and the errors for data a
 //! translator cannot use.
 
@@ -200,6 +200,29 @@ fn srresnet_is_scored_beside_bicubic_upsampling() {
     assert!(
         e.get("psnr_input").is_none(),
         "the input has another size: {e}"
+    );
+    // SRGAN, both stages, its content loss on the shipped judge's features (28x28 grey).
+    let srgan = [
+        "train",
+        "srgan",
+        "--preset",
+        "tiny",
+        "--set",
+        "model.content=judge",
+        "--out",
+        "sg",
+        "--quiet",
+    ];
+    ok(&genlab(&srgan, d));
+    let metrics = std::fs::read_to_string(d.join("sg/metrics.jsonl")).unwrap();
+    assert!(
+        metrics.contains("\"content\"") && metrics.contains("\"d_loss\""),
+        "{metrics}"
+    );
+    let e = eval(d, "sg");
+    assert!(
+        e["psnr_bicubic"].as_f64().is_some_and(f64::is_finite),
+        "{e}"
     );
     fails_with(
         &genlab(

@@ -14,7 +14,7 @@ use crate::classical::{bgmm, class_gaussian, dbn, gmm, rbm};
 use crate::flows::{glow, maf, realnvp};
 use crate::gans::{acgan, bigan, cgan, dcgan, gan, infogan, lsgan, sngan, wgan, wgan_gp};
 use crate::judges::classifier;
-use crate::translation::{context_encoder, cyclegan, discogan, pix2pix, srresnet};
+use crate::translation::{context_encoder, cyclegan, discogan, pix2pix, srgan, srresnet};
 
 /// Every family genlab knows. Drives `genlab models`, CLI help, docs and the smoke tests.
 pub const FAMILIES: &[&Family] = &[
@@ -49,6 +49,7 @@ pub const FAMILIES: &[&Family] = &[
     &cyclegan::FAMILY,
     &discogan::FAMILY,
     &srresnet::FAMILY,
+    &srgan::FAMILY,
     &context_encoder::FAMILY,
     &classifier::FAMILY,
 ];

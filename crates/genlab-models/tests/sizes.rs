@@ -97,7 +97,7 @@ fn build_and_step(
     // Super-resolution learns from the images halved (area average), where the side allows.
     let halved;
     let data = match (family.name, data.shape) {
-        ("srresnet", s) if s.h % 2 == 0 => {
+        ("srresnet" | "srgan", s) if s.h % 2 == 0 => {
             let small = genlab_data::Shape {
                 h: s.h / 2,
                 w: s.w / 2,

@@ -5,4 +5,5 @@ pub mod context_encoder;
 pub mod cyclegan;
 pub mod discogan;
 pub mod pix2pix;
+pub mod srgan;
 pub mod srresnet;
