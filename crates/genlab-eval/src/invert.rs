@@ -211,12 +211,11 @@ mod tests {
         };
         let masked = invert(&model, &target, D, None, &cfg(Fit::Masked(mask)), &device).unwrap();
         let b = masked.best_row(0);
-        for j in 4..D {
+        for (j, want) in truth.iter().enumerate().skip(4) {
             let got = masked.x[b * D + j];
             assert!(
-                (got - truth[j]).abs() < 0.05,
-                "hidden value {j}: {got} vs {}",
-                truth[j]
+                (got - want).abs() < 0.05,
+                "hidden value {j}: {got} vs {want}"
             );
         }
         assert!(masked.error[b] < 0.02, "{}", masked.error[b]);

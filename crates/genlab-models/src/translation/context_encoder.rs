@@ -15,6 +15,7 @@
 //! fool). One minibatch per train step:
 //!   1. update D by descending -log D(y_region) - log(1 - D(F(x)_region))        (group `disc`)
 //!   2. update F by descending λ_rec L_rec - λ_adv log D(F(x)_region)            (group `gen`)
+//!
 //! Translating pastes F's prediction into the hole and keeps every known pixel.
 
 use anyhow::{bail, Result};

@@ -138,7 +138,7 @@ impl DiscoGan {
         if cfg.g_width == 0 || cfg.d_width == 0 || cfg.bottleneck == 0 {
             bail!("discogan: model.g_width, model.d_width and model.bottleneck must be at least 1");
         }
-        if !(cfg.recon_weight >= 0.0) {
+        if cfg.recon_weight.is_nan() || cfg.recon_weight < 0.0 {
             bail!("discogan: model.recon_weight is a weight >= 0");
         }
         Ok(Self {

@@ -122,7 +122,7 @@ impl SrGan {
         if cfg.width == 0 || cfg.d_width == 0 {
             bail!("srgan: model.width and model.d_width must be at least 1");
         }
-        if !(cfg.adv_weight >= 0.0) {
+        if cfg.adv_weight.is_nan() || cfg.adv_weight < 0.0 {
             bail!("srgan: model.adv_weight is a weight >= 0 (10⁻³ in the paper)");
         }
         let phi = match cfg.content {
