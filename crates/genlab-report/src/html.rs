@@ -6,7 +6,7 @@
 use crate::leaderboard::Leaderboard;
 use crate::summary::RunSummary;
 use base64::Engine;
-use genlab_viz::svg::{curves, escape};
+use genlab_viz::svg::escape;
 use std::path::Path;
 
 /// The policy in every report: images only from `data:`, inline styles, nothing else.
@@ -184,20 +184,10 @@ fn model_page(i: usize, r: &RunSummary) -> String {
             escape(&r.name())
         )),
     }
-    // Training curves from metrics.jsonl: losses and the measurements beside them.
-    let lines = r.metrics();
-    let mut series: Vec<genlab_viz::Series> = Vec::new();
-    for l in &lines {
-        for (name, v) in l.losses.iter().chain(&l.metrics) {
-            match series.iter_mut().find(|(n, _)| n == name) {
-                Some((_, pts)) => pts.push((l.step as f64, *v)),
-                None => series.push((name.clone(), vec![(l.step as f64, *v)])),
-            }
-        }
-    }
-    if !series.is_empty() {
+    let charts = r.curves();
+    if !charts.is_empty() {
         h.push_str(r#"<h3>Training curves</h3><div class="charts">"#);
-        for c in curves(&series) {
+        for c in charts {
             h.push_str(&c);
         }
         h.push_str("</div>");

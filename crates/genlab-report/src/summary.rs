@@ -1,7 +1,6 @@
 //! Run summaries: what a run directory holds, read from its files without loading a model.
-//! One row per run for `genlab runs`, `genlab compare`, `genlab report` (and, later, the web
-//! studio), so the
-//! same number is never computed two ways.
+//! One row per run for `genlab runs`, `genlab compare`, `genlab report` and the web studio
+//! (`genlab serve`), so the same number is never computed two ways.
 
 use genlab_core::run_dir::{MetricsLine, RunDir};
 use serde::Serialize;
@@ -193,6 +192,21 @@ impl RunSummary {
     /// Every line of the run's metrics.jsonl (empty when it has none).
     pub fn metrics(&self) -> Vec<MetricsLine> {
         RunDir::at(&self.path).read_metrics().unwrap_or_default()
+    }
+
+    /// The training curves from metrics.jsonl (losses and the measurements beside them) as
+    /// SVG charts, one per series (`genlab report`, the studio's run page).
+    pub fn curves(&self) -> Vec<String> {
+        let mut series: Vec<genlab_viz::Series> = Vec::new();
+        for l in &self.metrics() {
+            for (name, v) in l.losses.iter().chain(&l.metrics) {
+                match series.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, pts)) => pts.push((l.step as f64, *v)),
+                    None => series.push((name.clone(), vec![(l.step as f64, *v)])),
+                }
+            }
+        }
+        genlab_viz::svg::curves(&series)
     }
 
     /// The fixed-noise sample grids, oldest first: `(step, png)`.
