@@ -3,7 +3,7 @@
 
 use crate::commands::{
     arithmetic, bench, compare, complete, data, demo, eval, features, gmm_select, interpolate,
-    invert, models, neighbours, reconstruct, report, runs, sample, score, train, translate,
+    invert, models, neighbours, reconstruct, report, runs, sample, score, serve, train, translate,
     traverse,
 };
 use clap::{Parser, Subcommand, ValueEnum};
@@ -34,13 +34,14 @@ pub enum Command {
     Runs(runs::Args),
     /// Draw samples from a trained run into a PNG grid.
     Sample(sample::Args),
-    /// Fill in a hidden part of held-out images (RBM: clamped Gibbs sampling). Writes the
-    /// masked inputs, several completions and the originals side by side.
+    /// Fill in a hidden part of held-out images (densities: conditioning, e.g. the RBM's clamped
+    /// Gibbs sampling; GANs: masked inversion). Writes the masked inputs, several completions
+    /// and the originals side by side.
     Complete(complete::Args),
     /// Show test images above their reconstructions.
     Reconstruct(reconstruct::Args),
-    /// Translate images with an image-to-image model (pix2pix): inputs, outputs and, where
-    /// known, the targets, in rows.
+    /// Translate images with an image-to-image model (pix2pix, CycleGAN, DiscoGAN, SRResNet,
+    /// SRGAN, context encoder): inputs, outputs and, where known, the targets, in rows.
     Translate(translate::Args),
     /// Decode paths between latent codes of test images (rows) in a PNG; a 2-D latent also
     /// gets a manifold grid.
@@ -70,6 +71,9 @@ pub enum Command {
     /// Write one self-contained HTML report of runs: the leaderboard, training curves, sample
     /// grids and pictures, a page per model; nothing in it loads from the network.
     Report(report::Args),
+    /// The local web studio: every run under a folder, live training curves, sample grids over
+    /// time (http://127.0.0.1:7878/ by default).
+    Serve(serve::Args),
     /// Speed benchmarks: ms per training step of the workloads in bench/ (W1 VAE, W2 DCGAN,
     /// W3 PixelCNN-lite). bench/run.sh runs them beside PyTorch.
     #[command(args_conflicts_with_subcommands = true)]

@@ -18,6 +18,7 @@ pub mod report;
 pub mod runs;
 pub mod sample;
 pub mod score;
+pub mod serve;
 pub mod train;
 pub mod translate;
 pub mod traverse;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> Result<Status> {
         Command::Translate(args) => translate::run(args),
         Command::Interpolate(args) => interpolate::run(args),
         Command::Invert(args) => invert::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Arithmetic(args) => arithmetic::run(args),
         Command::Traverse(args) => traverse::run(args),
         Command::Neighbours(args) => neighbours::run(args),

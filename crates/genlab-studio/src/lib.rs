@@ -1,0 +1,130 @@
+//! `genlab serve`: a local web studio of the runs under a folder (issue 24). The runs page lists
+//! them (the run summaries of `genlab runs`, from genlab-report); a run's page shows its config,
+//! headline numbers, training curves (genlab-report's SVG charts) that grow while it trains, and
+//! its sample grids over time on a slider. Live updates come by server-sent events that tail the
+//! run's `metrics.jsonl`, so a run started from the CLI streams too, to any number of browsers.
+//!
+//! Pages and scripts are embedded in the binary (plain HTML, JS and SVG: no CDN, no build step).
+//! Security ([`guard`]): binds 127.0.0.1 by default and a non-loopback address needs a token;
+//! the Host header must name the bound address or localhost (DNS rebinding); files are served
+//! only from inside the runs folder ([`paths`]); no GET changes state; cross-origin POSTs are
+//! refused; request bodies are capped.
+
+pub mod guard;
+pub mod paths;
+mod runs;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::Router;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Largest request body accepted (JSON requests; uploads will have their own limit).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What `genlab serve` was asked for.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The folder of runs.
+    pub runs: PathBuf,
+    pub host: IpAddr,
+    pub port: u16,
+    /// Required of every request when set; `genlab serve` requires one off loopback.
+    pub token: Option<String>,
+}
+
+/// The server's state, shared by every request.
+#[derive(Debug)]
+pub struct Studio {
+    /// The runs folder, canonical: every file served lies under it.
+    pub root: PathBuf,
+    pub host: IpAddr,
+    pub port: u16,
+    pub token: Option<String>,
+}
+
+impl Studio {
+    /// The studio of `cfg`, or an error naming a runs folder that does not exist and a
+    /// non-loopback address without a token.
+    pub fn new(cfg: &Config) -> anyhow::Result<Self> {
+        let root = std::fs::canonicalize(&cfg.runs).map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not a folder; give the folder your runs are in with --runs (genlab train writes runs/FAMILY by default)",
+                cfg.runs.display()
+            )
+        })?;
+        if !root.is_dir() {
+            anyhow::bail!("{} is a file, not a folder of runs", cfg.runs.display());
+        }
+        if !cfg.host.is_loopback() && cfg.token.as_deref().is_none_or(str::is_empty) {
+            anyhow::bail!(
+                "--host {} makes the studio reachable from other machines: give --token SECRET too (every request must then carry it)",
+                cfg.host
+            );
+        }
+        Ok(Self {
+            root,
+            host: cfg.host,
+            port: cfg.port,
+            token: cfg.token.clone(),
+        })
+    }
+}
+
+/// Every route, behind the guard.
+pub fn router(studio: Arc<Studio>) -> Router {
+    Router::new()
+        .route("/", get(runs::index_page))
+        .route("/run", get(runs::run_page))
+        .route("/assets/studio.js", get(runs::script))
+        .route("/assets/studio.css", get(runs::style))
+        .route("/api/runs", get(runs::list))
+        .route("/api/run", get(runs::details))
+        .route("/api/curves", get(runs::curves))
+        .route("/api/events", get(runs::events))
+        .route("/files", get(runs::file))
+        .layer(axum::middleware::from_fn_with_state(
+            studio.clone(),
+            guard::guard,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(studio)
+}
+
+/// Serve `cfg` until the process is stopped; prints the address to open.
+pub fn serve(cfg: Config) -> anyhow::Result<()> {
+    let mut studio = Studio::new(&cfg)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let addr = SocketAddr::new(cfg.host, cfg.port);
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {addr} ({e}); is another server using port {}? Pick another with --port",
+                cfg.port
+            )
+        })?;
+        let bound = listener.local_addr()?;
+        let host = if cfg.host.is_loopback() {
+            format!("127.0.0.1:{}", bound.port())
+        } else {
+            bound.to_string()
+        };
+        studio.port = bound.port();
+        let studio = Arc::new(studio);
+        let token = match &studio.token {
+            Some(t) => format!("?token={t}"),
+            None => String::new(),
+        };
+        println!(
+            "genlab studio: http://{host}/{token}  (runs in {}; Ctrl-C stops)",
+            studio.root.display()
+        );
+        axum::serve(listener, router(studio)).await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,343 @@
+//! The studio's endpoints in-process (`tower::ServiceExt::oneshot`), its security rules, and
+//! the live event stream over a real socket to two clients at once.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use genlab_core::config::RunConfig;
+use genlab_core::run_dir::{Meta, MetricsLine, RunDir};
+use genlab_studio::{router, Config, Studio};
+use http_body_util::BodyExt;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const PORT: u16 = 7878;
+
+/// A run named `name` under `root` with two metrics lines and a sample grid.
+fn fake_run(root: &Path, name: &str) {
+    let dir = root.join(name);
+    let config =
+        RunConfig::from_table(&RunConfig::defaults("vae", &["model"], toml::Table::new())).unwrap();
+    let meta = Meta {
+        family: "vae".into(),
+        genlab_version: "test".into(),
+        seed: 0,
+        backend: "test".into(),
+        started_unix: 1_796_000_000,
+        last_step: 20,
+        data_kind: genlab_data::Kind::Images,
+        data_shape: genlab_data::Shape { c: 1, h: 28, w: 28 },
+        classes: vec![],
+        standardization: None,
+        input: None,
+        input_shape: None,
+    };
+    let run = RunDir::create(&dir, &config, &meta).unwrap();
+    for step in [10, 20] {
+        run.append_metrics(&MetricsLine {
+            step,
+            epoch: 0.1,
+            losses: vec![("elbo".into(), 200.0 - step as f64)],
+            steps_per_sec: 5.0,
+            ..MetricsLine::default()
+        })
+        .unwrap();
+    }
+    let grid = run.samples_file(20);
+    std::fs::create_dir_all(grid.parent().unwrap()).unwrap();
+    std::fs::write(&grid, b"\x89PNG fake").unwrap();
+}
+
+fn studio(root: &Path, token: Option<&str>) -> Arc<Studio> {
+    Arc::new(
+        Studio::new(&Config {
+            runs: root.to_path_buf(),
+            host: "127.0.0.1".parse().unwrap(),
+            port: PORT,
+            token: token.map(String::from),
+        })
+        .unwrap(),
+    )
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::HOST, format!("127.0.0.1:{PORT}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Status, headers and body of one request.
+fn send(s: &Arc<Studio>, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let r = router(s.clone()).oneshot(req).await.unwrap();
+        let (parts, body) = r.into_parts();
+        let bytes = body.collect().await.unwrap().to_bytes().to_vec();
+        (parts.status, parts.headers, bytes)
+    })
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).unwrap()
+}
+
+#[test]
+fn runs_details_curves_and_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_run(tmp.path(), "vae");
+    fake_run(tmp.path(), "table/vae-default");
+    let s = studio(tmp.path(), None);
+    let (status, headers, body) = send(&s, get("/api/runs"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+    let v = json(&body);
+    let names: Vec<&str> = v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{v}");
+    assert!(names.contains(&"table/vae-default"), "{v}");
+    assert_eq!(v["runs"][0]["thumbnail"], "samples/step-000020.png", "{v}");
+    assert_eq!(v["runs"][0]["losses"][0][0], "elbo");
+
+    let (status, _, body) = send(&s, get("/api/run?name=table/vae-default"));
+    assert_eq!(status, StatusCode::OK);
+    let d = json(&body);
+    assert!(
+        d["config"].as_str().unwrap().contains("family = \"vae\""),
+        "{d}"
+    );
+    assert_eq!(d["grids"][0]["step"], 20);
+    assert!(d["metrics_bytes"].as_u64().unwrap() > 0);
+
+    let (status, _, body) = send(&s, get("/api/curves?name=vae"));
+    assert_eq!(status, StatusCode::OK);
+    let c = json(&body);
+    assert!(c["charts"][0].as_str().unwrap().starts_with("<svg"), "{c}");
+
+    let (status, headers, body) = send(&s, get("/files?run=vae&path=samples/step-000020.png"));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert!(body.starts_with(b"\x89PNG"));
+    // Pages and their script are served; unknown runs are a 404 that says so.
+    for page in [
+        "/",
+        "/run?name=vae",
+        "/assets/studio.js",
+        "/assets/studio.css",
+    ] {
+        assert_eq!(send(&s, get(page)).0, StatusCode::OK, "{page}");
+    }
+    let (status, _, body) = send(&s, get("/api/run?name=nope"));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(json(&body)["error"].as_str().unwrap().contains("nope"));
+}
+
+#[test]
+fn files_only_from_inside_the_runs_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("runs");
+    fake_run(&root, "vae");
+    std::fs::write(tmp.path().join("secret.toml"), "password = 1").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(tmp.path().join("secret.toml"), root.join("vae/link.toml")).unwrap();
+    let s = studio(&root, None);
+    for uri in [
+        "/files?run=vae&path=../../secret.toml",
+        "/files?run=vae&path=%2e%2e%2f%2e%2e%2fsecret.toml",
+        "/files?run=vae&path=%252e%252e%252fsecret.toml",
+        "/files?run=vae&path=/etc/passwd",
+        "/files?run=vae&path=link.toml",
+        "/files?run=..&path=secret.toml",
+        "/files?run=vae/..&path=../secret.toml",
+        "/files?run=/etc&path=passwd",
+        "/api/run?name=..",
+        "/api/run?name=%2e%2e",
+    ] {
+        let (status, _, body) = send(&s, get(uri));
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(
+            !String::from_utf8_lossy(&body).contains("password"),
+            "{uri}"
+        );
+    }
+    // The run's own config is served.
+    assert_eq!(
+        send(&s, get("/files?run=vae&path=config.toml")).0,
+        StatusCode::OK
+    );
+}
+
+#[test]
+fn host_origin_and_token_rules() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_run(tmp.path(), "vae");
+    let s = studio(tmp.path(), None);
+    let with_host = |host: &str| {
+        Request::get("/api/runs")
+            .header(header::HOST, host)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for host in [
+        "localhost:7878",
+        "127.0.0.1:7878",
+        "[::1]:7878",
+        "LOCALHOST:7878",
+    ] {
+        assert_eq!(send(&s, with_host(host)).0, StatusCode::OK, "{host}");
+    }
+    // DNS rebinding: another name, or the right name on another port.
+    for host in [
+        "evil.example:7878",
+        "evil.example",
+        "127.0.0.1:9999",
+        "",
+        "localhost",
+    ] {
+        assert_eq!(
+            send(&s, with_host(host)).0,
+            StatusCode::MISDIRECTED_REQUEST,
+            "{host}"
+        );
+    }
+    // A state-changing request from another origin, or not JSON, is refused before any
+    // handler; from the studio's own page it passes the guard (and meets no route here).
+    let post = |origin: Option<&str>, kind: &str| {
+        let mut r = Request::post("/api/runs")
+            .header(header::HOST, "127.0.0.1:7878")
+            .header(header::CONTENT_TYPE, kind);
+        if let Some(o) = origin {
+            r = r.header(header::ORIGIN, o);
+        }
+        r.body(Body::from("{}")).unwrap()
+    };
+    let json_type = "application/json";
+    let foreign = post(Some("http://evil.example"), json_type);
+    assert_eq!(send(&s, foreign).0, StatusCode::FORBIDDEN);
+    let other_port = post(Some("http://127.0.0.1:9999"), json_type);
+    assert_eq!(send(&s, other_port).0, StatusCode::FORBIDDEN);
+    let form = post(
+        Some("http://127.0.0.1:7878"),
+        "application/x-www-form-urlencoded",
+    );
+    assert_eq!(send(&s, form).0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let own = post(Some("http://127.0.0.1:7878"), json_type);
+    assert_eq!(send(&s, own).0, StatusCode::METHOD_NOT_ALLOWED);
+
+    // With a token: refused without it, taken from the query (which sets a cookie), a cookie
+    // or a bearer header; a wrong one is refused.
+    let s = studio(tmp.path(), Some("s3cret"));
+    assert_eq!(send(&s, get("/api/runs")).0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&s, get("/api/runs?token=wrong")).0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, headers, _) = send(&s, get("/?token=s3cret"));
+    assert_eq!(status, StatusCode::OK);
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("genlab_token=s3cret;") && cookie.contains("HttpOnly"));
+    let mut r = get("/api/runs");
+    r.headers_mut()
+        .insert(header::COOKIE, "a=b; genlab_token=s3cret".parse().unwrap());
+    assert_eq!(send(&s, r).0, StatusCode::OK);
+    let mut r = get("/api/runs");
+    r.headers_mut()
+        .insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+    assert_eq!(send(&s, r).0, StatusCode::OK);
+    // Off loopback a token is required; a missing folder is named.
+    let cfg = |host: &str, token: Option<&str>, runs: &Path| Config {
+        runs: runs.to_path_buf(),
+        host: host.parse().unwrap(),
+        port: PORT,
+        token: token.map(String::from),
+    };
+    let err = Studio::new(&cfg("0.0.0.0", None, tmp.path())).unwrap_err();
+    assert!(err.to_string().contains("--token"), "{err}");
+    assert!(Studio::new(&cfg("0.0.0.0", Some("t"), tmp.path())).is_ok());
+    let err = Studio::new(&cfg("127.0.0.1", None, &tmp.path().join("nope"))).unwrap_err();
+    assert!(err.to_string().contains("--runs"), "{err}");
+}
+
+/// Read from `stream` until `needle` shows up (or fail after a while).
+fn read_until(stream: &mut std::net::TcpStream, needle: &str) -> String {
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let mut seen = String::new();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(_) => {}
+        }
+        if seen.contains(needle) {
+            return seen;
+        }
+    }
+    panic!("no `{needle}` in:\n{seen}");
+}
+
+#[test]
+fn two_browsers_both_see_a_new_metrics_line_over_a_socket() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_run(tmp.path(), "vae");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let s = Arc::new(
+        Studio::new(&Config {
+            runs: tmp.path().to_path_buf(),
+            host: "127.0.0.1".parse().unwrap(),
+            port,
+            token: None,
+        })
+        .unwrap(),
+    );
+    rt.spawn(async move { axum::serve(listener, router(s)).await });
+    let open = || {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            c,
+            "GET /api/events?name=vae HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .unwrap();
+        let head = read_until(&mut c, "\r\n\r\n");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(head.contains("text/event-stream"), "{head}");
+        c
+    };
+    let (mut a, mut b) = (open(), open());
+    // A trainer (here: this test) appends a line; both streams carry it.
+    RunDir::at(tmp.path().join("vae"))
+        .append_metrics(&MetricsLine {
+            step: 30,
+            epoch: 0.2,
+            losses: vec![("elbo".into(), 150.0)],
+            steps_per_sec: 5.0,
+            ..MetricsLine::default()
+        })
+        .unwrap();
+    for c in [&mut a, &mut b] {
+        let got = read_until(c, "\"step\":30");
+        assert!(got.contains("event: metrics"), "{got}");
+    }
+}
