@@ -82,4 +82,9 @@ fn crates_import_only_along_the_documented_arrows() {
     ] {
         assert!(!uses("genlab-report", c), "genlab-report depends on {c}");
     }
+    // The studio runs training as child `genlab train` processes, never in its own loop.
+    assert!(
+        !uses("genlab-studio", "genlab-train"),
+        "genlab-studio depends on genlab-train"
+    );
 }

@@ -21,6 +21,13 @@ function ago(unix) {
   return Math.round(s / 86400) + " days ago";
 }
 
+function duration(seconds) {
+  if (seconds === null || seconds === undefined) return "";
+  if (seconds < 60) return seconds.toFixed(1) + " s";
+  if (seconds < 5400) return (seconds / 60).toFixed(1) + " min";
+  return (seconds / 3600).toFixed(1) + " h";
+}
+
 function fileUrl(run, path) {
   return "/files?run=" + encodeURIComponent(run) + "&path=" + encodeURIComponent(path);
 }
@@ -133,7 +140,7 @@ function facts(run) {
     ["steps", fmt(run.step) + " of " + fmt(run.steps)],
     ["seed", run.seed],
     ["parameters", run.parameters === null ? "" : fmt(run.parameters)],
-    ["training time", run.train_seconds === null ? "" : fmt(run.train_seconds / 60) + " min"],
+    ["training time", duration(run.train_seconds)],
     ["last losses", run.losses.map(([k, v]) => k + " " + fmt(v)).join(", ")],
     ["headline", run.evaluated ? headlineText(run) : "not evaluated"],
   ];
@@ -196,12 +203,22 @@ async function runPage() {
     clearTimeout(alive.t);
     alive.t = setTimeout(() => ($("live").hidden = true), 10000);
   };
+  const showStep = () => ($("fact-steps").textContent = fmt(lastStep) + " of " + fmt(d.run.steps));
   es.addEventListener("metrics", (e) => {
     alive();
     const line = JSON.parse(e.data);
     lastStep = Math.max(lastStep, line.step);
-    $("fact-steps").textContent = fmt(lastStep) + " of " + fmt(d.run.steps);
+    showStep();
+    if (line.steps_per_sec > 0) $("fact-training-time").textContent = duration(line.step / line.steps_per_sec);
+    $("fact-last-losses").textContent =
+      Object.entries(line.losses).map(([k, v]) => k + " " + fmt(v)).join(", ");
     if (!pending) pending = setTimeout(() => { pending = null; refreshCurves(name); }, 1000);
+  });
+  es.addEventListener("step", (e) => {
+    const s = JSON.parse(e.data);
+    if (s.steps) d.run.steps = s.steps;
+    lastStep = Math.max(lastStep, s.step);
+    showStep();
   });
   es.addEventListener("reset", () => refreshCurves(name));
   es.addEventListener("grids", (e) => { alive(); setGrids(JSON.parse(e.data), name); });

@@ -236,10 +236,12 @@ impl Tail {
         if let Ok(meta) = run.read_meta() {
             if meta.last_step != self.step {
                 self.step = meta.last_step;
+                // The planned steps too: a resume may have raised them.
+                let steps = run.read_config().ok().map(|c| c.train.steps);
                 self.queue.push_back(
                     Event::default()
                         .event("step")
-                        .data(json!({"step": meta.last_step}).to_string()),
+                        .data(json!({"step": meta.last_step, "steps": steps}).to_string()),
                 );
             }
         }
@@ -248,7 +250,7 @@ impl Tail {
 
 /// `GET /api/events?name=&from=`: server-sent events of a run while the page is open:
 /// `metrics` (each new line of metrics.jsonl), `grids` (the list, when a sample grid is added),
-/// `step` (the checkpointed step), `reset` (metrics.jsonl was rewound).
+/// `step` (the checkpointed step and the planned steps), `reset` (metrics.jsonl was rewound).
 pub async fn events(State(studio): State<Arc<Studio>>, Query(q): Query<EventsQuery>) -> Response {
     let dir = match paths::run(&studio.root, &q.name) {
         Ok(d) => d,

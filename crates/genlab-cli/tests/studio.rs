@@ -1,0 +1,291 @@
+//! `genlab serve` in a real browser (issue 24): Debian's chromium, driven over the DevTools
+//! protocol, opens the runs page, then a run's page while the run trains on: the curves are
+//! redrawn and a new sample grid joins the slider without a reload. Screenshots go to
+//! $GENLAB_SCREENSHOTS when set (docs/img/ holds the committed ones).
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A headless chromium and a DevTools connection to its page.
+struct Browser {
+    child: Child,
+    ws: tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>,
+    next: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    fn launch() -> Self {
+        let profile = tempfile::tempdir().unwrap();
+        let mut child = Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--window-size=1280,1000",
+                "--remote-debugging-port=0",
+                &format!("--user-data-dir={}", profile.path().display()),
+                "about:blank",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("Debian's chromium must be installed for this test (apt-get install chromium; the README's test command does it)");
+        // "DevTools listening on ws://127.0.0.1:PORT/devtools/browser/..."
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let port = loop {
+            let line = lines
+                .next()
+                .expect("chromium exited before it listened")
+                .unwrap();
+            if let Some(rest) = line.split("ws://127.0.0.1:").nth(1) {
+                break rest.split('/').next().unwrap().parse::<u16>().unwrap();
+            }
+        };
+        // Keep reading its log so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let list = http_get(port, "/json/list");
+        let targets: Value = serde_json::from_str(&list).unwrap();
+        let page = targets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["type"] == "page")
+            .expect("chromium has a page");
+        let url = page["webSocketDebuggerUrl"].as_str().unwrap().to_string();
+        let (ws, _) = tungstenite::connect(url).unwrap();
+        Self {
+            child,
+            ws,
+            next: 0,
+            _profile: profile,
+        }
+    }
+
+    /// Call a DevTools method and return its result (events in between are skipped).
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        let msg = json!({"id": id, "method": method, "params": params}).to_string();
+        self.ws.send(tungstenite::Message::text(msg)).unwrap();
+        loop {
+            let msg = self.ws.read().unwrap();
+            let Ok(text) = msg.to_text() else { continue };
+            let v: Value = serde_json::from_str(text).unwrap();
+            if v["id"] == id {
+                assert!(v.get("error").is_none(), "{method}: {v}");
+                return v["result"].clone();
+            }
+        }
+    }
+
+    /// The value of a JavaScript expression on the page (promises awaited).
+    fn eval(&mut self, expr: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
+        );
+        assert!(r.get("exceptionDetails").is_none(), "{expr}: {r}");
+        r["result"]["value"].clone()
+    }
+
+    /// Wait until `expr` is true on the page.
+    fn wait_for(&mut self, expr: &str, what: &str) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
+            if self.eval(expr) == json!(true) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let body = self.eval("document.body.innerText");
+        panic!("{what}: `{expr}` never held; the page says:\n{body}");
+    }
+
+    fn open(&mut self, url: &str) {
+        self.call("Page.enable", json!({}));
+        self.call("Page.navigate", json!({ "url": url }));
+        self.wait_for("document.readyState === 'complete'", url);
+    }
+
+    /// A PNG of the page as shown, to `path`.
+    fn screenshot(&mut self, path: &Path) {
+        let r = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(r["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The body of `GET path` from 127.0.0.1:`port`, read to its Content-Length.
+fn http_get(port: u16, path: &str) -> String {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(&s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").unwrap();
+    let mut r = BufReader::new(s);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0u8; length];
+    r.read_exact(&mut body).unwrap();
+    String::from_utf8(body).unwrap()
+}
+
+/// A studio on a free port for the runs under `dir/runs`, and its address.
+fn serve(dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genlab"))
+        .args(["serve", "--runs", "runs", "--port", "0"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "genlab studio: http://127.0.0.1:PORT/  (runs in ...)"
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in `{line}`"))
+        .to_string();
+    (child, url)
+}
+
+/// The picture is not blank: some share of its pixels are dark.
+fn assert_not_blank(path: &Path) {
+    let img = open(path);
+    let inked = img
+        .pixels()
+        .filter(|p| p.0.iter().any(|&c| c < 200))
+        .count();
+    let share = inked as f64 / (img.width() * img.height()) as f64;
+    assert!(share > 0.02, "{} looks blank", path.display());
+}
+
+#[test]
+fn the_studio_shows_runs_and_a_run_learning_live_in_chromium() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let shots = std::env::var("GENLAB_SCREENSHOTS").ok();
+    let shot = |name: &str| match &shots {
+        Some(dir) => Path::new(dir).join(name),
+        None => d.join(name),
+    };
+    // A short run, logging every 20 steps and drawing samples every 500.
+    let mut train = vec!["train", "vae", "--preset", "tiny", "--out", "runs/live"];
+    train.extend([
+        "--quiet",
+        "--set",
+        "train.log_every=20",
+        "--set",
+        "train.sample_every=500",
+        "--set",
+        "train.checkpoint_every=500",
+    ]);
+    ok(&genlab(&train, d));
+    ok(&genlab(
+        &["train", "gmm", "--out", "runs/gmm", "--quiet"],
+        d,
+    ));
+    let (mut server, url) = serve(d);
+    let mut b = Browser::launch();
+
+    // The runs page lists both, with their families.
+    b.open(&url);
+    b.wait_for(
+        "document.querySelectorAll('#runs tbody tr').length === 2",
+        "two runs listed",
+    );
+    let text = b.eval("document.querySelector('#runs').innerText");
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("live") && text.contains("vae") && text.contains("gmm"),
+        "{text}"
+    );
+    // The filter hides what does not match.
+    b.eval("(() => { const f = document.getElementById('filter'); f.value = 'gmm'; f.dispatchEvent(new Event('input')); })()");
+    assert_eq!(
+        b.eval("document.querySelectorAll('#runs tbody tr').length"),
+        json!(1)
+    );
+    b.eval("(() => { const f = document.getElementById('filter'); f.value = ''; f.dispatchEvent(new Event('input')); })()");
+    b.screenshot(&shot("studio-runs.png"));
+    assert_not_blank(&shot("studio-runs.png"));
+
+    // A run's page: facts, curves (SVG) and its sample grid.
+    b.open(&format!("{url}run?name=live"));
+    b.wait_for(
+        "document.querySelectorAll('#charts svg').length > 0 && document.getElementById('grid').complete",
+        "curves and a grid drawn",
+    );
+    let grids_before = b.eval("Number(document.getElementById('grid-step').max)");
+    let losses_before = b.eval("document.getElementById('fact-last-losses').innerText");
+    let updates_before = b.eval("Number(document.getElementById('charts').dataset.updates)");
+    // Training goes on from the CLI; the open page follows it.
+    let mut resumed = Command::new(env!("CARGO_BIN_EXE_genlab"))
+        .args([
+            "train",
+            "vae",
+            "--out",
+            "runs/live",
+            "--resume",
+            "--steps",
+            "1500",
+            "--quiet",
+        ])
+        .current_dir(d)
+        .spawn()
+        .unwrap();
+    b.wait_for(
+        &format!("Number(document.getElementById('charts').dataset.updates) > {updates_before}"),
+        "the curves redrawn from new metrics lines",
+    );
+    b.wait_for(
+        &format!("Number(document.getElementById('grid-step').max) > {grids_before}"),
+        "a new sample grid on the slider",
+    );
+    assert!(resumed.wait().unwrap().success());
+    b.wait_for(
+        &format!("document.getElementById('fact-last-losses').innerText !== {losses_before}"),
+        "the last losses follow the run",
+    );
+    b.wait_for(
+        "document.getElementById('fact-steps').innerText.startsWith('1,500')",
+        "the last step shown",
+    );
+    b.screenshot(&shot("studio-run.png"));
+    assert_not_blank(&shot("studio-run.png"));
+    let _ = server.kill();
+    let _ = server.wait();
+}
