@@ -310,7 +310,7 @@ translation)
   #   bash bench/run.sh translation [FAMILY:PRESET[:STEPS] ...]
   shift
   specs=("$@")
-  [ ${#specs[@]} -gt 0 ] || specs=(pix2pix:default pix2pix:l1 srresnet:default context-encoder:default context-encoder:l2 cyclegan:default cyclegan:edges)
+  [ ${#specs[@]} -gt 0 ] || specs=(pix2pix:default pix2pix:l1 srresnet:default srgan:default context-encoder:default context-encoder:l2 cyclegan:default cyclegan:edges discogan:default discogan:gan discogan:one-sided)
   out=bench/results/translation.jsonl
   : > "$out"
   mkdir -p docs/img/translation

@@ -128,7 +128,8 @@ elif kind == "translation":
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         e = r["eval"]
-        base = next((b for b in ("input", "bicubic", "mean") if f"l1_{b}" in e), None)
+        # The most telling baseline: the mean image for inpainting, bicubic for super-resolution.
+        base = next((b for b in ("mean", "bicubic", "input") if f"l1_{b}" in e), None)
         bl = [f(e, f"{m}_{base}", p) for m, p in (("l1", 3), ("psnr", 2), ("ssim", 3))] if base else ["-"] * 3
         acc = "-" if "judged_accuracy" not in e else f"{e['judged_accuracy']:.3f} ({e['judged_accuracy_targets']:.3f})"
         div = "-" if "diversity" not in e else f"{e['diversity']:.3f} ({e['diversity_input']:.3f})"
