@@ -32,22 +32,7 @@ fn nets(device: &burn::tensor::Device) -> (Generator, Discriminator) {
         },
         device,
     );
-    let d = Discriminator::new(
-        &DiscSpec {
-            body: Body::Dcgan,
-            shape: SHAPE,
-            hidden: vec![],
-            width: 64,
-            activation: Activation::LeakyRelu,
-            batch_norm: true,
-            spectral_norm: false,
-            minibatch_std: false,
-            extra: 0,
-            extra_planes: false,
-            out: 1,
-        },
-        device,
-    );
+    let d = Discriminator::new(&DiscSpec::dcgan(SHAPE, 64, 1), device);
     (g, d)
 }
 

@@ -247,6 +247,27 @@ pub struct DiscSpec {
     pub out: usize,
 }
 
+impl DiscSpec {
+    /// The DCGAN discriminator of Radford et al. 2015 on `shape`: stride-2 4x4 convolutions from
+    /// `width` channels, batch norm, LeakyReLU 0.2, a dense head to `out` numbers (1 for a
+    /// critic, a bottleneck for an encoder).
+    pub fn dcgan(shape: Shape, width: usize, out: usize) -> Self {
+        Self {
+            body: Body::Dcgan,
+            shape,
+            hidden: Vec::new(),
+            width,
+            activation: Activation::LeakyRelu,
+            batch_norm: true,
+            spectral_norm: false,
+            minibatch_std: false,
+            extra: 0,
+            extra_planes: false,
+            out,
+        }
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct Discriminator {
     /// DCGAN body: stride-2 4x4 convolutions; empty for an MLP.

@@ -620,22 +620,7 @@ impl EncoderDecoder {
         use crate::gan_nets::{Body, DiscSpec, Discriminator, GenSpec, Generator};
         use crate::mlp::Activation;
         Self {
-            encoder: Discriminator::new(
-                &DiscSpec {
-                    body: Body::Dcgan,
-                    shape: input,
-                    hidden: Vec::new(),
-                    width,
-                    activation: Activation::LeakyRelu,
-                    batch_norm: true,
-                    spectral_norm: false,
-                    minibatch_std: false,
-                    extra: 0,
-                    extra_planes: false,
-                    out: bottleneck,
-                },
-                device,
-            ),
+            encoder: Discriminator::new(&DiscSpec::dcgan(input, width, bottleneck), device),
             decoder: Generator::new(
                 &GenSpec {
                     body: Body::Dcgan,

@@ -210,8 +210,10 @@ async function runPage() {
     lastStep = Math.max(lastStep, line.step);
     showStep();
     if (line.steps_per_sec > 0) $("fact-training-time").textContent = duration(line.step / line.steps_per_sec);
-    $("fact-last-losses").textContent =
-      Object.entries(line.losses).map(([k, v]) => k + " " + fmt(v)).join(", ");
+    if (line.losses) {
+      $("fact-last-losses").textContent =
+        Object.entries(line.losses).map(([k, v]) => k + " " + fmt(v)).join(", ");
+    }
     if (!pending) pending = setTimeout(() => { pending = null; refreshCurves(name); }, 1000);
   });
   es.addEventListener("step", (e) => {
@@ -220,7 +222,8 @@ async function runPage() {
     lastStep = Math.max(lastStep, s.step);
     showStep();
   });
-  es.addEventListener("reset", () => refreshCurves(name));
+  // metrics.jsonl was written anew (a resume rewinds it): its lines come again from the top.
+  es.addEventListener("reset", () => { lastStep = 0; refreshCurves(name); });
   es.addEventListener("grids", (e) => { alive(); setGrids(JSON.parse(e.data), name); });
 }
 

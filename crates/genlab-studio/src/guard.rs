@@ -1,8 +1,8 @@
 //! The checks every request passes before a handler sees it:
 //! - the Host header names the bound address, localhost or 127.0.0.1 / [::1] with the bound
 //!   port (a page of another site that rebinds its DNS name to 127.0.0.1 sends its own name);
-//! - with a token, the request carries it (`Authorization: Bearer T`, the `genlab_token`
-//!   cookie, or `?token=T` on a page, which sets the cookie);
+//! - with a token, the request carries it (`?token=T` on a page, which sets the cookie,
+//!   `Authorization: Bearer T`, or the `genlab_token_PORT` cookie); any one that matches will do;
 //! - a request that may change state (any method but GET and HEAD) comes from the studio's own
 //!   pages: its Origin, when sent, is the studio's, and its body is JSON (a cross-site form
 //!   cannot send that without the browser asking first, and the studio never says yes).
@@ -52,34 +52,53 @@ pub fn host_allowed(studio: &Studio, host: &str) -> bool {
         || studio.host.is_unspecified()
 }
 
-/// The token the request carries, if any: header, cookie or query.
-fn token_of(headers: &HeaderMap, query: Option<&str>) -> (Option<String>, bool) {
+/// The name of this studio's cookie: one per port, so two studios keep their own tokens.
+fn cookie_name(port: u16) -> String {
+    format!("{COOKIE}_{port}")
+}
+
+/// The tokens the request carries: `?token=` first (from the printed address), then the bearer
+/// header, then this studio's cookie; each with whether it came from the query.
+fn tokens_of(headers: &HeaderMap, query: Option<&str>, port: u16) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    if let Some(q) = query {
+        for kv in q.split('&') {
+            if let Some(t) = kv.strip_prefix("token=") {
+                out.push((t.to_string(), true));
+            }
+        }
+    }
     if let Some(v) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     {
         if let Some(t) = v.strip_prefix("Bearer ") {
-            return (Some(t.to_string()), false);
+            out.push((t.to_string(), false));
         }
     }
+    let name = cookie_name(port);
     for cookies in headers.get_all(header::COOKIE) {
         let Ok(cookies) = cookies.to_str() else {
             continue;
         };
         for c in cookies.split(';') {
             if let Some((k, v)) = c.trim().split_once('=') {
-                if k == COOKIE {
-                    return (Some(v.to_string()), false);
+                if k == name {
+                    out.push((v.to_string(), false));
                 }
             }
         }
     }
-    let from_query = query.and_then(|q| {
-        q.split('&')
-            .find_map(|kv| kv.strip_prefix("token=").map(str::to_string))
-    });
-    let in_query = from_query.is_some();
-    (from_query, in_query)
+    out
+}
+
+/// Whether `token` can be a studio's token: letters, digits, `-` and `_` (nothing a URL, a
+/// header or a cookie would need to escape), 8 to 128 of them.
+pub fn valid_token(token: &str) -> bool {
+    (8..=128).contains(&token.len())
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Compare without stopping at the first difference.
@@ -108,13 +127,15 @@ pub async fn guard(State(studio): State<Arc<Studio>>, req: Request, next: Next) 
     }
     let mut set_cookie = false;
     if let Some(want) = &studio.token {
-        let (got, in_query) = token_of(headers, req.uri().query());
-        if !got.as_deref().is_some_and(|g| same(g, want)) {
+        let matched = tokens_of(headers, req.uri().query(), studio.port)
+            .into_iter()
+            .find(|(got, _)| same(got, want));
+        let Some((_, in_query)) = matched else {
             return refuse(
                 StatusCode::UNAUTHORIZED,
                 "this studio needs its token: open the address `genlab serve` printed (it ends in ?token=...)",
             );
-        }
+        };
         set_cookie = in_query;
     }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
@@ -142,7 +163,7 @@ pub async fn guard(State(studio): State<Arc<Studio>>, req: Request, next: Next) 
             );
         }
     }
-    let token = studio.token.clone();
+    let (token, port) = (studio.token.clone(), studio.port);
     let mut response = next.run(req).await;
     let h = response.headers_mut();
     h.insert(
@@ -158,9 +179,10 @@ pub async fn guard(State(studio): State<Arc<Studio>>, req: Request, next: Next) 
         HeaderValue::from_static("no-referrer"),
     );
     if let (true, Some(t)) = (set_cookie, token) {
-        if let Ok(v) =
-            HeaderValue::from_str(&format!("{COOKIE}={t}; HttpOnly; SameSite=Strict; Path=/"))
-        {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{}={t}; HttpOnly; SameSite=Strict; Path=/",
+            cookie_name(port)
+        )) {
             h.insert(header::SET_COOKIE, v);
         }
     }

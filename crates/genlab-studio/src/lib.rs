@@ -64,6 +64,11 @@ impl Studio {
                 cfg.host
             );
         }
+        if let Some(t) = &cfg.token {
+            if !guard::valid_token(t) {
+                anyhow::bail!("--token: 8 to 128 letters, digits, `-` or `_` (it goes into addresses and cookies unescaped)");
+            }
+        }
         Ok(Self {
             root,
             host: cfg.host,

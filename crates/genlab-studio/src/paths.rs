@@ -1,8 +1,8 @@
 //! Names from the page turned into paths, only ever inside the runs folder. A run is named by
 //! its path below the folder (`vae`, `table/vae-default`), a file by its path below the run
 //! (`samples/step-000500.png`). Refused: empty or long names, absolute paths, `.` and `..`
-//! components, characters outside letters, digits and `._-+/` (so no percent sign survives one
-//! decoding: double-encoded traversal is refused as a name), symlinks that lead out (the
+//! components, characters outside letters, digits, space and `._-+/,()=@` (no `%`, backslash or
+//! control character: a double-encoded traversal is refused as a name), symlinks that lead out (the
 //! canonical path must stay under the canonical root), and anything that is not a run or a file
 //! of a kind the studio shows.
 
@@ -20,7 +20,7 @@ fn valid(name: &str) -> Result<(), String> {
     }
     if let Some(c) = name
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "._-+/".contains(*c)))
+        .find(|c| !(c.is_alphanumeric() || "._-+/ ,()=@".contains(*c)))
     {
         return Err(format!("`{c}` cannot be part of a name"));
     }

@@ -81,6 +81,8 @@ fn row(root: &Path, r: &RunSummary) -> Value {
 fn summaries(root: &Path) -> Vec<RunSummary> {
     let mut runs: Vec<RunSummary> = find_runs(root, SEARCH_DEPTH)
         .iter()
+        // A symlinked folder that leads out of the runs folder is not listed.
+        .filter(|p| std::fs::canonicalize(p).is_ok_and(|c| c.starts_with(root)))
         .filter_map(|p| RunSummary::read(p).ok())
         .collect();
     runs.sort_by_key(|r| std::cmp::Reverse(r.started_unix));
@@ -122,9 +124,7 @@ pub async fn details(State(studio): State<Arc<Studio>>, Query(q): Query<RunQuery
             .collect();
         let checkpoints: Vec<u64> = run.checkpoints().iter().map(|(s, _)| *s).collect();
         let pictures: Vec<String> = r.pictures().iter().map(|p| rel(p)).collect();
-        let metrics_bytes = std::fs::metadata(run.metrics_file())
-            .map(|m| m.len())
-            .unwrap_or(0);
+        let metrics_bytes = line_start(&run.metrics_file(), u64::MAX);
         Json(json!({
             "run": row(&root, &r),
             "config": std::fs::read_to_string(run.config_file()).unwrap_or_default(),
@@ -183,42 +183,74 @@ pub async fn file(State(studio): State<Arc<Studio>>, Query(q): Query<FileQuery>)
 #[derive(Deserialize)]
 pub struct EventsQuery {
     name: String,
-    /// Byte offset in metrics.jsonl to stream from (`/api/run`'s `metrics_bytes`); the end of
-    /// the file when absent.
+    /// Byte offset in metrics.jsonl to stream from (`/api/run`'s `metrics_bytes`), moved back to
+    /// the start of its line; the end of the last complete line when absent.
     from: Option<u64>,
+}
+
+/// The offset just after the last newline at or before `offset` in `path` (0 when none): where
+/// a complete line starts, so a stream never begins inside a line (a torn last line of a killed
+/// run, a `from` sent by hand).
+fn line_start(path: &Path, offset: u64) -> u64 {
+    let Ok(bytes) = std::fs::read(path) else {
+        return 0;
+    };
+    let end = (offset.min(bytes.len() as u64)) as usize;
+    bytes[..end]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i as u64 + 1)
+}
+
+/// Which file a path holds now: a rewrite (a resume writes metrics.jsonl anew) changes it.
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// What the stream of one run has seen.
 struct Tail {
     dir: PathBuf,
     offset: u64,
+    file: Option<(u64, u64)>,
     grids: usize,
     step: u64,
     queue: std::collections::VecDeque<Event>,
 }
 
 impl Tail {
-    /// New complete lines of metrics.jsonl, new sample grids and a changed last step, as events.
+    /// New complete lines of metrics.jsonl (read from where the last poll stopped), new sample
+    /// grids and a changed last step, as events.
     fn poll(&mut self) {
+        use std::io::{Read, Seek, SeekFrom};
         let run = RunDir::at(&self.dir);
-        if let Ok(bytes) = std::fs::read(run.metrics_file()) {
-            if (bytes.len() as u64) < self.offset {
-                // Truncated (a resume after an interruption rewinds it): start again.
-                self.offset = 0;
+        let path = run.metrics_file();
+        let now = identity(&path);
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if now != self.file || len < self.offset {
+            // Rewritten or truncated (a resume rewinds it): start again from its top.
+            if self.file.is_some() || len < self.offset {
                 self.queue
                     .push_back(Event::default().event("reset").data("{}"));
             }
-            let new = &bytes[self.offset as usize..];
-            if let Some(end) = new.iter().rposition(|&b| b == b'\n') {
-                for line in new[..end].split(|&b| b == b'\n') {
-                    let line = String::from_utf8_lossy(line);
-                    if !line.trim().is_empty() {
-                        self.queue
-                            .push_back(Event::default().event("metrics").data(line.trim()));
-                    }
-                }
-                self.offset += end as u64 + 1;
+            self.file = now;
+            self.offset = 0;
+        }
+        let mut new = Vec::new();
+        if let Ok(mut f) = std::fs::File::open(&path) {
+            if f.seek(SeekFrom::Start(self.offset)).is_ok() {
+                let _ = f.read_to_end(&mut new);
             }
+        }
+        if let Some(end) = new.iter().rposition(|&b| b == b'\n') {
+            for line in new[..end].split(|&b| b == b'\n') {
+                let line = String::from_utf8_lossy(line);
+                if !line.trim().is_empty() {
+                    self.queue
+                        .push_back(Event::default().event("metrics").data(line.trim()));
+                }
+            }
+            self.offset += end as u64 + 1;
         }
         let grids = run.sample_grids();
         if grids.len() != self.grids {
@@ -257,11 +289,10 @@ pub async fn events(State(studio): State<Arc<Studio>>, Query(q): Query<EventsQue
         Err(e) => return not_found(e),
     };
     let run = RunDir::at(&dir);
-    let end = std::fs::metadata(run.metrics_file())
-        .map(|m| m.len())
-        .unwrap_or(0);
+    let path = run.metrics_file();
     let tail = Tail {
-        offset: q.from.unwrap_or(end).min(end),
+        offset: line_start(&path, q.from.unwrap_or(u64::MAX)),
+        file: identity(&path),
         grids: run.sample_grids().len(),
         step: run.read_meta().map(|m| m.last_step).unwrap_or(0),
         dir,

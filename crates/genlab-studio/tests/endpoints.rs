@@ -237,24 +237,42 @@ fn host_origin_and_token_rules() {
 
     // With a token: refused without it, taken from the query (which sets a cookie), a cookie
     // or a bearer header; a wrong one is refused.
-    let s = studio(tmp.path(), Some("s3cret"));
+    let s = studio(tmp.path(), Some("s3cret-token"));
     assert_eq!(send(&s, get("/api/runs")).0, StatusCode::UNAUTHORIZED);
     assert_eq!(
         send(&s, get("/api/runs?token=wrong")).0,
         StatusCode::UNAUTHORIZED
     );
-    let (status, headers, _) = send(&s, get("/?token=s3cret"));
+    let (status, headers, _) = send(&s, get("/?token=s3cret-token"));
     assert_eq!(status, StatusCode::OK);
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
-    assert!(cookie.starts_with("genlab_token=s3cret;") && cookie.contains("HttpOnly"));
+    assert!(cookie.starts_with("genlab_token_7878=s3cret-token;") && cookie.contains("HttpOnly"));
     let mut r = get("/api/runs");
-    r.headers_mut()
-        .insert(header::COOKIE, "a=b; genlab_token=s3cret".parse().unwrap());
+    r.headers_mut().insert(
+        header::COOKIE,
+        "a=b; genlab_token_7878=s3cret-token".parse().unwrap(),
+    );
     assert_eq!(send(&s, r).0, StatusCode::OK);
     let mut r = get("/api/runs");
-    r.headers_mut()
-        .insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+    r.headers_mut().insert(
+        header::AUTHORIZATION,
+        "Bearer s3cret-token".parse().unwrap(),
+    );
     assert_eq!(send(&s, r).0, StatusCode::OK);
+    // A stale cookie (an earlier studio's) does not lock out the printed address.
+    let mut r = get("/?token=s3cret-token");
+    r.headers_mut().insert(
+        header::COOKIE,
+        "genlab_token_7878=old-token".parse().unwrap(),
+    );
+    assert_eq!(send(&s, r).0, StatusCode::OK);
+    // Another port's cookie is another studio's.
+    let mut r = get("/api/runs");
+    r.headers_mut().insert(
+        header::COOKIE,
+        "genlab_token_9999=s3cret-token".parse().unwrap(),
+    );
+    assert_eq!(send(&s, r).0, StatusCode::UNAUTHORIZED);
     // Off loopback a token is required; a missing folder is named.
     let cfg = |host: &str, token: Option<&str>, runs: &Path| Config {
         runs: runs.to_path_buf(),
@@ -264,7 +282,11 @@ fn host_origin_and_token_rules() {
     };
     let err = Studio::new(&cfg("0.0.0.0", None, tmp.path())).unwrap_err();
     assert!(err.to_string().contains("--token"), "{err}");
-    assert!(Studio::new(&cfg("0.0.0.0", Some("t"), tmp.path())).is_ok());
+    assert!(Studio::new(&cfg("0.0.0.0", Some("a-long-token"), tmp.path())).is_ok());
+    for bad in ["short", "has space 123", "amp&ersand#1"] {
+        let err = Studio::new(&cfg("127.0.0.1", Some(bad), tmp.path())).unwrap_err();
+        assert!(err.to_string().contains("--token"), "{bad}: {err}");
+    }
     let err = Studio::new(&cfg("127.0.0.1", None, &tmp.path().join("nope"))).unwrap_err();
     assert!(err.to_string().contains("--runs"), "{err}");
 }
@@ -339,5 +361,29 @@ fn two_browsers_both_see_a_new_metrics_line_over_a_socket() {
     for c in [&mut a, &mut b] {
         let got = read_until(c, "\"step\":30");
         assert!(got.contains("event: metrics"), "{got}");
+    }
+    // A resume writes the file anew, longer than before: the stream says `reset` and sends
+    // whole lines from the top, never a fragment.
+    let metrics = tmp.path().join("vae/metrics.jsonl");
+    let old = std::fs::read_to_string(&metrics).unwrap();
+    let longer = format!("{old}{}", old.replace("\"step\":", "\"step\":4"));
+    let scratch = tmp.path().join("rewrite.jsonl");
+    std::fs::write(&scratch, &longer).unwrap();
+    std::fs::rename(&scratch, &metrics).unwrap();
+    let got = read_until(&mut a, "\"step\":430");
+    assert!(got.contains("event: reset"), "{got}");
+    for line in got.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        assert!(line.starts_with('{'), "a fragment: {line}");
+    }
+    // A stream asked to start mid-line starts at that line.
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        c,
+        "GET /api/events?name=vae&from=10 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .unwrap();
+    let got = read_until(&mut c, "\"step\":10");
+    for line in got.lines().filter_map(|l| l.strip_prefix("data: ")) {
+        assert!(line.starts_with('{'), "a fragment: {line}");
     }
 }

@@ -28,8 +28,7 @@ use genlab_core::{
 };
 use genlab_data::{Hole, InputKind, Kind, Shape};
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss, GanLoss};
-use genlab_nn::gan_nets::{dcgan_stages, Body, DiscSpec, Discriminator, Output};
-use genlab_nn::mlp::Activation;
+use genlab_nn::gan_nets::{dcgan_stages, DiscSpec, Discriminator, Output};
 use genlab_nn::translation_nets::EncoderDecoder;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -142,22 +141,7 @@ impl ContextEncoder {
             s
         };
         Ok(Self {
-            disc: Discriminator::new(
-                &DiscSpec {
-                    body: Body::Dcgan,
-                    shape: d_shape,
-                    hidden: Vec::new(),
-                    width: cfg.d_width,
-                    activation: Activation::LeakyRelu,
-                    batch_norm: true,
-                    spectral_norm: false,
-                    minibatch_std: false,
-                    extra: 0,
-                    extra_planes: false,
-                    out: 1,
-                },
-                device,
-            ),
+            disc: Discriminator::new(&DiscSpec::dcgan(d_shape, cfg.d_width, 1), device),
             net,
             shape: s,
             hole,

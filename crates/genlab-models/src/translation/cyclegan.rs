@@ -27,7 +27,7 @@ use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::device::module_for;
-use genlab_core::tensor::{matrix, to_vec};
+use genlab_core::tensor::{matrix, scalar, to_vec};
 use genlab_core::{
     Batch, Capability, DataInfo, Family, Losses, Model, NamedTensors, Selection, StepCtx, Translate,
 };
@@ -35,7 +35,6 @@ use genlab_data::{InputKind, Shape};
 use genlab_nn::gan_loss::{discriminator_loss, GanLoss};
 use genlab_nn::gan_nets::Output;
 use genlab_nn::translation_nets::{PatchGan, ResnetGenerator};
-use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -202,10 +201,6 @@ fn l1(x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
     (x - y).abs().mean().reshape([1])
 }
 
-fn scalar(t: &Tensor<1>) -> f64 {
-    t.clone().into_scalar::<f32>() as f64
-}
-
 impl Model for CycleGan {
     fn family(&self) -> &'static str {
         "cyclegan"
@@ -222,14 +217,8 @@ impl Model for CycleGan {
             bail!("cyclegan got a batch without domain A: train it on `unpaired(A,B):SPEC` or an image-to-image task");
         };
         let b = batch.x.clone();
-        let n = b.dims()[0];
         if self.paired {
-            // Never learn from a pair: domain A's images in another order than their targets.
-            let mut order: Vec<usize> = (0..n).collect();
-            order.shuffle(&mut ctx.rng);
-            let order: Vec<i64> = order.into_iter().map(|i| i as i64).collect();
-            let idx = Tensor::from_data(burn::tensor::TensorData::new(order, [n]), &a.device());
-            a = a.select(0, idx);
+            a = super::unpair(a, &mut ctx.rng);
         }
         // 1. Both generators, through the discriminators (their gradients from this loss are
         //    computed and left unused: only g_ab and g_ba step on it).
@@ -248,14 +237,14 @@ impl Model for CycleGan {
             let id = l1(self.gen(&self.g_ab, b.clone()), b.clone())
                 + l1(self.gen(&self.g_ba, a.clone()), a.clone());
             g_loss = g_loss + id.clone() * idw;
-            Some(scalar(&id) * idw)
+            Some(scalar(id.clone()) * idw)
         } else {
             None
         };
-        losses.push("g_loss", scalar(&g_loss));
-        losses.push("g_ab_adv", scalar(&adv_ab));
-        losses.push("g_ba_adv", scalar(&adv_ba));
-        losses.push("cycle", scalar(&cycle));
+        losses.push("g_loss", scalar(g_loss.clone()));
+        losses.push("g_ab_adv", scalar(adv_ab.clone()));
+        losses.push("g_ba_adv", scalar(adv_ba.clone()));
+        losses.push("cycle", scalar(cycle.clone()));
         if let Some(id) = identity {
             losses.push("identity", id);
         }
@@ -280,8 +269,8 @@ impl Model for CycleGan {
             self.d_a.forward(None, pooled_a),
             0.0,
         );
-        losses.push("d_b_loss", scalar(&d_b_loss));
-        losses.push("d_a_loss", scalar(&d_a_loss));
+        losses.push("d_b_loss", scalar(d_b_loss.clone()));
+        losses.push("d_a_loss", scalar(d_a_loss.clone()));
         self.d_b = ctx.update(D_B, self.d_b.clone(), &d_b_loss);
         self.d_a = ctx.update(D_A, self.d_a.clone(), &d_a_loss);
         Ok(losses)

@@ -26,15 +26,14 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::device::module_for;
+use genlab_core::tensor::scalar;
 use genlab_core::{
     Batch, Capability, DataInfo, Family, Losses, Model, NamedTensors, Selection, StepCtx, Translate,
 };
 use genlab_data::{InputKind, Kind, Shape};
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss, GanLoss};
-use genlab_nn::gan_nets::{dcgan_stages, Body, DiscSpec, Discriminator, Output};
-use genlab_nn::mlp::Activation;
+use genlab_nn::gan_nets::{dcgan_stages, DiscSpec, Discriminator, Output};
 use genlab_nn::translation_nets::EncoderDecoder;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -95,25 +94,6 @@ pub struct DiscoGan {
     output: Output,
 }
 
-fn critic(shape: Shape, width: usize, device: &Device) -> Discriminator {
-    Discriminator::new(
-        &DiscSpec {
-            body: Body::Dcgan,
-            shape,
-            hidden: Vec::new(),
-            width,
-            activation: Activation::LeakyRelu,
-            batch_norm: true,
-            spectral_norm: false,
-            minibatch_std: false,
-            extra: 0,
-            extra_planes: false,
-            out: 1,
-        },
-        device,
-    )
-}
-
 impl DiscoGan {
     pub fn new(cfg: DiscoGanConfig, info: &DataInfo, device: &Device) -> Result<Self> {
         let Some(InputKind {
@@ -144,8 +124,8 @@ impl DiscoGan {
         Ok(Self {
             g_ab: EncoderDecoder::new(a, b, cfg.g_width, cfg.bottleneck, device),
             g_ba: EncoderDecoder::new(b, a, cfg.g_width, cfg.bottleneck, device),
-            d_a: critic(a, cfg.d_width, device),
-            d_b: critic(b, cfg.d_width, device),
+            d_a: Discriminator::new(&DiscSpec::dcgan(a, cfg.d_width, 1), device),
+            d_b: Discriminator::new(&DiscSpec::dcgan(b, cfg.d_width, 1), device),
             a,
             paired,
             output: Output::for_data(info.kind, info.preprocess.scale),
@@ -160,10 +140,6 @@ impl DiscoGan {
 
 fn mse(x: Tensor<2>, y: Tensor<2>) -> Tensor<1> {
     (x - y).powi_scalar(2).mean().reshape([1])
-}
-
-fn scalar(t: &Tensor<1>) -> f64 {
-    t.clone().into_scalar::<f32>() as f64
 }
 
 impl Model for DiscoGan {
@@ -182,14 +158,8 @@ impl Model for DiscoGan {
             bail!("discogan got a batch without domain A: train it on `unpaired(A,B):SPEC` or an image-to-image task");
         };
         let b = batch.x.clone();
-        let n = b.dims()[0];
         if self.paired {
-            // Never learn from a pair: domain A's images in another order than their targets.
-            let mut order: Vec<usize> = (0..n).collect();
-            order.shuffle(&mut ctx.rng);
-            let order: Vec<i64> = order.into_iter().map(|i| i as i64).collect();
-            let idx = Tensor::from_data(burn::tensor::TensorData::new(order, [n]), &a.device());
-            a = a.select(0, idx);
+            a = super::unpair(a, &mut ctx.rng);
         }
         let mode = self.cfg.reconstruction;
         let both = mode == Reconstruction::Both;
@@ -203,7 +173,7 @@ impl Model for DiscoGan {
             self.d_b.forward(fake_b.clone().detach(), None),
             0.0,
         );
-        losses.push("d_b_loss", scalar(&d_b_loss));
+        losses.push("d_b_loss", scalar(d_b_loss.clone()));
         self.d_b = ctx.update(D_B, self.d_b.clone(), &d_b_loss);
         if let Some(fake_a) = &fake_a {
             let d_a_loss = discriminator_loss(
@@ -212,7 +182,7 @@ impl Model for DiscoGan {
                 self.d_a.forward(fake_a.clone().detach(), None),
                 0.0,
             );
-            losses.push("d_a_loss", scalar(&d_a_loss));
+            losses.push("d_a_loss", scalar(d_a_loss.clone()));
             self.d_a = ctx.update(D_A, self.d_a.clone(), &d_a_loss);
         }
         // 2. The generators through the updated discriminators (frozen).
@@ -221,13 +191,13 @@ impl Model for DiscoGan {
             GAME,
             self.d_b.clone().no_grad().forward(fake_b.clone(), None),
         );
-        losses.push("g_ab_adv", scalar(&adv_b));
+        losses.push("g_ab_adv", scalar(adv_b.clone()));
         if mode == Reconstruction::None {
             self.g_ab = ctx.update(G_AB, self.g_ab.clone(), &adv_b);
             return Ok(losses);
         }
         let const_a = mse(self.gen(&self.g_ba, fake_b), a);
-        losses.push("recon_a", scalar(&const_a));
+        losses.push("recon_a", scalar(const_a.clone()));
         let mut g_loss = adv_b + const_a * w;
         if let Some(fake_a) = fake_a {
             let adv_a = generator_loss(
@@ -235,11 +205,11 @@ impl Model for DiscoGan {
                 self.d_a.clone().no_grad().forward(fake_a.clone(), None),
             );
             let const_b = mse(self.gen(&self.g_ab, fake_a), b);
-            losses.push("g_ba_adv", scalar(&adv_a));
-            losses.push("recon_b", scalar(&const_b));
+            losses.push("g_ba_adv", scalar(adv_a.clone()));
+            losses.push("recon_b", scalar(const_b.clone()));
             g_loss = g_loss + adv_a + const_b * w;
         }
-        losses.push("g_loss", scalar(&g_loss));
+        losses.push("g_loss", scalar(g_loss.clone()));
         (self.g_ab, self.g_ba) = ctx.update_both(
             (G_AB, self.g_ab.clone()),
             (G_BA, self.g_ba.clone()),

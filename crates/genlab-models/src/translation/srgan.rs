@@ -22,13 +22,13 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::device::module_for;
+use genlab_core::tensor::scalar;
 use genlab_core::{
     Batch, Capability, DataInfo, Family, Losses, Model, NamedTensors, Selection, StepCtx, Translate,
 };
 use genlab_data::{InputKind, Kind, Scale, Shape};
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss, GanLoss};
-use genlab_nn::gan_nets::{dcgan_stages, Body, DiscSpec, Discriminator, Output};
-use genlab_nn::mlp::Activation;
+use genlab_nn::gan_nets::{dcgan_stages, DiscSpec, Discriminator, Output};
 use genlab_nn::translation_nets::SrResNet;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -139,22 +139,7 @@ impl SrGan {
         };
         Ok(Self {
             gen: SrResNet::new(input, s, cfg.width, cfg.blocks, device),
-            disc: Discriminator::new(
-                &DiscSpec {
-                    body: Body::Dcgan,
-                    shape: s,
-                    hidden: Vec::new(),
-                    width: cfg.d_width,
-                    activation: Activation::LeakyRelu,
-                    batch_norm: true,
-                    spectral_norm: false,
-                    minibatch_std: false,
-                    extra: 0,
-                    extra_planes: false,
-                    out: 1,
-                },
-                device,
-            ),
+            disc: Discriminator::new(&DiscSpec::dcgan(s, cfg.d_width, 1), device),
             phi,
             input,
             output: Output::for_data(info.kind, info.preprocess.scale),
@@ -178,10 +163,6 @@ impl SrGan {
             }
         }
     }
-}
-
-fn scalar(t: &Tensor<1>) -> f64 {
-    t.clone().into_scalar::<f32>() as f64
 }
 
 fn paired(batch: &Batch) -> Result<Tensor<2>> {
@@ -209,7 +190,7 @@ impl Model for SrGan {
         let hr = batch.x.clone();
         let sr = self.upscale(&self.gen, lr);
         let mse = (sr.clone() - hr.clone()).powi_scalar(2).mean().reshape([1]);
-        let mut losses = Losses::of(&[("mse", scalar(&mse))]);
+        let mut losses = Losses::of(&[("mse", scalar(mse.clone()))]);
         if ctx.step < self.cfg.pretrain_steps {
             // The SRResNet stage.
             self.gen = ctx.update(GEN, self.gen.clone(), &mse);
@@ -222,13 +203,13 @@ impl Model for SrGan {
             self.disc.forward(sr.clone().detach(), None),
             0.0,
         );
-        losses.push("d_loss", scalar(&d_loss));
+        losses.push("d_loss", scalar(d_loss.clone()));
         self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
         // 2. G on the content loss and the updated D (frozen).
         let adv = generator_loss(GAME, self.disc.clone().no_grad().forward(sr.clone(), None));
         let content = self.content(sr, hr);
-        losses.push("content", scalar(&content));
-        losses.push("adv", scalar(&adv));
+        losses.push("content", scalar(content.clone()));
+        losses.push("adv", scalar(adv.clone()));
         let g_loss = content + adv * self.cfg.adv_weight;
         self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
         Ok(losses)
@@ -342,6 +323,23 @@ mod tests {
             assert_eq!(d0 == NamedTensors::of(DISC, &model.disc), step == 0);
             assert_eq!(losses.0.len(), if step == 0 { 1 } else { 4 });
         }
+        // The content loss alone moves G (no adversarial term), and φ never learns.
+        let phi0 = NamedTensors::of("phi", model.phi.as_ref().unwrap());
+        model.cfg.adv_weight = 0.0;
+        let g0 = NamedTensors::of(GEN, &model.gen);
+        // A fresh optimizer: no momentum left to move G without a gradient.
+        let groups = [GEN, DISC]
+            .iter()
+            .map(|g| (g.to_string(), Default::default()));
+        let mut fresh = Optimizers::new(&groups.collect(), 6);
+        let mut ctx = StepCtx::new(5, 6, 0, device.clone(), &mut fresh);
+        model.train_step(&batch, &mut ctx).unwrap();
+        assert_ne!(
+            g0,
+            NamedTensors::of(GEN, &model.gen),
+            "the content loss moves G"
+        );
+        assert_eq!(phi0, NamedTensors::of("phi", model.phi.as_ref().unwrap()));
         // The judge's features take 28x28 grey images only.
         info.shape = Shape { c: 3, h: 32, w: 32 };
         info.input = Some(InputKind {
