@@ -9,6 +9,7 @@ run interrupted in training resumes from its newest checkpoint (`genlab train --
 can run across several sittings; cheap presets go first.
 
     python3 bench/table.py BIN [FAMILY:PRESET ...]
+    python3 bench/table.py BIN --print      # the table of the runs finished so far
 """
 
 import json
@@ -47,7 +48,19 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def board_now() -> dict:
+    """`genlab compare --json` of the runs so far, also written to bench/results/table.json."""
+    board = json.loads(subprocess.run([BIN, "compare", str(ROOT), "--json"], check=True, capture_output=True,
+                                      text=True).stdout)
+    pathlib.Path("bench/results/table.json").write_text(json.dumps(board, indent=1) + "\n")
+    return board
+
+
 def main() -> None:
+    if sys.argv[2:] == ["--print"]:
+        # The table of the runs finished so far, without training anything.
+        print_table(board_now())
+        return
     chosen = sys.argv[2:] or PRESETS
     ROOT.mkdir(parents=True, exist_ok=True)
     log = pathlib.Path("bench/results/table-log.jsonl")
@@ -81,10 +94,7 @@ def main() -> None:
                 f.write(json.dumps({"run": str(run), "train_wall_s": trained, "train_cpu_s": train_cpu,
                                     "eval_wall_s": time.monotonic() - t, "load_start": load0,
                                     "load_end": os.getloadavg()[0]}) + "\n")
-    board = json.loads(subprocess.run([BIN, "compare", str(ROOT), "--json"], check=True, capture_output=True,
-                                      text=True).stdout)
-    pathlib.Path("bench/results/table.json").write_text(json.dumps(board, indent=1) + "\n")
-    print_table(board)
+    print_table(board_now())
 
 
 def fmt(v, places):
@@ -92,14 +102,18 @@ def fmt(v, places):
 
 
 def print_table(board: dict) -> None:
-    print("| family | preset | steps | bound | NLL (nats) | bits/dim | FID | KID | precision | recall | train time |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| family | preset | steps | samples | bound | NLL (nats) | bits/dim | FID | KID | precision | recall "
+          "| train time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in board["runs"]:
         e = r.get("eval") or {}
-        preset = pathlib.Path(r["path"]).name.split("-", 1)[1] if "-" in pathlib.Path(r["path"]).name else "-"
+        name = pathlib.Path(r["path"]).name
+        preset = name[len(r["family"]) + 1:] if name.startswith(r["family"] + "-") else "-"
         kind = f"{e.get('bound')} ({e.get('density')})" if e.get("bound") else "-"
         t = r.get("train_seconds")
-        print(f"| {r['family']} | {preset} | {r['step']} | {kind} | {fmt(e.get('nll_nats'), 2)} "
+        # FIDs compare only within one way of showing samples (binary draws or grey values).
+        shown = ((e.get("protocol") or {}).get("samples_shown_as") or "-").replace("binary draws", "binary")
+        print(f"| {r['family']} | {preset} | {r['step']} | {shown} | {kind} | {fmt(e.get('nll_nats'), 2)} "
               f"| {fmt(e.get('bits_per_dim'), 4)} | {fmt(e.get('fid'), 2)} | {fmt(e.get('kid'), 3)} "
               f"| {fmt(e.get('precision'), 3)} | {fmt(e.get('recall'), 3)} | {'-' if t is None else f'{t / 60:.1f} min'} |")
     for n in board["notes"]:
