@@ -1,6 +1,8 @@
 //! `genlab serve` in a real browser (issue 24): Debian's chromium, driven over the DevTools
 //! protocol, opens the runs page, then a run's page while the run trains on: the curves are
-//! redrawn and a new sample grid joins the slider without a reload. Screenshots go to
+//! redrawn and a new sample grid joins the slider without a reload. Then it trains from the
+//! page: a job runs to the end, a bad config fails with the CLI's message, and Stop (SIGINT)
+//! leaves a run that `--resume` continues. Screenshots go to
 //! $GENLAB_SCREENSHOTS when set (docs/img/ holds the committed ones).
 
 mod common;
@@ -286,6 +288,83 @@ fn the_studio_shows_runs_and_a_run_learning_live_in_chromium() {
     );
     b.screenshot(&shot("studio-run.png"));
     assert_not_blank(&shot("studio-run.png"));
+
+    // Training from the page: the form queues a job (a child `genlab train`), the jobs table
+    // follows it to the end and the new run joins the list.
+    b.open(&url);
+    b.wait_for(
+        "document.getElementById('f-preset').value === 'tiny'",
+        "the form filled with families and presets",
+    );
+    let submit = |b: &mut Browser, run: &str, steps: &str, set: &str| {
+        b.eval(&format!(
+            "(() => {{ document.getElementById('f-run').value = '{run}'; \
+             document.getElementById('f-steps').value = '{steps}'; \
+             document.getElementById('f-set').value = '{set}'; \
+             document.getElementById('f-start').click(); }})()"
+        ));
+    };
+    let job_state = |run: &str| {
+        format!(
+            "[...document.querySelectorAll('#jobs tbody tr')].filter(tr => tr.cells[1].innerText === '{run}').map(tr => tr.cells[2].innerText)[0]"
+        )
+    };
+    submit(&mut b, "from-page", "300", "train.log_every=20");
+    b.wait_for(
+        &format!("{} === 'finished'", job_state("from-page")),
+        "the page's job finished",
+    );
+    b.wait_for(
+        "[...document.querySelectorAll('#runs tbody tr')].some(tr => tr.dataset.name === 'from-page')",
+        "the new run listed",
+    );
+    assert!(d.join("runs/from-page/ckpt").is_dir());
+    // A config the CLI refuses fails with the CLI's message, which names the key.
+    submit(&mut b, "bad", "", "model.nope=1");
+    b.wait_for(
+        &format!("{} === 'failed'", job_state("bad")),
+        "the bad job failed",
+    );
+    let row = b.eval(
+        "[...document.querySelectorAll('#jobs tbody tr')].find(tr => tr.cells[1].innerText === 'bad').innerText",
+    );
+    assert!(row.as_str().unwrap().contains("model.nope"), "{row}");
+    // Stop is the trainer's Ctrl-C: it checkpoints, and the run can be resumed.
+    submit(&mut b, "long", "1000000", "train.checkpoint_every=1000000");
+    b.wait_for(
+        &format!("{} === 'running'", job_state("long")),
+        "the long job running",
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    b.eval("[...document.querySelectorAll('#jobs tbody tr')].find(tr => tr.cells[1].innerText === 'long').querySelector('button.stop').click()");
+    b.wait_for(
+        &format!("{} === 'stopped'", job_state("long")),
+        "the long job stopped",
+    );
+    b.screenshot(&shot("studio-jobs.png"));
+    let last_step = |d: &Path| -> u64 {
+        let meta = std::fs::read_to_string(d.join("runs/long/meta.json")).unwrap();
+        serde_json::from_str::<Value>(&meta).unwrap()["last_step"]
+            .as_u64()
+            .unwrap()
+    };
+    let stopped_at = last_step(d);
+    assert!(stopped_at > 0, "the stop wrote no checkpoint");
+    let more = (stopped_at + 40).to_string();
+    ok(&genlab(
+        &[
+            "train",
+            "vae",
+            "--out",
+            "runs/long",
+            "--resume",
+            "--steps",
+            &more,
+            "--quiet",
+        ],
+        d,
+    ));
+    assert_eq!(last_step(d), stopped_at + 40);
     let _ = server.kill();
     let _ = server.wait();
 }

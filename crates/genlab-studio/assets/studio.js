@@ -100,6 +100,122 @@ function renderRuns() {
   $("empty").hidden = allRuns.length > 0;
 }
 
+// ---- training jobs (the runs page) ---------------------------------------------------------
+
+let families = [];
+
+function fillPresets() {
+  const f = families.find((x) => x.name === $("f-family").value);
+  const sel = $("f-preset");
+  sel.replaceChildren();
+  for (const p of f ? f.presets : []) {
+    const o = document.createElement("option");
+    o.value = o.textContent = p;
+    sel.appendChild(o);
+  }
+  if (f && f.presets.includes("tiny")) sel.value = "tiny";
+  $("f-summary").textContent = f ? f.summary + " (" + f.paper + ")" : "";
+  suggestRun();
+}
+
+function suggestRun() {
+  const base = $("f-family").value + "-" + $("f-preset").value;
+  let name = base, i = 2;
+  while (allRuns.some((r) => r.name === name)) name = base + "-" + i++;
+  $("f-run").value = name;
+}
+
+async function postJson(url, body) {
+  const r = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await r.text();
+  let data;
+  try { data = JSON.parse(text); } catch (_) { data = { error: text }; }
+  if (!r.ok) throw new Error(data.error || r.statusText);
+  return data;
+}
+
+function renderJobs(jobs) {
+  $("jobs").hidden = jobs.length === 0;
+  const body = $("jobs").tBodies[0];
+  body.replaceChildren();
+  for (const j of jobs) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = j.id;
+    cell(tr, String(j.id), "num");
+    const link = document.createElement("a");
+    link.href = "/run?name=" + encodeURIComponent(j.run);
+    link.textContent = j.run;
+    cell(tr, "").appendChild(link);
+    cell(tr, j.state, "state state-" + j.state);
+    cell(tr, "genlab train " + j.args.filter((a) => !a.startsWith("--out=")).join(" "));
+    cell(tr, j.state === "failed" ? j.log.slice(-3).join("\n") : (j.log.slice(-1)[0] || ""), "log");
+    const td = cell(tr, "");
+    if (["queued", "running"].includes(j.state)) {
+      const b = document.createElement("button");
+      b.textContent = "Stop";
+      b.className = "stop";
+      b.addEventListener("click", () => postJson("/api/jobs/stop", { id: j.id }).then(pollJobs));
+      td.appendChild(b);
+    }
+    body.appendChild(tr);
+  }
+}
+
+let jobsSeen = "";
+
+async function pollJobs() {
+  const data = await getJson("/api/jobs");
+  renderJobs(data.jobs);
+  // A job that finished or started changes the runs: list them again.
+  const key = data.jobs.map((j) => j.id + j.state).join(",");
+  if (key !== jobsSeen) {
+    jobsSeen = key;
+    allRuns = (await getJson("/api/runs")).runs;
+    renderRuns();
+  }
+}
+
+async function trainForm() {
+  families = (await getJson("/api/families")).families;
+  const sel = $("f-family");
+  for (const f of families) {
+    const o = document.createElement("option");
+    o.value = o.textContent = f.name;
+    sel.appendChild(o);
+  }
+  sel.value = families.some((f) => f.name === "vae") ? "vae" : families[0].name;
+  sel.addEventListener("change", fillPresets);
+  $("f-preset").addEventListener("change", suggestRun);
+  fillPresets();
+  $("train-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    $("f-error").hidden = true;
+    const steps = $("f-steps").value.trim();
+    const job = {
+      family: $("f-family").value,
+      preset: $("f-preset").value || null,
+      data: $("f-data").value.trim() || null,
+      steps: steps ? Number(steps) : null,
+      set: $("f-set").value.trim().split(/\s+/).filter((x) => x),
+      run: $("f-run").value.trim(),
+    };
+    try {
+      await postJson("/api/jobs", job);
+      await pollJobs();
+      suggestRun();
+    } catch (err) {
+      $("f-error").textContent = err.message;
+      $("f-error").hidden = false;
+    }
+  });
+  await pollJobs();
+  setInterval(() => pollJobs().catch(() => {}), 1500);
+}
+
 async function runsPage() {
   const data = await getJson("/api/runs");
   allRuns = data.runs;
@@ -107,6 +223,7 @@ async function runsPage() {
   $("filter").addEventListener("input", renderRuns);
   $("sort").addEventListener("change", renderRuns);
   renderRuns();
+  await trainForm();
 }
 
 // ---- a run's page --------------------------------------------------------------------------
@@ -197,7 +314,8 @@ async function runPage() {
   // slider, a new checkpoint updates the step.
   let pending = null;
   let lastStep = d.run.step;
-  const es = new EventSource("/api/events?name=" + encodeURIComponent(name) + "&from=" + d.metrics_bytes);
+  const es = new EventSource("/api/events?name=" + encodeURIComponent(name) +
+    "&from=" + d.metrics_bytes + "&grids=" + d.grids.length);
   const alive = () => {
     $("live").hidden = false;
     clearTimeout(alive.t);

@@ -11,12 +11,15 @@
 //! refused; request bodies are capped.
 
 pub mod guard;
+pub mod jobs;
 pub mod paths;
 mod runs;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
-use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,6 +36,8 @@ pub struct Config {
     pub port: u16,
     /// Required of every request when set; `genlab serve` requires one off loopback.
     pub token: Option<String>,
+    /// The `genlab` binary that jobs run (`genlab serve` passes itself).
+    pub genlab: PathBuf,
 }
 
 /// The server's state, shared by every request.
@@ -43,6 +48,7 @@ pub struct Studio {
     pub host: IpAddr,
     pub port: u16,
     pub token: Option<String>,
+    pub jobs: jobs::Jobs,
 }
 
 impl Studio {
@@ -70,6 +76,7 @@ impl Studio {
             }
         }
         Ok(Self {
+            jobs: jobs::Jobs::new(cfg.genlab.clone(), root.clone()),
             root,
             host: cfg.host,
             port: cfg.port,
@@ -90,12 +97,68 @@ pub fn router(studio: Arc<Studio>) -> Router {
         .route("/api/curves", get(runs::curves))
         .route("/api/events", get(runs::events))
         .route("/files", get(runs::file))
+        .route("/api/families", get(families))
+        .route("/api/jobs", get(job_list).post(job_submit))
+        .route("/api/jobs/stop", post(job_stop))
         .layer(axum::middleware::from_fn_with_state(
             studio.clone(),
             guard::guard,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(studio)
+}
+
+/// `GET /api/families`: every family with its summary and presets, for the training form.
+async fn families() -> Json<serde_json::Value> {
+    let list: Vec<serde_json::Value> = genlab_models::FAMILIES
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "name": f.name, "summary": f.summary, "paper": f.paper,
+                "presets": f.presets.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "families": list }))
+}
+
+/// `GET /api/jobs`: every job of this server, newest first.
+async fn job_list(State(studio): State<Arc<Studio>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "jobs": studio.jobs.list() }))
+}
+
+/// `POST /api/jobs` with a [`jobs::NewJob`]: queue a training run.
+async fn job_submit(State(studio): State<Arc<Studio>>, Json(j): Json<jobs::NewJob>) -> Response {
+    match studio.jobs.submit(j) {
+        Ok(job) => Json(job).into_response(),
+        Err(e) => guard::refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StopJob {
+    id: u64,
+}
+
+/// `POST /api/jobs/stop` with `{"id": N}`: SIGINT to a running job, or out of the queue.
+async fn job_stop(State(studio): State<Arc<Studio>>, Json(s): Json<StopJob>) -> Response {
+    match studio.jobs.stop(s.id) {
+        Ok(job) => Json(job).into_response(),
+        Err(e) => guard::refuse(StatusCode::NOT_FOUND, e),
+    }
+}
+
+/// Start the queue's timer on the current tokio runtime: every 300 ms the finished job is
+/// reaped and the next one started.
+pub fn start_jobs(studio: Arc<Studio>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let s = studio.clone();
+            let _ = tokio::task::spawn_blocking(move || s.jobs.pump()).await;
+        }
+    });
 }
 
 /// Serve `cfg` until the process is stopped; prints the address to open.
@@ -121,6 +184,7 @@ pub fn serve(cfg: Config) -> anyhow::Result<()> {
         };
         studio.port = bound.port();
         let studio = Arc::new(studio);
+        start_jobs(studio.clone());
         let token = match &studio.token {
             Some(t) => format!("?token={t}"),
             None => String::new(),

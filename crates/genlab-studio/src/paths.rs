@@ -14,7 +14,8 @@ const MAX_NAME: usize = 256;
 /// File kinds served from a run.
 const SERVED: &[&str] = &["png", "svg", "json", "jsonl", "toml"];
 
-fn valid(name: &str) -> Result<(), String> {
+/// Whether `name` may name something under the runs folder (see the module docs).
+pub fn valid(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > MAX_NAME {
         return Err(format!("a name is 1 to {MAX_NAME} characters"));
     }

@@ -186,6 +186,9 @@ pub struct EventsQuery {
     /// Byte offset in metrics.jsonl to stream from (`/api/run`'s `metrics_bytes`), moved back to
     /// the start of its line; the end of the last complete line when absent.
     from: Option<u64>,
+    /// Sample grids the page already has (`/api/run`'s list): a grid written between that
+    /// request and this one is still announced. Those on disk now when absent.
+    grids: Option<usize>,
 }
 
 /// The offset just after the last newline at or before `offset` in `path` (0 when none): where
@@ -293,7 +296,7 @@ pub async fn events(State(studio): State<Arc<Studio>>, Query(q): Query<EventsQue
     let tail = Tail {
         offset: line_start(&path, q.from.unwrap_or(u64::MAX)),
         file: identity(&path),
-        grids: run.sample_grids().len(),
+        grids: q.grids.unwrap_or_else(|| run.sample_grids().len()),
         step: run.read_meta().map(|m| m.last_step).unwrap_or(0),
         dir,
         queue: Default::default(),

@@ -56,6 +56,7 @@ fn studio(root: &Path, token: Option<&str>) -> Arc<Studio> {
             host: "127.0.0.1".parse().unwrap(),
             port: PORT,
             token: token.map(String::from),
+            genlab: "genlab".into(),
         })
         .unwrap(),
     )
@@ -279,6 +280,7 @@ fn host_origin_and_token_rules() {
         host: host.parse().unwrap(),
         port: PORT,
         token: token.map(String::from),
+        genlab: "genlab".into(),
     };
     let err = Studio::new(&cfg("0.0.0.0", None, tmp.path())).unwrap_err();
     assert!(err.to_string().contains("--token"), "{err}");
@@ -331,6 +333,7 @@ fn two_browsers_both_see_a_new_metrics_line_over_a_socket() {
             host: "127.0.0.1".parse().unwrap(),
             port,
             token: None,
+            genlab: "genlab".into(),
         })
         .unwrap(),
     );
@@ -386,4 +389,104 @@ fn two_browsers_both_see_a_new_metrics_line_over_a_socket() {
     for line in got.lines().filter_map(|l| l.strip_prefix("data: ")) {
         assert!(line.starts_with('{'), "a fragment: {line}");
     }
+}
+
+fn post_json(uri: &str, body: &str) -> Request<Body> {
+    Request::post(uri)
+        .header(header::HOST, format!("127.0.0.1:{PORT}"))
+        .header(header::ORIGIN, format!("http://127.0.0.1:{PORT}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[test]
+fn jobs_are_checked_before_they_queue() {
+    let tmp = tempfile::tempdir().unwrap();
+    fake_run(tmp.path(), "vae");
+    let s = studio(tmp.path(), None);
+    let (status, _, body) = send(&s, get("/api/families"));
+    assert_eq!(status, StatusCode::OK);
+    let f = json(&body);
+    let vae = f["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "vae")
+        .unwrap();
+    assert!(vae["presets"].as_array().unwrap().contains(&"tiny".into()));
+    // Each bad field is named.
+    for (job, needle) in [
+        (r#"{"family": "vae;rm", "run": "a"}"#, "family"),
+        (r#"{"family": "vae", "run": "vae"}"#, "exists already"),
+        (
+            r#"{"family": "vae", "run": "gone", "resume": true}"#,
+            "no run `gone`",
+        ),
+        (r#"{"family": "vae", "run": "../out"}"#, "run:"),
+        (
+            r#"{"family": "vae", "run": "a", "set": ["train.steps"]}"#,
+            "KEY=VALUE",
+        ),
+        (
+            r#"{"family": "vae", "run": "a", "preset": "--config=/etc"}"#,
+            "preset",
+        ),
+        (r#"{"family": "vae", "run": "a", "data": "-x"}"#, "data"),
+    ] {
+        let (status, _, body) = send(&s, post_json("/api/jobs", job));
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{job}");
+        let e = json(&body)["error"].as_str().unwrap().to_string();
+        assert!(e.contains(needle), "{job}: {e}");
+    }
+    // Unknown fields are refused by the JSON reader.
+    let (status, _, _) = send(
+        &s,
+        post_json("/api/jobs", r#"{"family": "vae", "run": "a", "x": 1}"#),
+    );
+    assert!(status.is_client_error(), "{status}");
+    // A good job queues (it would start on the server's timer) and can be taken out again.
+    let (status, _, body) = send(
+        &s,
+        post_json(
+            "/api/jobs",
+            r#"{"family": "vae", "preset": "tiny", "run": "new"}"#,
+        ),
+    );
+    assert_eq!(status, StatusCode::OK);
+    let job = json(&body);
+    assert_eq!(job["state"], "queued");
+    assert!(
+        job["args"]
+            .as_array()
+            .unwrap()
+            .contains(&"--preset=tiny".into()),
+        "{job}"
+    );
+    let (status, _, body) = send(
+        &s,
+        post_json("/api/jobs/stop", &format!(r#"{{"id": {}}}"#, job["id"])),
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["state"], "stopped");
+    let (_, _, body) = send(&s, get("/api/jobs"));
+    assert_eq!(json(&body)["jobs"][0]["state"], "stopped");
+    assert_eq!(
+        send(&s, post_json("/api/jobs/stop", r#"{"id": 99}"#)).0,
+        StatusCode::NOT_FOUND
+    );
+    // Bodies are capped.
+    let big = format!(
+        r#"{{"family": "vae", "run": "a", "set": ["{}"]}}"#,
+        "x".repeat(100_000)
+    );
+    assert_eq!(
+        send(&s, post_json("/api/jobs", &big)).0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    // A GET never starts a job.
+    assert_eq!(
+        send(&s, get("/api/jobs/stop")).0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
 }

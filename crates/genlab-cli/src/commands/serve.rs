@@ -26,5 +26,6 @@ pub fn run(args: Args) -> Result<()> {
         host: args.host,
         port: args.port,
         token: args.token,
+        genlab: std::env::current_exe()?,
     })
 }
