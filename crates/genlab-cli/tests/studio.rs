@@ -141,9 +141,27 @@ impl Drop for Browser {
 
 /// The body of `GET path` from 127.0.0.1:`port`, read to its Content-Length.
 fn http_get(port: u16, path: &str) -> String {
+    http(port, "GET", path, None)
+}
+
+/// One HTTP/1.1 request (a JSON body for POST) and the response body.
+fn http(port: u16, method: &str, path: &str, json: Option<&Value>) -> String {
     let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(&s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").unwrap();
+    let body = json.map(Value::to_string).unwrap_or_default();
+    let kind = if json.is_some() {
+        format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        )
+    } else {
+        String::new()
+    };
+    write!(
+        &s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{kind}\r\n{body}"
+    )
+    .unwrap();
     let mut r = BufReader::new(s);
     let mut length = 0usize;
     loop {
@@ -365,6 +383,207 @@ fn the_studio_shows_runs_and_a_run_learning_live_in_chromium() {
         d,
     ));
     assert_eq!(last_step(d), stopped_at + 40);
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// The port of a studio address `http://127.0.0.1:PORT/`.
+fn port_of(url: &str) -> u16 {
+    url.trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn last_step(run: &Path) -> u64 {
+    std::fs::read_to_string(run.join("meta.json"))
+        .ok()
+        .and_then(|m| serde_json::from_str::<Value>(&m).ok())
+        .and_then(|m| m["last_step"].as_u64())
+        .unwrap_or(0)
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !f() {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "{what} never happened"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_killed_server_stops_its_job_with_a_checkpoint_that_resume_continues() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir(d.join("runs")).unwrap();
+    let (mut server, url) = serve(d);
+    let job = json!({
+        "family": "vae", "preset": "tiny", "run": "orphan", "steps": 1_000_000,
+        "set": ["train.checkpoint_every=1000000", "train.log_every=10"],
+    });
+    let answer = http(port_of(&url), "POST", "/api/jobs", Some(&job));
+    assert!(answer.contains("\"orphan\""), "{answer}");
+    let run = d.join("runs/orphan");
+    wait_until("the job training", || {
+        std::fs::read_to_string(run.join("metrics.jsonl")).is_ok_and(|m| m.lines().count() >= 2)
+    });
+    assert_eq!(last_step(&run), 0, "no checkpoint before the kill");
+    // SIGKILL: the server gets no chance to stop its job itself.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // The job got the trainer's Ctrl-C from the kernel and checkpointed.
+    wait_until("the job's checkpoint after the server died", || {
+        last_step(&run) > 0
+    });
+    let stopped_at = last_step(&run);
+    let more = (stopped_at + 30).to_string();
+    let args = [
+        "train",
+        "vae",
+        "--out",
+        "runs/orphan",
+        "--resume",
+        "--steps",
+        &more,
+        "--quiet",
+    ];
+    // The trainer may still be leaving: a resume waits for it.
+    let started = Instant::now();
+    loop {
+        let out = genlab(&args, d);
+        if out.status.success() {
+            break;
+        }
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "resume failed: {err}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(last_step(&run), stopped_at + 30);
+}
+
+#[test]
+fn exploring_a_model_and_the_gan_lab_in_chromium() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let shots = std::env::var("GENLAB_SCREENSHOTS").ok();
+    let shot = |name: &str| match &shots {
+        Some(dir) => Path::new(dir).join(name),
+        None => d.join(name),
+    };
+    ok(&genlab(
+        &[
+            "train", "vae", "--preset", "tiny", "--steps", "400", "--out", "runs/vae", "--quiet",
+        ],
+        d,
+    ));
+    let (mut server, url) = serve(d);
+    let mut b = Browser::launch();
+
+    // A latent slider changes the decoded picture.
+    b.open(&format!("{url}run?name=vae"));
+    b.wait_for(
+        "document.body.dataset.explored === '1'",
+        "the explore tools loaded",
+    );
+    let src = |b: &mut Browser, id: &str| b.eval(&format!("document.getElementById('{id}').src"));
+    let decoded = src(&mut b, "x-decoded");
+    b.eval("(() => { const s = document.getElementById('x-z-0'); s.value = '2.5'; s.dispatchEvent(new Event('input')); })()");
+    b.wait_for(
+        &format!("document.getElementById('x-decoded').src !== {decoded}"),
+        "the slider's picture decoded",
+    );
+    // Two picked samples give an interpolation strip of ten.
+    b.eval("document.querySelectorAll('#x-samples img')[0].click()");
+    b.eval("document.querySelectorAll('#x-samples img')[5].click()");
+    b.wait_for(
+        "document.querySelectorAll('#x-path img').length === 10",
+        "the interpolation strip",
+    );
+    // A mask drawn with the mouse changes the completion.
+    let completed = src(&mut b, "x-completed");
+    let r = b.eval("(() => { const c = document.getElementById('x-mask'); c.scrollIntoView({block: 'center'}); const r = c.getBoundingClientRect(); return [r.left, r.top, r.width]; })()");
+    let (left, top, w) = (
+        r[0].as_f64().unwrap(),
+        r[1].as_f64().unwrap(),
+        r[2].as_f64().unwrap(),
+    );
+    let mouse = |b: &mut Browser, kind: &str, fx: f64, fy: f64| {
+        b.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": kind, "x": left + fx * w, "y": top + fy * w, "button": "left", "buttons": 1, "clickCount": 1}),
+        );
+    };
+    mouse(&mut b, "mousePressed", 0.2, 0.3);
+    for k in 0..12 {
+        mouse(
+            &mut b,
+            "mouseMoved",
+            0.2 + 0.05 * k as f64,
+            0.3 + 0.03 * k as f64,
+        );
+    }
+    mouse(&mut b, "mouseReleased", 0.8, 0.66);
+    assert!(
+        b.eval("X.hide.filter((v) => v === 1).length")
+            .as_u64()
+            .unwrap()
+            > 30,
+        "the brush hid pixels"
+    );
+    b.wait_for(
+        &format!("document.getElementById('x-completed').src !== {completed}"),
+        "the completion redrawn under the mask",
+    );
+    b.eval("document.getElementById('explore').scrollIntoView()");
+    std::thread::sleep(Duration::from_millis(300));
+    b.screenshot(&shot("studio-explore.png"));
+    assert_not_blank(&shot("studio-explore.png"));
+
+    // The GAN lab: step D changes the heat map and not the points; step G moves the points.
+    b.open(&format!("{url}lab"));
+    b.wait_for("document.body.dataset.labSteps === '0'", "a new lab drawn");
+    let pixels =
+        |b: &mut Browser, id: &str| b.eval(&format!("document.getElementById('{id}').toDataURL()"));
+    let (heat0, points0) = (pixels(&mut b, "lab-heat"), pixels(&mut b, "lab-points"));
+    b.eval("document.getElementById('lab-step-d').click()");
+    b.wait_for("document.body.dataset.labSteps === '1'", "one D step");
+    let (heat1, points1) = (pixels(&mut b, "lab-heat"), pixels(&mut b, "lab-points"));
+    assert_ne!(heat0, heat1, "step D must change the heat map");
+    assert_eq!(points0, points1, "step D must not move the points");
+    b.eval("document.getElementById('lab-step-g').click()");
+    b.wait_for("document.body.dataset.labSteps === '2'", "one G step");
+    let (heat2, points2) = (pixels(&mut b, "lab-heat"), pixels(&mut b, "lab-points"));
+    assert_ne!(points1, points2, "step G must move the points");
+    assert_eq!(heat1, heat2, "step G must not change the heat map");
+    // Another game between steps, then play for a while.
+    b.eval("(() => { const g = document.getElementById('lab-game'); g.value = 'least_squares'; document.getElementById('lab-apply').click(); })()");
+    b.wait_for(
+        "document.getElementById('lab-scale').innerText.startsWith('critic score')",
+        "the least-squares game's scores",
+    );
+    b.eval("document.getElementById('lab-play').click()");
+    b.wait_for("Number(document.body.dataset.labSteps) >= 400", "play");
+    b.eval("document.getElementById('lab-play').click()");
+    let coverage = b.eval("document.getElementById('lab-coverage').innerText");
+    assert!(
+        coverage.as_str().unwrap().contains("of 8 modes"),
+        "{coverage}"
+    );
+    b.screenshot(&shot("studio-lab.png"));
+    assert_not_blank(&shot("studio-lab.png"));
+    let log = std::fs::read_to_string(d.join("runs/lab/lab-0.jsonl")).unwrap();
+    assert!(
+        log.contains("least_squares") && log.contains("\"disc\""),
+        "{log}"
+    );
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -61,4 +61,28 @@ impl Family {
             .find(|(n, _)| *n == name)
             .map(|(_, t)| *t)
     }
+
+    /// The config tree of a new run of preset `name`: the family's defaults with the preset
+    /// merged in. An error lists the valid presets, or names an invalid preset's TOML.
+    pub fn preset_config(&self, name: &str) -> Result<Table> {
+        let mut table =
+            crate::config::RunConfig::defaults(self.name, self.groups, (self.default_model)());
+        let preset = self.preset(name).ok_or_else(|| {
+            let names: Vec<&str> = self.presets.iter().map(|p| p.0).collect();
+            anyhow::anyhow!(
+                "{} has no preset `{name}`; valid presets: {}",
+                self.name,
+                names.join(", ")
+            )
+        })?;
+        let preset: Table = toml::from_str(preset).map_err(|e| {
+            anyhow::anyhow!(
+                "preset {}/{name} is invalid TOML: {}",
+                self.name,
+                e.message()
+            )
+        })?;
+        crate::config::merge(&mut table, &preset, &format!("preset {}/{name}", self.name))?;
+        Ok(table)
+    }
 }

@@ -20,7 +20,8 @@ pub mod terms;
 pub use batch::Batch;
 pub use family::{DataInfo, Family};
 pub use model::{
-    Bound, Capability, Classify, Codes, Complete, Draw, GibbsChain, Judge, LatentDecode,
-    Likelihood, Losses, Model, Reconstruct, Sample, SampleGiven, Selection, StepCtx, Translate,
+    Adversarial, Bound, Capability, Classify, Codes, Complete, Draw, GibbsChain, Judge,
+    LatentDecode, Likelihood, Losses, Model, Reconstruct, Sample, SampleGiven, Selection, StepCtx,
+    Translate,
 };
 pub use params::NamedTensors;

@@ -392,6 +392,30 @@ pub trait Translate {
     }
 }
 
+/// A GAN's two players stepped one at a time and looked into: the studio's GAN Lab view
+/// (Kahng et al. 2018, "GAN Lab"), on 2-D points where every value can be drawn. The trainer
+/// never calls it: `train_step` is these two steps in the family's own schedule.
+pub trait Adversarial {
+    /// One update of the discriminator (critic, group `disc`) on the real `batch` and as many
+    /// fresh samples; the generator fixed. Returns the step's terms, named as in training.
+    fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
+    /// One update of the generator (group `gen`) on `batch.x.dims()[0]` fresh samples, through
+    /// the fixed discriminator (conditional families take the batch's labels).
+    fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
+    /// What the discriminator says of points `x [b, d]` (model space): D(x) in [0, 1] for games
+    /// with a probability of real (non-saturating, minimax), its raw score otherwise
+    /// (least-squares target, Wasserstein critic, hinge), `[b]`.
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>>;
+    /// The direction the generator's loss moves generated points `x [b, d]`: -dL_G/dx through
+    /// the current discriminator, `[b, d]` (the arrows of GAN Lab).
+    fn generator_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>>;
+    /// The games [`Adversarial::set_game`] accepts, the current one first.
+    fn games(&self) -> Vec<&'static str>;
+    /// Play another game (GAN loss) from the next step on, keeping the weights; an error names
+    /// the games this model can play.
+    fn set_game(&mut self, game: &str) -> Result<()>;
+}
+
 /// Encode and decode one batch.
 pub trait Reconstruct {
     fn reconstruct(&self, x: Tensor<2>) -> Result<Tensor<2>>;
@@ -538,6 +562,10 @@ pub trait Model {
         None
     }
     fn as_translate(&self) -> Option<&dyn Translate> {
+        None
+    }
+    /// The two players one at a time (GAN families): the studio's GAN Lab view.
+    fn as_adversarial(&mut self) -> Option<&mut dyn Adversarial> {
         None
     }
 

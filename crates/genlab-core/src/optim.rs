@@ -212,6 +212,23 @@ impl Optimizers {
         (!out.0.is_empty()).then_some(out)
     }
 
+    /// Set the base learning rate of `group` from the next update on (the studio's GAN Lab
+    /// changes it between steps); an error names a group that does not exist or a bad rate.
+    pub fn set_lr(&mut self, group: &str, lr: f64) -> Result<()> {
+        let Some(g) = self.groups.get_mut(group) else {
+            let names: Vec<&str> = self.groups.keys().map(String::as_str).collect();
+            bail!(
+                "no parameter group `{group}`; the groups are {}",
+                names.join(", ")
+            );
+        };
+        let mut config = g.config.clone();
+        config.lr = lr;
+        config.validate(group)?;
+        g.config = config;
+        Ok(())
+    }
+
     pub fn lr(&self, group: &str, step: u64) -> f64 {
         self.groups[group].config.lr_at(step, self.total_steps)
     }

@@ -32,6 +32,31 @@ pub enum GanLoss {
 }
 
 impl GanLoss {
+    /// Every game, in the order of the paper trail.
+    pub const ALL: [GanLoss; 5] = [
+        GanLoss::Minimax,
+        GanLoss::NonSaturating,
+        GanLoss::LeastSquares,
+        GanLoss::Wasserstein,
+        GanLoss::Hinge,
+    ];
+
+    /// The config's name of the game (`model.loss`).
+    pub fn name(self) -> &'static str {
+        match self {
+            GanLoss::Minimax => "minimax",
+            GanLoss::NonSaturating => "non_saturating",
+            GanLoss::LeastSquares => "least_squares",
+            GanLoss::Wasserstein => "wasserstein",
+            GanLoss::Hinge => "hinge",
+        }
+    }
+
+    /// The game named `name` ([`GanLoss::name`]).
+    pub fn parse(name: &str) -> Option<GanLoss> {
+        GanLoss::ALL.into_iter().find(|g| g.name() == name)
+    }
+
     /// True for the losses on D(x) = sigmoid(logit), whose outputs are probabilities.
     pub fn is_logistic(self) -> bool {
         matches!(self, GanLoss::Minimax | GanLoss::NonSaturating)

@@ -343,11 +343,441 @@ async function runPage() {
   // metrics.jsonl was written anew (a resume rewinds it): its lines come again from the top.
   es.addEventListener("reset", () => { lastStep = 0; refreshCurves(name); });
   es.addEventListener("grids", (e) => { alive(); setGrids(JSON.parse(e.data), name); });
+  await explore(name);
+}
+
+// ---- exploring a trained model (the run's page) --------------------------------------------
+
+const X = { run: "", about: null, z: [], samples: [], picked: [], hide: null, original: null };
+
+function xError(e) {
+  $("x-error").hidden = false;
+  $("x-error").textContent = String(e.message || e);
+}
+
+function thumb(src, title) {
+  const img = document.createElement("img");
+  img.src = src;
+  img.alt = title;
+  img.title = title;
+  return img;
+}
+
+// The first two latent dimensions span [-3, 3] on the map (the prior's +-3 sigma).
+const SPAN = 3, MAP = 8;
+
+async function drawMap() {
+  const d = X.about.latent.dim;
+  const codes = [];
+  for (let r = 0; r < MAP; r++) {
+    for (let c = 0; c < MAP; c++) {
+      const z = X.z.slice();
+      z[0] = -SPAN + (2 * SPAN * (c + 0.5)) / MAP;
+      if (d > 1) z[1] = SPAN - (2 * SPAN * (r + 0.5)) / MAP;
+      codes.push(z);
+    }
+  }
+  const out = await postJson("/api/explore/decode", { run: X.run, z: codes });
+  const canvas = $("x-map"), ctx = canvas.getContext("2d");
+  const cell = canvas.width / MAP;
+  ctx.imageSmoothingEnabled = false;
+  await Promise.all(out.pictures.map((src, i) => new Promise((done) => {
+    const img = new Image();
+    img.onload = () => { ctx.drawImage(img, (i % MAP) * cell, Math.floor(i / MAP) * cell, cell, cell); done(); };
+    img.src = src;
+  })));
+  markMap();
+}
+
+function markMap() {
+  const canvas = $("x-map"), ctx = canvas.getContext("2d");
+  const px = ((X.z[0] + SPAN) / (2 * SPAN)) * canvas.width;
+  const py = X.z.length > 1 ? ((SPAN - X.z[1]) / (2 * SPAN)) * canvas.height : canvas.height / 2;
+  $("x-map").dataset.mark = px.toFixed(1) + "," + py.toFixed(1);
+  const o = $("x-map-mark") || document.createElement("div");
+  o.id = "x-map-mark";
+  o.style.cssText = "position:absolute;width:9px;height:9px;border:2px solid #e65100;border-radius:6px;pointer-events:none";
+  const r = canvas.getBoundingClientRect();
+  o.style.left = (window.scrollX + r.left + px - 6) + "px";
+  o.style.top = (window.scrollY + r.top + py - 6) + "px";
+  document.body.appendChild(o);
+}
+
+let decodeBusy = false, decodeAgain = false;
+
+// Decode X.z into the big picture; slider drags that come while a decode is under way are
+// folded into one more request.
+async function decodeCurrent() {
+  if (decodeBusy) { decodeAgain = true; return; }
+  decodeBusy = true;
+  try {
+    const out = await postJson("/api/explore/decode", { run: X.run, z: [X.z] });
+    $("x-decoded").src = out.pictures[0];
+  } catch (e) { xError(e); }
+  decodeBusy = false;
+  if (decodeAgain) { decodeAgain = false; decodeCurrent(); }
+}
+
+function sliders(box, values, onChange, prefix, span) {
+  box.replaceChildren();
+  values.forEach((v, i) => {
+    const label = document.createElement("span");
+    label.textContent = prefix + i;
+    const input = document.createElement("input");
+    input.type = "range";
+    input.min = -span; input.max = span; input.step = 0.05;
+    input.value = v;
+    input.id = (prefix === "z" ? "x-z-" : "x-c-") + i;
+    input.setAttribute("aria-label", prefix + i);
+    const out = document.createElement("span");
+    out.textContent = Number(v).toFixed(2);
+    input.addEventListener("input", () => {
+      values[i] = Number(input.value);
+      out.textContent = values[i].toFixed(2);
+      onChange(i);
+    });
+    box.append(label, input, out);
+  });
+}
+
+function showSliders() {
+  const shown = X.z.slice(0, 8);
+  sliders($("x-sliders"), shown, (i) => {
+    X.z[i] = shown[i];
+    if (i < 2) markMap();
+    decodeCurrent();
+    if (i >= 2) { clearTimeout(showSliders.t); showSliders.t = setTimeout(() => drawMap().catch(xError), 400); }
+  }, "z", SPAN);
+}
+
+function lerp(a, b, t) { return a.map((v, i) => v + t * (b[i] - v)); }
+
+function slerp(a, b, t) {
+  const na = Math.hypot(...a), nb = Math.hypot(...b);
+  const cos = a.reduce((s, v, i) => s + v * b[i], 0) / (na * nb || 1);
+  const om = Math.acos(Math.min(1, Math.max(-1, cos)));
+  if (om < 1e-4) return lerp(a, b, t);
+  const s = Math.sin(om);
+  return a.map((v, i) => (Math.sin((1 - t) * om) / s) * v + (Math.sin(t * om) / s) * b[i]);
+}
+
+async function newSamples(seed) {
+  const out = await postJson("/api/explore/prior", { run: X.run, seed, n: 12 });
+  X.samples = out.z;
+  X.picked = [];
+  const box = $("x-samples");
+  box.replaceChildren(...out.pictures.map((src, i) => {
+    const img = thumb(src, "sample " + i + ": click to pick");
+    img.addEventListener("click", () => pickSample(i));
+    return img;
+  }));
+  $("x-path").replaceChildren();
+}
+
+async function pickSample(i) {
+  X.picked = X.picked.filter((j) => j !== i).concat([i]).slice(-2);
+  [...$("x-samples").children].forEach((img, j) => img.classList.toggle("picked", X.picked.includes(j)));
+  // The picked sample also becomes the point the map and sliders show.
+  X.z = X.samples[i].slice();
+  showSliders();
+  decodeCurrent();
+  drawMap().catch(xError);
+  if (X.picked.length < 2) return;
+  const [a, b] = X.picked.map((j) => X.samples[j]);
+  const path = [];
+  for (let k = 0; k < 10; k++) {
+    const t = k / 9;
+    path.push(X.about.latent.gaussian ? slerp(a, b, t) : lerp(a, b, t));
+  }
+  const out = await postJson("/api/explore/decode", { run: X.run, z: path });
+  $("x-path").replaceChildren(...out.pictures.map((src, k) => thumb(src, "t = " + (k / 9).toFixed(2))));
+}
+
+async function classSamples() {
+  const label = Number($("x-class").value);
+  const out = await postJson("/api/explore/decode", { run: X.run, label, n: 12, seed: 0 });
+  $("x-class-samples").replaceChildren(...out.pictures.map((src, i) => thumb(src, $("x-class").selectedOptions[0].textContent + " " + i)));
+}
+
+async function setupCodes(c) {
+  const z = new Array(c.noise).fill(0);
+  const cont = new Array(c.continuous).fill(0);
+  for (let k = 0; k < c.categories; k++) $("x-category").add(new Option("category " + k, k));
+  const draw = async () => {
+    const out = await postJson("/api/explore/decode", {
+      run: X.run, z: [z], category: Number($("x-category").value), continuous: [cont],
+    });
+    $("x-code-image").src = out.pictures[0];
+  };
+  sliders($("x-code-sliders"), cont, () => draw().catch(xError), "c", 2);
+  $("x-category").addEventListener("change", () => draw().catch(xError));
+  await draw();
+}
+
+// ---- completion under a mask drawn on a canvas ----
+
+async function loadOriginal() {
+  const [, h, w] = X.about.shape;
+  X.hide = new Array(h * w).fill(0);
+  await complete();
+}
+
+function paintMask() {
+  const [, h, w] = X.about.shape;
+  const canvas = $("x-mask"), ctx = canvas.getContext("2d");
+  const img = new Image();
+  img.onload = () => {
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = "rgba(230, 81, 0, 0.75)";
+    const sx = canvas.width / w, sy = canvas.height / h;
+    X.hide.forEach((v, i) => { if (v) ctx.fillRect((i % w) * sx, Math.floor(i / w) * sy, sx, sy); });
+  };
+  img.src = X.original;
+}
+
+async function complete() {
+  const out = await postJson("/api/explore/complete", {
+    run: X.run, index: Number($("x-index").value), hide: X.hide,
+  });
+  X.original = out.original;
+  $("x-original").src = out.original;
+  $("x-completed").src = out.completed;
+  paintMask();
+}
+
+function maskCanvas() {
+  const canvas = $("x-mask");
+  let down = false;
+  const brush = (e) => {
+    const [, h, w] = X.about.shape;
+    const r = canvas.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - r.left) / r.width) * w);
+    const y = Math.floor(((e.clientY - r.top) / r.height) * h);
+    for (let dy = -1; dy <= 1; dy++) {
+      for (let dx = -1; dx <= 1; dx++) {
+        const xx = x + dx, yy = y + dy;
+        if (xx >= 0 && yy >= 0 && xx < w && yy < h) X.hide[yy * w + xx] = 1;
+      }
+    }
+    paintMask();
+  };
+  canvas.addEventListener("mousedown", (e) => { down = true; brush(e); });
+  canvas.addEventListener("mousemove", (e) => { if (down) brush(e); });
+  window.addEventListener("mouseup", () => {
+    if (!down) return;
+    down = false;
+    complete().catch(xError);
+  });
+  $("x-clear").addEventListener("click", () => loadOriginal().catch(xError));
+  $("x-index").addEventListener("change", () => loadOriginal().catch(xError));
+}
+
+async function explore(name) {
+  X.run = name;
+  let a;
+  try {
+    a = await getJson("/api/explore?name=" + encodeURIComponent(name));
+  } catch (e) {
+    return; // no checkpoint yet, or a model that cannot load: the section stays hidden
+  }
+  X.about = a;
+  if (!a.images || !(a.latent || a.classes || a.codes || a.complete)) return;
+  $("explore").hidden = false;
+  $("x-about").textContent = "(" + a.family + " at step " + fmt(a.step) + ", newest checkpoint)";
+  const jobs = [];
+  if (a.latent) {
+    $("x-latent").hidden = false;
+    $("x-path-kind").textContent = a.latent.gaussian ? "spherical" : "linear";
+    X.z = new Array(a.latent.dim).fill(0);
+    showSliders();
+    $("x-map").addEventListener("click", (e) => {
+      const r = $("x-map").getBoundingClientRect();
+      X.z[0] = -SPAN + (2 * SPAN * (e.clientX - r.left)) / r.width;
+      if (X.z.length > 1) X.z[1] = SPAN - (2 * SPAN * (e.clientY - r.top)) / r.height;
+      showSliders();
+      markMap();
+      decodeCurrent();
+    });
+    $("x-more").addEventListener("click", () => newSamples(Math.floor(Math.random() * 1e9)).catch(xError));
+    jobs.push(drawMap(), decodeCurrent(), newSamples(0));
+  }
+  if (a.classes) {
+    $("x-classes").hidden = false;
+    a.classes.forEach((c, i) => $("x-class").add(new Option(c, i)));
+    $("x-class").addEventListener("change", () => classSamples().catch(xError));
+    jobs.push(classSamples());
+  }
+  if (a.codes) {
+    $("x-codes").hidden = false;
+    jobs.push(setupCodes(a.codes));
+  }
+  if (a.complete) {
+    $("x-complete").hidden = false;
+    maskCanvas();
+    jobs.push(loadOriginal());
+  }
+  await Promise.all(jobs).catch(xError);
+  document.body.dataset.explored = "1";
+}
+
+// ---- the GAN lab ----------------------------------------------------------------------------
+
+const L = { id: null, view: null, playing: false };
+
+function labError(e) {
+  $("lab-error").hidden = !e;
+  $("lab-error").textContent = e ? String(e.message || e) : "";
+}
+
+// Purple (generated) - white - green (real), as GAN Lab colours the discriminator.
+function heatColour(t) {
+  const lo = [123, 50, 148], mid = [247, 247, 247], hi = [0, 136, 55];
+  const [a, b, u] = t < 0.5 ? [lo, mid, t * 2] : [mid, hi, (t - 0.5) * 2];
+  return a.map((v, i) => Math.round(v + u * (b[i] - v)));
+}
+
+function drawLab(v) {
+  L.view = v;
+  const heat = $("lab-heat"), pts = $("lab-points");
+  const W = heat.width, H = heat.height;
+  const [x0, x1, y0, y1] = v.extent;
+  const toPx = (x, y) => [((x - x0) / (x1 - x0)) * W, ((y1 - y) / (y1 - y0)) * H];
+  // The heat map: D's probability of real, or its raw score scaled to the grid's range.
+  const n = v.heat.n, vals = v.heat.values;
+  let lo = 0, hi = 1;
+  if (!v.probability) {
+    lo = Math.min(...vals); hi = Math.max(...vals);
+    if (hi - lo < 1e-9) { hi = lo + 1; }
+  }
+  $("lab-scale").textContent = v.probability
+    ? "D(x): 0 (generated) to 1 (real)"
+    : "critic score " + fmt(lo) + " to " + fmt(hi);
+  const small = document.createElement("canvas");
+  small.width = n; small.height = n;
+  const sctx = small.getContext("2d");
+  const img = sctx.createImageData(n, n);
+  vals.forEach((val, i) => {
+    const [r, g, b] = heatColour(Math.min(1, Math.max(0, (val - lo) / (hi - lo))));
+    img.data.set([r, g, b, 255], i * 4);
+  });
+  sctx.putImageData(img, 0, 0);
+  const hctx = heat.getContext("2d");
+  hctx.imageSmoothingEnabled = true;
+  hctx.drawImage(small, 0, 0, W, H);
+  // The points, arrows and true modes.
+  const ctx = pts.getContext("2d");
+  ctx.clearRect(0, 0, W, H);
+  if (v.coverage) {
+    ctx.strokeStyle = "#e65100";
+    for (const [cx, cy] of v.coverage.centers) {
+      const [px, py] = toPx(cx, cy);
+      ctx.beginPath(); ctx.arc(px, py, 9, 0, 2 * Math.PI); ctx.stroke();
+    }
+  }
+  const dot = (pairs, colour) => {
+    ctx.fillStyle = colour;
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const [px, py] = toPx(pairs[i], pairs[i + 1]);
+      ctx.beginPath(); ctx.arc(px, py, 2.2, 0, 2 * Math.PI); ctx.fill();
+    }
+  };
+  dot(v.real, "rgba(0, 136, 55, 0.85)");
+  dot(v.fake, "rgba(123, 50, 148, 0.9)");
+  // Arrows: the longest one is 8% of the view.
+  let longest = 1e-12;
+  for (let i = 0; i + 1 < v.arrows.length; i += 2) longest = Math.max(longest, Math.hypot(v.arrows[i], v.arrows[i + 1]));
+  const scale = (0.08 * (x1 - x0)) / longest;
+  const actx = $("lab-arrows").getContext("2d");
+  actx.clearRect(0, 0, W, H);
+  actx.strokeStyle = "rgba(30, 30, 30, 0.55)";
+  actx.lineWidth = 1;
+  for (let i = 0; i < v.fake.length; i += 8) {
+    const [ax, ay] = toPx(v.fake[i], v.fake[i + 1]);
+    const [bx, by] = toPx(v.fake[i] + scale * v.arrows[i], v.fake[i + 1] + scale * v.arrows[i + 1]);
+    actx.beginPath(); actx.moveTo(ax, ay); actx.lineTo(bx, by); actx.stroke();
+    const ang = Math.atan2(by - ay, bx - ax);
+    actx.beginPath();
+    actx.moveTo(bx, by);
+    actx.lineTo(bx - 5 * Math.cos(ang - 0.4), by - 5 * Math.sin(ang - 0.4));
+    actx.moveTo(bx, by);
+    actx.lineTo(bx - 5 * Math.cos(ang + 0.4), by - 5 * Math.sin(ang + 0.4));
+    actx.stroke();
+  }
+  $("lab-steps").textContent = fmt(v.steps) + " (D updates " + fmt(v.disc_steps) + ", G updates " + fmt(v.gen_steps) + ")";
+  $("lab-losses").textContent = v.losses.map(([k, x]) => k + " " + fmt(x)).join(", ") || "none yet";
+  $("lab-coverage").textContent = v.coverage
+    ? v.coverage.captured + " of " + v.coverage.modes + " modes, " + (100 * v.coverage.high_quality).toFixed(1) + "% of samples near a mode"
+    : "this set has no discrete modes";
+  if ($("lab-game").options.length !== v.games.length || $("lab-game").value !== v.games[0]) {
+    $("lab-game").replaceChildren(...v.games.map((g) => new Option(g.replace("_", " "), g)));
+  }
+  if (document.activeElement !== $("lab-lr-gen")) $("lab-lr-gen").value = fmt(v.lr.gen);
+  if (document.activeElement !== $("lab-lr-disc")) $("lab-lr-disc").value = fmt(v.lr.disc);
+  if (v.log) $("lab-log").textContent = v.log;
+  document.body.dataset.labSteps = String(v.steps);
+}
+
+async function labStep(which, n) {
+  drawLab(await postJson("/api/lab/step", { id: L.id, which, n }));
+}
+
+async function play() {
+  while (L.playing) {
+    try {
+      await labStep("both", $("lab-slow").checked ? 1 : 10);
+    } catch (e) {
+      labError(e);
+      L.playing = false;
+      $("lab-play").textContent = "play";
+      return;
+    }
+    await new Promise((r) => setTimeout(r, $("lab-slow").checked ? 500 : 30));
+  }
+}
+
+async function labPage() {
+  const f = await getJson("/api/lab/families");
+  f.families.forEach((name) => $("lab-family").add(new Option(name, name)));
+  f.data.forEach((d) => $("lab-data").add(new Option(d.replace("toy:", ""), d)));
+  const start = async () => {
+    L.playing = false;
+    $("lab-play").textContent = "play";
+    labError(null);
+    try {
+      const v = await postJson("/api/lab", {
+        family: $("lab-family").value, data: $("lab-data").value, seed: Number($("lab-seed").value),
+      });
+      L.id = v.id;
+      $("lab").hidden = false;
+      drawLab(v);
+    } catch (e) { labError(e); }
+  };
+  $("lab-form").addEventListener("submit", (e) => { e.preventDefault(); start(); });
+  const guarded = (fn) => () => { labError(null); fn().catch(labError); };
+  $("lab-step").addEventListener("click", guarded(() => labStep("both", 1)));
+  $("lab-step-d").addEventListener("click", guarded(() => labStep("disc", 1)));
+  $("lab-step-g").addEventListener("click", guarded(() => labStep("gen", 1)));
+  $("lab-play").addEventListener("click", () => {
+    L.playing = !L.playing;
+    $("lab-play").textContent = L.playing ? "pause" : "play";
+    if (L.playing) play();
+  });
+  $("lab-apply").addEventListener("click", guarded(async () => {
+    const change = { id: L.id, game: $("lab-game").value };
+    const g = Number($("lab-lr-gen").value), d = Number($("lab-lr-disc").value);
+    if (!(g > 0) || !(d > 0)) throw new Error("learning rates must be positive numbers, e.g. 0.001");
+    change.lr_gen = g;
+    change.lr_disc = d;
+    drawLab(await postJson("/api/lab/change", change));
+  }));
+  await start();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
-  (page === "runs" ? runsPage() : runPage()).catch((e) => {
+  const pages = { runs: runsPage, run: runPage, lab: labPage };
+  pages[page]().catch((e) => {
     const p = document.createElement("p");
     p.className = "error";
     p.textContent = "The studio could not load this page: " + e.message;

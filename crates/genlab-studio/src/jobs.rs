@@ -10,6 +10,7 @@ use crate::paths;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::io::BufRead;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -287,12 +288,29 @@ impl Jobs {
     }
 
     fn spawn(&self, id: u64, args: &[String]) -> Result<Child, String> {
-        let mut child = Command::new(&self.exe)
+        let server = std::process::id() as libc::pid_t;
+        let mut command = Command::new(&self.exe);
+        command
             .arg("train")
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        // A server that dies (killed, crashed) sends its job the trainer's Ctrl-C: the job
+        // writes its checkpoint and ends, and `--resume` continues it under a new server. The
+        // signal follows the death of the spawning thread, which is the queue's own thread
+        // ([`crate::start_jobs`]) and lives as long as the server.
+        // SAFETY: prctl, getppid and raise are async-signal-safe; nothing is allocated.
+        unsafe {
+            command.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGINT);
+                if libc::getppid() != server {
+                    libc::raise(libc::SIGINT);
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", self.exe.display()))?;
         let log: Log = Arc::new(Mutex::new(VecDeque::new()));

@@ -10,10 +10,13 @@
 //! only from inside the runs folder ([`paths`]); no GET changes state; cross-origin POSTs are
 //! refused; request bodies are capped.
 
+mod explore;
 pub mod guard;
 pub mod jobs;
+pub mod lab;
 pub mod paths;
 mod runs;
+pub mod workshop;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -49,6 +52,8 @@ pub struct Studio {
     pub port: u16,
     pub token: Option<String>,
     pub jobs: jobs::Jobs,
+    /// The model thread: trained models being explored and GAN Lab sessions.
+    pub workshop: workshop::Workshop,
 }
 
 impl Studio {
@@ -77,6 +82,7 @@ impl Studio {
         }
         Ok(Self {
             jobs: jobs::Jobs::new(cfg.genlab.clone(), root.clone()),
+            workshop: workshop::Workshop::start(),
             root,
             host: cfg.host,
             port: cfg.port,
@@ -100,6 +106,15 @@ pub fn router(studio: Arc<Studio>) -> Router {
         .route("/api/families", get(families))
         .route("/api/jobs", get(job_list).post(job_submit))
         .route("/api/jobs/stop", post(job_stop))
+        .route("/lab", get(runs::lab_page))
+        .route("/api/explore", get(explore::about))
+        .route("/api/explore/prior", post(explore::prior))
+        .route("/api/explore/decode", post(explore::decode))
+        .route("/api/explore/complete", post(explore::complete))
+        .route("/api/lab", get(lab::routes::look).post(lab::routes::create))
+        .route("/api/lab/step", post(lab::routes::step))
+        .route("/api/lab/change", post(lab::routes::change))
+        .route("/api/lab/families", get(lab::routes::families))
         .layer(axum::middleware::from_fn_with_state(
             studio.clone(),
             guard::guard,
@@ -149,16 +164,17 @@ async fn job_stop(State(studio): State<Arc<Studio>>, Json(s): Json<StopJob>) -> 
     }
 }
 
-/// Start the queue's timer on the current tokio runtime: every 300 ms the finished job is
-/// reaped and the next one started.
+/// Start the queue's own thread: every 300 ms the finished job is reaped and the next one
+/// started. Jobs are spawned from this thread only, and it lives as long as the server, so a
+/// job's parent-death signal (see `jobs`) fires when the server dies and never before.
 pub fn start_jobs(studio: Arc<Studio>) {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            let s = studio.clone();
-            let _ = tokio::task::spawn_blocking(move || s.jobs.pump()).await;
-        }
-    });
+    std::thread::Builder::new()
+        .name("genlab-studio-jobs".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            studio.jobs.pump();
+        })
+        .expect("the studio can start a thread");
 }
 
 /// Serve `cfg` until the process is stopped; prints the address to open.

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 const INDEX: &str = include_str!("../assets/index.html");
 const RUN: &str = include_str!("../assets/run.html");
+const LAB: &str = include_str!("../assets/lab.html");
 const SCRIPT: &str = include_str!("../assets/studio.js");
 const STYLE: &str = include_str!("../assets/studio.css");
 
@@ -31,6 +32,10 @@ pub async fn index_page() -> Html<&'static str> {
 
 pub async fn run_page() -> Html<&'static str> {
     Html(RUN)
+}
+
+pub async fn lab_page() -> Html<&'static str> {
+    Html(LAB)
 }
 
 pub async fn script() -> Response {
@@ -47,7 +52,7 @@ pub async fn style() -> Response {
 
 #[derive(Deserialize)]
 pub struct RunQuery {
-    name: String,
+    pub name: String,
 }
 
 fn not_found(message: String) -> Response {

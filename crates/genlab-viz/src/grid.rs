@@ -39,6 +39,13 @@ impl Images {
         }
     }
 
+    /// Image `i` alone, at its own size (the studio's decoded pictures).
+    pub fn image(&self, i: usize) -> image::RgbImage {
+        image::RgbImage::from_fn(self.w as u32, self.h as u32, |x, y| {
+            image::Rgb(self.pixel(i, y as usize, x as usize))
+        })
+    }
+
     /// Concatenate batches of the same image size.
     pub fn concat(parts: &[Images]) -> Images {
         let first = &parts[0];

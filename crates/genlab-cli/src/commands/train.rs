@@ -83,28 +83,7 @@ impl clap::builder::TypedValueParser for FamilyParser {
 
 /// The resolved config of a new run.
 pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
-    let mut table = RunConfig::defaults(family.name, family.groups, (family.default_model)());
-    let preset_name = args.preset.as_deref().unwrap_or("default");
-    let preset = family.preset(preset_name).ok_or_else(|| {
-        let names: Vec<&str> = family.presets.iter().map(|p| p.0).collect();
-        anyhow!(
-            "{} has no preset `{preset_name}`; valid presets: {}",
-            family.name,
-            names.join(", ")
-        )
-    })?;
-    let preset: toml::Table = toml::from_str(preset).map_err(|e| {
-        anyhow!(
-            "preset {}/{preset_name} is invalid TOML: {}",
-            family.name,
-            e.message()
-        )
-    })?;
-    config::merge(
-        &mut table,
-        &preset,
-        &format!("preset {}/{preset_name}", family.name),
-    )?;
+    let mut table = family.preset_config(args.preset.as_deref().unwrap_or("default"))?;
     if let Some(path) = &args.config {
         config::merge(
             &mut table,

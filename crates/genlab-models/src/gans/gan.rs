@@ -23,8 +23,8 @@
 //! supply them (step t updates D, and G too when (t + 1) % d_steps == 0).
 
 use super::kit::{
-    check, discriminator, frozen, generator, load_pair, noisy, output, report, save_pair,
-    GanConfig, Uses, DISC, GEN, GROUPS,
+    check, critic_values, discriminator, frozen, games, generator, generator_gradient, load_pair,
+    noisy, output, pick_game, report, save_pair, GanConfig, Uses, DISC, GEN, GROUPS,
 };
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
@@ -32,7 +32,8 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
+    Adversarial, Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample,
+    Selection, StepCtx,
 };
 use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss, GanLoss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -81,6 +82,18 @@ impl Gan {
         self.output.apply(self.gen.forward(z))
     }
 
+    /// A packed D judges `pack` points at once, never one: an error for the GAN Lab's views.
+    fn unpacked(&self, what: &str) -> Result<()> {
+        if self.cfg.pack > 1 {
+            bail!(
+                "{}: a packed discriminator (model.pack = {}) cannot {what}; use model.pack = 1",
+                self.name,
+                self.cfg.pack
+            );
+        }
+        Ok(())
+    }
+
     /// `[b, d] -> [b / pack, pack * d]`: consecutive examples side by side for D.
     fn pack(&self, x: Tensor<2>) -> Tensor<2> {
         let [b, d] = x.dims();
@@ -108,51 +121,13 @@ impl Model for Gan {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let x = batch.x.clone(); // [b, d]
-        let [b, _] = x.dims();
-        if !b.is_multiple_of(self.cfg.pack) {
-            bail!(
-                "{}: train.batch_size = {b} is not a multiple of model.pack = {}",
-                self.name,
-                self.cfg.pack
-            );
-        }
-        let device = x.device();
-        let loss = self.cfg.loss;
-        self.disc.power_iteration();
-        // 1. Discriminator on real data and on detached samples.
-        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = self.generate(z).detach();
-        let real_logit = self.disc.forward(self.pack(noisy(&self.cfg, x, ctx)), None);
-        let fake_logit = self
-            .disc
-            .forward(self.pack(noisy(&self.cfg, fake, ctx)), None);
-        let (d_real, d_fake) = (
-            report(loss, real_logit.clone()),
-            report(loss, fake_logit.clone()),
-        );
-        // Reported on steps without a G update: G's loss on this step's samples.
-        let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
-        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
-        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
-        if self.cfg.clip > 0.0 {
-            self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
-        }
-        // 2. Generator, every d_steps-th step, through the updated discriminator.
+        // 1. Discriminator; 2. generator every d_steps-th step, through the updated D.
+        let mut losses = self.step_disc(batch, ctx)?;
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = self.pack(noisy(&self.cfg, self.generate(z), ctx));
-            let g_loss = generator_loss(loss, frozen(&self.disc).forward(fake, None));
-            g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+            let g = self.step_gen(batch, ctx)?;
+            losses.0[1].1 = g.main();
         }
-        Ok(Losses::of(&[
-            ("d_loss", d_value),
-            ("g_loss", g_value),
-            ("d_real", d_real),
-            ("d_fake", d_fake),
-        ]))
+        Ok(losses)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -168,6 +143,82 @@ impl Model for Gan {
     }
     fn as_latent(&self) -> Option<&dyn LatentDecode> {
         Some(self)
+    }
+    fn as_adversarial(&mut self) -> Option<&mut dyn Adversarial> {
+        Some(self)
+    }
+}
+
+impl Adversarial for Gan {
+    /// Step 1: D on real data and on detached samples. Also reports G's loss on these samples
+    /// (what a step without a G update logs).
+    fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let x = batch.x.clone(); // [b, d]
+        let [b, _] = x.dims();
+        if !b.is_multiple_of(self.cfg.pack) {
+            bail!(
+                "{}: train.batch_size = {b} is not a multiple of model.pack = {}",
+                self.name,
+                self.cfg.pack
+            );
+        }
+        let device = x.device();
+        let loss = self.cfg.loss;
+        self.disc.power_iteration();
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = self.generate(z).detach();
+        let real_logit = self.disc.forward(self.pack(noisy(&self.cfg, x, ctx)), None);
+        let fake_logit = self
+            .disc
+            .forward(self.pack(noisy(&self.cfg, fake, ctx)), None);
+        let (d_real, d_fake) = (
+            report(loss, real_logit.clone()),
+            report(loss, fake_logit.clone()),
+        );
+        let g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
+        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
+        if self.cfg.clip > 0.0 {
+            self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
+        }
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+        ]))
+    }
+
+    /// Step 2: G on fresh z through the frozen D.
+    fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let [b, _] = batch.x.dims();
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &batch.x.device());
+        let fake = self.pack(noisy(&self.cfg, self.generate(z), ctx));
+        let g_loss = generator_loss(self.cfg.loss, frozen(&self.disc).forward(fake, None));
+        let g_value = g_loss.clone().into_scalar::<f32>() as f64;
+        self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+        Ok(Losses::of(&[("g_loss", g_value)]))
+    }
+
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        self.unpacked("look at single points")?;
+        Ok(critic_values(self.cfg.loss, &self.disc, x))
+    }
+
+    fn generator_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>> {
+        self.unpacked("push single points")?;
+        generator_gradient(self.cfg.loss, &self.disc, x)
+    }
+
+    fn games(&self) -> Vec<&'static str> {
+        let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
+        games(self.cfg.loss, lipschitz, false)
+    }
+
+    fn set_game(&mut self, game: &str) -> Result<()> {
+        self.cfg.loss = pick_game(self.name, &self.games(), game)?;
+        Ok(())
     }
 }
 

@@ -11,7 +11,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use genlab_core::tensor::{normal, one_hot};
 use genlab_core::{Batch, DataInfo, NamedTensors, StepCtx};
 use genlab_data::Kind;
-use genlab_nn::gan_loss::GanLoss;
+use genlab_nn::gan_loss::{generator_loss, GanLoss};
 use genlab_nn::gan_nets::{
     dcgan_stages, Body, DiscSpec, Discriminator, GenSpec, Generator, Output,
 };
@@ -264,6 +264,63 @@ pub(crate) fn report(loss: GanLoss, logit: Tensor<2>) -> f64 {
         logit
     };
     t.mean().into_scalar::<f32>() as f64
+}
+
+/// What D says of points `x [b, d]` for the GAN Lab ([`genlab_core::Adversarial::critic`]):
+/// D(x) = sigmoid(logit) for the logistic games, the raw output for the others, `[b]`.
+pub(crate) fn critic_values(loss: GanLoss, disc: &Discriminator, x: Tensor<2>) -> Vec<f32> {
+    let logit = frozen(disc).forward(x, None);
+    let t = if loss.is_logistic() {
+        sigmoid(logit)
+    } else {
+        logit
+    };
+    genlab_core::tensor::to_vec(t)
+}
+
+/// -dL_G/dx at generated points `x [b, d]` through a fixed D, per point (the batch mean's
+/// gradient times b), `[b, d]`: where the generator's loss pushes each point. `x` must live on
+/// an autodiff device (the training device).
+pub(crate) fn generator_gradient(
+    loss: GanLoss,
+    disc: &Discriminator,
+    x: Tensor<2>,
+) -> Result<Tensor<2>> {
+    let [b, _] = x.dims();
+    let x = x.detach().require_grad();
+    let g_loss = generator_loss(loss, frozen(disc).forward(x.clone(), None));
+    let grads = g_loss.backward();
+    let g = x
+        .grad(&grads)
+        .ok_or_else(|| anyhow::anyhow!("the generator's loss does not reach its points"))?;
+    Ok(g.mul_scalar(-(b as f64)))
+}
+
+/// The games a GAN family may switch to between steps ([`genlab_core::Adversarial::games`]):
+/// `current` first; the Wasserstein game only with a Lipschitz critic (clipping, spectral
+/// normalization or a penalty), and nothing else for a penalised critic.
+pub(crate) fn games(current: GanLoss, lipschitz: bool, penalty: bool) -> Vec<&'static str> {
+    let mut out = vec![current.name()];
+    if penalty {
+        return out;
+    }
+    for g in GanLoss::ALL {
+        if g != current && (g != GanLoss::Wasserstein || lipschitz) {
+            out.push(g.name());
+        }
+    }
+    out
+}
+
+/// The game `name` if [`games`] allows it, else an error that lists them.
+pub(crate) fn pick_game(family: &str, allowed: &[&'static str], name: &str) -> Result<GanLoss> {
+    match GanLoss::parse(name) {
+        Some(g) if allowed.contains(&name) => Ok(g),
+        _ => bail!(
+            "{family} cannot play the game `{name}` here; it can play: {}",
+            allowed.join(", ")
+        ),
+    }
 }
 
 /// The checkpoint of a generator (or G and E) and a discriminator: `gen/...`, `disc/...`

@@ -19,7 +19,8 @@ use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, uniform};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
+    Adversarial, Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Sample,
+    Selection, StepCtx,
 };
 use genlab_nn::gan_loss::GanLoss;
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -113,44 +114,13 @@ impl Model for WganGp {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let x = batch.x.clone(); // [b, d]
-        let [b, _] = x.dims();
-        let device = x.device();
-        self.critic.power_iteration();
-        // Critic: D(G(z)) - D(x) + lambda (|grad D(x_hat)| - 1)².
-        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = self.generate(z).detach();
-        let eps = uniform([b, 1], &mut ctx.rng, &device); // [b, 1]
-        let x_hat = x.clone() * eps.clone() + fake.clone() * eps.neg().add_scalar(1.0);
-        let grad = self.critic.input_gradient(x_hat); // [b, d]
-        let grad_norm = grad.powi_scalar(2).sum_dim(1).add_scalar(1e-12).sqrt(); // [b, 1]
-        let penalty = grad_norm.clone().sub_scalar(1.0).powi_scalar(2).mean();
-        let real = self.critic.forward(x, None).mean();
-        let fake_score = self.critic.forward(fake, None).mean();
-        let distance = (real.clone() - fake_score.clone()).into_scalar::<f32>() as f64;
-        let gp_value = penalty.clone().into_scalar::<f32>() as f64;
-        let mean_norm = grad_norm.mean().into_scalar::<f32>() as f64;
-        let mut g_value = fake_score.clone().neg().into_scalar::<f32>() as f64;
-        let d_loss = fake_score - real + penalty.mul_scalar(self.gp_weight);
-        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.critic = ctx.update(DISC, self.critic.clone(), &d_loss);
-        // Generator every n_critic steps: -D(G(z)).
+        // The critic every step; the generator every n_critic (`d_steps`) steps.
+        let mut losses = self.step_disc(batch, ctx)?;
         if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let g_loss = kit::frozen(&self.critic)
-                .forward(self.generate(z), None)
-                .mean()
-                .neg();
-            g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+            let g = self.step_gen(batch, ctx)?;
+            losses.0[1].1 = g.main();
         }
-        Ok(Losses::of(&[
-            ("d_loss", d_value),
-            ("g_loss", g_value),
-            ("wasserstein", distance),
-            ("gradient_penalty", gp_value),
-            ("grad_norm", mean_norm),
-        ]))
+        Ok(losses)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -166,6 +136,71 @@ impl Model for WganGp {
     }
     fn as_latent(&self) -> Option<&dyn LatentDecode> {
         Some(self)
+    }
+    fn as_adversarial(&mut self) -> Option<&mut dyn Adversarial> {
+        Some(self)
+    }
+}
+
+impl Adversarial for WganGp {
+    /// Critic: D(G(z)) - D(x) + lambda (|grad D(x_hat)| - 1)^2 (Algorithm 1, lines 4-9).
+    fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let x = batch.x.clone(); // [b, d]
+        let [b, _] = x.dims();
+        let device = x.device();
+        self.critic.power_iteration();
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = self.generate(z).detach();
+        let eps = uniform([b, 1], &mut ctx.rng, &device); // [b, 1]
+        let x_hat = x.clone() * eps.clone() + fake.clone() * eps.neg().add_scalar(1.0);
+        let grad = self.critic.input_gradient(x_hat); // [b, d]
+        let grad_norm = grad.powi_scalar(2).sum_dim(1).add_scalar(1e-12).sqrt(); // [b, 1]
+        let penalty = grad_norm.clone().sub_scalar(1.0).powi_scalar(2).mean();
+        let real = self.critic.forward(x, None).mean();
+        let fake_score = self.critic.forward(fake, None).mean();
+        let distance = (real.clone() - fake_score.clone()).into_scalar::<f32>() as f64;
+        let gp_value = penalty.clone().into_scalar::<f32>() as f64;
+        let mean_norm = grad_norm.mean().into_scalar::<f32>() as f64;
+        let g_value = fake_score.clone().neg().into_scalar::<f32>() as f64;
+        let d_loss = fake_score - real + penalty.mul_scalar(self.gp_weight);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        self.critic = ctx.update(DISC, self.critic.clone(), &d_loss);
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("wasserstein", distance),
+            ("gradient_penalty", gp_value),
+            ("grad_norm", mean_norm),
+        ]))
+    }
+
+    /// Generator: -D(G(z)) through the frozen critic (lines 11-12).
+    fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let [b, _] = batch.x.dims();
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &batch.x.device());
+        let g_loss = kit::frozen(&self.critic)
+            .forward(self.generate(z), None)
+            .mean()
+            .neg();
+        let g_value = g_loss.clone().into_scalar::<f32>() as f64;
+        self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+        Ok(Losses::of(&[("g_loss", g_value)]))
+    }
+
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        Ok(kit::critic_values(GanLoss::Wasserstein, &self.critic, x))
+    }
+
+    fn generator_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>> {
+        kit::generator_gradient(GanLoss::Wasserstein, &self.critic, x)
+    }
+
+    fn games(&self) -> Vec<&'static str> {
+        kit::games(GanLoss::Wasserstein, true, true)
+    }
+
+    fn set_game(&mut self, game: &str) -> Result<()> {
+        kit::pick_game("wgan-gp", &self.games(), game).map(|_| ())
     }
 }
 

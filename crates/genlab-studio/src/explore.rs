@@ -1,0 +1,326 @@
+//! Exploring a trained model from its run's page: what it can do, codes from its prior, pictures
+//! decoded from codes the page chose (a point on the latent map, slider positions, steps of an
+//! interpolation, InfoGAN's codes), samples of a class, and completion of a test image under a
+//! mask drawn on a canvas. All model work runs on the [`Workshop`](crate::workshop::Workshop)
+//! thread; pictures travel as PNG data URIs of the model's own size (the page scales them up).
+
+use crate::guard::refuse;
+use crate::workshop::Loaded;
+use crate::{paths, Studio};
+use anyhow::{anyhow, bail, Result};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use genlab_core::rng::{rng_for, Stream};
+use genlab_core::tensor::{matrix, to_vec};
+use genlab_core::{Batch, Draw};
+use genlab_data::{Kind, Split};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// Pictures one request may decode.
+pub const MOST_PICTURES: usize = 64;
+
+/// `GET /api/explore?name=RUN`: what the run's model can be asked from the page.
+pub async fn about(
+    State(studio): State<Arc<Studio>>,
+    Query(q): Query<crate::runs::RunQuery>,
+) -> Response {
+    let dir = match paths::run(&studio.root, &q.name) {
+        Ok(d) => d,
+        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
+    };
+    answer(
+        studio
+            .workshop
+            .run(move |shop| describe(shop.model(&dir)?))
+            .await,
+    )
+}
+
+fn describe(m: &mut Loaded) -> Result<Value> {
+    let s = m.info.shape;
+    let model = m.model.as_ref();
+    let latent = model
+        .as_latent()
+        .map(|l| json!({ "dim": l.latent_dim(), "gaussian": l.gaussian_prior() }));
+    let classes = model.as_sample_given().map(|g| {
+        (0..g.classes())
+            .map(|i| {
+                m.meta
+                    .classes
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("class {i}"))
+            })
+            .collect::<Vec<_>>()
+    });
+    let codes = model.as_codes().map(|c| {
+        json!({ "noise": c.noise_dim(), "categories": c.categories(), "continuous": c.continuous() })
+    });
+    Ok(json!({
+        "family": m.config.family,
+        "step": m.step,
+        "images": m.info.kind == Kind::Images,
+        "shape": [s.c, s.h, s.w],
+        "latent": latent,
+        "classes": classes,
+        "codes": codes,
+        "complete": model.as_complete().is_some() && m.info.kind == Kind::Images,
+        "binary": model.binary(),
+    }))
+}
+
+/// What `POST /api/explore/prior` asks for: `n` codes of the model's prior from `seed`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorAsk {
+    run: String,
+    #[serde(default)]
+    seed: u64,
+    n: usize,
+}
+
+/// `POST /api/explore/prior`: `{z: [[..], ..]}`, the codes `genlab sample --seed` decodes, and
+/// their pictures.
+pub async fn prior(State(studio): State<Arc<Studio>>, Json(ask): Json<PriorAsk>) -> Response {
+    let dir = match paths::run(&studio.root, &ask.run) {
+        Ok(d) => d,
+        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
+    };
+    answer(
+        studio
+            .workshop
+            .run(move |shop| {
+                count(ask.n)?;
+                let m = shop.model(&dir)?;
+                let l = latent(m)?;
+                let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+                let z = l.prior_sample(ask.n, &mut rng, &m.device)?;
+                let dim = l.latent_dim();
+                let x = l.decode(z.clone())?;
+                let rows: Vec<Vec<f32>> = to_vec(z).chunks(dim).map(<[f32]>::to_vec).collect();
+                Ok(json!({ "z": rows, "pictures": pictures(m, x)? }))
+            })
+            .await,
+    )
+}
+
+/// What `POST /api/explore/decode` asks for: codes to decode (`z`), or for InfoGAN noise,
+/// a category and continuous codes; or `n` samples of class `label` from `seed`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecodeAsk {
+    run: String,
+    #[serde(default)]
+    z: Vec<Vec<f32>>,
+    label: Option<u32>,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default)]
+    n: usize,
+    category: Option<u32>,
+    #[serde(default)]
+    continuous: Vec<Vec<f32>>,
+}
+
+/// `POST /api/explore/decode`: `{pictures: [data URI, ..]}` (images) or `{points: [..]}`.
+pub async fn decode(State(studio): State<Arc<Studio>>, Json(ask): Json<DecodeAsk>) -> Response {
+    let dir = match paths::run(&studio.root, &ask.run) {
+        Ok(d) => d,
+        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
+    };
+    answer(
+        studio
+            .workshop
+            .run(move |shop| {
+                let m = shop.model(&dir)?;
+                let x = if let Some(label) = ask.label {
+                    count(ask.n)?;
+                    let g = m.model.as_sample_given().ok_or_else(|| {
+                        anyhow!("{} does not sample given a class", m.config.family)
+                    })?;
+                    genlab_core::model::check_labels(&[label], g.classes())?;
+                    let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+                    g.sample_given(&vec![label; ask.n], &mut rng, &m.device)?
+                } else if let Some(cat) = ask.category {
+                    let c = m.model.as_codes().ok_or_else(|| {
+                        anyhow!("{} has no structured codes (InfoGAN has)", m.config.family)
+                    })?;
+                    let z = rows(&ask.z, c.noise_dim(), "z", &m.device)?;
+                    let n = z.dims()[0];
+                    let cont = rows(&ask.continuous, c.continuous(), "continuous", &m.device)?;
+                    if cont.dims()[0] != n {
+                        bail!(
+                            "continuous: one row per row of z ({n}), found {}",
+                            cont.dims()[0]
+                        );
+                    }
+                    if cat as usize >= c.categories() {
+                        bail!(
+                            "category {cat} is out of range: this model has categories 0..{}",
+                            c.categories() - 1
+                        );
+                    }
+                    c.decode_codes(z, &vec![cat; n], cont)?
+                } else {
+                    let l = latent(m)?;
+                    let z = rows(&ask.z, l.latent_dim(), "z", &m.device)?;
+                    l.decode(z)?
+                };
+                if m.info.kind == Kind::Images {
+                    Ok(json!({ "pictures": pictures(m, x)? }))
+                } else {
+                    Ok(json!({ "points": to_vec(x) }))
+                }
+            })
+            .await,
+    )
+}
+
+/// What `POST /api/explore/complete` asks for: test image `index`, and `hide`, one 0/1 per
+/// pixel (`h * w`, row-major), 1 where the model must fill in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteAsk {
+    run: String,
+    index: usize,
+    hide: Vec<u8>,
+    #[serde(default)]
+    seed: u64,
+}
+
+/// `POST /api/explore/complete`: `{original, masked, completed}` data URIs.
+pub async fn complete(State(studio): State<Arc<Studio>>, Json(ask): Json<CompleteAsk>) -> Response {
+    let dir = match paths::run(&studio.root, &ask.run) {
+        Ok(d) => d,
+        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
+    };
+    answer(
+        studio
+            .workshop
+            .run(move |shop| {
+                let m = shop.model(&dir)?;
+                let c = m.model.as_complete().ok_or_else(|| {
+                    anyhow!(
+                        "{} cannot complete images (`genlab models` lists which can)",
+                        m.config.family
+                    )
+                })?;
+                let s = m.info.shape;
+                if ask.hide.len() != s.h * s.w || ask.hide.iter().any(|&v| v > 1) {
+                    bail!(
+                        "hide: {} values of 0 or 1 (one per pixel of {}x{}), found {}",
+                        s.h * s.w,
+                        s.h,
+                        s.w,
+                        ask.hide.len()
+                    );
+                }
+                let data = m
+                    .config
+                    .data
+                    .load_as_seen(Split::Test, m.info.standardization.as_ref())
+                    .or_else(|_| {
+                        m.config
+                            .data
+                            .load_as_seen(Split::Train, m.info.standardization.as_ref())
+                    })?;
+                if ask.index >= data.len() {
+                    bail!(
+                        "index {} is out of range: the test split has {} images",
+                        ask.index,
+                        data.len()
+                    );
+                }
+                let pre = m.info.preprocess.for_evaluation();
+                let batch = Batch::gather(
+                    &data,
+                    &[ask.index],
+                    &pre,
+                    &mut rng_for(0, 0, Stream::Eval),
+                    &m.device,
+                );
+                // The mask covers every channel of a pixel.
+                let known: Vec<f32> = (0..s.c)
+                    .flat_map(|_| ask.hide.iter().map(|&h| 1.0 - h as f32))
+                    .collect();
+                let known = matrix(known, 1, s.dim(), &m.device);
+                let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+                let draw = Draw::for_model(m.model.as_ref(), false);
+                let done = draw.complete(c, batch.x.clone(), known.clone(), &mut rng)?;
+                // The hidden part shown mid-grey.
+                let grey = m.info.preprocess.from_unit(0.5);
+                let masked =
+                    batch.x.clone() * known.clone() + known.neg().add_scalar(1.0).mul_scalar(grey);
+                let [original, masked, completed]: [String; 3] =
+                    pictures(m, burn::tensor::Tensor::cat(vec![batch.x, masked, done], 0))?
+                        .try_into()
+                        .map_err(|_| anyhow!("three pictures"))?;
+                Ok(json!({ "original": original, "masked": masked, "completed": completed }))
+            })
+            .await,
+    )
+}
+
+fn answer(r: Result<Value>) -> Response {
+    match r {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, format!("{e:#}")),
+    }
+}
+
+fn count(n: usize) -> Result<()> {
+    if n == 0 || n > MOST_PICTURES {
+        bail!("n: 1 to {MOST_PICTURES} pictures per request, found {n}");
+    }
+    Ok(())
+}
+
+fn latent(m: &Loaded) -> Result<&dyn genlab_core::LatentDecode> {
+    m.model.as_latent().ok_or_else(|| {
+        anyhow!(
+            "{} has no latent space to explore (`genlab models` lists the families that do)",
+            m.config.family
+        )
+    })
+}
+
+/// Rows of `width` numbers as a `[rows, width]` tensor, or an error naming `what`.
+fn rows(
+    v: &[Vec<f32>],
+    width: usize,
+    what: &str,
+    device: &burn::tensor::Device,
+) -> Result<burn::tensor::Tensor<2>> {
+    if v.is_empty() || v.len() > MOST_PICTURES {
+        bail!("{what}: 1 to {MOST_PICTURES} rows, found {}", v.len());
+    }
+    if let Some(r) = v.iter().find(|r| r.len() != width) {
+        bail!(
+            "{what}: rows of {width} numbers (the model's code size), found one of {}",
+            r.len()
+        );
+    }
+    if v.iter().flatten().any(|x| !x.is_finite()) {
+        bail!("{what}: every number must be finite");
+    }
+    Ok(matrix(v.concat(), v.len(), width, device))
+}
+
+/// Model-space images `[n, c*h*w]` as PNG data URIs.
+fn pictures(m: &Loaded, x: burn::tensor::Tensor<2>) -> Result<Vec<String>> {
+    let images = genlab_eval::pictures::to_images(x, &m.info);
+    Ok((0..images.n)
+        .map(|i| {
+            let png = genlab_viz::png_bytes(&images.image(i));
+            format!(
+                "data:image/png;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(png)
+            )
+        })
+        .collect())
+}
