@@ -19,6 +19,7 @@
 #                                      pix2pix, its L1 ablation, srresnet and cyclegan, scored
 #   bash bench/run.sh translation-speed [ROUNDS]
 #                                      pix2pix seconds per step beside PyTorch's
+#   bash bench/run.sh studio [ROUNDS]  the studio's latent decode round trip, idle and beside a job
 #   bash bench/run.sh prdc             precision/recall/density/coverage against prdc's README example
 #   bash bench/run.sh judge            retrain the shipped Fashion-MNIST judge; its accuracy and hash
 #   bash bench/run.sh classical [ITERS] GMM (4 covariance types, PCA-50 Fashion-MNIST, ITERS EM
@@ -35,9 +36,10 @@ table)
   shift
   exec python3 bench/table.py "$BIN" "$@"
   ;;
-presets | prdc | judge)
+presets | prdc | judge | studio)
   BIN=${GENLAB_BIN:-target/debug/genlab}
   [ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli
+  [ "$1" = studio ] && exec python3 bench/studio_decode.py "$BIN" "${2:-200}"
   [ "$1" = presets ] && exec python3 bench/presets.py "$BIN" "${2:-40}"
   [ "$1" = prdc ] && exec python3 bench/prdc_anchor.py "$BIN"
   # Retrain the shipped Fashion-MNIST judge with its recorded command (about 25 min) and
@@ -334,7 +336,7 @@ translation)
   python3 bench/summarize.py translation "$out"
   ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|sampling|ood|presets|prdc|judge|table|translation|translation-speed" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|sampling|ood|presets|prdc|judge|studio|table|translation|translation-speed" >&2
   exit 2
   ;;
 esac
