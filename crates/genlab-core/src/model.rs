@@ -402,13 +402,20 @@ pub trait Adversarial {
     /// One update of the generator (group `gen`) on `batch.x.dims()[0]` fresh samples, through
     /// the fixed discriminator (conditional families take the batch's labels).
     fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
+    /// Width of the noise z that [`Adversarial::generate`] takes.
+    fn noise_dim(&self) -> usize;
+    /// G's points for noise `z [n, noise_dim]`, `[n, d]` in model space. Conditional families
+    /// draw row i from class i mod k; InfoGAN from category i mod k with continuous codes 0.
+    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>>;
     /// What the discriminator says of points `x [b, d]` (model space): D(x) in [0, 1] for games
     /// with a probability of real (non-saturating, minimax), its raw score otherwise
-    /// (least-squares target, Wasserstein critic, hinge), `[b]`.
+    /// (least-squares target, Wasserstein critic, hinge), `[b]`. A class-conditional D is
+    /// averaged over the classes; BiGAN's joint D is read at (x, E(x)).
     fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>>;
-    /// The direction the generator's loss moves generated points `x [b, d]`: -dL_G/dx through
-    /// the current discriminator, `[b, d]` (the arrows of GAN Lab).
-    fn generator_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>>;
+    /// The direction G's adversarial loss moves its points `generate(z)`: -dL_G/dx per point
+    /// through the current discriminator, `[n, d]` (the arrows of GAN Lab). Auxiliary terms
+    /// (AC-GAN's class, InfoGAN's mutual information) are left out.
+    fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>>;
     /// The games [`Adversarial::set_game`] accepts, the current one first.
     fn games(&self) -> Vec<&'static str>;
     /// Play another game (GAN loss) from the next step on, keeping the weights; an error names

@@ -502,28 +502,61 @@ fn the_gan_lab_and_the_explore_endpoints_check_what_they_are_given() {
         (status, String::from_utf8_lossy(&b).to_string())
     };
     // A lab: its first view, D steps that leave the points where they were.
-    let (status, body) = ask("/api/lab", r#"{"family":"gan","data":"toy:ring8","seed":1}"#);
+    let (status, body) = ask(
+        "/api/lab",
+        r#"{"family":"gan","data":"toy:ring8","seed":1}"#,
+    );
     assert_eq!(status, StatusCode::OK, "{body}");
     let v0: serde_json::Value = serde_json::from_str(&body).unwrap();
     let id = v0["id"].as_u64().unwrap();
     assert_eq!(v0["heat"]["values"].as_array().unwrap().len(), 48 * 48);
-    let (status, body) = ask("/api/lab/step", &format!(r#"{{"id":{id},"which":"disc","n":2}}"#));
+    let (status, body) = ask(
+        "/api/lab/step",
+        &format!(r#"{{"id":{id},"which":"disc","n":2}}"#),
+    );
     assert_eq!(status, StatusCode::OK, "{body}");
     let v1: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v1["disc_steps"], 2);
     assert_eq!(v0["fake"], v1["fake"]);
     assert_ne!(v0["heat"], v1["heat"]);
     let (status, _, b) = send(&s, get(&format!("/api/lab?id={id}")));
-    assert_eq!((status, json(&b)["steps"].as_u64()), (StatusCode::OK, Some(2)));
+    assert_eq!(
+        (status, json(&b)["steps"].as_u64()),
+        (StatusCode::OK, Some(2))
+    );
     // Bad asks: the message names the rule.
     for (uri, body, want) in [
-        ("/api/lab/step", format!(r#"{{"id":{id},"which":"disc","n":0}}"#), "1 to 200"),
-        ("/api/lab/step", format!(r#"{{"id":{id},"which":"disc","n":5000}}"#), "1 to 200"),
-        ("/api/lab/step", r#"{"id":99,"which":"gen"}"#.into(), "no lab 99"),
-        ("/api/lab/change", format!(r#"{{"id":{id},"game":"chess"}}"#), "it can play: non_saturating"),
-        ("/api/lab/change", format!(r#"{{"id":{id},"lr_gen":0}}"#), "optim.gen.lr"),
+        (
+            "/api/lab/step",
+            format!(r#"{{"id":{id},"which":"disc","n":0}}"#),
+            "1 to 200",
+        ),
+        (
+            "/api/lab/step",
+            format!(r#"{{"id":{id},"which":"disc","n":5000}}"#),
+            "1 to 200",
+        ),
+        (
+            "/api/lab/step",
+            r#"{"id":99,"which":"gen"}"#.into(),
+            "no lab 99",
+        ),
+        (
+            "/api/lab/change",
+            format!(r#"{{"id":{id},"game":"chess"}}"#),
+            "it can play: non_saturating",
+        ),
+        (
+            "/api/lab/change",
+            format!(r#"{{"id":{id},"lr_gen":0}}"#),
+            "optim.gen.lr",
+        ),
         ("/api/lab", r#"{"family":"vae"}"#.into(), "it can step: gan"),
-        ("/api/lab", r#"{"family":"gan","data":"shapes"}"#.into(), "not a 2-D point set"),
+        (
+            "/api/lab",
+            r#"{"family":"gan","data":"shapes"}"#.into(),
+            "not a 2-D point set",
+        ),
     ] {
         let (status, text) = ask(uri, &body);
         assert_eq!(status, StatusCode::BAD_REQUEST, "{uri} {body}: {text}");
@@ -532,7 +565,10 @@ fn the_gan_lab_and_the_explore_endpoints_check_what_they_are_given() {
     // Unknown fields and kinds are refused before anything runs.
     let (status, _) = ask("/api/lab", r#"{"family":"gan","lr":1}"#);
     assert!(status.is_client_error());
-    let (status, _) = ask("/api/lab/step", &format!(r#"{{"id":{id},"which":"sideways"}}"#));
+    let (status, _) = ask(
+        "/api/lab/step",
+        &format!(r#"{{"id":{id},"which":"sideways"}}"#),
+    );
     assert!(status.is_client_error());
     // Explore: runs only from inside the folder; a run without a checkpoint says so.
     let (status, _, _) = send(&s, get("/api/explore?name=..%2F..%2Fetc"));
@@ -542,7 +578,10 @@ fn the_gan_lab_and_the_explore_endpoints_check_what_they_are_given() {
     let (status, _, b) = send(&s, get("/api/explore?name=vae"));
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(json(&b)["error"].as_str().unwrap().contains("checkpoint"));
-    let (status, text) = ask("/api/explore/complete", r#"{"run":"vae","index":0,"hide":[0]}"#);
+    let (status, text) = ask(
+        "/api/explore/complete",
+        r#"{"run":"vae","index":0,"hide":[0]}"#,
+    );
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
     // A foreign page cannot start a lab.
     let foreign = Request::post("/api/lab")

@@ -14,8 +14,8 @@ use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, one_hot};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, Classify, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, Selection,
-    StepCtx,
+    Adversarial, Batch, Classify, DataInfo, Family, Losses, Model, NamedTensors, Sample,
+    SampleGiven, Selection, StepCtx,
 };
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -89,55 +89,8 @@ impl Model for Acgan {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let (x, k, loss, w) = (
-            batch.x.clone(),
-            self.classes,
-            self.cfg.loss,
-            self.aux_weight,
-        );
-        let [b, _] = x.dims();
-        let device = x.device();
-        let y = one_hot(&kit::batch_labels("acgan", batch)?, k, &device); // [b, k]
-        self.disc.power_iteration();
-        // 1. D: source loss plus the class likelihood of real and generated images.
-        let c = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
-        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = kit::generate_given(&self.gen, self.output, z, c.clone()).detach();
-        let (real_src, real_cls) = self.heads(&self.disc, kit::noisy(&self.cfg, x, ctx));
-        let (fake_src, fake_cls) = self.heads(&self.disc, kit::noisy(&self.cfg, fake, ctx));
-        let (d_real, d_fake) = (
-            kit::report(loss, real_src.clone()),
-            kit::report(loss, fake_src.clone()),
-        );
-        let real_ce = softmax_cross_entropy(real_cls, y);
-        let class_loss = real_ce.clone() + softmax_cross_entropy(fake_cls, c);
-        let d_loss = discriminator_loss(loss, real_src, fake_src.clone(), self.cfg.label_smoothing)
-            + class_loss.mul_scalar(w);
-        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        let real_ce = real_ce.into_scalar::<f32>() as f64;
-        let mut g_value = generator_loss(loss, fake_src).into_scalar::<f32>() as f64;
-        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
-        // 2. G: fool the source head, and make the class head see class c.
-        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let c = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
-            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = kit::noisy(
-                &self.cfg,
-                kit::generate_given(&self.gen, self.output, z, c.clone()),
-                ctx,
-            );
-            let (src, cls) = self.heads(&kit::frozen(&self.disc), fake);
-            let g_loss = generator_loss(loss, src) + softmax_cross_entropy(cls, c).mul_scalar(w);
-            g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
-        }
-        Ok(Losses::of(&[
-            ("d_loss", d_value),
-            ("g_loss", g_value),
-            ("d_real", d_real),
-            ("d_fake", d_fake),
-            ("real_class_ce", real_ce),
-        ]))
+        let d_steps = self.cfg.d_steps;
+        kit::schedule(self, d_steps, batch, ctx)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -156,6 +109,103 @@ impl Model for Acgan {
     }
     fn as_classify(&self) -> Option<&dyn Classify> {
         Some(self)
+    }
+    fn as_adversarial(&mut self) -> Option<&mut dyn Adversarial> {
+        Some(self)
+    }
+}
+
+impl Adversarial for Acgan {
+    /// Step 1: D's source loss plus the class likelihood of real and generated images.
+    fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (x, k, loss, w) = (
+            batch.x.clone(),
+            self.classes,
+            self.cfg.loss,
+            self.aux_weight,
+        );
+        let [b, _] = x.dims();
+        let device = x.device();
+        let y = one_hot(&kit::batch_labels("acgan", batch)?, k, &device); // [b, k]
+        self.disc.power_iteration();
+        let c = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = kit::generate_given(&self.gen, self.output, z, c.clone()).detach();
+        let (real_src, real_cls) = self.heads(&self.disc, kit::noisy(&self.cfg, x, ctx));
+        let (fake_src, fake_cls) = self.heads(&self.disc, kit::noisy(&self.cfg, fake, ctx));
+        let (d_real, d_fake) = (
+            kit::report(loss, real_src.clone()),
+            kit::report(loss, fake_src.clone()),
+        );
+        let real_ce = softmax_cross_entropy(real_cls, y);
+        let class_loss = real_ce.clone() + softmax_cross_entropy(fake_cls, c);
+        let d_loss = discriminator_loss(loss, real_src, fake_src.clone(), self.cfg.label_smoothing)
+            + class_loss.mul_scalar(w);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        let real_ce = real_ce.into_scalar::<f32>() as f64;
+        let g_value = generator_loss(loss, fake_src).into_scalar::<f32>() as f64;
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+            ("real_class_ce", real_ce),
+        ]))
+    }
+
+    /// Step 2: G fools the source head and makes the class head see class c.
+    fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (k, loss, w) = (self.classes, self.cfg.loss, self.aux_weight);
+        let [b, _] = batch.x.dims();
+        let device = batch.x.device();
+        let c = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = kit::noisy(
+            &self.cfg,
+            kit::generate_given(&self.gen, self.output, z, c.clone()),
+            ctx,
+        );
+        let (src, cls) = self.heads(&kit::frozen(&self.disc), fake);
+        let g_loss = generator_loss(loss, src) + softmax_cross_entropy(cls, c).mul_scalar(w);
+        let g_value = g_loss.clone().into_scalar::<f32>() as f64;
+        self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+        Ok(Losses::of(&[("g_loss", g_value)]))
+    }
+
+    fn noise_dim(&self) -> usize {
+        self.cfg.latent_dim
+    }
+
+    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let device = z.device();
+        let y = one_hot(
+            &kit::cycled_labels(z.dims()[0], self.classes),
+            self.classes,
+            &device,
+        );
+        let gen = genlab_core::device::module_for(&self.gen, &device);
+        Ok(kit::generate_given(&gen, self.output, z, y))
+    }
+
+    /// The source head: real or generated, whatever the class.
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        let (src, _) = self.heads(&kit::frozen(&self.disc), x);
+        Ok(kit::critic_values(self.cfg.loss, src))
+    }
+
+    fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let disc = kit::frozen(&self.disc);
+        kit::generator_gradient(self.cfg.loss, self.generate(z)?, |x| self.heads(&disc, x).0)
+    }
+
+    fn games(&self) -> Vec<&'static str> {
+        kit::games(self.cfg.loss, self.cfg.spectral_norm, false)
+    }
+
+    fn set_game(&mut self, game: &str) -> Result<()> {
+        self.cfg.loss = kit::pick_game("acgan", &self.games(), game)?;
+        Ok(())
     }
 }
 

@@ -15,8 +15,8 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct, Sample,
-    Selection, StepCtx,
+    Adversarial, Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct,
+    Sample, Selection, StepCtx,
 };
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -75,44 +75,8 @@ impl Model for Bigan {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let (x, loss) = (batch.x.clone(), self.cfg.loss); // x: [b, d]
-        let [b, _] = x.dims();
-        let device = x.device();
-        self.disc.power_iteration();
-        // 1. D on the pairs (x, E(x)) and (G(z), z), both detached from G and E.
-        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = self.output.apply(self.ge.gen.forward(z.clone())).detach();
-        let code = self.ge.enc.forward(x.clone(), None).detach(); // [b, latent]
-        let real_logit = self
-            .disc
-            .forward(kit::noisy(&self.cfg, x.clone(), ctx), Some(code));
-        let fake_logit = self.disc.forward(kit::noisy(&self.cfg, fake, ctx), Some(z));
-        let (d_real, d_fake) = (
-            kit::report(loss, real_logit.clone()),
-            kit::report(loss, fake_logit.clone()),
-        );
-        let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
-        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
-        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
-        // 2. G and E: the same game with the labels swapped.
-        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = self.output.apply(self.ge.gen.forward(z.clone()));
-            let code = self.ge.enc.forward(x.clone(), None);
-            let disc = kit::frozen(&self.disc);
-            let real_logit = disc.forward(x, Some(code));
-            let fake_logit = disc.forward(kit::noisy(&self.cfg, fake, ctx), Some(z));
-            let ge_loss = discriminator_loss(loss, fake_logit, real_logit, 0.0);
-            g_value = ge_loss.clone().into_scalar::<f32>() as f64;
-            self.ge = ctx.update(GEN, self.ge.clone(), &ge_loss);
-        }
-        Ok(Losses::of(&[
-            ("d_loss", d_value),
-            ("g_loss", g_value),
-            ("d_real", d_real),
-            ("d_fake", d_fake),
-        ]))
+        let d_steps = self.cfg.d_steps;
+        kit::schedule(self, d_steps, batch, ctx)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -131,6 +95,88 @@ impl Model for Bigan {
     }
     fn as_reconstruct(&self) -> Option<&dyn Reconstruct> {
         Some(self)
+    }
+    fn as_adversarial(&mut self) -> Option<&mut dyn Adversarial> {
+        Some(self)
+    }
+}
+
+impl Adversarial for Bigan {
+    /// Step 1: D on the pairs (x, E(x)) and (G(z), z), both detached from G and E.
+    fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (x, loss) = (batch.x.clone(), self.cfg.loss); // x: [b, d]
+        let [b, _] = x.dims();
+        let device = x.device();
+        self.disc.power_iteration();
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = self.output.apply(self.ge.gen.forward(z.clone())).detach();
+        let code = self.ge.enc.forward(x.clone(), None).detach(); // [b, latent]
+        let real_logit = self
+            .disc
+            .forward(kit::noisy(&self.cfg, x.clone(), ctx), Some(code));
+        let fake_logit = self.disc.forward(kit::noisy(&self.cfg, fake, ctx), Some(z));
+        let (d_real, d_fake) = (
+            kit::report(loss, real_logit.clone()),
+            kit::report(loss, fake_logit.clone()),
+        );
+        let g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
+        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+        ]))
+    }
+
+    /// Step 2: G and E, the same game with the labels swapped.
+    fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (x, loss) = (batch.x.clone(), self.cfg.loss);
+        let [b, _] = x.dims();
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &x.device());
+        let fake = self.output.apply(self.ge.gen.forward(z.clone()));
+        let code = self.ge.enc.forward(x.clone(), None);
+        let disc = kit::frozen(&self.disc);
+        let real_logit = disc.forward(x, Some(code));
+        let fake_logit = disc.forward(kit::noisy(&self.cfg, fake, ctx), Some(z));
+        let ge_loss = discriminator_loss(loss, fake_logit, real_logit, 0.0);
+        let g_value = ge_loss.clone().into_scalar::<f32>() as f64;
+        self.ge = ctx.update(GEN, self.ge.clone(), &ge_loss);
+        Ok(Losses::of(&[("g_loss", g_value)]))
+    }
+
+    fn noise_dim(&self) -> usize {
+        self.cfg.latent_dim
+    }
+
+    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        self.decode(z)
+    }
+
+    /// The joint D read at (x, E(x)): what it says of a point with the code E gives it.
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        let code = self.encode(x.clone())?;
+        let logit = kit::frozen(&self.disc).forward(x, Some(code));
+        Ok(kit::critic_values(self.cfg.loss, logit))
+    }
+
+    /// At the pairs (G(z), z): G's side of the swapped game, -dL/dx with z held.
+    fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let disc = kit::frozen(&self.disc);
+        let x = self.decode(z.clone())?;
+        kit::generator_gradient(self.cfg.loss, x, |x| disc.forward(x, Some(z)))
+    }
+
+    fn games(&self) -> Vec<&'static str> {
+        let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
+        kit::games(self.cfg.loss, lipschitz, false)
+    }
+
+    fn set_game(&mut self, game: &str) -> Result<()> {
+        self.cfg.loss = kit::pick_game("bigan", &self.games(), game)?;
+        Ok(())
     }
 }
 

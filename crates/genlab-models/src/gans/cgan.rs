@@ -16,7 +16,8 @@ use genlab_core::config::parse_section;
 use genlab_core::tensor::{normal, one_hot};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven, Selection, StepCtx,
+    Adversarial, Batch, DataInfo, Family, Losses, Model, NamedTensors, Sample, SampleGiven,
+    Selection, StepCtx,
 };
 use genlab_nn::gan_loss::{clip_weights, discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -57,50 +58,8 @@ impl Model for Cgan {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let (x, k, loss) = (batch.x.clone(), self.classes, self.cfg.loss); // x: [b, d]
-        let [b, _] = x.dims();
-        let device = x.device();
-        let y = one_hot(&kit::batch_labels("cgan", batch)?, k, &device); // [b, k]
-        self.disc.power_iteration();
-        // 1. D on (x, y) and on samples of random classes.
-        let y_fake = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
-        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = kit::generate_given(&self.gen, self.output, z, y_fake.clone()).detach();
-        let real_logit = self.disc.forward(kit::noisy(&self.cfg, x, ctx), Some(y));
-        let fake_logit = self
-            .disc
-            .forward(kit::noisy(&self.cfg, fake, ctx), Some(y_fake));
-        let (d_real, d_fake) = (
-            kit::report(loss, real_logit.clone()),
-            kit::report(loss, fake_logit.clone()),
-        );
-        let mut g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
-        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
-        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
-        if self.cfg.clip > 0.0 {
-            self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
-        }
-        // 2. G, every d_steps-th step.
-        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let y_fake = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
-            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = kit::noisy(
-                &self.cfg,
-                kit::generate_given(&self.gen, self.output, z, y_fake.clone()),
-                ctx,
-            );
-            let disc = kit::frozen(&self.disc);
-            let g_loss = generator_loss(loss, disc.forward(fake, Some(y_fake)));
-            g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
-        }
-        Ok(Losses::of(&[
-            ("d_loss", d_value),
-            ("g_loss", g_value),
-            ("d_real", d_real),
-            ("d_fake", d_fake),
-        ]))
+        let d_steps = self.cfg.d_steps;
+        kit::schedule(self, d_steps, batch, ctx)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -116,6 +75,114 @@ impl Model for Cgan {
     }
     fn as_sample_given(&self) -> Option<&dyn SampleGiven> {
         Some(self)
+    }
+    fn as_adversarial(&mut self) -> Option<&mut dyn Adversarial> {
+        Some(self)
+    }
+}
+
+impl Adversarial for Cgan {
+    /// Step 1: D on (x, y) and on samples of random classes.
+    fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (x, k, loss) = (batch.x.clone(), self.classes, self.cfg.loss); // x: [b, d]
+        let [b, _] = x.dims();
+        let device = x.device();
+        let y = one_hot(&kit::batch_labels("cgan", batch)?, k, &device); // [b, k]
+        self.disc.power_iteration();
+        let y_fake = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = kit::generate_given(&self.gen, self.output, z, y_fake.clone()).detach();
+        let real_logit = self.disc.forward(kit::noisy(&self.cfg, x, ctx), Some(y));
+        let fake_logit = self
+            .disc
+            .forward(kit::noisy(&self.cfg, fake, ctx), Some(y_fake));
+        let (d_real, d_fake) = (
+            kit::report(loss, real_logit.clone()),
+            kit::report(loss, fake_logit.clone()),
+        );
+        let g_value = generator_loss(loss, fake_logit.clone()).into_scalar::<f32>() as f64;
+        let d_loss = discriminator_loss(loss, real_logit, fake_logit, self.cfg.label_smoothing);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
+        if self.cfg.clip > 0.0 {
+            self.disc = clip_weights(self.disc.clone(), self.cfg.clip);
+        }
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+        ]))
+    }
+
+    /// Step 2: G on fresh z and random classes, through the frozen D.
+    fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (k, loss) = (self.classes, self.cfg.loss);
+        let [b, _] = batch.x.dims();
+        let device = batch.x.device();
+        let y_fake = one_hot(&kit::random_labels(b, k, &mut ctx.rng), k, &device);
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = kit::noisy(
+            &self.cfg,
+            kit::generate_given(&self.gen, self.output, z, y_fake.clone()),
+            ctx,
+        );
+        let disc = kit::frozen(&self.disc);
+        let g_loss = generator_loss(loss, disc.forward(fake, Some(y_fake)));
+        let g_value = g_loss.clone().into_scalar::<f32>() as f64;
+        self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+        Ok(Losses::of(&[("g_loss", g_value)]))
+    }
+
+    fn noise_dim(&self) -> usize {
+        self.cfg.latent_dim
+    }
+
+    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let device = z.device();
+        let y = one_hot(
+            &kit::cycled_labels(z.dims()[0], self.classes),
+            self.classes,
+            &device,
+        );
+        let gen = genlab_core::device::module_for(&self.gen, &device);
+        Ok(kit::generate_given(&gen, self.output, z, y))
+    }
+
+    /// D(x | y) averaged over the classes.
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        let [b, _] = x.dims();
+        let disc = kit::frozen(&self.disc);
+        let mut sum = vec![0.0f32; b];
+        for c in 0..self.classes as u32 {
+            let y = one_hot(&vec![c; b], self.classes, &x.device());
+            let v = kit::critic_values(self.cfg.loss, disc.forward(x.clone(), Some(y)));
+            sum.iter_mut().zip(v).for_each(|(s, v)| *s += v);
+        }
+        Ok(sum.into_iter().map(|s| s / self.classes as f32).collect())
+    }
+
+    fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let device = z.device();
+        let y = one_hot(
+            &kit::cycled_labels(z.dims()[0], self.classes),
+            self.classes,
+            &device,
+        );
+        let disc = kit::frozen(&self.disc);
+        kit::generator_gradient(self.cfg.loss, self.generate(z)?, |x| {
+            disc.forward(x, Some(y))
+        })
+    }
+
+    fn games(&self) -> Vec<&'static str> {
+        let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
+        kit::games(self.cfg.loss, lipschitz, false)
+    }
+
+    fn set_game(&mut self, game: &str) -> Result<()> {
+        self.cfg.loss = kit::pick_game("cgan", &self.games(), game)?;
+        Ok(())
     }
 }
 

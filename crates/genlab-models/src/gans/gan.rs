@@ -24,7 +24,7 @@
 
 use super::kit::{
     check, critic_values, discriminator, frozen, games, generator, generator_gradient, load_pair,
-    noisy, output, pick_game, report, save_pair, GanConfig, Uses, DISC, GEN, GROUPS,
+    noisy, output, pick_game, report, save_pair, schedule, GanConfig, Uses, DISC, GEN, GROUPS,
 };
 use anyhow::{bail, Result};
 use burn::tensor::{Device, Tensor};
@@ -121,13 +121,8 @@ impl Model for Gan {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        // 1. Discriminator; 2. generator every d_steps-th step, through the updated D.
-        let mut losses = self.step_disc(batch, ctx)?;
-        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let g = self.step_gen(batch, ctx)?;
-            losses.0[1].1 = g.main();
-        }
-        Ok(losses)
+        let d_steps = self.cfg.d_steps;
+        schedule(self, d_steps, batch, ctx)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -201,14 +196,24 @@ impl Adversarial for Gan {
         Ok(Losses::of(&[("g_loss", g_value)]))
     }
 
-    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
-        self.unpacked("look at single points")?;
-        Ok(critic_values(self.cfg.loss, &self.disc, x))
+    fn noise_dim(&self) -> usize {
+        self.cfg.latent_dim
     }
 
-    fn generator_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>> {
+    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        self.decode(z)
+    }
+
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        self.unpacked("look at single points")?;
+        let logit = frozen(&self.disc).forward(x, None);
+        Ok(critic_values(self.cfg.loss, logit))
+    }
+
+    fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>> {
         self.unpacked("push single points")?;
-        generator_gradient(self.cfg.loss, &self.disc, x)
+        let disc = frozen(&self.disc);
+        generator_gradient(self.cfg.loss, self.decode(z)?, |x| disc.forward(x, None))
     }
 
     fn games(&self) -> Vec<&'static str> {

@@ -21,7 +21,8 @@ use genlab_core::config::parse_split;
 use genlab_core::tensor::{normal, one_hot, uniform};
 use genlab_core::Capability;
 use genlab_core::{
-    Batch, Codes, DataInfo, Family, Losses, Model, NamedTensors, Sample, Selection, StepCtx,
+    Adversarial, Batch, Codes, DataInfo, Family, Losses, Model, NamedTensors, Sample, Selection,
+    StepCtx,
 };
 use genlab_nn::gan_loss::{discriminator_loss, generator_loss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
@@ -153,43 +154,8 @@ impl Model for Infogan {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        let (x, loss, lambda) = (batch.x.clone(), self.cfg.loss, self.own.info_weight);
-        let [b, _] = x.dims();
-        let device = x.device();
-        self.disc.power_iteration();
-        // 1. D and Q.
-        let code = self.draw(b, &mut ctx.rng, &device);
-        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-        let fake = self.generate(&self.gen, z, &code).detach();
-        let (real_src, _) = self.heads(&self.disc, kit::noisy(&self.cfg, x, ctx), &code);
-        let (fake_src, info) = self.heads(&self.disc, kit::noisy(&self.cfg, fake, ctx), &code);
-        let (d_real, d_fake) = (
-            kit::report(loss, real_src.clone()),
-            kit::report(loss, fake_src.clone()),
-        );
-        let info_value = info.clone().into_scalar::<f32>() as f64;
-        let mut g_value = generator_loss(loss, fake_src.clone()).into_scalar::<f32>() as f64;
-        let d_loss = discriminator_loss(loss, real_src, fake_src, self.cfg.label_smoothing)
-            + info.mul_scalar(lambda);
-        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
-        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
-        // 2. G: fool D and keep the code recoverable.
-        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let code = self.draw(b, &mut ctx.rng, &device);
-            let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
-            let fake = kit::noisy(&self.cfg, self.generate(&self.gen, z, &code), ctx);
-            let (src, info) = self.heads(&kit::frozen(&self.disc), fake, &code);
-            let g_loss = generator_loss(loss, src) + info.mul_scalar(lambda);
-            g_value = g_loss.clone().into_scalar::<f32>() as f64;
-            self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
-        }
-        Ok(Losses::of(&[
-            ("d_loss", d_value),
-            ("g_loss", g_value),
-            ("d_real", d_real),
-            ("d_fake", d_fake),
-            ("info", info_value),
-        ]))
+        let d_steps = self.cfg.d_steps;
+        kit::schedule(self, d_steps, batch, ctx)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -205,6 +171,103 @@ impl Model for Infogan {
     }
     fn as_codes(&self) -> Option<&dyn Codes> {
         Some(self)
+    }
+    fn as_adversarial(&mut self) -> Option<&mut dyn Adversarial> {
+        Some(self)
+    }
+}
+
+impl Infogan {
+    /// The GAN Lab's codes for `n` shown points: category i mod k, continuous codes 0.
+    fn shown_code(&self, n: usize, device: &Device) -> Code {
+        Code {
+            cat: if self.own.categories > 0 {
+                kit::cycled_labels(n, self.own.categories)
+            } else {
+                Vec::new()
+            },
+            cont: Tensor::zeros([n, self.own.continuous], device),
+        }
+    }
+}
+
+impl Adversarial for Infogan {
+    /// Step 1: D and Q.
+    fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (x, loss, lambda) = (batch.x.clone(), self.cfg.loss, self.own.info_weight);
+        let [b, _] = x.dims();
+        let device = x.device();
+        self.disc.power_iteration();
+        let code = self.draw(b, &mut ctx.rng, &device);
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = self.generate(&self.gen, z, &code).detach();
+        let (real_src, _) = self.heads(&self.disc, kit::noisy(&self.cfg, x, ctx), &code);
+        let (fake_src, info) = self.heads(&self.disc, kit::noisy(&self.cfg, fake, ctx), &code);
+        let (d_real, d_fake) = (
+            kit::report(loss, real_src.clone()),
+            kit::report(loss, fake_src.clone()),
+        );
+        let info_value = info.clone().into_scalar::<f32>() as f64;
+        let g_value = generator_loss(loss, fake_src.clone()).into_scalar::<f32>() as f64;
+        let d_loss = discriminator_loss(loss, real_src, fake_src, self.cfg.label_smoothing)
+            + info.mul_scalar(lambda);
+        let d_value = d_loss.clone().into_scalar::<f32>() as f64;
+        self.disc = ctx.update(DISC, self.disc.clone(), &d_loss);
+        Ok(Losses::of(&[
+            ("d_loss", d_value),
+            ("g_loss", g_value),
+            ("d_real", d_real),
+            ("d_fake", d_fake),
+            ("info", info_value),
+        ]))
+    }
+
+    /// Step 2: G fools D and keeps the code recoverable.
+    fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
+        let (loss, lambda) = (self.cfg.loss, self.own.info_weight);
+        let [b, _] = batch.x.dims();
+        let device = batch.x.device();
+        let code = self.draw(b, &mut ctx.rng, &device);
+        let z = normal([b, self.cfg.latent_dim], &mut ctx.rng, &device);
+        let fake = kit::noisy(&self.cfg, self.generate(&self.gen, z, &code), ctx);
+        let (src, info) = self.heads(&kit::frozen(&self.disc), fake, &code);
+        let g_loss = generator_loss(loss, src) + info.mul_scalar(lambda);
+        let g_value = g_loss.clone().into_scalar::<f32>() as f64;
+        self.gen = ctx.update(GEN, self.gen.clone(), &g_loss);
+        Ok(Losses::of(&[("g_loss", g_value)]))
+    }
+
+    fn noise_dim(&self) -> usize {
+        self.cfg.latent_dim
+    }
+
+    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let device = z.device();
+        let code = self.shown_code(z.dims()[0], &device);
+        let gen = genlab_core::device::module_for(&self.gen, &device);
+        Ok(Infogan::generate(self, &gen, z, &code))
+    }
+
+    /// The source output of D (Q's heads set aside).
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        let out = kit::frozen(&self.disc).forward(x, None);
+        Ok(kit::critic_values(self.cfg.loss, out.narrow(1, 0, 1)))
+    }
+
+    fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let disc = kit::frozen(&self.disc);
+        let x = Adversarial::generate(self, z)?;
+        kit::generator_gradient(self.cfg.loss, x, |x| disc.forward(x, None).narrow(1, 0, 1))
+    }
+
+    fn games(&self) -> Vec<&'static str> {
+        let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
+        kit::games(self.cfg.loss, lipschitz, false)
+    }
+
+    fn set_game(&mut self, game: &str) -> Result<()> {
+        self.cfg.loss = kit::pick_game("infogan", &self.games(), game)?;
+        Ok(())
     }
 }
 

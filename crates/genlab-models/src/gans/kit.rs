@@ -9,7 +9,7 @@ use burn::module::Module;
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 use genlab_core::tensor::{normal, one_hot};
-use genlab_core::{Batch, DataInfo, NamedTensors, StepCtx};
+use genlab_core::{Adversarial, Batch, DataInfo, Losses, NamedTensors, StepCtx};
 use genlab_data::Kind;
 use genlab_nn::gan_loss::{generator_loss, GanLoss};
 use genlab_nn::gan_nets::{
@@ -266,10 +266,10 @@ pub(crate) fn report(loss: GanLoss, logit: Tensor<2>) -> f64 {
     t.mean().into_scalar::<f32>() as f64
 }
 
-/// What D says of points `x [b, d]` for the GAN Lab ([`genlab_core::Adversarial::critic`]):
-/// D(x) = sigmoid(logit) for the logistic games, the raw output for the others, `[b]`.
-pub(crate) fn critic_values(loss: GanLoss, disc: &Discriminator, x: Tensor<2>) -> Vec<f32> {
-    let logit = frozen(disc).forward(x, None);
+/// What D says of points for the GAN Lab ([`genlab_core::Adversarial::critic`]), from its
+/// logits `[b, 1]`: D(x) = sigmoid(logit) for the logistic games, the raw output for the
+/// others, `[b]`.
+pub(crate) fn critic_values(loss: GanLoss, logit: Tensor<2>) -> Vec<f32> {
     let t = if loss.is_logistic() {
         sigmoid(logit)
     } else {
@@ -278,22 +278,44 @@ pub(crate) fn critic_values(loss: GanLoss, disc: &Discriminator, x: Tensor<2>) -
     genlab_core::tensor::to_vec(t)
 }
 
-/// -dL_G/dx at generated points `x [b, d]` through a fixed D, per point (the batch mean's
-/// gradient times b), `[b, d]`: where the generator's loss pushes each point. `x` must live on
-/// an autodiff device (the training device).
+/// -dL_G/dx at points `x [b, d]` through a fixed D (`logits`: x -> D's logits `[b, 1]`), per
+/// point (the batch mean's gradient times b), `[b, d]`: where the generator's adversarial loss
+/// pushes each point. `x` must live on an autodiff device (the training device).
 pub(crate) fn generator_gradient(
     loss: GanLoss,
-    disc: &Discriminator,
     x: Tensor<2>,
+    logits: impl FnOnce(Tensor<2>) -> Tensor<2>,
 ) -> Result<Tensor<2>> {
     let [b, _] = x.dims();
     let x = x.detach().require_grad();
-    let g_loss = generator_loss(loss, frozen(disc).forward(x.clone(), None));
+    let g_loss = generator_loss(loss, logits(x.clone()));
     let grads = g_loss.backward();
     let g = x
         .grad(&grads)
         .ok_or_else(|| anyhow::anyhow!("the generator's loss does not reach its points"))?;
     Ok(g.mul_scalar(-(b as f64)))
+}
+
+/// One train step of a GAN family: D, then G every `d_steps`-th step (the paper's k) through
+/// the updated D. The logged `g_loss` (second term) is G's update's, or on steps without one
+/// G's loss on D's samples.
+pub(crate) fn schedule(
+    adv: &mut dyn Adversarial,
+    d_steps: u64,
+    batch: &Batch,
+    ctx: &mut StepCtx,
+) -> Result<Losses> {
+    let mut losses = adv.step_disc(batch, ctx)?;
+    if (ctx.step + 1).is_multiple_of(d_steps) {
+        let g = adv.step_gen(batch, ctx)?;
+        losses.0[1].1 = g.main();
+    }
+    Ok(losses)
+}
+
+/// Labels 0, 1, .., k-1, 0, 1, .. for `n` rows: the classes of the GAN Lab's shown points.
+pub(crate) fn cycled_labels(n: usize, k: usize) -> Vec<u32> {
+    (0..n).map(|i| (i % k.max(1)) as u32).collect()
 }
 
 /// The games a GAN family may switch to between steps ([`genlab_core::Adversarial::games`]):

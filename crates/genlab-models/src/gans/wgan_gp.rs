@@ -114,13 +114,8 @@ impl Model for WganGp {
     }
 
     fn train_step(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses> {
-        // The critic every step; the generator every n_critic (`d_steps`) steps.
-        let mut losses = self.step_disc(batch, ctx)?;
-        if (ctx.step + 1).is_multiple_of(self.cfg.d_steps) {
-            let g = self.step_gen(batch, ctx)?;
-            losses.0[1].1 = g.main();
-        }
-        Ok(losses)
+        let d_steps = self.cfg.d_steps;
+        kit::schedule(self, d_steps, batch, ctx)
     }
 
     fn save_params(&self) -> NamedTensors {
@@ -187,12 +182,24 @@ impl Adversarial for WganGp {
         Ok(Losses::of(&[("g_loss", g_value)]))
     }
 
-    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
-        Ok(kit::critic_values(GanLoss::Wasserstein, &self.critic, x))
+    fn noise_dim(&self) -> usize {
+        self.cfg.latent_dim
     }
 
-    fn generator_gradient(&self, x: Tensor<2>) -> Result<Tensor<2>> {
-        kit::generator_gradient(GanLoss::Wasserstein, &self.critic, x)
+    fn generate(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        self.decode(z)
+    }
+
+    fn critic(&self, x: Tensor<2>) -> Result<Vec<f32>> {
+        let logit = kit::frozen(&self.critic).forward(x, None);
+        Ok(kit::critic_values(GanLoss::Wasserstein, logit))
+    }
+
+    fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>> {
+        let critic = kit::frozen(&self.critic);
+        kit::generator_gradient(GanLoss::Wasserstein, self.decode(z)?, |x| {
+            critic.forward(x, None)
+        })
     }
 
     fn games(&self) -> Vec<&'static str> {
