@@ -542,6 +542,14 @@ fn exploring_a_model_and_the_gan_lab_in_chromium() {
         &format!("document.getElementById('x-completed').src !== {completed}"),
         "the completion redrawn under the mask",
     );
+    // A mask of the wrong size is refused with the size it needs.
+    let bad = http(
+        port_of(&url),
+        "POST",
+        "/api/explore/complete",
+        Some(&json!({"run": "vae", "index": 0, "hide": [1, 1]})),
+    );
+    assert!(bad.contains("784 values"), "{bad}");
     b.eval("document.getElementById('explore').scrollIntoView()");
     std::thread::sleep(Duration::from_millis(300));
     b.screenshot(&shot("studio-explore.png"));
@@ -579,7 +587,33 @@ fn exploring_a_model_and_the_gan_lab_in_chromium() {
     );
     b.screenshot(&shot("studio-lab.png"));
     assert_not_blank(&shot("studio-lab.png"));
-    let log = std::fs::read_to_string(d.join("runs/lab/lab-0.jsonl")).unwrap();
+    let gan_log = b.eval("L.view.log");
+    // A flow in the lab: one player (no D or G step), its density behind the points and its
+    // latent grid bent into the data.
+    b.eval("(() => { document.getElementById('lab-family').value = 'realnvp'; document.getElementById('lab-new').click(); })()");
+    b.wait_for(
+        "document.body.dataset.labSteps === '0' && L.view.family === 'realnvp'",
+        "a realnvp lab",
+    );
+    assert_eq!(
+        b.eval("document.getElementById('lab-step-d').hidden"),
+        json!(true)
+    );
+    assert_eq!(b.eval("L.view.lines.length"), json!(18));
+    b.eval("document.getElementById('lab-play').click()");
+    b.wait_for(
+        "Number(document.body.dataset.labSteps) >= 300",
+        "the flow trained",
+    );
+    b.eval("document.getElementById('lab-play').click()");
+    std::thread::sleep(Duration::from_millis(300));
+    b.screenshot(&shot("studio-lab-flow.png"));
+    assert_not_blank(&shot("studio-lab-flow.png"));
+    b.eval("(() => { document.getElementById('lab-family').value = 'gan'; })()");
+    let log_name =
+        b.eval("Object.values(document.querySelectorAll('#lab-log')).map(e => e.textContent)[0]");
+    assert!(log_name.as_str().unwrap().starts_with("lab/"), "{log_name}");
+    let log = std::fs::read_to_string(d.join("runs").join(gan_log.as_str().unwrap())).unwrap();
     assert!(
         log.contains("least_squares") && log.contains("\"disc\""),
         "{log}"

@@ -400,7 +400,8 @@ pub trait Adversarial {
     /// fresh samples; the generator fixed. Returns the step's terms, named as in training.
     fn step_disc(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
     /// One update of the generator (group `gen`) on `batch.x.dims()[0]` fresh samples, through
-    /// the fixed discriminator (conditional families take the batch's labels).
+    /// the fixed discriminator (conditional families draw their classes at random; BiGAN's
+    /// encoder also sees the batch).
     fn step_gen(&mut self, batch: &Batch, ctx: &mut StepCtx) -> Result<Losses>;
     /// Width of the noise z that [`Adversarial::generate`] takes.
     fn noise_dim(&self) -> usize;

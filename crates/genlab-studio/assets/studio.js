@@ -366,6 +366,19 @@ function thumb(src, title) {
 // The first two latent dimensions span [-3, 3] on the map (the prior's +-3 sigma).
 const SPAN = 3, MAP = 8;
 
+// Codes travel rounded to 4 decimals, at most 16 rows a request: a 100-dimensional latent's
+// map stays far below the studio's 64 KiB body limit.
+const round4 = (z) => z.map((v) => Math.round(v * 1e4) / 1e4);
+
+async function decodeRows(rows) {
+  const out = [];
+  for (let i = 0; i < rows.length; i += 16) {
+    const part = await postJson("/api/explore/decode", { run: X.run, z: rows.slice(i, i + 16).map(round4) });
+    out.push(...part.pictures);
+  }
+  return out;
+}
+
 async function drawMap() {
   const d = X.about.latent.dim;
   const codes = [];
@@ -377,11 +390,11 @@ async function drawMap() {
       codes.push(z);
     }
   }
-  const out = await postJson("/api/explore/decode", { run: X.run, z: codes });
+  const pictures = await decodeRows(codes);
   const canvas = $("x-map"), ctx = canvas.getContext("2d");
   const cell = canvas.width / MAP;
   ctx.imageSmoothingEnabled = false;
-  await Promise.all(out.pictures.map((src, i) => new Promise((done) => {
+  await Promise.all(pictures.map((src, i) => new Promise((done) => {
     const img = new Image();
     img.onload = () => { ctx.drawImage(img, (i % MAP) * cell, Math.floor(i / MAP) * cell, cell, cell); done(); };
     img.src = src;
@@ -394,13 +407,9 @@ function markMap() {
   const px = ((X.z[0] + SPAN) / (2 * SPAN)) * canvas.width;
   const py = X.z.length > 1 ? ((SPAN - X.z[1]) / (2 * SPAN)) * canvas.height : canvas.height / 2;
   $("x-map").dataset.mark = px.toFixed(1) + "," + py.toFixed(1);
-  const o = $("x-map-mark") || document.createElement("div");
-  o.id = "x-map-mark";
-  o.style.cssText = "position:absolute;width:9px;height:9px;border:2px solid #e65100;border-radius:6px;pointer-events:none";
-  const r = canvas.getBoundingClientRect();
-  o.style.left = (window.scrollX + r.left + px - 6) + "px";
-  o.style.top = (window.scrollY + r.top + py - 6) + "px";
-  document.body.appendChild(o);
+  // Inside the map's own box: the marker moves with it whatever happens to the page.
+  $("x-map-mark").style.left = (px - 6) + "px";
+  $("x-map-mark").style.top = (py - 6) + "px";
 }
 
 let decodeBusy = false, decodeAgain = false;
@@ -411,8 +420,7 @@ async function decodeCurrent() {
   if (decodeBusy) { decodeAgain = true; return; }
   decodeBusy = true;
   try {
-    const out = await postJson("/api/explore/decode", { run: X.run, z: [X.z] });
-    $("x-decoded").src = out.pictures[0];
+    $("x-decoded").src = (await decodeRows([X.z]))[0];
   } catch (e) { xError(e); }
   decodeBusy = false;
   if (decodeAgain) { decodeAgain = false; decodeCurrent(); }
@@ -489,8 +497,8 @@ async function pickSample(i) {
     const t = k / 9;
     path.push(X.about.latent.gaussian ? slerp(a, b, t) : lerp(a, b, t));
   }
-  const out = await postJson("/api/explore/decode", { run: X.run, z: path });
-  $("x-path").replaceChildren(...out.pictures.map((src, k) => thumb(src, "t = " + (k / 9).toFixed(2))));
+  const pictures = await decodeRows(path);
+  $("x-path").replaceChildren(...pictures.map((src, k) => thumb(src, "t = " + (k / 9).toFixed(2))));
 }
 
 async function classSamples() {
@@ -503,14 +511,22 @@ async function setupCodes(c) {
   const z = new Array(c.noise).fill(0);
   const cont = new Array(c.continuous).fill(0);
   for (let k = 0; k < c.categories; k++) $("x-category").add(new Option("category " + k, k));
+  $("x-category").parentElement.hidden = c.categories === 0;
+  // Slider drags while a decode is under way fold into one more request.
+  let busy = false, again = false;
   const draw = async () => {
-    const out = await postJson("/api/explore/decode", {
-      run: X.run, z: [z], category: Number($("x-category").value), continuous: [cont],
-    });
-    $("x-code-image").src = out.pictures[0];
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      const ask = { run: X.run, z: [z], continuous: [round4(cont)] };
+      if (c.categories > 0) ask.category = Number($("x-category").value);
+      $("x-code-image").src = (await postJson("/api/explore/decode", ask)).pictures[0];
+    } catch (e) { xError(e); }
+    busy = false;
+    if (again) { again = false; draw(); }
   };
-  sliders($("x-code-sliders"), cont, () => draw().catch(xError), "c", 2);
-  $("x-category").addEventListener("change", () => draw().catch(xError));
+  sliders($("x-code-sliders"), cont, () => draw(), "c", 2);
+  $("x-category").addEventListener("change", () => draw());
   await draw();
 }
 
@@ -623,7 +639,11 @@ async function explore(name) {
 
 // ---- the GAN lab ----------------------------------------------------------------------------
 
-const L = { id: null, view: null, playing: false };
+// `loop` numbers the play loops: a pause and play while a step is under way ends the old loop
+// instead of starting a second one beside it.
+const L = { id: null, view: null, playing: false, loop: 0, shownLr: {} };
+
+const GROUP_NAMES = { gen: "lr G", disc: "lr D", model: "lr" };
 
 function labError(e) {
   $("lab-error").hidden = !e;
@@ -631,6 +651,13 @@ function labError(e) {
 }
 
 // Purple (generated) - white - green (real), as GAN Lab colours the discriminator.
+// A density: white (none) to deep blue, on a square-root scale so that the low tails show.
+function densityColour(t) {
+  const lo = [247, 251, 255], hi = [8, 48, 107];
+  const u = Math.sqrt(t);
+  return lo.map((v, i) => Math.round(v + u * (hi[i] - v)));
+}
+
 function heatColour(t) {
   const lo = [123, 50, 148], mid = [247, 247, 247], hi = [0, 136, 55];
   const [a, b, u] = t < 0.5 ? [lo, mid, t * 2] : [mid, hi, (t - 0.5) * 2];
@@ -639,6 +666,10 @@ function heatColour(t) {
 
 function drawLab(v) {
   L.view = v;
+  const density = v.players === 1;
+  $("lab-heatbar").classList.toggle("density", density);
+  $("legend-arrows").hidden = density;
+  $("legend-lines").hidden = !density;
   const heat = $("lab-heat"), pts = $("lab-points");
   const W = heat.width, H = heat.height;
   const [x0, x1, y0, y1] = v.extent;
@@ -647,18 +678,21 @@ function drawLab(v) {
   const n = v.heat.n, vals = v.heat.values;
   let lo = 0, hi = 1;
   if (!v.probability) {
-    lo = Math.min(...vals); hi = Math.max(...vals);
+    lo = density ? 0 : Math.min(...vals); hi = Math.max(...vals);
     if (hi - lo < 1e-9) { hi = lo + 1; }
   }
+  $("lab-scale-name").textContent = density ? "model" : "discriminator";
   $("lab-scale").textContent = v.probability
     ? "D(x): 0 (generated) to 1 (real)"
+    : density ? v.scale + " p(x), 0 to " + fmt(hi) + " (square-root scale)"
     : "critic score " + fmt(lo) + " to " + fmt(hi);
   const small = document.createElement("canvas");
   small.width = n; small.height = n;
   const sctx = small.getContext("2d");
   const img = sctx.createImageData(n, n);
+  const colour = density ? densityColour : heatColour;
   vals.forEach((val, i) => {
-    const [r, g, b] = heatColour(Math.min(1, Math.max(0, (val - lo) / (hi - lo))));
+    const [r, g, b] = colour(Math.min(1, Math.max(0, (val - lo) / (hi - lo))));
     img.data.set([r, g, b, 255], i * 4);
   });
   sctx.putImageData(img, 0, 0);
@@ -682,6 +716,16 @@ function drawLab(v) {
       ctx.beginPath(); ctx.arc(px, py, 2.2, 0, 2 * Math.PI); ctx.fill();
     }
   };
+  // A density model's latent grid, mapped to the plane.
+  ctx.strokeStyle = "rgba(40, 40, 120, 0.35)";
+  for (const line of v.lines) {
+    ctx.beginPath();
+    for (let i = 0; i + 1 < line.length; i += 2) {
+      const [px, py] = toPx(line[i], line[i + 1]);
+      if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+    }
+    ctx.stroke();
+  }
   dot(v.real, "rgba(0, 136, 55, 0.85)");
   dot(v.fake, "rgba(123, 50, 148, 0.9)");
   // Arrows: the longest one is 8% of the view.
@@ -704,16 +748,41 @@ function drawLab(v) {
     actx.lineTo(bx - 5 * Math.cos(ang + 0.4), by - 5 * Math.sin(ang + 0.4));
     actx.stroke();
   }
-  $("lab-steps").textContent = fmt(v.steps) + " (D updates " + fmt(v.disc_steps) + ", G updates " + fmt(v.gen_steps) + ")";
+  $("lab-steps").textContent = density ? fmt(v.steps) + " updates"
+    : fmt(v.steps) + " (D updates " + fmt(v.disc_steps) + ", G updates " + fmt(v.gen_steps) + ")";
   $("lab-losses").textContent = v.losses.map(([k, x]) => k + " " + fmt(x)).join(", ") || "none yet";
   $("lab-coverage").textContent = v.coverage
     ? v.coverage.captured + " of " + v.coverage.modes + " modes, " + (100 * v.coverage.high_quality).toFixed(1) + "% of samples near a mode"
     : "this set has no discrete modes";
-  if ($("lab-game").options.length !== v.games.length || $("lab-game").value !== v.games[0]) {
+  // The game list is rebuilt only when it changes (a new lab, another family), never under
+  // a choice the user is making.
+  const games = v.games.slice().sort().join(",");
+  if ($("lab-game").dataset.games !== games && document.activeElement !== $("lab-game")) {
     $("lab-game").replaceChildren(...v.games.map((g) => new Option(g.replace("_", " "), g)));
+    $("lab-game").dataset.games = games;
   }
-  if (document.activeElement !== $("lab-lr-gen")) $("lab-lr-gen").value = fmt(v.lr.gen);
-  if (document.activeElement !== $("lab-lr-disc")) $("lab-lr-disc").value = fmt(v.lr.disc);
+  $("lab-game-box").hidden = v.games.length === 0;
+  for (const b of ["lab-step-d", "lab-step-g"]) $(b).hidden = v.players === 1;
+  const groups = Object.keys(v.lr);
+  if ($("lab-lrs").dataset.groups !== groups.join(",")) {
+    $("lab-lrs").replaceChildren(...groups.map((g) => {
+      const label = document.createElement("label");
+      label.textContent = (GROUP_NAMES[g] || "lr " + g) + " ";
+      const input = document.createElement("input");
+      input.id = "lab-lr-" + g;
+      input.size = 7;
+      input.setAttribute("aria-label", "learning rate of " + g);
+      label.appendChild(input);
+      return label;
+    }));
+    $("lab-lrs").dataset.groups = groups.join(",");
+    L.shownLr = {};
+  }
+  for (const g of groups) {
+    const input = $("lab-lr-" + g), shown = fmt(v.lr[g]);
+    if (!(g in L.shownLr) || (document.activeElement !== input && input.value === L.shownLr[g])) input.value = shown;
+    L.shownLr[g] = shown;
+  }
   if (v.log) $("lab-log").textContent = v.log;
   document.body.dataset.labSteps = String(v.steps);
 }
@@ -722,8 +791,8 @@ async function labStep(which, n) {
   drawLab(await postJson("/api/lab/step", { id: L.id, which, n }));
 }
 
-async function play() {
-  while (L.playing) {
+async function play(loop) {
+  while (L.playing && L.loop === loop) {
     try {
       await labStep("both", $("lab-slow").checked ? 1 : 10);
     } catch (e) {
@@ -739,6 +808,7 @@ async function play() {
 async function labPage() {
   const f = await getJson("/api/lab/families");
   f.families.forEach((name) => $("lab-family").add(new Option(name, name)));
+  if (f.families.includes("gan")) $("lab-family").value = "gan";
   f.data.forEach((d) => $("lab-data").add(new Option(d.replace("toy:", ""), d)));
   const start = async () => {
     L.playing = false;
@@ -761,14 +831,19 @@ async function labPage() {
   $("lab-play").addEventListener("click", () => {
     L.playing = !L.playing;
     $("lab-play").textContent = L.playing ? "pause" : "play";
-    if (L.playing) play();
+    if (L.playing) play(++L.loop);
   });
   $("lab-apply").addEventListener("click", guarded(async () => {
-    const change = { id: L.id, game: $("lab-game").value };
-    const g = Number($("lab-lr-gen").value), d = Number($("lab-lr-disc").value);
-    if (!(g > 0) || !(d > 0)) throw new Error("learning rates must be positive numbers, e.g. 0.001");
-    change.lr_gen = g;
-    change.lr_disc = d;
+    // Only what the user changed: a rate shown rounded is not sent back as a new rate.
+    const change = { id: L.id, lr: {} };
+    if (L.view.games.length && $("lab-game").value !== L.view.games[0]) change.game = $("lab-game").value;
+    for (const g of Object.keys(L.view.lr)) {
+      const text = $("lab-lr-" + g).value.trim();
+      if (text === L.shownLr[g]) continue;
+      const lr = Number(text);
+      if (!(lr > 0)) throw new Error((GROUP_NAMES[g] || "lr " + g) + ": a positive number, e.g. 0.001");
+      change.lr[g] = lr;
+    }
     drawLab(await postJson("/api/lab/change", change));
   }));
   await start();

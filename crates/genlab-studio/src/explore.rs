@@ -146,10 +146,20 @@ pub async fn decode(State(studio): State<Arc<Studio>>, Json(ask): Json<DecodeAsk
                     genlab_core::model::check_labels(&[label], g.classes())?;
                     let mut rng = rng_for(ask.seed, 0, Stream::Eval);
                     g.sample_given(&vec![label; ask.n], &mut rng, &m.device)?
-                } else if let Some(cat) = ask.category {
+                } else if ask.category.is_some() || !ask.continuous.is_empty() {
                     let c = m.model.as_codes().ok_or_else(|| {
                         anyhow!("{} has no structured codes (InfoGAN has)", m.config.family)
                     })?;
+                    let cat = match (ask.category, c.categories()) {
+                        (None, 0) => 0,
+                        (Some(_), 0) => bail!("category: this model has no categorical code"),
+                        (None, k) => bail!("category: one of 0..{} is needed", k - 1),
+                        (Some(cat), k) if cat as usize >= k => bail!(
+                            "category {cat} is out of range: this model has categories 0..{}",
+                            k - 1
+                        ),
+                        (Some(cat), _) => cat,
+                    };
                     let z = rows(&ask.z, c.noise_dim(), "z", &m.device)?;
                     let n = z.dims()[0];
                     let cont = rows(&ask.continuous, c.continuous(), "continuous", &m.device)?;
@@ -157,12 +167,6 @@ pub async fn decode(State(studio): State<Arc<Studio>>, Json(ask): Json<DecodeAsk
                         bail!(
                             "continuous: one row per row of z ({n}), found {}",
                             cont.dims()[0]
-                        );
-                    }
-                    if cat as usize >= c.categories() {
-                        bail!(
-                            "category {cat} is out of range: this model has categories 0..{}",
-                            c.categories() - 1
                         );
                     }
                     c.decode_codes(z, &vec![cat; n], cont)?
@@ -220,25 +224,26 @@ pub async fn complete(State(studio): State<Arc<Studio>>, Json(ask): Json<Complet
                         ask.hide.len()
                     );
                 }
-                let data = m
-                    .config
-                    .data
-                    .load_as_seen(Split::Test, m.info.standardization.as_ref())
-                    .or_else(|_| {
-                        m.config
-                            .data
-                            .load_as_seen(Split::Train, m.info.standardization.as_ref())
-                    })?;
+                if m.held_out.is_none() {
+                    // Loaded once per model: a brush stroke asks again and again.
+                    let standardization = m.info.standardization.clone();
+                    let load = |split| m.config.data.load_as_seen(split, standardization.as_ref());
+                    m.held_out = Some(match load(Split::Test) {
+                        Ok(d) => ("test", d),
+                        Err(_) => ("training", load(Split::Train)?),
+                    });
+                }
+                let (split, data) = m.held_out.as_ref().expect("loaded above");
                 if ask.index >= data.len() {
                     bail!(
-                        "index {} is out of range: the test split has {} images",
+                        "index {} is out of range: the {split} split has {} images",
                         ask.index,
                         data.len()
                     );
                 }
                 let pre = m.info.preprocess.for_evaluation();
                 let batch = Batch::gather(
-                    &data,
+                    data,
                     &[ask.index],
                     &pre,
                     &mut rng_for(0, 0, Stream::Eval),

@@ -18,6 +18,9 @@ use std::time::SystemTime;
 
 /// Trained models kept loaded: the runs a page explores at once.
 const CACHED_MODELS: usize = 4;
+/// Requests waiting for the model thread at most; more are refused as busy, so that no page
+/// can queue unbounded work.
+const WAITING: usize = 32;
 
 /// A trained run's model, loaded as `genlab sample` loads it (averaged weights, inference
 /// device).
@@ -28,6 +31,8 @@ pub struct Loaded {
     pub model: Box<dyn Model>,
     pub device: Device,
     pub step: u64,
+    /// The split completions come from, loaded on first use: (its name, the data).
+    pub held_out: Option<(&'static str, genlab_data::Dataset)>,
     /// The checkpoint folder the weights come from: a newer one reloads.
     checkpoint: PathBuf,
     used: SystemTime,
@@ -83,6 +88,7 @@ fn load(dir: &Path) -> Result<Loaded> {
         model: loaded.model,
         device,
         step: loaded.checkpoint.state.step,
+        held_out: None,
         checkpoint: loaded.checkpoint.dir,
         used: SystemTime::now(),
     })
@@ -92,7 +98,7 @@ type Work = Box<dyn FnOnce(&mut Shop) + Send>;
 
 /// The handle requests use: send work, await its answer.
 pub struct Workshop {
-    tx: Mutex<mpsc::Sender<Work>>,
+    tx: Mutex<mpsc::SyncSender<Work>>,
 }
 
 impl std::fmt::Debug for Workshop {
@@ -104,7 +110,7 @@ impl std::fmt::Debug for Workshop {
 impl Workshop {
     /// Start the model thread.
     pub fn start() -> Self {
-        let (tx, rx) = mpsc::channel::<Work>();
+        let (tx, rx) = mpsc::sync_channel::<Work>(WAITING);
         std::thread::Builder::new()
             .name("genlab-studio-models".into())
             .spawn(move || {
@@ -127,13 +133,24 @@ impl Workshop {
     ) -> Result<T> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let work: Work = Box::new(move |shop| {
+            // The page that asked has gone: skip the work.
+            if reply.is_closed() {
+                return;
+            }
             let _ = reply.send(f(shop));
         });
-        self.tx
+        let sent = self
+            .tx
             .lock()
             .map_err(|_| anyhow!("the model thread is gone"))?
-            .send(work)
-            .map_err(|_| anyhow!("the model thread is gone"))?;
+            .try_send(work);
+        match sent {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => {
+                anyhow::bail!("the studio's model thread is busy ({WAITING} requests waiting); try again in a moment")
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => anyhow::bail!("the model thread is gone"),
+        }
         answer.await.map_err(|_| {
             anyhow!("the model failed while answering (a panic); see the server's log")
         })?

@@ -548,14 +548,18 @@ fn the_gan_lab_and_the_explore_endpoints_check_what_they_are_given() {
         ),
         (
             "/api/lab/change",
-            format!(r#"{{"id":{id},"lr_gen":0}}"#),
+            format!(r#"{{"id":{id},"lr":{{"gen":0}}}}"#),
             "optim.gen.lr",
         ),
-        ("/api/lab", r#"{"family":"vae"}"#.into(), "it can step: gan"),
+        (
+            "/api/lab",
+            r#"{"family":"pixelcnn"}"#.into(),
+            "it can draw: gan, lsgan",
+        ),
         (
             "/api/lab",
             r#"{"family":"gan","data":"shapes"}"#.into(),
-            "not a 2-D point set",
+            "not one of its sets",
         ),
     ] {
         let (status, text) = ask(uri, &body);
@@ -583,6 +587,7 @@ fn the_gan_lab_and_the_explore_endpoints_check_what_they_are_given() {
         r#"{"run":"vae","index":0,"hide":[0]}"#,
     );
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("checkpoint"), "{text}");
     // A foreign page cannot start a lab.
     let foreign = Request::post("/api/lab")
         .header(header::HOST, format!("127.0.0.1:{PORT}"))

@@ -463,6 +463,10 @@ pub const FAMILY: Family = Family {
         ("demo", include_str!("../../../../configs/vae/demo.toml")),
         ("conv", include_str!("../../../../configs/vae/conv.toml")),
         ("tiny", include_str!("../../../../configs/vae/tiny.toml")),
+        (
+            "points",
+            include_str!("../../../../configs/vae/points.toml"),
+        ),
     ],
     default_model,
     build,

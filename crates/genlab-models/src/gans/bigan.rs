@@ -10,6 +10,7 @@
 use super::kit::{self, GanConfig, DISC, GEN, GROUPS};
 use anyhow::Result;
 use burn::module::Module;
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::normal;
@@ -18,7 +19,7 @@ use genlab_core::{
     Adversarial, Batch, DataInfo, Family, LatentDecode, Losses, Model, NamedTensors, Reconstruct,
     Sample, Selection, StepCtx,
 };
-use genlab_nn::gan_loss::{discriminator_loss, generator_loss};
+use genlab_nn::gan_loss::{discriminator_loss, generator_loss, GanLoss};
 use genlab_nn::gan_nets::{Discriminator, Generator, Output};
 use rand_chacha::ChaCha8Rng;
 
@@ -162,16 +163,35 @@ impl Adversarial for Bigan {
         Ok(kit::critic_values(self.cfg.loss, logit))
     }
 
-    /// At the pairs (G(z), z): G's side of the swapped game, -dL/dx with z held.
+    /// At the pairs (G(z), z): -dL/dx of the term of step 2's swapped game that holds G's
+    /// points (D's loss with (G(z), z) labelled real), z held.
     fn generator_gradient(&self, z: Tensor<2>) -> Result<Tensor<2>> {
         let disc = kit::frozen(&self.disc);
         let x = self.decode(z.clone())?;
-        kit::generator_gradient(self.cfg.loss, x, |x| disc.forward(x, Some(z)))
+        // D's loss on pairs called real, as a G loss: the non-saturating -log D for both
+        // logistic games, relu(1 - D) for hinge; the least-squares and Wasserstein terms are
+        // the usual G losses.
+        let game = match self.cfg.loss {
+            GanLoss::Minimax => GanLoss::NonSaturating,
+            g => g,
+        };
+        kit::push(x, |x| {
+            let logit = disc.forward(x, Some(z));
+            match game {
+                GanLoss::Hinge => relu(logit.neg().add_scalar(1.0)).mean().reshape([1]),
+                g => generator_loss(g, logit),
+            }
+        })
     }
 
+    /// Minimax and non-saturating are one game here (step 2 swaps D's labels): one is listed.
     fn games(&self) -> Vec<&'static str> {
         let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
+        let current = self.cfg.loss.name();
         kit::games(self.cfg.loss, lipschitz, false)
+            .into_iter()
+            .filter(|g| *g == current || *g != "minimax")
+            .collect()
     }
 
     fn set_game(&mut self, game: &str) -> Result<()> {

@@ -286,9 +286,18 @@ pub(crate) fn generator_gradient(
     x: Tensor<2>,
     logits: impl FnOnce(Tensor<2>) -> Tensor<2>,
 ) -> Result<Tensor<2>> {
+    push(x, |x| generator_loss(loss, logits(x)))
+}
+
+/// -dL/dx per point of a mean loss `loss_of(x)` `[1]` at points `x [b, d]` (the mean's
+/// gradient times b), `[b, d]`; `x` on an autodiff device.
+pub(crate) fn push(
+    x: Tensor<2>,
+    loss_of: impl FnOnce(Tensor<2>) -> Tensor<1>,
+) -> Result<Tensor<2>> {
     let [b, _] = x.dims();
     let x = x.detach().require_grad();
-    let g_loss = generator_loss(loss, logits(x.clone()));
+    let g_loss = loss_of(x.clone());
     let grads = g_loss.backward();
     let g = x
         .grad(&grads)
