@@ -484,8 +484,62 @@ fn exploring_a_model_and_the_gan_lab_in_chromium() {
         ],
         d,
     ));
+    ok(&genlab(
+        &[
+            "train", "pix2pix", "--preset", "tiny", "--out", "runs/p2p", "--quiet",
+        ],
+        d,
+    ));
     let (mut server, url) = serve(d);
     let mut b = Browser::launch();
+
+    // An image uploaded from the page (a real file input, set by DevTools) is translated.
+    let upload = d.join("edges.png");
+    image::RgbImage::from_fn(40, 30, |x, y| {
+        image::Rgb(if (x / 5 + y / 5) % 2 == 0 {
+            [255; 3]
+        } else {
+            [0; 3]
+        })
+    })
+    .save(&upload)
+    .unwrap();
+    b.open(&format!("{url}run?name=p2p"));
+    b.wait_for(
+        "document.body.dataset.explored === '1'",
+        "the translate tool loaded",
+    );
+    let doc = b.call("DOM.getDocument", json!({}));
+    let input = b.call(
+        "DOM.querySelector",
+        json!({"nodeId": doc["root"]["nodeId"], "selector": "#x-upload"}),
+    );
+    b.call(
+        "DOM.setFileInputFiles",
+        json!({"nodeId": input["nodeId"], "files": [upload.display().to_string()]}),
+    );
+    b.wait_for(
+        "document.body.dataset.translated === '1' && document.getElementById('x-tr-output').src.startsWith('data:image/png')",
+        "the upload translated",
+    );
+    // The model's input size, whatever the upload's (40x30 to 28x28).
+    assert_eq!(
+        b.eval("new Promise((ok) => { const i = new Image(); i.onload = () => ok([i.width, i.height]); i.src = document.getElementById('x-tr-input').src; })"),
+        json!([28, 28])
+    );
+    // What is not an image, or too big, is refused with the reason.
+    let port = port_of(&url);
+    let post = |body: Value| http(port, "POST", "/api/explore/translate", Some(&body));
+    let bad = post(json!({"run": "p2p", "image": "not base64!"}));
+    assert!(bad.contains("not base64"), "{bad}");
+    let text = base64::engine::general_purpose::STANDARD.encode(b"hello, not a picture");
+    let bad = post(json!({"run": "p2p", "image": text}));
+    assert!(bad.contains("not a PNG or JPEG"), "{bad}");
+    let huge = base64::engine::general_purpose::STANDARD.encode(vec![0u8; 5 << 20]);
+    let bad = post(json!({"run": "p2p", "image": huge}));
+    assert!(bad.contains("length limit"), "{bad}");
+    let bad = post(json!({"run": "vae", "image": ""}));
+    assert!(bad.contains("does not translate"), "{bad}");
 
     // A latent slider changes the decoded picture.
     b.open(&format!("{url}run?name=vae"));

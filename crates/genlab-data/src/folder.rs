@@ -70,6 +70,39 @@ fn pixels(img: &image::DynamicImage, channels: usize) -> Vec<f32> {
     }
 }
 
+/// The largest side [`decode_upload`] decodes, in pixels.
+pub const UPLOAD_MAX_SIDE: u32 = 4096;
+
+/// Image bytes from a user (the studio's uploads): PNG or JPEG decoded in memory with limits
+/// (each side at most [`UPLOAD_MAX_SIDE`], at most 256 MiB of decoded pixels, so a small file
+/// cannot claim huge memory), resized to `size` (w, h) with a triangle filter, as `channels`
+/// pixels in [0, 1] (`[c, h, w]`). Nothing is written anywhere. Errors name the problem.
+pub fn decode_upload(
+    bytes: &[u8],
+    channels: usize,
+    size: (u32, u32),
+) -> Result<Vec<f32>, DataError> {
+    let bad = |problem: String| DataError::BadImage {
+        path: "upload".into(),
+        problem,
+    };
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| bad(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(UPLOAD_MAX_SIDE);
+    limits.max_image_height = Some(UPLOAD_MAX_SIDE);
+    limits.max_alloc = Some(256 << 20);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| {
+        bad(format!(
+            "not a PNG or JPEG image that fits the limits ({e})"
+        ))
+    })?;
+    let img = img.resize_exact(size.0, size.1, image::imageops::FilterType::Triangle);
+    Ok(pixels(&img, channels))
+}
+
 /// One PNG/JPEG file as pixels in [0, 1] (`[c, h, w]`) with its shape.
 pub fn read_image(path: &Path, channels: usize) -> Result<(Vec<f32>, Shape), DataError> {
     let img = image::open(path).map_err(|e| DataError::BadImage {

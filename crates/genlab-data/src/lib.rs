@@ -5,7 +5,7 @@
 mod dataset;
 mod error;
 mod folder;
-pub use folder::read_image;
+pub use folder::{decode_upload, read_image, UPLOAD_MAX_SIDE};
 mod idx;
 mod options;
 mod preprocess;

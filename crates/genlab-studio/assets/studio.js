@@ -589,6 +589,30 @@ function maskCanvas() {
   $("x-index").addEventListener("change", () => loadOriginal().catch(xError));
 }
 
+// ---- translating an uploaded image ----
+
+function readBase64(file) {
+  return new Promise((done, fail) => {
+    const r = new FileReader();
+    r.onload = () => done(String(r.result).split(",")[1] || "");
+    r.onerror = () => fail(new Error("cannot read " + file.name));
+    r.readAsDataURL(file);
+  });
+}
+
+async function translateUpload() {
+  const file = $("x-upload").files[0];
+  if (!file) return;
+  const out = await postJson("/api/explore/translate", {
+    run: X.run, image: await readBase64(file), direction: $("x-direction").value,
+  });
+  $("x-tr-input").src = out.input;
+  $("x-tr-output").src = out.output;
+  $("x-tr-back-box").hidden = !out.back;
+  if (out.back) $("x-tr-back").src = out.back;
+  document.body.dataset.translated = String(Number(document.body.dataset.translated || 0) + 1);
+}
+
 async function explore(name) {
   X.run = name;
   let a;
@@ -598,7 +622,7 @@ async function explore(name) {
     return; // no checkpoint yet, or a model that cannot load: the section stays hidden
   }
   X.about = a;
-  if (!a.images || !(a.latent || a.classes || a.codes || a.complete)) return;
+  if (!a.images || !(a.latent || a.classes || a.codes || a.complete || a.translate)) return;
   $("explore").hidden = false;
   $("x-about").textContent = "(" + a.family + " at step " + fmt(a.step) + ", newest checkpoint)";
   const jobs = [];
@@ -627,6 +651,13 @@ async function explore(name) {
   if (a.codes) {
     $("x-codes").hidden = false;
     jobs.push(setupCodes(a.codes));
+  }
+  if (a.translate) {
+    $("x-translate").hidden = false;
+    $("x-direction-box").hidden = !a.translate.two_way;
+    const go = () => { $("x-error").hidden = true; translateUpload().catch(xError); };
+    $("x-upload").addEventListener("change", go);
+    $("x-direction").addEventListener("change", go);
   }
   if (a.complete) {
     $("x-complete").hidden = false;

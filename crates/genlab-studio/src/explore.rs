@@ -61,8 +61,18 @@ fn describe(m: &mut Loaded) -> Result<Value> {
     let codes = model.as_codes().map(|c| {
         json!({ "noise": c.noise_dim(), "categories": c.categories(), "continuous": c.continuous() })
     });
+    // A model that learns both directions answers the way back (a blank image will do).
+    let translate = model.as_translate().map(|t| {
+        let i = t.input_shape();
+        let blank = matrix(vec![0.0; s.dim()], 1, s.dim(), &m.device);
+        let two_way = t
+            .translate_back(blank, &mut rng_for(0, 0, Stream::Eval))
+            .is_some();
+        json!({ "input": [i.c, i.h, i.w], "two_way": two_way })
+    });
     Ok(json!({
         "family": m.config.family,
+        "translate": translate,
         "step": m.step,
         "images": m.info.kind == Kind::Images,
         "shape": [s.c, s.h, s.w],
@@ -328,4 +338,86 @@ fn pictures(m: &Loaded, x: burn::tensor::Tensor<2>) -> Result<Vec<String>> {
             )
         })
         .collect())
+}
+
+/// Largest upload body (a base64 image in JSON): its own limit, above the studio's 64 KiB.
+pub const UPLOAD_LIMIT: usize = 4 << 20;
+
+/// What `POST /api/explore/translate` asks for: an image (PNG or JPEG, base64), translated
+/// `ab` (the model's direction) or `ba` (the way back, CycleGAN and DiscoGAN).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranslateAsk {
+    run: String,
+    image: String,
+    #[serde(default)]
+    direction: Option<String>,
+    #[serde(default)]
+    seed: u64,
+}
+
+/// `POST /api/explore/translate`: `{input, output, back}` data URIs: the upload as the model
+/// takes it (resized to its input size), its translation, and the round trip for models that
+/// learn both directions. The upload is decoded in memory with size limits and never written.
+pub async fn translate(
+    State(studio): State<Arc<Studio>>,
+    Json(ask): Json<TranslateAsk>,
+) -> Response {
+    let dir = match paths::run(&studio.root, &ask.run) {
+        Ok(d) => d,
+        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
+    };
+    answer(
+        studio
+            .workshop
+            .run(move |shop| {
+                let m = shop.model(&dir)?;
+                let t = m.model.as_translate().ok_or_else(|| {
+                    anyhow!("{} does not translate images (the translation families do: pix2pix, cyclegan, discogan, srresnet, srgan, context-encoder)", m.config.family)
+                })?;
+                let back = match ask.direction.as_deref() {
+                    None | Some("ab") => false,
+                    Some("ba") => true,
+                    Some(d) => bail!("direction: ab or ba, found `{d}`"),
+                };
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(ask.image.trim())
+                    .map_err(|e| anyhow!("image: not base64 ({e})"))?;
+                let (from, to) = if back {
+                    (m.info.shape, t.input_shape())
+                } else {
+                    (t.input_shape(), m.info.shape)
+                };
+                let unit = genlab_data::decode_upload(&bytes, from.c, (from.w as u32, from.h as u32))?;
+                let pre = m.info.preprocess.for_evaluation();
+                let x: Vec<f32> = unit.iter().map(|&v| pre.from_unit(v)).collect();
+                let x = matrix(x, 1, from.dim(), &m.device);
+                let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+                let (y, round) = if back {
+                    let y = t.translate_back(x.clone(), &mut rng).ok_or_else(|| {
+                        anyhow!("{} translates one way only; use direction ab", m.config.family)
+                    })??;
+                    let round = t.translate(y.clone(), &mut rng)?;
+                    (y, Some(round))
+                } else {
+                    let y = t.translate(x.clone(), &mut rng)?;
+                    let round = t.translate_back(y.clone(), &mut rng).transpose()?;
+                    (y, round)
+                };
+                let uri = |v: burn::tensor::Tensor<2>, s: genlab_data::Shape| {
+                    let unit: Vec<f32> = to_vec(v).into_iter().map(|v| pre.to_unit(v)).collect();
+                    let img = genlab_viz::Images::new(unit, 1, s.c, s.h, s.w).image(0);
+                    format!(
+                        "data:image/png;base64,{}",
+                        base64::engine::general_purpose::STANDARD.encode(genlab_viz::png_bytes(&img))
+                    )
+                };
+                Ok(json!({
+                    "input": uri(x, from),
+                    "output": uri(y, to),
+                    "back": round.map(|r| uri(r, from)),
+                }))
+            })
+            .await,
+    )
 }

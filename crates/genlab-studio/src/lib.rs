@@ -111,6 +111,10 @@ pub fn router(studio: Arc<Studio>) -> Router {
         .route("/api/explore/prior", post(explore::prior))
         .route("/api/explore/decode", post(explore::decode))
         .route("/api/explore/complete", post(explore::complete))
+        .route(
+            "/api/explore/translate",
+            post(explore::translate).layer(DefaultBodyLimit::max(explore::UPLOAD_LIMIT)),
+        )
         .route("/api/lab", get(lab::routes::look).post(lab::routes::create))
         .route("/api/lab/step", post(lab::routes::step))
         .route("/api/lab/change", post(lab::routes::change))
