@@ -330,14 +330,16 @@ fn rows(
 fn pictures(m: &Loaded, x: burn::tensor::Tensor<2>) -> Result<Vec<String>> {
     let images = genlab_eval::pictures::to_images(x, &m.info);
     Ok((0..images.n)
-        .map(|i| {
-            let png = genlab_viz::png_bytes(&images.image(i));
-            format!(
-                "data:image/png;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(png)
-            )
-        })
+        .map(|i| data_uri(&genlab_viz::png_bytes(&images.image(i))))
         .collect())
+}
+
+/// PNG bytes as a data URI (the page's CSP allows `data:` images only).
+fn data_uri(png: &[u8]) -> String {
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
 }
 
 /// Largest upload body (a base64 image in JSON): its own limit, above the studio's 64 KiB.
@@ -407,10 +409,7 @@ pub async fn translate(
                 let uri = |v: burn::tensor::Tensor<2>, s: genlab_data::Shape| {
                     let unit: Vec<f32> = to_vec(v).into_iter().map(|v| pre.to_unit(v)).collect();
                     let img = genlab_viz::Images::new(unit, 1, s.c, s.h, s.w).image(0);
-                    format!(
-                        "data:image/png;base64,{}",
-                        base64::engine::general_purpose::STANDARD.encode(genlab_viz::png_bytes(&img))
-                    )
+                    data_uri(&genlab_viz::png_bytes(&img))
                 };
                 Ok(json!({
                     "input": uri(x, from),

@@ -435,7 +435,7 @@ fn drawable(model: &mut Box<dyn Model>) -> bool {
 
 /// The families the lab draws on 2-D points, each with the preset it uses there: the first
 /// (default first) whose model builds on the ring of 8 and is a GAN or a density model with a
-/// latent space (flows; the VAE's `points` preset). Found once.
+/// latent space (flows; the VAE's `ring8` preset). Found once.
 pub fn labbable() -> Vec<(&'static str, &'static str)> {
     static LIST: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
         std::sync::OnceLock::new();

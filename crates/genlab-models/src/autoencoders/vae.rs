@@ -463,10 +463,7 @@ pub const FAMILY: Family = Family {
         ("demo", include_str!("../../../../configs/vae/demo.toml")),
         ("conv", include_str!("../../../../configs/vae/conv.toml")),
         ("tiny", include_str!("../../../../configs/vae/tiny.toml")),
-        (
-            "points",
-            include_str!("../../../../configs/vae/points.toml"),
-        ),
+        ("ring8", include_str!("../../../../configs/vae/ring8.toml")),
     ],
     default_model,
     build,

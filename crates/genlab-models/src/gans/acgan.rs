@@ -200,7 +200,7 @@ impl Adversarial for Acgan {
     }
 
     fn games(&self) -> Vec<&'static str> {
-        kit::games(self.cfg.loss, self.cfg.spectral_norm, false)
+        kit::games(&self.cfg, false)
     }
 
     fn set_game(&mut self, game: &str) -> Result<()> {

@@ -186,9 +186,8 @@ impl Adversarial for Bigan {
 
     /// Minimax and non-saturating are one game here (step 2 swaps D's labels): one is listed.
     fn games(&self) -> Vec<&'static str> {
-        let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
         let current = self.cfg.loss.name();
-        kit::games(self.cfg.loss, lipschitz, false)
+        kit::games(&self.cfg, false)
             .into_iter()
             .filter(|g| *g == current || *g != "minimax")
             .collect()

@@ -176,8 +176,7 @@ impl Adversarial for Cgan {
     }
 
     fn games(&self) -> Vec<&'static str> {
-        let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
-        kit::games(self.cfg.loss, lipschitz, false)
+        kit::games(&self.cfg, false)
     }
 
     fn set_game(&mut self, game: &str) -> Result<()> {

@@ -217,8 +217,7 @@ impl Adversarial for Gan {
     }
 
     fn games(&self) -> Vec<&'static str> {
-        let lipschitz = self.cfg.clip > 0.0 || self.cfg.spectral_norm;
-        games(self.cfg.loss, lipschitz, false)
+        games(&self.cfg, false)
     }
 
     fn set_game(&mut self, game: &str) -> Result<()> {

@@ -328,13 +328,15 @@ pub(crate) fn cycled_labels(n: usize, k: usize) -> Vec<u32> {
 }
 
 /// The games a GAN family may switch to between steps ([`genlab_core::Adversarial::games`]):
-/// `current` first; the Wasserstein game only with a Lipschitz critic (clipping, spectral
-/// normalization or a penalty), and nothing else for a penalised critic.
-pub(crate) fn games(current: GanLoss, lipschitz: bool, penalty: bool) -> Vec<&'static str> {
+/// the current one first; the Wasserstein game only with a Lipschitz critic (clipping or
+/// spectral normalization), and nothing else for a critic kept Lipschitz by a `penalty`.
+pub(crate) fn games(cfg: &GanConfig, penalty: bool) -> Vec<&'static str> {
+    let current = cfg.loss;
     let mut out = vec![current.name()];
     if penalty {
         return out;
     }
+    let lipschitz = cfg.clip > 0.0 || cfg.spectral_norm;
     for g in GanLoss::ALL {
         if g != current && (g != GanLoss::Wasserstein || lipschitz) {
             out.push(g.name());

@@ -203,7 +203,7 @@ impl Adversarial for WganGp {
     }
 
     fn games(&self) -> Vec<&'static str> {
-        kit::games(GanLoss::Wasserstein, true, true)
+        kit::games(&self.cfg, true)
     }
 
     fn set_game(&mut self, game: &str) -> Result<()> {
