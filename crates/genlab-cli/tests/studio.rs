@@ -304,6 +304,27 @@ fn the_studio_shows_runs_and_a_run_learning_live_in_chromium() {
         "document.getElementById('fact-steps').innerText.startsWith('1,500')",
         "the last step shown",
     );
+    // A job started from the page (the studio's own queue, here resuming the same run) feeds
+    // the same page: the curves grow and a new grid appears.
+    let updates = b.eval("Number(document.getElementById('charts').dataset.updates)");
+    let grids = b.eval("Number(document.getElementById('grid-step').max)");
+    let status = b.eval(
+        "fetch('/api/jobs', {method: 'POST', headers: {'Content-Type': 'application/json'}, \
+         body: JSON.stringify({family: 'vae', run: 'live', resume: true, steps: 2500})}).then((r) => r.status)",
+    );
+    assert_eq!(status, json!(200));
+    b.wait_for(
+        &format!("Number(document.getElementById('charts').dataset.updates) > {updates}"),
+        "the curves grown by the page's job",
+    );
+    b.wait_for(
+        &format!("Number(document.getElementById('grid-step').max) > {grids}"),
+        "a grid of the page's job",
+    );
+    b.wait_for(
+        "document.getElementById('fact-steps').innerText.startsWith('2,500')",
+        "the page's job at its last step",
+    );
     b.screenshot(&shot("studio-run.png"));
     assert_not_blank(&shot("studio-run.png"));
 
