@@ -19,6 +19,8 @@
 #                                      pix2pix, its L1 ablation, srresnet and cyclegan, scored
 #   bash bench/run.sh translation-speed [ROUNDS]
 #                                      pix2pix seconds per step beside PyTorch's
+#   bash bench/run.sh completion [N]   GAN completion by masked inversion on the hole task's first N
+#                                      test images, beside the context encoder on the same images
 #   bash bench/run.sh studio [ROUNDS]  the studio's latent decode round trip, idle and beside a job
 #   bash bench/run.sh prdc             precision/recall/density/coverage against prdc's README example
 #   bash bench/run.sh judge            retrain the shipped Fashion-MNIST judge; its accuracy and hash
@@ -35,6 +37,37 @@ table)
   [ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli
   shift
   exec python3 bench/table.py "$BIN" "$@"
+  ;;
+completion)
+  # GAN completion by masked inversion (`genlab complete --mask center --json`: the centred
+  # 14x14 square of the context encoder's `hole:fashion-mnist` task, 2 starts of 500 Adam steps,
+  # the better fit of the known part kept) on the first N test images, beside the context
+  # encoder's translations of the same N (evaluated in a copy of its run, so that its full
+  # evaluation stays). GAN runs come from `bench/run.sh table` and `bench/run.sh gans`.
+  BIN=${GENLAB_BIN:-target/debug/genlab}
+  [ -n "${GENLAB_BIN:-}" ] || cargo build -q -p genlab-cli
+  n=${2:-1000}
+  out=bench/results/completion.jsonl
+  : > "$out"
+  mkdir -p docs/img/translation
+  for run in bench/runs/table/gan-fashion bench/runs/table/wgan-gp-fashion bench/runs/table/dcgan-default bench/runs/dcgan-fashion-0 bench/runs/context-encoder-default; do
+    if [ ! -f "$run/meta.json" ]; then
+      echo "skipping $run: not trained (bench/run.sh table or gans trains it)" >&2
+      continue
+    fi
+    start=$SECONDS
+    if [ "$(basename "$run")" = context-encoder-default ]; then
+      tmp=$(mktemp -d)
+      cp -r "$run" "$tmp/run"
+      s=$("$BIN" eval "$tmp/run" -n "$n" --samples 0 --json)
+      rm -rf "$tmp"
+    else
+      s=$("$BIN" complete "$run" --mask center -n "$n" --samples 2 --json --force \
+        --out "docs/img/translation/completion-$(basename "$run").png")
+    fi
+    echo "{\"run\": \"$run\", \"wall_s\": $((SECONDS - start)), \"scores\": $s}" | tee -a "$out"
+  done
+  exit 0
   ;;
 presets | prdc | judge | studio)
   BIN=${GENLAB_BIN:-target/debug/genlab}

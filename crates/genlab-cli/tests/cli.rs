@@ -1046,6 +1046,46 @@ fn gans_complete_images_by_masked_inversion() {
         }
         assert_ne!(cell(r, 1, false), cell(r, 2, false), "two starts, one fill");
     }
+    // --json scores every image and draws the first 8. With one pixel hidden, the known part
+    // kept leaves at most one pixel's error per image; the centre hidden leaves more.
+    let scores = |mask: &str| -> serde_json::Value {
+        let args = [
+            "complete",
+            "dcgan",
+            "-n",
+            "12",
+            "--samples",
+            "1",
+            "--steps",
+            "5",
+            "--json",
+            "--mask",
+            mask,
+            "--out",
+            "scored.png",
+            "--force",
+        ];
+        serde_json::from_str(&ok(&genlab(&args, dir))).unwrap()
+    };
+    let (pixel, centre) = (scores("box:3,3,1,1"), scores("center"));
+    common::assert_grid(
+        &common::open(&dir.join("scored.png")),
+        8,
+        3,
+        "scored completions",
+    );
+    assert_eq!(pixel["n_examples"], 12);
+    for key in ["l1", "l1_mean"] {
+        let (p, c) = (pixel[key].as_f64().unwrap(), centre[key].as_f64().unwrap());
+        assert!(p <= 1.0 / 784.0 + 1e-6, "{key} {p}: known part not kept");
+        assert!(
+            c > 10.0 * p,
+            "{key}: the centre ({c}) hides more than one pixel ({p})"
+        );
+    }
+    for key in ["psnr", "psnr_mean", "ssim", "ssim_mean"] {
+        assert!(centre[key].as_f64().unwrap().is_finite(), "{key}: {centre}");
+    }
     fails_with(
         &genlab(&["complete", "dcgan", "--steps", "0"], dir),
         &["--steps and --lr must be positive"],

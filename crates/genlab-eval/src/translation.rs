@@ -216,6 +216,24 @@ impl Means {
     }
 }
 
+/// `l1`, `psnr` and `ssim` of `outputs` against `targets` (both `[n, s.dim()]` in [0, 1]), each
+/// the mean of per-image values as [`translation_scores`] reports them, into `out` under
+/// `l1{suffix}`, `psnr{suffix}`, `ssim{suffix}`. Scores answers made outside a translator, such
+/// as `genlab complete --json`'s completions of the `hole` task.
+pub fn paired_scores(
+    outputs: &[f32],
+    targets: &[f32],
+    s: Shape,
+    suffix: &str,
+    out: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let mut m = Means::default();
+    for (o, t) in outputs.chunks(s.dim()).zip(targets.chunks(s.dim())) {
+        m.add(o, t, s);
+    }
+    m.write(suffix, out);
+}
+
 /// A baseline's answer for input `x` (values in [0, 1]) of the task.
 type Baseline<'a> = (&'a str, Box<dyn Fn(&[f32]) -> Vec<f32> + 'a>);
 
