@@ -9,7 +9,10 @@ picture), and
 that is start-up (data, model) plus one round of pictures and checkpoint, plus the preset's steps
 at the measured rate. Each further sample step adds a round of pictures and the held-out loss
 (seconds), not counted. Families that fit on the whole data at each step (EM), and presets of at
-most K steps, are run to the end and timed as they are. Writes bench/results/presets.json and prints a Markdown table.
+most K steps, are run to the end and timed as they are. A preset that the cross-family table
+(`bash bench/run.sh table`, bench/table.py) trained to the end is not run again: its row is that
+run's whole training time, as `genlab compare` reads it from the run. Writes
+bench/results/presets.json and prints a Markdown table.
 
     python3 bench/presets.py BIN [K]
 """
@@ -32,13 +35,39 @@ def steps_of(preset: pathlib.Path) -> int:
     return tomllib.loads(preset.read_text()).get("train", {}).get("steps", DEFAULT_STEPS)
 
 
+def table_runs() -> dict:
+    """(family, preset) -> the `genlab compare --json` row of each finished run of the table."""
+    root = pathlib.Path("bench/runs/table")
+    if not root.is_dir():
+        return {}
+    board = json.loads(subprocess.run([BIN, "compare", str(root), "--json"], check=True,
+                                      capture_output=True, text=True).stdout)
+    out = {}
+    for r in board["runs"]:
+        run = pathlib.Path(r["path"])
+        planned = tomllib.loads((run / "config.toml").read_text())["train"]["steps"]
+        evaluated = (run / "eval" / f"step-{r['step']:06d}.json").is_file()
+        if r.get("train_seconds") and (r["step"] >= planned or evaluated):
+            out[(r["family"], run.name[len(r["family"]) + 1:])] = r
+    return out
+
+
 def main() -> None:
     rows = []
+    done = table_runs()
     for preset in sorted(pathlib.Path("configs").glob("*/*.toml")):
         family, name = preset.parent.name, preset.stem
         if name == "tiny":
             continue
         steps = steps_of(preset)
+        if (family, name) in done:
+            r = done[(family, name)]
+            spec = tomllib.loads((pathlib.Path(r["path"]) / "config.toml").read_text())["data"]["spec"]
+            rows.append({"family": family, "preset": name, "data": spec, "steps": r["step"],
+                         "steps_run": r["step"], "seconds": r["train_seconds"],
+                         "steps_per_sec": r["step"] / r["train_seconds"], "measured": "table run"})
+            print(f"{family}:{name} {r['train_seconds'] / 60:.1f} min (the table's run)", file=sys.stderr)
+            continue
         with tempfile.TemporaryDirectory() as tmp:
             out = pathlib.Path(tmp) / "run"
             args = [BIN, "train", family, "--preset", name, "--out", str(out), "--quiet"]
@@ -69,13 +98,15 @@ def main() -> None:
     pathlib.Path("bench/results").mkdir(parents=True, exist_ok=True)
     pathlib.Path("bench/results/presets.json").write_text(
         json.dumps({"date": stamp, "k": K, "rows": rows}, indent=1) + "\n")
-    print(f"| family | preset | data | steps | run time on this machine ({stamp}) |")
-    print("|---|---|---|---|---|")
-    for r in rows:
+    print(f"| family | preset | data | steps | s/step | run time on this machine ({stamp}) |")
+    print("|---|---|---|---|---|---|")
+    for r in sorted(rows, key=lambda r: -r["seconds"]):
         minutes = r["seconds"] / 60
         shown = f"{minutes:.0f} min" if minutes >= 10 else f"{minutes:.1f} min"
-        how = "measured" if r["measured"] == "whole run" else "est."
-        print(f"| {r['family']} | {r['preset']} | `{r['data']}` | {r['steps']} | {shown} ({how}) |")
+        how = {"whole run": "measured", "table run": "the table's run"}.get(r["measured"], "est.")
+        rate = r.get("steps_per_sec")
+        per_step = "-" if not rate else f"{1 / rate:.3f}"
+        print(f"| {r['family']} | {r['preset']} | `{r['data']}` | {r['steps']:,} | {per_step} | {shown} ({how}) |")
 
 
 if __name__ == "__main__":
