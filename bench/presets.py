@@ -15,6 +15,7 @@ run's whole training time, as `genlab compare` reads it from the run. Writes
 bench/results/presets.json and prints a Markdown table.
 
     python3 bench/presets.py BIN [K]
+    python3 bench/presets.py BIN K FAMILY:PRESET...   # re-time these only; other rows kept
 """
 
 import json
@@ -27,6 +28,7 @@ import tomllib
 
 BIN = sys.argv[1]
 K = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+ONLY = set(sys.argv[3:])
 FULL_BATCH = {"gmm", "bgmm", "class-gaussian", "kmeans"}
 DEFAULT_STEPS = 2000  # genlab_core::config::TrainConfig::default
 
@@ -54,14 +56,17 @@ def table_runs() -> dict:
 
 def main() -> None:
     rows = []
-    done = table_runs()
+    saved = pathlib.Path("bench/results/presets.json")
+    if ONLY and saved.is_file():
+        rows = [r for r in json.loads(saved.read_text())["rows"] if f"{r['family']}:{r['preset']}" not in ONLY]
+    table = table_runs()
     for preset in sorted(pathlib.Path("configs").glob("*/*.toml")):
         family, name = preset.parent.name, preset.stem
-        if name == "tiny":
+        if name == "tiny" or (ONLY and f"{family}:{name}" not in ONLY):
             continue
         steps = steps_of(preset)
-        if (family, name) in done:
-            r = done[(family, name)]
+        if (family, name) in table:
+            r = table[(family, name)]
             spec = tomllib.loads((pathlib.Path(r["path"]) / "config.toml").read_text())["data"]["spec"]
             rows.append({"family": family, "preset": name, "data": spec, "steps": r["step"],
                          "steps_run": r["step"], "seconds": r["train_seconds"],
@@ -76,6 +81,10 @@ def main() -> None:
                 half = max(1, K // 2)
                 args += ["--steps", str(K), "--set", f"train.log_every={half}",
                          "--set", f"train.sample_every={K}", "--set", f"train.checkpoint_every={K}"]
+                # A learning-rate decay must start before the last step (CycleGAN's schedule).
+                for group, opt in tomllib.loads(preset.read_text()).get("optim", {}).items():
+                    if "decay_start" in opt:
+                        args += ["--set", f"optim.{group}.decay_start={half}"]
             start = time.monotonic()
             done = subprocess.run(args, capture_output=True, text=True, timeout=1800)
             wall = time.monotonic() - start
