@@ -17,6 +17,8 @@
 #   bash bench/run.sh presets [K]      run time of every preset: K steps timed, the rest projected
 #   bash bench/run.sh translation [FAMILY:PRESET[:STEPS]..]
 #                                      pix2pix, its L1 ablation, srresnet and cyclegan, scored
+#   bash bench/run.sh edges-ceiling    the judge's network trained on the edge maps of edges:fashion-mnist
+#                                      alone: how much of the class pix2pix's input holds
 #   bash bench/run.sh translation-speed [ROUNDS]
 #                                      pix2pix seconds per step beside PyTorch's
 #   bash bench/run.sh completion [N]   GAN completion by masked inversion on the hole task's first N
@@ -314,6 +316,21 @@ ood)
     "Fashion-MNIST test=$dir/in.csv" "shapes (never seen)=$dir/shapes.csv" | tee "bench/results/ood-$name.json"
   rm -rf "$dir"
   ;;
+edges-ceiling)
+  # The class information left in the inputs of edges:fashion-mnist: the shipped judge's
+  # network and preset (`genlab train classifier`, seed 0) trained on the edge maps alone
+  # (bench/edges_idx.py writes them as IDX files, genlab's Sobel rule), scored on the 10,000
+  # test edge maps. Its accuracy bounds what any translator's outputs can be judged right from
+  # those inputs.
+  dir=bench/data/edges-fashion-mnist
+  [ -f "$dir/t10k-labels-idx1-ubyte.gz" ] || "$PY" bench/edges_idx.py "$dir"
+  run=bench/runs/edges-classifier
+  if [ ! -f "$run/meta.json" ]; then
+    "$BIN" train classifier --data "idx:$dir" --out "$run" --seed 0 --quiet
+  fi
+  "$BIN" eval "$run" --json --samples 0 > bench/results/edges-ceiling.json
+  python3 -c "import json; print('classifier on the edge maps alone: test accuracy', json.load(open('bench/results/edges-ceiling.json'))['accuracy'])"
+  ;;
 translation-speed)
   # pix2pix (preset default: 28x28 edges -> Fashion-MNIST, batch 64) seconds per step beside the
   # PyTorch model of the same networks and losses (bench/torch_pix2pix.py), ROUNDS alternating
@@ -369,7 +386,7 @@ translation)
   python3 bench/summarize.py translation "$out"
   ;;
 *)
-  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|sampling|ood|presets|prdc|judge|studio|table|translation|translation-speed" >&2
+  echo "usage: bash bench/run.sh speed|vae|classical|modes|conditional|likelihood|gans|sampling|ood|presets|prdc|judge|studio|table|translation|translation-speed|edges-ceiling" >&2
   exit 2
   ;;
 esac

@@ -29,16 +29,7 @@ pub async fn about(
     State(studio): State<Arc<Studio>>,
     Query(q): Query<crate::runs::RunQuery>,
 ) -> Response {
-    let dir = match paths::run(&studio.root, &q.name) {
-        Ok(d) => d,
-        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
-    };
-    answer(
-        studio
-            .workshop
-            .run(move |shop| describe(shop.model(&dir)?))
-            .await,
-    )
+    on_model(&studio, &q.name, describe).await
 }
 
 fn describe(m: &mut Loaded) -> Result<Value> {
@@ -97,26 +88,17 @@ pub struct PriorAsk {
 /// `POST /api/explore/prior`: `{z: [[..], ..]}`, the codes `genlab sample --seed` decodes, and
 /// their pictures.
 pub async fn prior(State(studio): State<Arc<Studio>>, Json(ask): Json<PriorAsk>) -> Response {
-    let dir = match paths::run(&studio.root, &ask.run) {
-        Ok(d) => d,
-        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
-    };
-    answer(
-        studio
-            .workshop
-            .run(move |shop| {
-                count(ask.n)?;
-                let m = shop.model(&dir)?;
-                let l = latent(m)?;
-                let mut rng = rng_for(ask.seed, 0, Stream::Eval);
-                let z = l.prior_sample(ask.n, &mut rng, &m.device)?;
-                let dim = l.latent_dim();
-                let x = l.decode(z.clone())?;
-                let rows: Vec<Vec<f32>> = to_vec(z).chunks(dim).map(<[f32]>::to_vec).collect();
-                Ok(json!({ "z": rows, "pictures": pictures(m, x)? }))
-            })
-            .await,
-    )
+    on_model(&studio, &ask.run, move |m| {
+        count(ask.n)?;
+        let l = latent(m)?;
+        let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+        let z = l.prior_sample(ask.n, &mut rng, &m.device)?;
+        let dim = l.latent_dim();
+        let x = l.decode(z.clone())?;
+        let rows: Vec<Vec<f32>> = to_vec(z).chunks(dim).map(<[f32]>::to_vec).collect();
+        Ok(json!({ "z": rows, "pictures": pictures(m, x)? }))
+    })
+    .await
 }
 
 /// What `POST /api/explore/decode` asks for: codes to decode (`z`), or for InfoGAN noise,
@@ -139,60 +121,52 @@ pub struct DecodeAsk {
 
 /// `POST /api/explore/decode`: `{pictures: [data URI, ..]}` (images) or `{points: [..]}`.
 pub async fn decode(State(studio): State<Arc<Studio>>, Json(ask): Json<DecodeAsk>) -> Response {
-    let dir = match paths::run(&studio.root, &ask.run) {
-        Ok(d) => d,
-        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
-    };
-    answer(
-        studio
-            .workshop
-            .run(move |shop| {
-                let m = shop.model(&dir)?;
-                let x = if let Some(label) = ask.label {
-                    count(ask.n)?;
-                    let g = m.model.as_sample_given().ok_or_else(|| {
-                        anyhow!("{} does not sample given a class", m.config.family)
-                    })?;
-                    genlab_core::model::check_labels(&[label], g.classes())?;
-                    let mut rng = rng_for(ask.seed, 0, Stream::Eval);
-                    g.sample_given(&vec![label; ask.n], &mut rng, &m.device)?
-                } else if ask.category.is_some() || !ask.continuous.is_empty() {
-                    let c = m.model.as_codes().ok_or_else(|| {
-                        anyhow!("{} has no structured codes (InfoGAN has)", m.config.family)
-                    })?;
-                    let cat = match (ask.category, c.categories()) {
-                        (None, 0) => 0,
-                        (Some(_), 0) => bail!("category: this model has no categorical code"),
-                        (None, k) => bail!("category: one of 0..{} is needed", k - 1),
-                        (Some(cat), k) if cat as usize >= k => bail!(
-                            "category {cat} is out of range: this model has categories 0..{}",
-                            k - 1
-                        ),
-                        (Some(cat), _) => cat,
-                    };
-                    let z = rows(&ask.z, c.noise_dim(), "z", &m.device)?;
-                    let n = z.dims()[0];
-                    let cont = rows(&ask.continuous, c.continuous(), "continuous", &m.device)?;
-                    if cont.dims()[0] != n {
-                        bail!(
-                            "continuous: one row per row of z ({n}), found {}",
-                            cont.dims()[0]
-                        );
-                    }
-                    c.decode_codes(z, &vec![cat; n], cont)?
-                } else {
-                    let l = latent(m)?;
-                    let z = rows(&ask.z, l.latent_dim(), "z", &m.device)?;
-                    l.decode(z)?
-                };
-                if m.info.kind == Kind::Images {
-                    Ok(json!({ "pictures": pictures(m, x)? }))
-                } else {
-                    Ok(json!({ "points": to_vec(x) }))
-                }
-            })
-            .await,
-    )
+    on_model(&studio, &ask.run, move |m| {
+        let x = if let Some(label) = ask.label {
+            count(ask.n)?;
+            let g = m
+                .model
+                .as_sample_given()
+                .ok_or_else(|| anyhow!("{} does not sample given a class", m.config.family))?;
+            genlab_core::model::check_labels(&[label], g.classes())?;
+            let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+            g.sample_given(&vec![label; ask.n], &mut rng, &m.device)?
+        } else if ask.category.is_some() || !ask.continuous.is_empty() {
+            let c = m.model.as_codes().ok_or_else(|| {
+                anyhow!("{} has no structured codes (InfoGAN has)", m.config.family)
+            })?;
+            let cat = match (ask.category, c.categories()) {
+                (None, 0) => 0,
+                (Some(_), 0) => bail!("category: this model has no categorical code"),
+                (None, k) => bail!("category: one of 0..{} is needed", k - 1),
+                (Some(cat), k) if cat as usize >= k => bail!(
+                    "category {cat} is out of range: this model has categories 0..{}",
+                    k - 1
+                ),
+                (Some(cat), _) => cat,
+            };
+            let z = rows(&ask.z, c.noise_dim(), "z", &m.device)?;
+            let n = z.dims()[0];
+            let cont = rows(&ask.continuous, c.continuous(), "continuous", &m.device)?;
+            if cont.dims()[0] != n {
+                bail!(
+                    "continuous: one row per row of z ({n}), found {}",
+                    cont.dims()[0]
+                );
+            }
+            c.decode_codes(z, &vec![cat; n], cont)?
+        } else {
+            let l = latent(m)?;
+            let z = rows(&ask.z, l.latent_dim(), "z", &m.device)?;
+            l.decode(z)?
+        };
+        if m.info.kind == Kind::Images {
+            Ok(json!({ "pictures": pictures(m, x)? }))
+        } else {
+            Ok(json!({ "points": to_vec(x) }))
+        }
+    })
+    .await
 }
 
 /// What `POST /api/explore/complete` asks for: test image `index`, and `hide`, one 0/1 per
@@ -209,76 +183,80 @@ pub struct CompleteAsk {
 
 /// `POST /api/explore/complete`: `{original, masked, completed}` data URIs.
 pub async fn complete(State(studio): State<Arc<Studio>>, Json(ask): Json<CompleteAsk>) -> Response {
-    let dir = match paths::run(&studio.root, &ask.run) {
+    on_model(&studio, &ask.run, move |m| {
+        let c = m.model.as_complete().ok_or_else(|| {
+            anyhow!(
+                "{} cannot complete images (`genlab models` lists which can)",
+                m.config.family
+            )
+        })?;
+        let s = m.info.shape;
+        if ask.hide.len() != s.h * s.w || ask.hide.iter().any(|&v| v > 1) {
+            bail!(
+                "hide: {} values of 0 or 1 (one per pixel of {}x{}), found {}",
+                s.h * s.w,
+                s.h,
+                s.w,
+                ask.hide.len()
+            );
+        }
+        if m.held_out.is_none() {
+            // Loaded once per model: a brush stroke asks again and again.
+            let standardization = m.info.standardization.clone();
+            let load = |split| m.config.data.load_as_seen(split, standardization.as_ref());
+            m.held_out = Some(match load(Split::Test) {
+                Ok(d) => ("test", d),
+                Err(_) => ("training", load(Split::Train)?),
+            });
+        }
+        let (split, data) = m.held_out.as_ref().expect("loaded above");
+        if ask.index >= data.len() {
+            bail!(
+                "index {} is out of range: the {split} split has {} images",
+                ask.index,
+                data.len()
+            );
+        }
+        let pre = m.info.preprocess.for_evaluation();
+        let batch = Batch::gather(
+            data,
+            &[ask.index],
+            &pre,
+            &mut rng_for(0, 0, Stream::Eval),
+            &m.device,
+        );
+        // The mask covers every channel of a pixel.
+        let known: Vec<f32> = (0..s.c)
+            .flat_map(|_| ask.hide.iter().map(|&h| 1.0 - h as f32))
+            .collect();
+        let known = matrix(known, 1, s.dim(), &m.device);
+        let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+        let draw = Draw::for_model(m.model.as_ref(), false);
+        let done = draw.complete(c, batch.x.clone(), known.clone(), &mut rng)?;
+        // The hidden part shown mid-grey.
+        let grey = m.info.preprocess.from_unit(0.5);
+        let masked = batch.x.clone() * known.clone() + known.neg().add_scalar(1.0).mul_scalar(grey);
+        let [original, masked, completed]: [String; 3] =
+            pictures(m, burn::tensor::Tensor::cat(vec![batch.x, masked, done], 0))?
+                .try_into()
+                .map_err(|_| anyhow!("three pictures"))?;
+        Ok(json!({ "original": original, "masked": masked, "completed": completed }))
+    })
+    .await
+}
+
+/// `f` on the model of the run `name` (a path under the studio's root), on the workshop's
+/// thread: 404 for a name outside the root, 400 with the message for `f`'s error.
+async fn on_model(
+    studio: &Studio,
+    name: &str,
+    f: impl FnOnce(&mut Loaded) -> Result<Value> + Send + 'static,
+) -> Response {
+    let dir = match paths::run(&studio.root, name) {
         Ok(d) => d,
         Err(e) => return refuse(StatusCode::NOT_FOUND, e),
     };
-    answer(
-        studio
-            .workshop
-            .run(move |shop| {
-                let m = shop.model(&dir)?;
-                let c = m.model.as_complete().ok_or_else(|| {
-                    anyhow!(
-                        "{} cannot complete images (`genlab models` lists which can)",
-                        m.config.family
-                    )
-                })?;
-                let s = m.info.shape;
-                if ask.hide.len() != s.h * s.w || ask.hide.iter().any(|&v| v > 1) {
-                    bail!(
-                        "hide: {} values of 0 or 1 (one per pixel of {}x{}), found {}",
-                        s.h * s.w,
-                        s.h,
-                        s.w,
-                        ask.hide.len()
-                    );
-                }
-                if m.held_out.is_none() {
-                    // Loaded once per model: a brush stroke asks again and again.
-                    let standardization = m.info.standardization.clone();
-                    let load = |split| m.config.data.load_as_seen(split, standardization.as_ref());
-                    m.held_out = Some(match load(Split::Test) {
-                        Ok(d) => ("test", d),
-                        Err(_) => ("training", load(Split::Train)?),
-                    });
-                }
-                let (split, data) = m.held_out.as_ref().expect("loaded above");
-                if ask.index >= data.len() {
-                    bail!(
-                        "index {} is out of range: the {split} split has {} images",
-                        ask.index,
-                        data.len()
-                    );
-                }
-                let pre = m.info.preprocess.for_evaluation();
-                let batch = Batch::gather(
-                    data,
-                    &[ask.index],
-                    &pre,
-                    &mut rng_for(0, 0, Stream::Eval),
-                    &m.device,
-                );
-                // The mask covers every channel of a pixel.
-                let known: Vec<f32> = (0..s.c)
-                    .flat_map(|_| ask.hide.iter().map(|&h| 1.0 - h as f32))
-                    .collect();
-                let known = matrix(known, 1, s.dim(), &m.device);
-                let mut rng = rng_for(ask.seed, 0, Stream::Eval);
-                let draw = Draw::for_model(m.model.as_ref(), false);
-                let done = draw.complete(c, batch.x.clone(), known.clone(), &mut rng)?;
-                // The hidden part shown mid-grey.
-                let grey = m.info.preprocess.from_unit(0.5);
-                let masked =
-                    batch.x.clone() * known.clone() + known.neg().add_scalar(1.0).mul_scalar(grey);
-                let [original, masked, completed]: [String; 3] =
-                    pictures(m, burn::tensor::Tensor::cat(vec![batch.x, masked, done], 0))?
-                        .try_into()
-                        .map_err(|_| anyhow!("three pictures"))?;
-                Ok(json!({ "original": original, "masked": masked, "completed": completed }))
-            })
-            .await,
-    )
+    answer(studio.workshop.run(move |shop| f(shop.model(&dir)?)).await)
 }
 
 fn answer(r: Result<Value>) -> Response {
@@ -365,15 +343,7 @@ pub async fn translate(
     State(studio): State<Arc<Studio>>,
     Json(ask): Json<TranslateAsk>,
 ) -> Response {
-    let dir = match paths::run(&studio.root, &ask.run) {
-        Ok(d) => d,
-        Err(e) => return refuse(StatusCode::NOT_FOUND, e),
-    };
-    answer(
-        studio
-            .workshop
-            .run(move |shop| {
-                let m = shop.model(&dir)?;
+    on_model(&studio, &ask.run, move |m| {
                 let t = m.model.as_translate().ok_or_else(|| {
                     anyhow!("{} does not translate images (the translation families do: pix2pix, cyclegan, discogan, srresnet, srgan, context-encoder)", m.config.family)
                 })?;
@@ -416,7 +386,5 @@ pub async fn translate(
                     "output": uri(y, to),
                     "back": round.map(|r| uri(r, from)),
                 }))
-            })
-            .await,
-    )
+            }).await
 }
