@@ -55,10 +55,11 @@ def table_runs() -> dict:
 
 
 def main() -> None:
-    rows = []
     saved = pathlib.Path("bench/results/presets.json")
-    if ONLY and saved.is_file():
-        rows = [r for r in json.loads(saved.read_text())["rows"] if f"{r['family']}:{r['preset']}" not in ONLY]
+    # Re-timing named presets: the other rows stay, and a named one that fails keeps its old row.
+    old = {f"{r['family']}:{r['preset']}": r for r in json.loads(saved.read_text())["rows"]} \
+        if ONLY and saved.is_file() else {}
+    rows = [r for name, r in old.items() if name not in ONLY]
     table = table_runs()
     for preset in sorted(pathlib.Path("configs").glob("*/*.toml")):
         family, name = preset.parent.name, preset.stem
@@ -90,6 +91,8 @@ def main() -> None:
             wall = time.monotonic() - start
             if done.returncode != 0:
                 print(f"{family}:{name} failed: {done.stderr.strip()[-300:]}", file=sys.stderr)
+                if f"{family}:{name}" in old:
+                    rows.append(old[f"{family}:{name}"])
                 continue
             lines = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
             spec = tomllib.loads((out / "config.toml").read_text())["data"]["spec"]

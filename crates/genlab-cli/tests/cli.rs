@@ -1083,7 +1083,19 @@ fn gans_complete_images_by_masked_inversion() {
             "{key}: the centre ({c}) hides more than one pixel ({p})"
         );
     }
-    for key in ["psnr", "psnr_mean", "ssim", "ssim_mean"] {
+    assert_eq!(centre["mask"], "center");
+    // The mean-image baseline is `genlab eval`'s on the hole task over the same test images.
+    ok(&tiny_train(dir, "context-encoder", "ce", &[]));
+    let eval: serde_json::Value =
+        serde_json::from_str(&ok(&genlab(&["eval", "ce", "-n", "12", "--json"], dir))).unwrap();
+    for key in ["l1_mean", "psnr_mean", "ssim_mean"] {
+        let (ours, theirs) = (centre[key].as_f64().unwrap(), eval[key].as_f64().unwrap());
+        assert!(
+            (ours - theirs).abs() < 1e-4,
+            "{key}: complete {ours}, eval {theirs}"
+        );
+    }
+    for key in ["psnr", "ssim"] {
         assert!(centre[key].as_f64().unwrap().is_finite(), "{key}: {centre}");
     }
     fails_with(

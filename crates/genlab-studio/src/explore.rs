@@ -21,6 +21,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
+/// Who translates, for the error of a model that does not.
+const TRANSLATORS: &str =
+    "the translation families do: pix2pix, cyclegan, discogan, srresnet, srgan, context-encoder";
+
 /// Pictures one request may decode.
 pub const MOST_PICTURES: usize = 64;
 
@@ -88,8 +92,11 @@ pub struct PriorAsk {
 /// `POST /api/explore/prior`: `{z: [[..], ..]}`, the codes `genlab sample --seed` decodes, and
 /// their pictures.
 pub async fn prior(State(studio): State<Arc<Studio>>, Json(ask): Json<PriorAsk>) -> Response {
+    // A bad count is refused before the model is loaded (which could evict a cached one).
+    if let Err(e) = count(ask.n) {
+        return refuse(StatusCode::BAD_REQUEST, format!("{e:#}"));
+    }
     on_model(&studio, &ask.run, move |m| {
-        count(ask.n)?;
         let l = latent(m)?;
         let mut rng = rng_for(ask.seed, 0, Stream::Eval);
         let z = l.prior_sample(ask.n, &mut rng, &m.device)?;
@@ -344,47 +351,54 @@ pub async fn translate(
     Json(ask): Json<TranslateAsk>,
 ) -> Response {
     on_model(&studio, &ask.run, move |m| {
-                let t = m.model.as_translate().ok_or_else(|| {
-                    anyhow!("{} does not translate images (the translation families do: pix2pix, cyclegan, discogan, srresnet, srgan, context-encoder)", m.config.family)
-                })?;
-                let back = match ask.direction.as_deref() {
-                    None | Some("ab") => false,
-                    Some("ba") => true,
-                    Some(d) => bail!("direction: ab or ba, found `{d}`"),
-                };
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(ask.image.trim())
-                    .map_err(|e| anyhow!("image: not base64 ({e})"))?;
-                let (from, to) = if back {
-                    (m.info.shape, t.input_shape())
-                } else {
-                    (t.input_shape(), m.info.shape)
-                };
-                let unit = genlab_data::decode_upload(&bytes, from.c, (from.w as u32, from.h as u32))?;
-                let pre = m.info.preprocess.for_evaluation();
-                let x: Vec<f32> = unit.iter().map(|&v| pre.from_unit(v)).collect();
-                let x = matrix(x, 1, from.dim(), &m.device);
-                let mut rng = rng_for(ask.seed, 0, Stream::Eval);
-                let (y, round) = if back {
-                    let y = t.translate_back(x.clone(), &mut rng).ok_or_else(|| {
-                        anyhow!("{} translates one way only; use direction ab", m.config.family)
-                    })??;
-                    let round = t.translate(y.clone(), &mut rng)?;
-                    (y, Some(round))
-                } else {
-                    let y = t.translate(x.clone(), &mut rng)?;
-                    let round = t.translate_back(y.clone(), &mut rng).transpose()?;
-                    (y, round)
-                };
-                let uri = |v: burn::tensor::Tensor<2>, s: genlab_data::Shape| {
-                    let unit: Vec<f32> = to_vec(v).into_iter().map(|v| pre.to_unit(v)).collect();
-                    let img = genlab_viz::Images::new(unit, 1, s.c, s.h, s.w).image(0);
-                    data_uri(&genlab_viz::png_bytes(&img))
-                };
-                Ok(json!({
-                    "input": uri(x, from),
-                    "output": uri(y, to),
-                    "back": round.map(|r| uri(r, from)),
-                }))
-            }).await
+        let t = m.model.as_translate().ok_or_else(|| {
+            anyhow!(
+                "{} does not translate images ({TRANSLATORS})",
+                m.config.family
+            )
+        })?;
+        let back = match ask.direction.as_deref() {
+            None | Some("ab") => false,
+            Some("ba") => true,
+            Some(d) => bail!("direction: ab or ba, found `{d}`"),
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(ask.image.trim())
+            .map_err(|e| anyhow!("image: not base64 ({e})"))?;
+        let (from, to) = if back {
+            (m.info.shape, t.input_shape())
+        } else {
+            (t.input_shape(), m.info.shape)
+        };
+        let unit = genlab_data::decode_upload(&bytes, from.c, (from.w as u32, from.h as u32))?;
+        let pre = m.info.preprocess.for_evaluation();
+        let x: Vec<f32> = unit.iter().map(|&v| pre.from_unit(v)).collect();
+        let x = matrix(x, 1, from.dim(), &m.device);
+        let mut rng = rng_for(ask.seed, 0, Stream::Eval);
+        let (y, round) = if back {
+            let y = t.translate_back(x.clone(), &mut rng).ok_or_else(|| {
+                anyhow!(
+                    "{} translates one way only; use direction ab",
+                    m.config.family
+                )
+            })??;
+            let round = t.translate(y.clone(), &mut rng)?;
+            (y, Some(round))
+        } else {
+            let y = t.translate(x.clone(), &mut rng)?;
+            let round = t.translate_back(y.clone(), &mut rng).transpose()?;
+            (y, round)
+        };
+        let uri = |v: burn::tensor::Tensor<2>, s: genlab_data::Shape| {
+            let unit: Vec<f32> = to_vec(v).into_iter().map(|v| pre.to_unit(v)).collect();
+            let img = genlab_viz::Images::new(unit, 1, s.c, s.h, s.w).image(0);
+            data_uri(&genlab_viz::png_bytes(&img))
+        };
+        Ok(json!({
+            "input": uri(x, from),
+            "output": uri(y, to),
+            "back": round.map(|r| uri(r, from)),
+        }))
+    })
+    .await
 }

@@ -47,10 +47,10 @@ pub struct Args {
     pub lr: f64,
     /// Score the completions as well as drawing them: the first completion of each of the -n
     /// held-out images (masked inversion: the best fit of the known part), its known part kept,
-    /// against the original: `l1`, `psnr`, `ssim` over the whole image in [0, 1], as `genlab
-    /// eval` scores the `hole:SPEC` task, beside the `mean` baseline (the hidden part filled
-    /// with the mean training image). Prints one JSON object; the picture shows the first 8
-    /// images.
+    /// against the original as the model sees it (binarized for models of binary data):
+    /// `l1`, `psnr`, `ssim` over the whole image in [0, 1], as `genlab eval` scores the
+    /// `hole:SPEC` task, beside the `mean` baseline (the hidden part filled with the mean
+    /// training image). Prints one JSON object; the picture shows the first 8 images.
     #[arg(long)]
     pub json: bool,
 }
@@ -72,6 +72,23 @@ pub enum MaskArg {
 }
 
 impl MaskArg {
+    /// The mask as `--mask` takes it: "bottom-half", "box:3,3,1,1".
+    fn arg(&self) -> String {
+        match self {
+            Self::BottomHalf => "bottom-half".into(),
+            Self::TopHalf => "top-half".into(),
+            Self::LeftHalf => "left-half".into(),
+            Self::RightHalf => "right-half".into(),
+            Self::Center => "center".into(),
+            Self::Box {
+                row,
+                col,
+                height,
+                width,
+            } => format!("box:{row},{col},{height},{width}"),
+        }
+    }
+
     /// What is hidden, in words: "the bottom half", "rows 14..28 x columns 0..28".
     fn name(&self) -> String {
         match self {
@@ -346,7 +363,7 @@ fn score(
         })
         .collect();
     let mut out = serde_json::Map::new();
-    out.insert("mask".into(), mask.name().into());
+    out.insert("mask".into(), mask.arg().into());
     out.insert("n_examples".into(), (originals.len() / d).into());
     let s = run.info.shape;
     genlab_eval::translation::paired_scores(&filled, &originals, s, "", &mut out);
