@@ -6,7 +6,9 @@ as a Markdown table.
 
 Resumable: a run whose training finished and that has an eval of its last step is skipped; a
 run interrupted in training resumes from its newest checkpoint (`genlab train --resume`). So it
-can run across several sittings; cheap presets go first.
+can run across several sittings; cheap presets go first. A run whose config no longer has a
+value its preset file (configs/FAMILY/PRESET.toml) sets is stale: it is moved to
+bench/runs/table-stale/ and trained again, and `--print` marks it until then.
 
     python3 bench/table.py BIN [FAMILY:PRESET ...]
     python3 bench/table.py BIN --print      # the table of the runs finished so far
@@ -42,6 +44,27 @@ def steps_of(run: pathlib.Path) -> tuple[int, int]:
     return meta["last_step"], planned
 
 
+def flat(table: dict, prefix: str = "") -> dict:
+    """{"train.steps": 10000, ...} of a nested TOML table."""
+    out = {}
+    for k, v in table.items():
+        if isinstance(v, dict):
+            out.update(flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def stale_keys(run: pathlib.Path, family: str, preset: str) -> list[str]:
+    """The keys that configs/FAMILY/PRESET.toml sets and the run's config.toml holds otherwise:
+    the preset changed after the run was trained."""
+    import tomllib
+
+    wanted = flat(tomllib.loads(pathlib.Path(f"configs/{family}/{preset}.toml").read_text()))
+    have = flat(tomllib.loads((run / "config.toml").read_text()))
+    return sorted(k for k, v in wanted.items() if have.get(k) != v)
+
+
 def cpu_seconds() -> float:
     """User plus system CPU seconds of every finished child process so far."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -70,6 +93,12 @@ def main() -> None:
         started = time.monotonic()
         cpu0 = cpu_seconds()
         load0 = os.getloadavg()[0]
+        if (run / "meta.json").is_file() and (keys := stale_keys(run, family, preset)):
+            aside = pathlib.Path("bench/runs/table-stale") / f"{run.name}-{int(time.time())}"
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            print(f"{spec}: the preset changed since this run ({', '.join(keys)}); moved to {aside}",
+                  file=sys.stderr)
+            run.rename(aside)
         if (run / "meta.json").is_file():
             done, planned = steps_of(run)
             # Evaluated at its last step: finished, also when EM converged before `planned`.
@@ -105,10 +134,14 @@ def print_table(board: dict) -> None:
     print("| family | preset | steps | samples | bound | NLL (nats) | bits/dim | FID | KID | precision | recall "
           "| train time |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    stale = set()
     for r in board["runs"]:
         e = r.get("eval") or {}
         name = pathlib.Path(r["path"]).name
         preset = name[len(r["family"]) + 1:] if name.startswith(r["family"] + "-") else "-"
+        if preset != "-" and (keys := stale_keys(pathlib.Path(r["path"]), r["family"], preset)):
+            stale.add(f"{r['family']}:{preset} ({', '.join(keys)})")
+            preset += " (stale)"
         kind = f"{e.get('bound')} ({e.get('density')})" if e.get("bound") else "-"
         t = r.get("train_seconds")
         # FIDs compare only within one way of showing samples (binary draws or grey values).
@@ -118,6 +151,8 @@ def print_table(board: dict) -> None:
               f"| {fmt(e.get('precision'), 3)} | {fmt(e.get('recall'), 3)} | {'-' if t is None else f'{t / 60:.1f} min'} |")
     for n in board["notes"]:
         print(f"\nNote: {n}")
+    if stale:
+        print(f"\nStale: trained before their preset changed, trained again at their turn: {'; '.join(sorted(stale))}")
 
 
 if __name__ == "__main__":

@@ -103,6 +103,26 @@ pub enum Command {
     Demo(demo::Args),
 }
 
+/// Which weights of a run to use, as `--weights` names them.
+#[derive(Clone, Copy, Default, ValueEnum)]
+pub enum WeightsArg {
+    /// The exponential moving average of the weights (`train.ema_decay > 0`), where the run
+    /// keeps one; else the live weights.
+    #[default]
+    Averaged,
+    /// The weights training updates (what `--resume` continues from).
+    Live,
+}
+
+impl From<WeightsArg> for genlab_core::run_dir::Weights {
+    fn from(w: WeightsArg) -> Self {
+        match w {
+            WeightsArg::Averaged => genlab_core::run_dir::Weights::Averaged,
+            WeightsArg::Live => genlab_core::run_dir::Weights::Live,
+        }
+    }
+}
+
 /// A dataset split, as `--split` names it.
 #[derive(Clone, Copy, ValueEnum)]
 pub enum SplitArg {

@@ -64,13 +64,19 @@ impl OpenRun {
     }
 }
 
-/// Rebuild the model of a run from its config and load its newest checkpoint.
+/// Rebuild the model of a run from its config and load its newest checkpoint, with the
+/// averaged weights where the run keeps them (what sampling and evaluation use).
 pub fn open(dir: &Path) -> Result<OpenRun> {
+    open_with(dir, Weights::Averaged)
+}
+
+/// [`open`] with the chosen weights: `Weights::Live` measures what the average buys.
+pub fn open_with(dir: &Path, weights: Weights) -> Result<OpenRun> {
     let (run, config, meta) = RunDir::open(dir)?;
     let family = genlab_models::find(&config.family)?;
     let info = meta.data_info(&config);
     let device = genlab_core::device::inference_device(&Device::default());
-    let loaded = run.load_model(family, &config, &info, &device, Weights::Averaged)?;
+    let loaded = run.load_model(family, &config, &info, &device, weights)?;
     Ok(OpenRun {
         dir: run,
         config,

@@ -630,6 +630,52 @@ fn ema_weights_are_checkpointed_and_resume_bit_for_bit() {
     )
     .unwrap();
     assert!(a != e, "the EMA must differ from the live weights");
+    // `eval --weights live` of the EMA run is the run trained without an average (the average
+    // does not change the trajectory), in its own file; the default evaluates the average.
+    ok(&tiny_train(tmp.path(), "vae", "plain", &[]));
+    let eval = |run: &str, extra: &[&str]| -> serde_json::Value {
+        let args = [
+            &[
+                "eval",
+                run,
+                "-k",
+                "4",
+                "-n",
+                "40",
+                "--samples",
+                "0",
+                "--json",
+            ],
+            extra,
+        ]
+        .concat();
+        serde_json::from_str(&ok(&genlab(&args, tmp.path()))).unwrap()
+    };
+    // The average first: the live eval after it must leave its file alone.
+    let averaged = eval("straight", &[]);
+    let (plain, live) = (eval("plain", &[]), eval("straight", &["--weights", "live"]));
+    assert_eq!(
+        (&plain["weights"], &live["weights"], &averaged["weights"]),
+        (&"live".into(), &"live".into(), &"ema".into())
+    );
+    assert_eq!(
+        live["nll_nats"], plain["nll_nats"],
+        "live weights of the EMA run differ from a run without it"
+    );
+    assert_ne!(
+        averaged["nll_nats"], live["nll_nats"],
+        "the average evaluated like the live weights"
+    );
+    let saved = |name: &str| -> serde_json::Value {
+        let path = tmp.path().join("straight/eval").join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    assert_eq!(saved("step-000020-live.json")["nll_nats"], live["nll_nats"]);
+    assert_eq!(
+        saved("step-000020.json")["nll_nats"],
+        averaged["nll_nats"],
+        "a live eval wrote over the run's own"
+    );
     fails_with(
         &tiny_train(tmp.path(), "vae", "bad", &["--set", "train.ema_decay=1.5"]),
         &["train.ema_decay must be in [0, 1)"],

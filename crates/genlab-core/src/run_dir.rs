@@ -563,6 +563,15 @@ impl RunDir {
             .join(format!("{}.json", step_name(step)))
     }
 
+    /// Where `genlab eval --weights live` writes its result at `step`: beside
+    /// [`RunDir::eval_file`], named so that [`RunDir::latest_eval`] never takes it for the
+    /// run's own (averaged) result.
+    pub fn live_eval_file(&self, step: u64) -> PathBuf {
+        self.root
+            .join(EVAL)
+            .join(format!("{}-live.json", step_name(step)))
+    }
+
     /// The newest `genlab eval` result in the run: its step and JSON, if any.
     pub fn latest_eval(&self) -> Option<(u64, serde_json::Value)> {
         let (step, path) = step_files(&self.root.join(EVAL), "json")

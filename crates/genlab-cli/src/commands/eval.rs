@@ -60,6 +60,12 @@ pub struct Args {
     /// (e.g. in- against out-of-distribution data).
     #[arg(long)]
     pub scores: Option<PathBuf>,
+    /// Which weights to evaluate: `averaged` (the EMA of `train.ema_decay`, where the run keeps
+    /// one, else the live weights) or `live` (the weights training updates), to measure what
+    /// the average buys. A live evaluation goes to eval/step-N-live.json, beside the run's own
+    /// result and never over it; `compare` and `report` read the averaged one.
+    #[arg(long, value_enum, default_value_t)]
+    pub weights: crate::cli::WeightsArg,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -77,10 +83,12 @@ pub fn run(args: Args) -> Result<()> {
         cas_steps,
         mean,
         scores,
+        weights,
     } = args;
     let dir = dir.as_path();
     let classifier = judge.as_deref();
-    let run = crate::run::open(dir)?;
+    let weights: run_dir::Weights = weights.into();
+    let run = crate::run::open_with(dir, weights)?;
     let mut data_cfg = run.config.data.clone();
     if let Some(spec) = data {
         data_cfg.spec = spec;
@@ -137,6 +145,13 @@ pub fn run(args: Args) -> Result<()> {
     out.insert(
         "checkpoint".into(),
         run.checkpoint.display().to_string().into(),
+    );
+    // "ema" when the averaged weights were evaluated, "live" otherwise (also for a run without
+    // an average: its live weights are all it has).
+    let averaged = weights == run_dir::Weights::Averaged && run.config.train.ema_decay > 0.0;
+    out.insert(
+        "weights".into(),
+        if averaged { "ema" } else { "live" }.into(),
     );
     if run.model.as_likelihood().is_some() {
         let r = genlab_eval::likelihood(
@@ -285,10 +300,11 @@ pub fn run(args: Args) -> Result<()> {
         }),
     );
     let value = serde_json::Value::Object(out);
-    run_dir::atomic_write(
-        &run.dir.eval_file(step),
-        serde_json::to_string_pretty(&value)?.as_bytes(),
-    )?;
+    let file = match weights {
+        run_dir::Weights::Averaged => run.dir.eval_file(step),
+        run_dir::Weights::Live => run.dir.live_eval_file(step),
+    };
+    run_dir::atomic_write(&file, serde_json::to_string_pretty(&value)?.as_bytes())?;
     if json {
         println!("{value}");
     } else {
