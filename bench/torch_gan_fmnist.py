@@ -33,7 +33,7 @@ PRESETS = {
     # configs/dcgan/default.toml
     "dcgan": dict(batch=128, lr=2e-4, betas=(0.5, 0.999), d_steps=1, critic_bn=True, gp=0.0, ema=0.999),
     # configs/wgan-gp/fashion.toml
-    "wgan-gp": dict(batch=64, lr=1e-4, betas=(0.0, 0.9), d_steps=5, critic_bn=False, gp=10.0, ema=0.0),
+    "wgan-gp": dict(batch=64, lr=1e-4, betas=(0.0, 0.9), d_steps=5, critic_bn=False, gp=10.0, ema=0.999),
 }
 
 
