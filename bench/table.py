@@ -57,10 +57,14 @@ def flat(table: dict, prefix: str = "") -> dict:
 
 def stale_keys(run: pathlib.Path, family: str, preset: str) -> list[str]:
     """The keys that configs/FAMILY/PRESET.toml sets and the run's config.toml holds otherwise:
-    the preset changed after the run was trained."""
+    the preset changed after the run was trained. A folder named after no preset file has none.
+    (A key the preset no longer sets, or a changed genlab default, goes unseen.)"""
     import tomllib
 
-    wanted = flat(tomllib.loads(pathlib.Path(f"configs/{family}/{preset}.toml").read_text()))
+    path = pathlib.Path(f"configs/{family}/{preset}.toml")
+    if not path.is_file():
+        return []
+    wanted = flat(tomllib.loads(path.read_text()))
     have = flat(tomllib.loads((run / "config.toml").read_text()))
     return sorted(k for k, v in wanted.items() if have.get(k) != v)
 

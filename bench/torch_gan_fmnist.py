@@ -9,8 +9,9 @@ Networks (genlab_nn::gan_nets at width 64, PyTorch's default initialisation as b
      WGAN-GP critic) -> LeakyReLU 0.2 -> linear -> 1
 One step = one D update; G is updated every `d_steps`-th step with a fresh z, through D without
 gradients of its own. With `ema` > 0 the samples come from an exponential moving average of G's
-weights, updated after every G step and started from the initial weights, with the live batch
-norm statistics (as genlab's `train.ema_decay`). Writes a grid of 64 samples (G in eval mode, as `genlab sample`) laid out
+weights, updated after every G step with the warmed-up decay min(ema, (1 + t) / (10 + t)) and
+started from the initial weights, with the live batch norm statistics (as genlab's
+`train.ema_decay`). Writes a grid of 64 samples (G in eval mode, as `genlab sample`) laid out
 like genlab's (8 columns, 2x scale, 2-pixel gutters) and prints one JSON object."""
 import argparse
 import gzip
@@ -100,7 +101,7 @@ def main():
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg["lr"], betas=cfg["betas"])
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg["lr"], betas=cfg["betas"])
     b, order, pos = cfg["batch"], torch.randperm(len(data)), 0
-    ema = [p.detach().clone() for p in g.parameters()]
+    ema, g_updates = [p.detach().clone() for p in g.parameters()], 0
     start = time.perf_counter()
     for step in range(a.steps):
         if pos + b > len(data):
@@ -123,9 +124,12 @@ def main():
             g_loss.backward()
             opt_g.step()
             d.requires_grad_(True)
+            g_updates += 1
+            # genlab's warm-up (optim::ema_decay_at): min(decay, (1 + t) / (10 + t)).
+            decay = min(cfg["ema"], (1 + g_updates) / (10 + g_updates))
             with torch.no_grad():
                 for e, p in zip(ema, g.parameters()):
-                    e.mul_(cfg["ema"]).add_(p, alpha=1 - cfg["ema"])
+                    e.mul_(decay).add_(p, alpha=1 - decay)
     seconds = time.perf_counter() - start
     if cfg["ema"] > 0:
         with torch.no_grad():

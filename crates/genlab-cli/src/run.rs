@@ -21,6 +21,8 @@ pub struct OpenRun {
     pub checkpoint: PathBuf,
     /// The training step of the loaded weights.
     pub step: u64,
+    /// Whether these are the run's EMA weights (`train.ema_decay > 0`, unless `Weights::Live`).
+    pub averaged: bool,
 }
 
 impl OpenRun {
@@ -85,6 +87,7 @@ pub fn open_with(dir: &Path, weights: Weights) -> Result<OpenRun> {
         model: loaded.model,
         device,
         step: loaded.checkpoint.state.step,
+        averaged: loaded.averaged,
         checkpoint: loaded.checkpoint.dir,
     })
 }

@@ -137,7 +137,8 @@ pub struct TrainConfig {
     /// Checkpoints kept besides the best one.
     pub keep_last: usize,
     /// Decay of an exponential moving average of the weights, used for samples and evaluation
-    /// when on (e.g. 0.999); 0 turns it off.
+    /// when on (e.g. 0.999), warmed up as `min(decay, (1 + t) / (10 + t))` after t updates
+    /// ([`crate::optim::Optimizers::with_ema`]); 0 turns it off.
     pub ema_decay: f64,
     /// Refuse a fit estimated to need more memory than this, in GiB; 0 = the memory available
     /// when it starts ([`crate::memory`]).

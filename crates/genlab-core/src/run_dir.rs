@@ -11,6 +11,7 @@
 //!   ckpt/step-000500/{<group>.safetensors, optim-<group>.safetensors, state.json}
 //!   ckpt/best                   name of the best checkpoint (by `Model::selection`; absent when none)
 //!   eval/step-000500.json       metric -> value
+//!   eval/step-000500-live.json  the same of the live weights (`genlab eval --weights live`)
 //!   samples.png, chain.png, ... what `genlab sample`, `interpolate`, ... write by default
 //! ```
 //! Every write is atomic (temp file + rename); a checkpoint directory is written under a temp
@@ -495,6 +496,8 @@ pub enum Weights {
 pub struct Loaded {
     pub model: Box<dyn Model>,
     pub checkpoint: Checkpoint,
+    /// Whether the EMA weights were loaded (asked for, and the checkpoint keeps them).
+    pub averaged: bool,
 }
 
 /// One run directory. Construct with [`RunDir::create`] (a new run), [`RunDir::open`] (an
@@ -770,15 +773,21 @@ impl RunDir {
             format!("cannot load checkpoint {}{earlier}", dir.display())
         })?;
         model.load_params(&checkpoint.params)?;
+        let mut averaged = false;
         if weights == Weights::Averaged {
             if let Some(ema) = load_ema(&dir, &model.groups())? {
                 // Weights without an average (batch-norm statistics) keep their saved values.
-                let mut averaged = model.save_params();
-                averaged.extend(ema);
-                model.load_params(&averaged)?;
+                let mut params = model.save_params();
+                params.extend(ema);
+                model.load_params(&params)?;
+                averaged = true;
             }
         }
-        Ok(Loaded { model, checkpoint })
+        Ok(Loaded {
+            model,
+            checkpoint,
+            averaged,
+        })
     }
 
     /// Append one line to metrics.jsonl, newline included, in one write.

@@ -148,10 +148,9 @@ pub fn run(args: Args) -> Result<()> {
     );
     // "ema" when the averaged weights were evaluated, "live" otherwise (also for a run without
     // an average: its live weights are all it has).
-    let averaged = weights == run_dir::Weights::Averaged && run.config.train.ema_decay > 0.0;
     out.insert(
         "weights".into(),
-        if averaged { "ema" } else { "live" }.into(),
+        if run.averaged { "ema" } else { "live" }.into(),
     );
     if run.model.as_likelihood().is_some() {
         let r = genlab_eval::likelihood(
