@@ -1041,6 +1041,21 @@ fn gan_options_combine_with_ema_and_batch_norm() {
     ));
     let c = common::cell_pixels(&image::open(dir.join("c.png")).unwrap().to_rgb8());
     assert_ne!(a, c, "EMA weights sampled the same as the live ones");
+    // `--weights live` of the EMA run draws what the run without an average draws (the average
+    // does not change training), into samples-live.png beside samples.png.
+    ok(&genlab(
+        &["sample", "d", "-n", "4", "--weights", "live"],
+        dir,
+    ));
+    let l = common::cell_pixels(
+        &image::open(dir.join("d/samples-live.png"))
+            .unwrap()
+            .to_rgb8(),
+    );
+    assert_eq!(
+        l, c,
+        "the live weights of the EMA run differ from the run without it"
+    );
 }
 
 #[test]

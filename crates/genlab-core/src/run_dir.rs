@@ -76,6 +76,8 @@ pub enum Output {
     Samples,
     /// `genlab sample --mean`: probabilities beside the draws of `samples.png`.
     SamplesMean,
+    /// `genlab sample --weights live`: the live weights' draws beside the EMA's `samples.png`.
+    SamplesLive,
     SamplesByClass,
     /// `genlab sample --label C`: one class, beside the per-class grid.
     SamplesOfClass,
@@ -98,6 +100,7 @@ impl Output {
         match self {
             Output::Samples => "samples.png",
             Output::SamplesMean => "samples-mean.png",
+            Output::SamplesLive => "samples-live.png",
             Output::SamplesByClass => "samples-by-class.png",
             Output::SamplesOfClass => "samples-of-class.png",
             Output::Chain => "chain.png",

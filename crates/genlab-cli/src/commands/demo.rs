@@ -114,6 +114,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
             chain: name == "rbm",
             filters: false,
             mean: Default::default(),
+            weights: Default::default(),
         };
         print!("{name}: ");
         sample::run(opts)?;
@@ -128,6 +129,7 @@ fn classical(out: &std::path::Path) -> Result<Status> {
                 chain: false,
                 filters: true,
                 mean: Default::default(),
+                weights: Default::default(),
             };
             print!("{name}: ");
             sample::run(opts)?;

@@ -45,14 +45,25 @@ pub struct Args {
     pub filters: bool,
     #[command(flatten)]
     pub mean: super::MeanArg,
+    /// Which weights draw: `averaged` (the EMA of `train.ema_decay`, where the run keeps one)
+    /// or `live` (the weights training updates), to see what the average buys with the same
+    /// noise. Live draws go to samples-live.png by default and say so in their title.
+    #[arg(long, value_enum, default_value_t, conflicts_with_all = ["chain", "filters", "label", "per_class", "mean"])]
+    pub weights: crate::cli::WeightsArg,
 }
 
 pub fn run(o: Args) -> Result<()> {
-    let run = crate::run::open(&o.run)?;
+    let live = matches!(o.weights, crate::cli::WeightsArg::Live);
+    let run = crate::run::open_with(&o.run, o.weights.into())?;
     let mut rng = rng_for(o.seed, 0, Stream::Eval);
     let model = run.model.as_ref();
     let about = run.about();
-    let noise = format!("seed {}", o.seed);
+    // Which weights drew, where a run keeps two kinds.
+    let noise = match (live, run.averaged) {
+        (true, _) => format!("seed {}, live weights", o.seed),
+        (false, true) => format!("seed {}, EMA weights", o.seed),
+        (false, false) => format!("seed {}", o.seed),
+    };
     let draw = o.mean.draw(model);
     let (img, default_name) = if o.filters {
         let w = model
@@ -156,8 +167,9 @@ pub fn run(o: Args) -> Result<()> {
         (grid.render(&to_images(x, &run.info)), name)
     } else {
         // Probabilities go beside the draws, not over them.
-        let name = match draw {
-            genlab_core::Draw::Probabilities => Output::SamplesMean,
+        let name = match (draw, live) {
+            (genlab_core::Draw::Probabilities, _) => Output::SamplesMean,
+            (_, true) => Output::SamplesLive,
             _ => Output::Samples,
         };
         let caption = (&about, noise.as_str());
