@@ -6,7 +6,9 @@ as a Markdown table.
 
 Resumable: a run whose training finished and that has an eval of its last step is skipped; a
 run interrupted in training resumes from its newest checkpoint (`genlab train --resume`). So it
-can run across several sittings; cheap presets go first. A run whose config no longer has a
+can run across several sittings; cheap presets go first. A run that averages its weights
+(train.ema_decay > 0) is also evaluated with its live weights (eval/step-N-live.json), and
+the table of what the average buys is printed after the main one. A run whose config no longer has a
 value its preset file (configs/FAMILY/PRESET.toml) sets is stale: it is moved to
 bench/runs/table-stale/ and trained again, and `--print` marks it until then.
 
@@ -127,7 +129,20 @@ def main() -> None:
                 f.write(json.dumps({"run": str(run), "train_wall_s": trained, "train_cpu_s": train_cpu,
                                     "eval_wall_s": time.monotonic() - t, "load_start": load0,
                                     "load_end": os.getloadavg()[0]}) + "\n")
+        live = run / "eval" / f"step-{done:06d}-live.json"
+        if averages(run) and not live.is_file():
+            # What the average buys: the same run's live weights on the same protocol.
+            print(f"{spec}: evaluating the live weights", file=sys.stderr)
+            subprocess.run([BIN, "eval", str(run), "--weights", "live", "--json"], check=True,
+                           stdout=subprocess.DEVNULL)
     print_table(board_now())
+
+
+def averages(run: pathlib.Path) -> bool:
+    """Whether the run keeps an EMA of its weights (train.ema_decay > 0)."""
+    import tomllib
+
+    return tomllib.loads((run / "config.toml").read_text())["train"].get("ema_decay", 0.0) > 0
 
 
 def fmt(v, places):
@@ -157,6 +172,28 @@ def print_table(board: dict) -> None:
         print(f"\nNote: {n}")
     if stale:
         print(f"\nStale: trained before their preset changed, trained again at their turn: {'; '.join(sorted(stale))}")
+    print_averaging(board)
+
+
+def print_averaging(board: dict) -> None:
+    """What the EMA of the weights buys: each run that also has an eval of its live weights
+    (`genlab eval RUN --weights live`, eval/step-N-live.json) beside its own (averaged) eval."""
+    rows = []
+    for r in board["runs"]:
+        run, e = pathlib.Path(r["path"]), r.get("eval") or {}
+        live_file = run / "eval" / f"step-{r['step']:06d}-live.json"
+        if e.get("weights") != "ema" or not live_file.is_file():
+            continue
+        live = json.loads(live_file.read_text())
+        name = run.name[len(r["family"]) + 1:]
+        cells = " | ".join(f"{fmt(live.get(k), p)} | {fmt(e.get(k), p)}"
+                           for k, p in [("fid", 2), ("precision", 3), ("recall", 3), ("coverage", 3)])
+        rows.append(f"| {r['family']} | {name} | {cells} |")
+    if rows:
+        print("\n| family | preset | FID live | FID EMA | precision live | precision EMA | recall live "
+              "| recall EMA | coverage live | coverage EMA |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(rows))
 
 
 if __name__ == "__main__":

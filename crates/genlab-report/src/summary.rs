@@ -80,6 +80,9 @@ pub struct Eval {
     pub protocol: Option<Value>,
     /// Why sample quality was not computed, when eval said so.
     pub no_quality: Option<String>,
+    /// Which weights were evaluated: `ema` (the average of `train.ema_decay`) or `live`; absent
+    /// in evaluations older than the key.
+    pub weights: Option<String>,
 }
 
 impl Eval {
@@ -120,6 +123,7 @@ impl Eval {
             cas_protocol: v.get("cas_protocol").cloned(),
             protocol: v.get("protocol").cloned(),
             no_quality: s("sample_quality"),
+            weights: s("weights"),
         }
     }
 }
