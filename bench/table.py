@@ -164,7 +164,7 @@ def print_table(board: dict) -> None:
         kind = f"{e.get('bound')} ({e.get('density')})" if e.get("bound") else "-"
         t = r.get("train_seconds")
         # FIDs compare only within one way of showing samples (binary draws or grey values).
-        shown = ((e.get("protocol") or {}).get("samples_shown_as") or "-").replace("binary draws", "binary")
+        shown = ((e.get("protocol") or {}).get("samples_shown_as") or "-").replace("binary draws", "binary").replace("values", "grey")
         print(f"| {r['family']} | {preset} | {r['step']} | {shown} | {kind} | {fmt(e.get('nll_nats'), 2)} "
               f"| {fmt(e.get('bits_per_dim'), 4)} | {fmt(e.get('fid'), 2)} | {fmt(e.get('kid'), 3)} "
               f"| {fmt(e.get('precision'), 3)} | {fmt(e.get('recall'), 3)} | {'-' if t is None else f'{t / 60:.1f} min'} |")
