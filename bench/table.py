@@ -7,9 +7,9 @@ as a Markdown table.
 Resumable: a run whose training finished and that has an eval of its last step is skipped; a
 run interrupted in training resumes from its newest checkpoint (`genlab train --resume`). So it
 can run across several sittings; cheap presets go first. A run that averages its weights
-(train.ema_decay > 0) is also evaluated with its live weights (eval/step-N-live.json), and
-the table of what the average buys is printed after the main one. A run whose config no longer has a
-value its preset file (configs/FAMILY/PRESET.toml) sets is stale: it is moved to
+(train.ema_decay > 0) is also evaluated with its live weights (eval/step-N-live.json), and the
+table of what the average buys is printed after the main one. A run whose config differs from
+what its preset resolves to now (`genlab train --print-config`) is stale: it is moved to
 bench/runs/table-stale/ and trained again, and `--print` marks it until then.
 
     python3 bench/table.py BIN [FAMILY:PRESET ...]
@@ -58,17 +58,20 @@ def flat(table: dict, prefix: str = "") -> dict:
 
 
 def stale_keys(run: pathlib.Path, family: str, preset: str) -> list[str]:
-    """The keys that configs/FAMILY/PRESET.toml sets and the run's config.toml holds otherwise:
-    the preset changed after the run was trained. A folder named after no preset file has none.
-    (A key the preset no longer sets, or a changed genlab default, goes unseen.)"""
+    """The config keys whose value in the run's config.toml differs from what the preset resolves
+    to now (`genlab train FAMILY --preset PRESET --seed 0 --print-config`): the preset, or a
+    family default, changed after the run was trained. Values the data decides ("auto") and keys
+    newer than the run are not compared. A folder named after no preset file has none."""
     import tomllib
 
-    path = pathlib.Path(f"configs/{family}/{preset}.toml")
-    if not path.is_file():
+    if not pathlib.Path(f"configs/{family}/{preset}.toml").is_file():
         return []
-    wanted = flat(tomllib.loads(path.read_text()))
+    printed = subprocess.run([BIN, "train", family, "--preset", preset, "--seed", "0", "--print-config"],
+                             check=True, capture_output=True, text=True).stdout
+    wanted = flat(tomllib.loads(printed))
     have = flat(tomllib.loads((run / "config.toml").read_text()))
-    return sorted(k for k, v in wanted.items() if have.get(k) != v)
+    # A key newer than the run is not in its config.toml: its default keeps the old behaviour.
+    return sorted(k for k, v in wanted.items() if v != "auto" and k in have and have[k] != v)
 
 
 def cpu_seconds() -> float:

@@ -8,10 +8,7 @@ Networks (genlab_nn::gan_nets at width 64, PyTorch's default initialisation as b
   D: conv 4x4/2 -> 64x14x14 -> LeakyReLU 0.2 -> conv 4x4/2 -> 128x7x7 -> BN (not in the
      WGAN-GP critic) -> LeakyReLU 0.2 -> linear -> 1
 One step = one D update; G is updated every `d_steps`-th step with a fresh z, through D without
-gradients of its own. With `ema` > 0 the samples come from an exponential moving average of G's
-weights, updated after every G step with the warmed-up decay min(ema, (1 + t) / (10 + t)) and
-started from the initial weights, with the live batch norm statistics (as genlab's
-`train.ema_decay`). Writes a grid of 64 samples (G in eval mode, as `genlab sample`) laid out
+gradients of its own. Writes a grid of 64 samples (G in eval mode, as `genlab sample`) laid out
 like genlab's (8 columns, 2x scale, 2-pixel gutters) and prints one JSON object."""
 import argparse
 import gzip
@@ -32,9 +29,9 @@ Z = 100  # torch_workloads.Generator's input
 
 PRESETS = {
     # configs/dcgan/default.toml
-    "dcgan": dict(batch=128, lr=2e-4, betas=(0.5, 0.999), d_steps=1, critic_bn=True, gp=0.0, ema=0.999),
+    "dcgan": dict(batch=128, lr=2e-4, betas=(0.5, 0.999), d_steps=1, critic_bn=True, gp=0.0),
     # configs/wgan-gp/fashion.toml
-    "wgan-gp": dict(batch=64, lr=1e-4, betas=(0.0, 0.9), d_steps=5, critic_bn=False, gp=10.0, ema=0.999),
+    "wgan-gp": dict(batch=64, lr=1e-4, betas=(0.0, 0.9), d_steps=5, critic_bn=False, gp=10.0),
 }
 
 
@@ -101,7 +98,6 @@ def main():
     opt_g = torch.optim.Adam(g.parameters(), lr=cfg["lr"], betas=cfg["betas"])
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg["lr"], betas=cfg["betas"])
     b, order, pos = cfg["batch"], torch.randperm(len(data)), 0
-    ema, g_updates = [p.detach().clone() for p in g.parameters()], 0
     start = time.perf_counter()
     for step in range(a.steps):
         if pos + b > len(data):
@@ -124,17 +120,7 @@ def main():
             g_loss.backward()
             opt_g.step()
             d.requires_grad_(True)
-            g_updates += 1
-            # genlab's warm-up (optim::ema_decay_at): min(decay, (1 + t) / (10 + t)).
-            decay = min(cfg["ema"], (1 + g_updates) / (10 + g_updates))
-            with torch.no_grad():
-                for e, p in zip(ema, g.parameters()):
-                    e.mul_(decay).add_(p, alpha=1 - decay)
     seconds = time.perf_counter() - start
-    if cfg["ema"] > 0:
-        with torch.no_grad():
-            for e, p in zip(ema, g.parameters()):
-                p.copy_(e)
     g.eval()
     with torch.no_grad():
         grid_png(g(torch.randn(64, Z)), a.out)

@@ -102,6 +102,7 @@ pub fn cas(
         resume: false,
         data_dir: None,
         quiet: true,
+        print_config: false,
     };
     let config = crate::commands::train::resolve(family, &args)?;
     let out = tmp.path().join("classifier");

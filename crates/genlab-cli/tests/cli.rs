@@ -307,6 +307,37 @@ fn unknown_family_suggests_the_closest() {
 }
 
 #[test]
+fn print_config_is_the_config_a_run_would_hold_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = ["--set", "train.ema_decay=0.5"];
+    let printed = ok(&tiny_train(
+        tmp.path(),
+        "vae",
+        "p",
+        &[&set[..], &["--print-config"]].concat(),
+    ));
+    assert!(
+        !tmp.path().join("p").exists(),
+        "--print-config wrote a run folder"
+    );
+    ok(&tiny_train(tmp.path(), "vae", "r", &set));
+    let written = std::fs::read_to_string(tmp.path().join("r/config.toml")).unwrap();
+    // The one value the data decides: the run holds the data's channel count.
+    let printed_resolved = printed.replace("channels = \"auto\"", "channels = 1");
+    assert_eq!(printed_resolved, written);
+    assert!(printed.contains("ema_decay = 0.5"), "{printed}");
+    fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "q",
+            &["--set", "train.nope=1", "--print-config"],
+        ),
+        &["train.nope"],
+    );
+}
+
+#[test]
 fn unknown_config_key_lists_the_valid_ones() {
     let tmp = tempfile::tempdir().unwrap();
     fails_with(

@@ -158,5 +158,6 @@ fn demo_args(
         resume: false,
         data_dir: None,
         quiet,
+        print_config: false,
     }
 }

@@ -48,6 +48,13 @@ pub struct Args {
     /// Log lines only, no progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Print the config this command line resolves to (preset, --config, --set and the other
+    /// flags over the family's defaults) as the run's config.toml would hold it, and exit:
+    /// nothing trains and nothing is written. Unknown keys and bad values are errors as in
+    /// training; the data and the model are not built, so values the data decides stay as
+    /// given (`data.channels = "auto"`, which the run's config.toml holds as the data's count).
+    #[arg(long, conflicts_with = "resume")]
+    pub print_config: bool,
 }
 
 /// A family of the registry, by name: `--help` lists [`genlab_models::FAMILIES`], and a
@@ -121,6 +128,10 @@ fn toml_integer(flag: &str, v: u64) -> Result<Value> {
 pub fn run(args: Args) -> Result<Status> {
     genlab_core::fault::arm_from_env()?;
     let family = args.family;
+    if args.print_config {
+        print!("{}", resolve(family, &args)?.to_toml());
+        return Ok(Status::Done);
+    }
     if args.resume && args.out.is_none() {
         bail!("--resume needs --out DIR, the run to continue");
     }
