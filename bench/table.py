@@ -60,8 +60,9 @@ def flat(table: dict, prefix: str = "") -> dict:
 def stale_keys(run: pathlib.Path, family: str, preset: str) -> list[str]:
     """The config keys whose value in the run's config.toml differs from what the preset resolves
     to now (`genlab train FAMILY --preset PRESET --seed 0 --print-config`): the preset, or a
-    family default, changed after the run was trained. Values the data decides ("auto") and keys
-    newer than the run are not compared. A folder named after no preset file has none."""
+    family default, changed after the run was trained (as BIN was built: presets are compiled
+    in). `data.channels`, which training resolves from the data, and keys newer than the run
+    are not compared. A folder named after no preset file has none."""
     import tomllib
 
     if not pathlib.Path(f"configs/{family}/{preset}.toml").is_file():
@@ -71,7 +72,7 @@ def stale_keys(run: pathlib.Path, family: str, preset: str) -> list[str]:
     wanted = flat(tomllib.loads(printed))
     have = flat(tomllib.loads((run / "config.toml").read_text()))
     # A key newer than the run is not in its config.toml: its default keeps the old behaviour.
-    return sorted(k for k, v in wanted.items() if v != "auto" and k in have and have[k] != v)
+    return sorted(k for k, v in wanted.items() if k != "data.channels" and k in have and have[k] != v)
 
 
 def cpu_seconds() -> float:

@@ -1087,6 +1087,10 @@ fn gan_options_combine_with_ema_and_batch_norm() {
         l, c,
         "the live weights of the EMA run differ from the run without it"
     );
+    assert!(
+        !dir.join("d/samples.png").exists(),
+        "live draws also wrote samples.png"
+    );
 }
 
 #[test]

@@ -84,6 +84,8 @@ pub enum Output {
     Chain,
     Filters,
     Density,
+    /// `genlab sample --weights live` of a 2-D density: beside the EMA's `density.png`.
+    DensityLive,
     Reconstructions,
     Translations,
     Interpolation,
@@ -106,6 +108,7 @@ impl Output {
             Output::Chain => "chain.png",
             Output::Filters => "filters.png",
             Output::Density => "density.png",
+            Output::DensityLive => "density-live.png",
             Output::Reconstructions => "reconstructions.png",
             Output::Translations => "translations.png",
             Output::Interpolation => "interpolation.png",

@@ -23,7 +23,8 @@ pub struct Args {
     #[arg(short, default_value_t = 64)]
     pub n: usize,
     /// Output PNG (default RUN/samples.png; samples-mean.png with --mean, samples-by-class.png
-    /// with --per-class, samples-of-class.png with --label, chain.png, filters.png).
+    /// with --per-class, samples-of-class.png with --label, samples-live.png with --weights
+    /// live, chain.png, filters.png).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Seed of the noise.
@@ -185,9 +186,13 @@ pub fn run(o: Args) -> Result<()> {
         // 2-D models with a likelihood: the density beside the samples, on the same axes. Both
         // paths are checked before either is written.
         if let Some(map) = density {
+            let density = match live {
+                true => Output::DensityLive,
+                false => Output::Density,
+            };
             let path = match &o.out {
-                Some(p) => p.with_file_name(Output::Density.file_name()),
-                None => run.dir.path().join(Output::Density.file_name()),
+                Some(p) => p.with_file_name(density.file_name()),
+                None => run.dir.path().join(density.file_name()),
             };
             run.dir
                 .refuse_owned(&path, genlab_core::run_dir::Format::Png)?;

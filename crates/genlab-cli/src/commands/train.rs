@@ -52,7 +52,7 @@ pub struct Args {
     /// flags over the family's defaults) as the run's config.toml would hold it, and exit:
     /// nothing trains and nothing is written. Unknown keys and bad values are errors as in
     /// training; the data and the model are not built, so values the data decides stay as
-    /// given (`data.channels = "auto"`, which the run's config.toml holds as the data's count).
+    /// given (`data.channels = "auto"`, which a run on images holds as the data's count).
     #[arg(long, conflicts_with = "resume")]
     pub print_config: bool,
 }
