@@ -6,13 +6,17 @@ as a Markdown table.
 
 Resumable: a run whose training finished and that has an eval of its last step is skipped; a
 run interrupted in training resumes from its newest checkpoint (`genlab train --resume`). So it
-can run across several sittings; cheap presets go first. A run that averages its weights
+can run across several sittings; cheap presets go first. A finished run's record (its run
+directory but its checkpoints, `ckpt/`, which .gitignore leaves out) is committed, so a later
+sitting on a fresh clone skips it too. A row of bench/results/table.json whose run directory is
+not here (runs finished before records were committed) is kept as it is, and its preset is not
+trained again unless named on the command line. A run that averages its weights
 (train.ema_decay > 0) is also evaluated with its live weights (eval/step-N-live.json), and the
 table of what the average buys is printed after the main one. A run whose config differs from
 what its preset resolves to now (`genlab train --print-config`) is stale: it is moved to
 bench/runs/table-stale/ and trained again, and `--print` marks it until then.
 
-    python3 bench/table.py BIN [FAMILY:PRESET ...]
+    python3 bench/table.py BIN [FAMILY:PRESET ...]   # named presets are trained even if kept
     python3 bench/table.py BIN --print      # the table of the runs finished so far
 """
 
@@ -81,12 +85,73 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+TABLE = pathlib.Path("bench/results/table.json")
+
+
+def kept_rows() -> dict:
+    """Run folder name -> the row of bench/results/table.json whose run directory is not here: a
+    finished run of an earlier sitting whose record was not committed. Its row is all that is left
+    of it. A row without an eval (a run interrupted before its record was committed) is dropped."""
+    if not TABLE.is_file():
+        return {}
+    rows = json.loads(TABLE.read_text())["runs"]
+    return {pathlib.Path(r["path"]).name: r for r in rows
+            if r.get("eval") and not (ROOT / pathlib.Path(r["path"]).name).is_dir()}
+
+
 def board_now() -> dict:
-    """`genlab compare --json` of the runs so far, also written to bench/results/table.json."""
-    board = json.loads(subprocess.run([BIN, "compare", str(ROOT), "--json"], check=True, capture_output=True,
-                                      text=True).stdout)
-    pathlib.Path("bench/results/table.json").write_text(json.dumps(board, indent=1) + "\n")
+    """`genlab compare --json` of the runs here, with the kept rows of earlier sittings (see
+    [`kept_rows`]), written to bench/results/table.json. Each row of a run here also carries its
+    resolved config (`"config"`, flattened), so that a later sitting can tell whether its
+    preset has changed since without the run directory. Rows are ranked by FID within each way
+    of showing samples (grey values first), as `genlab compare` ranks its groups."""
+    import tomllib
+
+    here = [p for p in ROOT.iterdir() if (p / "meta.json").is_file()] if ROOT.is_dir() else []
+    if here:
+        board = json.loads(subprocess.run([BIN, "compare", str(ROOT), "--json"], check=True, capture_output=True,
+                                          text=True).stdout)
+    else:
+        board = {"key": "fid", "notes": [], "runs": []}
+    for r in board["runs"]:
+        r["config"] = flat(tomllib.loads((pathlib.Path(r["path"]) / "config.toml").read_text()))
+    kept = kept_rows()
+    for r in kept.values():
+        r["kept"] = "an earlier sitting's run: its run directory was not committed; this row is its record"
+        board["runs"].append(r)
+    if kept:
+        board["notes"].append(f"kept from earlier sittings (no run directory here): {', '.join(sorted(kept))}")
+    shown = {((r.get("eval") or {}).get("protocol") or {}).get("samples_shown_as") for r in board["runs"]} - {None}
+    if len(shown) > 1 and not any("samples_shown_as" in n for n in board["notes"]):
+        # `genlab compare` says so of the runs here; the kept rows need saying it too.
+        board["notes"].append(f"FIDs are ranked within each way of showing samples only: their protocols differ "
+                              f"in samples_shown_as ({' vs '.join(sorted(shown))})")
+
+    def order(r):
+        e = r.get("eval") or {}
+        shown = (e.get("protocol") or {}).get("samples_shown_as")
+        return (shown != "values", e.get("fid") is None, e.get("fid") or 0.0)
+
+    board["runs"].sort(key=order)
+    TABLE.write_text(json.dumps(board, indent=1) + "\n")
     return board
+
+
+def row_stale_keys(r: dict, family: str, preset: str) -> list[str]:
+    """[`stale_keys`] of a table row: from its run directory when it is here, else from the
+    config the row carries (none for rows written before rows carried it)."""
+    run = pathlib.Path(r["path"])
+    if (run / "config.toml").is_file():
+        return stale_keys(run, family, preset)
+    if "config" not in r or not pathlib.Path(f"configs/{family}/{preset}.toml").is_file():
+        return []
+    import tomllib
+
+    printed = subprocess.run([BIN, "train", family, "--preset", preset, "--seed", "0", "--print-config"],
+                             check=True, capture_output=True, text=True).stdout
+    wanted = flat(tomllib.loads(printed))
+    have = r["config"]
+    return sorted(k for k, v in wanted.items() if k != "data.channels" and k in have and have[k] != v)
 
 
 def main() -> None:
@@ -95,11 +160,25 @@ def main() -> None:
         print_table(board_now())
         return
     chosen = sys.argv[2:] or PRESETS
+    kept = kept_rows()
     ROOT.mkdir(parents=True, exist_ok=True)
     log = pathlib.Path("bench/results/table-log.jsonl")
     for spec in chosen:
         family, preset = spec.split(":")
         run = ROOT / f"{family}-{preset}"
+        if not sys.argv[2:] and run.name in kept:
+            keys = row_stale_keys(kept[run.name], family, preset)
+            if not keys:
+                print(f"{spec}: kept from an earlier sitting (bench/results/table.json)", file=sys.stderr)
+                continue
+            print(f"{spec}: the kept row is stale ({', '.join(keys)}); training again", file=sys.stderr)
+        if (run / "meta.json").is_file() and not (run / "ckpt").is_dir() \
+                and not (run / "eval" / f"step-{steps_of(run)[0]:06d}.json").is_file():
+            # An unfinished run of a fresh clone: its checkpoints were never committed.
+            print(f"{spec}: an unfinished run without checkpoints; training it from the start", file=sys.stderr)
+            import shutil
+
+            shutil.rmtree(run)
         started = time.monotonic()
         cpu0 = cpu_seconds()
         load0 = os.getloadavg()[0]
@@ -162,7 +241,7 @@ def print_table(board: dict) -> None:
         e = r.get("eval") or {}
         name = pathlib.Path(r["path"]).name
         preset = name[len(r["family"]) + 1:] if name.startswith(r["family"] + "-") else "-"
-        if preset != "-" and (keys := stale_keys(pathlib.Path(r["path"]), r["family"], preset)):
+        if preset != "-" and (keys := row_stale_keys(r, r["family"], preset)):
             stale.add(f"{r['family']}:{preset} ({', '.join(keys)})")
             preset += " (stale)"
         kind = f"{e.get('bound')} ({e.get('density')})" if e.get("bound") else "-"
@@ -187,6 +266,7 @@ def print_averaging(board: dict) -> None:
         run, e = pathlib.Path(r["path"]), r.get("eval") or {}
         live_file = run / "eval" / f"step-{r['step']:06d}-live.json"
         if e.get("weights") != "ema" or not live_file.is_file():
+            # A kept row's live eval went with its run directory.
             continue
         live = json.loads(live_file.read_text())
         name = run.name[len(r["family"]) + 1:]
