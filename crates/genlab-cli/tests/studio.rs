@@ -1,8 +1,9 @@
 //! `genlab serve` in a real browser (issue 24): Debian's chromium, driven over the DevTools
 //! protocol, opens the runs page, then a run's page while the run trains on: the curves are
 //! redrawn and a new sample grid joins the slider without a reload. Then it trains from the
-//! page: a job runs to the end, a bad config fails with the CLI's message, and Stop (SIGINT)
-//! leaves a run that `--resume` continues. Screenshots go to
+//! page: a job runs to the end, a bad config is refused at the form with the CLI's message, a
+//! job whose data is missing fails with the trainer's, and Stop (SIGINT) leaves a run that
+//! `--resume` continues. Screenshots go to
 //! $GENLAB_SCREENSHOTS when set (docs/img/ holds the committed ones).
 
 mod common;
@@ -358,16 +359,43 @@ fn the_studio_shows_runs_and_a_run_learning_live_in_chromium() {
         "the new run listed",
     );
     assert!(d.join("runs/from-page/ckpt").is_dir());
-    // A config the CLI refuses fails with the CLI's message, which names the key.
+    // A config the CLI refuses is refused at the form, with the CLI's message naming the key,
+    // and queues nothing.
     submit(&mut b, "bad", "", "model.nope=1");
     b.wait_for(
-        &format!("{} === 'failed'", job_state("bad")),
-        "the bad job failed",
+        "!document.getElementById('f-error').hidden && \
+         document.getElementById('f-error').innerText.includes('unknown config key `model.nope`')",
+        "the form's error naming the key",
     );
+    assert_eq!(
+        b.eval(&format!("{} === undefined", job_state("bad"))),
+        json!(true)
+    );
+    // The field it is about is marked and focused.
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('#train-form [aria-invalid=true]')].map(e => e.id).join() + ' ' + document.activeElement.id"),
+        json!("f-set f-set")
+    );
+    b.screenshot(&shot("studio-form-error.png"));
+    // What only the data can tell fails the job when its turn comes, with the trainer's message.
+    b.eval("document.getElementById('f-data').value = 'idx:/no/such/folder'");
+    submit(&mut b, "nodata", "", "");
+    // A new submit clears the old error and its mark.
+    b.wait_for(
+        "document.getElementById('f-error').hidden && \
+         !document.querySelector('#train-form [aria-invalid]')",
+        "the form's error cleared",
+    );
+    b.wait_for(
+        &format!("{} === 'failed'", job_state("nodata")),
+        "the job without data failed",
+    );
+    assert!(b.eval("document.getElementById('f-error').hidden") == json!(true));
     let row = b.eval(
-        "[...document.querySelectorAll('#jobs tbody tr')].find(tr => tr.cells[1].innerText === 'bad').innerText",
+        "[...document.querySelectorAll('#jobs tbody tr')].find(tr => tr.cells[1].innerText === 'nodata').innerText",
     );
-    assert!(row.as_str().unwrap().contains("model.nope"), "{row}");
+    assert!(row.as_str().unwrap().contains("/no/such/folder"), "{row}");
+    b.eval("document.getElementById('f-data').value = ''");
     // Stop is the trainer's Ctrl-C: it checkpoints, and the run can be resumed.
     submit(&mut b, "long", "1000000", "train.checkpoint_every=1000000");
     b.wait_for(

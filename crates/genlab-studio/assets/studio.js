@@ -194,6 +194,7 @@ async function trainForm() {
   $("train-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     $("f-error").hidden = true;
+    for (const el of document.querySelectorAll("#train-form [aria-invalid]")) el.removeAttribute("aria-invalid");
     const steps = $("f-steps").value.trim();
     const job = {
       family: $("f-family").value,
@@ -210,10 +211,31 @@ async function trainForm() {
     } catch (err) {
       $("f-error").textContent = err.message;
       $("f-error").hidden = false;
+      // The field the message is about (the server's "run: ...", the CLI's "--set: ...") is
+      // marked and focused.
+      const field = blamedField(err.message);
+      if (field) {
+        $(field).setAttribute("aria-invalid", "true");
+        $(field).focus();
+      }
     }
   });
   await pollJobs();
   setInterval(() => pollJobs().catch(() => {}), 1500);
+}
+
+/** The form field that an error message of `POST /api/jobs` names, or null. */
+function blamedField(message) {
+  const fields = [
+    [/^(--set|set)\b|config key|^invalid value .* for '--set/, "f-set"],
+    [/^run\b/, "f-run"],
+    [/^preset\b|has no preset/, "f-preset"],
+    [/^(--data|data)\b|data spec|for '--data/, "f-data"],
+    [/^(--steps|steps)\b|for '--steps/, "f-steps"],
+    [/^family\b/, "f-family"],
+  ];
+  const hit = fields.find(([re]) => re.test(message));
+  return hit ? hit[1] : null;
 }
 
 async function runsPage() {

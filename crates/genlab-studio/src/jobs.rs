@@ -179,9 +179,40 @@ impl Jobs {
         Ok(args)
     }
 
-    /// Queue a job; it starts when the one before it is done.
+    /// The config a new job's command line resolves to, checked now by `genlab train
+    /// --print-config`: the CLI's own check (a preset the family lacks, an unknown key, a bad
+    /// value), so that a mistake is refused at the form, with the CLI's message, rather than
+    /// when the job's turn in the queue comes, perhaps hours later. What only the data or the
+    /// model can tell (a missing data set) still fails the job when it starts.
+    fn check_config(&self, args: &[String]) -> Result<(), String> {
+        let out = Command::new(&self.exe)
+            .arg("train")
+            .args(args)
+            .arg("--print-config")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", self.exe.display()))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        // The message, without clap's pointer to `--help`, which a page has no use for.
+        let text = String::from_utf8_lossy(&out.stderr);
+        let message = text.split("\n\n").next().unwrap_or_default().trim();
+        Err(message
+            .strip_prefix("error: ")
+            .unwrap_or(message)
+            .to_string())
+    }
+
+    /// Queue a job; it starts when the one before it is done. A new run's config is checked
+    /// first ([`Self::check_config`]); a resumed run's is its own config.toml.
     pub fn submit(&self, j: NewJob) -> Result<Job, String> {
         let args = self.args(&j)?;
+        if !j.resume {
+            self.check_config(&args)?;
+        }
         let mut inner = self.inner.lock().unwrap();
         if inner.queue.len() >= MAX_QUEUED {
             return Err(format!(

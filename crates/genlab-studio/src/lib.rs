@@ -147,10 +147,12 @@ async fn job_list(State(studio): State<Arc<Studio>>) -> Json<serde_json::Value> 
 }
 
 /// `POST /api/jobs` with a [`jobs::NewJob`]: queue a training run.
+/// Submitting runs `genlab train --print-config` (a process), so it runs off the async workers.
 async fn job_submit(State(studio): State<Arc<Studio>>, Json(j): Json<jobs::NewJob>) -> Response {
-    match studio.jobs.submit(j) {
-        Ok(job) => Json(job).into_response(),
-        Err(e) => guard::refuse(StatusCode::BAD_REQUEST, e),
+    match tokio::task::spawn_blocking(move || studio.jobs.submit(j)).await {
+        Ok(Ok(job)) => Json(job).into_response(),
+        Ok(Err(e)) => guard::refuse(StatusCode::BAD_REQUEST, e),
+        Err(e) => guard::refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
 

@@ -50,16 +50,35 @@ fn fake_run(root: &Path, name: &str) {
 }
 
 fn studio(root: &Path, token: Option<&str>) -> Arc<Studio> {
+    studio_with(root, token, "genlab".into())
+}
+
+fn studio_with(root: &Path, token: Option<&str>, genlab: std::path::PathBuf) -> Arc<Studio> {
     Arc::new(
         Studio::new(&Config {
             runs: root.to_path_buf(),
             host: "127.0.0.1".parse().unwrap(),
             port: PORT,
             token: token.map(String::from),
-            genlab: "genlab".into(),
+            genlab,
         })
         .unwrap(),
     )
+}
+
+/// A stand-in for `genlab` (this crate's tests have no binary of it; tests/studio.rs of the CLI
+/// uses the real one): `train ... --print-config` refuses the key `model.nope` as the CLI does,
+/// clap's pointer to `--help` and all, and accepts anything else.
+fn fake_genlab(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = dir.join("fake-genlab");
+    std::fs::write(
+        &exe,
+        "#!/bin/sh\ncase \"$*\" in *model.nope*) printf 'error: --set: unknown config key `model.nope`\\n\\nFor more information, try --help.\\n' >&2; exit 2;; esac\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    exe
 }
 
 fn get(uri: &str) -> Request<Body> {
@@ -404,7 +423,8 @@ fn post_json(uri: &str, body: &str) -> Request<Body> {
 fn jobs_are_checked_before_they_queue() {
     let tmp = tempfile::tempdir().unwrap();
     fake_run(tmp.path(), "vae");
-    let s = studio(tmp.path(), None);
+    let bin = tempfile::tempdir().unwrap();
+    let s = studio_with(tmp.path(), None, fake_genlab(bin.path()));
     let (status, _, body) = send(&s, get("/api/families"));
     assert_eq!(status, StatusCode::OK);
     let f = json(&body);
@@ -433,12 +453,24 @@ fn jobs_are_checked_before_they_queue() {
             "preset",
         ),
         (r#"{"family": "vae", "run": "a", "data": "-x"}"#, "data"),
+        // The config, by `genlab train --print-config`: its message, without clap's `--help`.
+        (
+            r#"{"family": "vae", "run": "a", "set": ["model.nope=1"]}"#,
+            "--set: unknown config key `model.nope`",
+        ),
     ] {
         let (status, _, body) = send(&s, post_json("/api/jobs", job));
         assert_eq!(status, StatusCode::BAD_REQUEST, "{job}");
         let e = json(&body)["error"].as_str().unwrap().to_string();
         assert!(e.contains(needle), "{job}: {e}");
+        assert!(
+            !e.contains("--help") && !e.starts_with("error:"),
+            "{job}: {e}"
+        );
     }
+    // A refused job queues nothing.
+    let (_, _, body) = send(&s, get("/api/jobs"));
+    assert_eq!(json(&body)["jobs"], serde_json::json!([]));
     // Unknown fields are refused by the JSON reader.
     let (status, _, _) = send(
         &s,
