@@ -335,6 +335,16 @@ fn print_config_is_the_config_a_run_would_hold_and_writes_nothing() {
         ),
         &["train.nope"],
     );
+    // The family is the command's, not a key to override.
+    fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "q",
+            &["--set", "family=gan", "--print-config"],
+        ),
+        &["family `gan`", "genlab train gan"],
+    );
 }
 
 #[test]

@@ -224,13 +224,27 @@ async function trainForm() {
   setInterval(() => pollJobs().catch(() => {}), 1500);
 }
 
-/** The form field that an error message of `POST /api/jobs` names, or null. */
+/**
+ * The form field that an error message of `POST /api/jobs` is about, or null. The CLI names a
+ * config key (`--set: unknown config key \`model.nope\``, `at train.steps (...)`,
+ * `optim.gen.lr: must be ...`): the --set field when it sets that key, else the field that
+ * sets it (steps, data). Otherwise the message's first word names the field, as the server's own
+ * checks (`run: ...`, `preset ...`) and clap's (`invalid value ... for '--data <DATA>'`) do.
+ */
 function blamedField(message) {
+  const key = (message.match(/`([a-z_]+(?:\.[a-z0-9_]+)+)`|^at ([a-z_]+(?:\.[a-z0-9_]+)*) \(|^([a-z_]+(?:\.[a-z0-9_]+)+)[: ]/) || [])
+    .slice(1).find((k) => k);
+  if (key) {
+    const sets = $("f-set").value.split(/\s+/).some((kv) => kv.split("=")[0] === key);
+    if (sets) return "f-set";
+    const byField = { "train.steps": "f-steps", "data.spec": "f-data" };
+    if (byField[key] && $(byField[key]).value.trim()) return byField[key];
+  }
   const fields = [
-    [/^(--set|set)\b|config key|^invalid value .* for '--set/, "f-set"],
+    [/^(--set|set)\b|for '--set/, "f-set"],
     [/^run\b/, "f-run"],
     [/^preset\b|has no preset/, "f-preset"],
-    [/^(--data|data)\b|data spec|for '--data/, "f-data"],
+    [/^(--data|data)\b|for '--data/, "f-data"],
     [/^(--steps|steps)\b|for '--steps/, "f-steps"],
     [/^family\b/, "f-family"],
   ];

@@ -70,6 +70,15 @@ pub struct NewJob {
     pub resume: bool,
 }
 
+/// Why a job was not queued.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The job as asked is wrong; the message names the field.
+    Bad(String),
+    /// The server could not check it (the `genlab` binary would not run).
+    Server(String),
+}
+
 struct Running {
     id: u64,
     child: Child,
@@ -180,11 +189,12 @@ impl Jobs {
     }
 
     /// The config a new job's command line resolves to, checked now by `genlab train
-    /// --print-config`: the CLI's own check (a preset the family lacks, an unknown key, a bad
-    /// value), so that a mistake is refused at the form, with the CLI's message, rather than
-    /// when the job's turn in the queue comes, perhaps hours later. What only the data or the
-    /// model can tell (a missing data set) still fails the job when it starts.
-    fn check_config(&self, args: &[String]) -> Result<(), String> {
+    /// --print-config`: the CLI's own check of the preset, the keys, and the values of the
+    /// `train`, `optim` and `data` tables, so that such a mistake is refused at the form, with
+    /// the CLI's message, rather than when the job's turn in the queue comes, perhaps hours
+    /// later. What only building the data or the model can tell (a missing data set, a model
+    /// value of the wrong type) still fails the job when it starts, with the trainer's message.
+    fn check_config(&self, args: &[String]) -> Result<(), Refusal> {
         let out = Command::new(&self.exe)
             .arg("train")
             .args(args)
@@ -193,37 +203,54 @@ impl Jobs {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .output()
-            .map_err(|e| format!("cannot run {}: {e}", self.exe.display()))?;
+            .map_err(|e| Refusal::Server(format!("cannot run {}: {e}", self.exe.display())))?;
         if out.status.success() {
             return Ok(());
         }
         // The message, without clap's pointer to `--help`, which a page has no use for.
         let text = String::from_utf8_lossy(&out.stderr);
         let message = text.split("\n\n").next().unwrap_or_default().trim();
-        Err(message
-            .strip_prefix("error: ")
-            .unwrap_or(message)
-            .to_string())
+        if message.is_empty() {
+            return Err(Refusal::Server(format!(
+                "`genlab train --print-config` ended ({}) without a message",
+                out.status
+            )));
+        }
+        Err(Refusal::Bad(
+            message
+                .strip_prefix("error: ")
+                .unwrap_or(message)
+                .to_string(),
+        ))
     }
 
-    /// Queue a job; it starts when the one before it is done. A new run's config is checked
-    /// first ([`Self::check_config`]); a resumed run's is its own config.toml.
-    pub fn submit(&self, j: NewJob) -> Result<Job, String> {
-        let args = self.args(&j)?;
-        if !j.resume {
-            self.check_config(&args)?;
-        }
-        let mut inner = self.inner.lock().unwrap();
+    /// Whether one more job for `run` may queue now.
+    fn room_for(inner: &Inner, run: &str) -> Result<(), String> {
         if inner.queue.len() >= MAX_QUEUED {
             return Err(format!(
                 "{MAX_QUEUED} jobs are waiting already: stop one or wait"
             ));
         }
         if inner.jobs.iter().any(|x| {
-            x.run == j.run && matches!(x.state, State::Queued | State::Running | State::Stopping)
+            x.run == run && matches!(x.state, State::Queued | State::Running | State::Stopping)
         }) {
-            return Err(format!("run: a job for `{}` is queued or running", j.run));
+            return Err(format!("run: a job for `{run}` is queued or running"));
         }
+        Ok(())
+    }
+
+    /// Queue a job; it starts when the one before it is done. A new run's config is checked
+    /// first ([`Self::check_config`], a child process, run without the queue's lock); a resumed
+    /// run's is its own config.toml.
+    pub fn submit(&self, j: NewJob) -> Result<Job, Refusal> {
+        let args = self.args(&j).map_err(Refusal::Bad)?;
+        Self::room_for(&self.inner.lock().unwrap(), &j.run).map_err(Refusal::Bad)?;
+        if !j.resume {
+            self.check_config(&args)?;
+        }
+        let mut inner = self.inner.lock().unwrap();
+        // Again: another job may have queued while the config was checked.
+        Self::room_for(&inner, &j.run).map_err(Refusal::Bad)?;
         inner.next += 1;
         let job = Job {
             id: inner.next,

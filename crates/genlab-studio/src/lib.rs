@@ -151,7 +151,8 @@ async fn job_list(State(studio): State<Arc<Studio>>) -> Json<serde_json::Value> 
 async fn job_submit(State(studio): State<Arc<Studio>>, Json(j): Json<jobs::NewJob>) -> Response {
     match tokio::task::spawn_blocking(move || studio.jobs.submit(j)).await {
         Ok(Ok(job)) => Json(job).into_response(),
-        Ok(Err(e)) => guard::refuse(StatusCode::BAD_REQUEST, e),
+        Ok(Err(jobs::Refusal::Bad(e))) => guard::refuse(StatusCode::BAD_REQUEST, e),
+        Ok(Err(jobs::Refusal::Server(e))) => guard::refuse(StatusCode::INTERNAL_SERVER_ERROR, e),
         Err(e) => guard::refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

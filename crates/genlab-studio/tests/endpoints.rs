@@ -68,13 +68,21 @@ fn studio_with(root: &Path, token: Option<&str>, genlab: std::path::PathBuf) -> 
 
 /// A stand-in for `genlab` (this crate's tests have no binary of it; tests/studio.rs of the CLI
 /// uses the real one): `train ... --print-config` refuses the key `model.nope` as the CLI does,
-/// clap's pointer to `--help` and all, and accepts anything else.
+/// clap's pointer to `--help` and all, and accepts anything else; any other call fails.
 fn fake_genlab(dir: &Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let exe = dir.join("fake-genlab");
     std::fs::write(
         &exe,
-        "#!/bin/sh\ncase \"$*\" in *model.nope*) printf 'error: --set: unknown config key `model.nope`\\n\\nFor more information, try --help.\\n' >&2; exit 2;; esac\nexit 0\n",
+        concat!(
+            "#!/bin/sh\n",
+            // Anything but `train ... --print-config` is a wrong call: it fails without a word.
+            "[ \"$1\" = train ] || exit 3\n",
+            "for last; do :; done\n",
+            "[ \"$last\" = --print-config ] || exit 3\n",
+            "case \"$*\" in *model.nope*) printf 'error: --set: unknown config key `model.nope`",
+            "\\n\\nFor more information, try --help.\\n' >&2; exit 2;; esac\n",
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -471,6 +479,15 @@ fn jobs_are_checked_before_they_queue() {
     // A refused job queues nothing.
     let (_, _, body) = send(&s, get("/api/jobs"));
     assert_eq!(json(&body)["jobs"], serde_json::json!([]));
+    // A `genlab` that cannot run is the server's fault, not the job's.
+    let broken = studio_with(tmp.path(), None, bin.path().join("missing"));
+    let (status, _, body) = send(
+        &broken,
+        post_json("/api/jobs", r#"{"family": "vae", "run": "a"}"#),
+    );
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let e = json(&body)["error"].as_str().unwrap().to_string();
+    assert!(e.contains("cannot run") && e.contains("missing"), "{e}");
     // Unknown fields are refused by the JSON reader.
     let (status, _, _) = send(
         &s,

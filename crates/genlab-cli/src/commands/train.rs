@@ -115,6 +115,19 @@ pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
     for s in &args.sets {
         config::set(&mut table, s)?;
     }
+    // The family is the command's: a `family` key of --config or --set that names another would
+    // write a config.toml of one family over the weights of another.
+    let named = table
+        .get("family")
+        .and_then(Value::as_str)
+        .unwrap_or(family.name);
+    if named != family.name {
+        bail!(
+            "family `{named}` in the config contradicts `genlab train {}`: the family is the \
+             command's; run `genlab train {named}`, or drop the `family` key",
+            family.name
+        );
+    }
     RunConfig::from_table(&table)
 }
 
