@@ -7,10 +7,13 @@ as a Markdown table.
 Resumable: a run whose training finished and that has an eval of its last step is skipped; a
 run interrupted in training resumes from its newest checkpoint (`genlab train --resume`). So it
 can run across several sittings; cheap presets go first. A finished run's record (its run
-directory but its checkpoints, `ckpt/`, which .gitignore leaves out) is committed, so a later
-sitting on a fresh clone skips it too. A row of bench/results/table.json whose run directory is
-not here (runs finished before records were committed) is kept as it is, and its preset is not
-trained again unless named on the command line. A run that averages its weights
+directory but its checkpoints and sample grids, which .gitignore leaves out) is to be committed
+(`git add bench/runs/table`), so that a later sitting on a fresh clone skips it too; an
+unfinished run without checkpoints (a fresh clone's) starts again. A finished row of
+bench/results/table.json whose run directory is not here (runs finished before records were
+committed) is kept as it is, with the config it was trained with, and its preset is not trained
+again unless it is stale or named on the command line. A preset named on the command line is
+trained again, checkpoints and all, when only its record or its kept row is here. A run that averages its weights
 (train.ema_decay > 0) is also evaluated with its live weights (eval/step-N-live.json), and the
 table of what the average buys is printed after the main one. A run whose config differs from
 what its preset resolves to now (`genlab train --print-config`) is stale: it is moved to
@@ -24,6 +27,7 @@ import json
 import os
 import pathlib
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -50,6 +54,11 @@ def steps_of(run: pathlib.Path) -> tuple[int, int]:
     return meta["last_step"], planned
 
 
+def finished(run: pathlib.Path) -> bool:
+    """Evaluated at its last step: finished, also when EM converged before its planned steps."""
+    return (run / "meta.json").is_file() and (run / "eval" / f"step-{steps_of(run)[0]:06d}.json").is_file()
+
+
 def flat(table: dict, prefix: str = "") -> dict:
     """{"train.steps": 10000, ...} of a nested TOML table."""
     out = {}
@@ -61,12 +70,19 @@ def flat(table: dict, prefix: str = "") -> dict:
     return out
 
 
-def stale_keys(run: pathlib.Path, family: str, preset: str) -> list[str]:
-    """The config keys whose value in the run's config.toml differs from what the preset resolves
-    to now (`genlab train FAMILY --preset PRESET --seed 0 --print-config`): the preset, or a
-    family default, changed after the run was trained (as BIN was built: presets are compiled
-    in). `data.channels`, which training resolves from the data, and keys newer than the run
-    are not compared. A folder named after no preset file has none."""
+def config_of(run: pathlib.Path) -> dict:
+    """The run's config.toml, flattened."""
+    import tomllib
+
+    return flat(tomllib.loads((run / "config.toml").read_text()))
+
+
+def stale_keys(have: dict, family: str, preset: str) -> list[str]:
+    """The keys of a run's flattened config (`have`) whose value differs from what the preset
+    resolves to now (`genlab train FAMILY --preset PRESET --seed 0 --print-config`): the preset,
+    or a family default, changed after the run was trained (as BIN was built: presets are
+    compiled in). `data.channels`, which training resolves from the data, and keys newer than the
+    run are not compared. A folder named after no preset file has none."""
     import tomllib
 
     if not pathlib.Path(f"configs/{family}/{preset}.toml").is_file():
@@ -74,9 +90,16 @@ def stale_keys(run: pathlib.Path, family: str, preset: str) -> list[str]:
     printed = subprocess.run([BIN, "train", family, "--preset", preset, "--seed", "0", "--print-config"],
                              check=True, capture_output=True, text=True).stdout
     wanted = flat(tomllib.loads(printed))
-    have = flat(tomllib.loads((run / "config.toml").read_text()))
     # A key newer than the run is not in its config.toml: its default keeps the old behaviour.
     return sorted(k for k, v in wanted.items() if k != "data.channels" and k in have and have[k] != v)
+
+
+def row_stale_keys(r: dict, family: str, preset: str) -> list[str] | None:
+    """[`stale_keys`] of a table row: of its run directory's config when it is here, else of the
+    config the row carries; None when neither is there (it cannot be told)."""
+    run = pathlib.Path(r["path"])
+    have = config_of(run) if (run / "config.toml").is_file() else r.get("config")
+    return None if have is None else stale_keys(have, family, preset)
 
 
 def cpu_seconds() -> float:
@@ -88,15 +111,19 @@ def cpu_seconds() -> float:
 TABLE = pathlib.Path("bench/results/table.json")
 
 
+def saved_rows() -> dict:
+    """Run folder name -> its row in bench/results/table.json as last written."""
+    rows = json.loads(TABLE.read_text())["runs"] if TABLE.is_file() else []
+    return {pathlib.Path(r["path"]).name: r for r in rows}
+
+
 def kept_rows() -> dict:
-    """Run folder name -> the row of bench/results/table.json whose run directory is not here: a
-    finished run of an earlier sitting whose record was not committed. Its row is all that is left
-    of it. A row without an eval (a run interrupted before its record was committed) is dropped."""
-    if not TABLE.is_file():
-        return {}
-    rows = json.loads(TABLE.read_text())["runs"]
-    return {pathlib.Path(r["path"]).name: r for r in rows
-            if r.get("eval") and not (ROOT / pathlib.Path(r["path"]).name).is_dir()}
+    """Run folder name -> the row of bench/results/table.json of a finished run (evaluated at its
+    last step) whose finished run directory is not here: a run of an earlier sitting whose
+    record was not committed. Its row is all that is left of it, and stays until a run of the
+    same name here finishes (one half trained does not replace it)."""
+    return {name: r for name, r in saved_rows().items()
+            if r.get("eval") and r["eval"].get("step") == r["step"] and not finished(ROOT / name)}
 
 
 def board_now() -> dict:
@@ -104,54 +131,59 @@ def board_now() -> dict:
     [`kept_rows`]), written to bench/results/table.json. Each row of a run here also carries its
     resolved config (`"config"`, flattened), so that a later sitting can tell whether its
     preset has changed since without the run directory. Rows are ranked by FID within each way
-    of showing samples (grey values first), as `genlab compare` ranks its groups."""
-    import tomllib
-
+    of showing samples (grey values first), as `genlab compare` ranks its groups, and `group`
+    and `rank` are set again over all the rows."""
     here = [p for p in ROOT.iterdir() if (p / "meta.json").is_file()] if ROOT.is_dir() else []
     if here:
         board = json.loads(subprocess.run([BIN, "compare", str(ROOT), "--json"], check=True, capture_output=True,
                                           text=True).stdout)
     else:
         board = {"key": "fid", "notes": [], "runs": []}
+    saved = saved_rows()
     for r in board["runs"]:
-        r["config"] = flat(tomllib.loads((pathlib.Path(r["path"]) / "config.toml").read_text()))
+        r["config"] = config_of(pathlib.Path(r["path"]))
+        old = saved.get(pathlib.Path(r["path"]).name)
+        if r.get("parameters") is None and old and old.get("started_unix") == r.get("started_unix"):
+            # `compare` counts parameters from a checkpoint, which a committed record lacks.
+            r["parameters"] = old.get("parameters")
     kept = kept_rows()
     for r in kept.values():
         r["kept"] = "an earlier sitting's run: its run directory was not committed; this row is its record"
         board["runs"].append(r)
+    # `compare`'s note on the groups names only the runs here: said again below of all the rows.
+    board["notes"] = [n for n in board["notes"] if "samples_shown_as" not in n]
     if kept:
         board["notes"].append(f"kept from earlier sittings (no run directory here): {', '.join(sorted(kept))}")
-    shown = {((r.get("eval") or {}).get("protocol") or {}).get("samples_shown_as") for r in board["runs"]} - {None}
-    if len(shown) > 1 and not any("samples_shown_as" in n for n in board["notes"]):
-        # `genlab compare` says so of the runs here; the kept rows need saying it too.
+
+    def shown(r):
+        return ((r.get("eval") or {}).get("protocol") or {}).get("samples_shown_as")
+
+    kinds = sorted({shown(r) for r in board["runs"]} - {None}, key=lambda k: k != "values")
+    if len(kinds) > 1:
         board["notes"].append(f"FIDs are ranked within each way of showing samples only: their protocols differ "
-                              f"in samples_shown_as ({' vs '.join(sorted(shown))})")
+                              f"in samples_shown_as ({' vs '.join(kinds)})")
 
-    def order(r):
-        e = r.get("eval") or {}
-        shown = (e.get("protocol") or {}).get("samples_shown_as")
-        return (shown != "values", e.get("fid") is None, e.get("fid") or 0.0)
+    def fid(r):
+        return (r.get("eval") or {}).get("fid")
 
-    board["runs"].sort(key=order)
+    board["runs"].sort(key=lambda r: (fid(r) is None, shown(r) != "values", fid(r) or 0.0))
+    ranks = {}
+    for r in board["runs"]:
+        r["group"] = kinds.index(shown(r)) + 1 if shown(r) in kinds else None
+        if fid(r) is None:
+            r["rank"] = None
+        else:
+            ranks[r["group"]] = r["rank"] = ranks.get(r["group"], 0) + 1
     TABLE.write_text(json.dumps(board, indent=1) + "\n")
     return board
 
 
-def row_stale_keys(r: dict, family: str, preset: str) -> list[str]:
-    """[`stale_keys`] of a table row: from its run directory when it is here, else from the
-    config the row carries (none for rows written before rows carried it)."""
-    run = pathlib.Path(r["path"])
-    if (run / "config.toml").is_file():
-        return stale_keys(run, family, preset)
-    if "config" not in r or not pathlib.Path(f"configs/{family}/{preset}.toml").is_file():
-        return []
-    import tomllib
-
-    printed = subprocess.run([BIN, "train", family, "--preset", preset, "--seed", "0", "--print-config"],
-                             check=True, capture_output=True, text=True).stdout
-    wanted = flat(tomllib.loads(printed))
-    have = r["config"]
-    return sorted(k for k, v in wanted.items() if k != "data.channels" and k in have and have[k] != v)
+def set_aside(run: pathlib.Path) -> pathlib.Path:
+    """Move a run directory to bench/runs/table-stale/ (ignored by git), out of the table's way."""
+    aside = pathlib.Path("bench/runs/table-stale") / f"{run.name}-{int(time.time())}"
+    aside.parent.mkdir(parents=True, exist_ok=True)
+    run.rename(aside)
+    return aside
 
 
 def main() -> None:
@@ -159,40 +191,44 @@ def main() -> None:
         # The table of the runs finished so far, without training anything.
         print_table(board_now())
         return
-    chosen = sys.argv[2:] or PRESETS
+    named = sys.argv[2:]
+    chosen = named or PRESETS
     kept = kept_rows()
     ROOT.mkdir(parents=True, exist_ok=True)
     log = pathlib.Path("bench/results/table-log.jsonl")
     for spec in chosen:
         family, preset = spec.split(":")
         run = ROOT / f"{family}-{preset}"
-        if not sys.argv[2:] and run.name in kept:
+        if run.name in kept and not (run / "meta.json").is_file():
             keys = row_stale_keys(kept[run.name], family, preset)
-            if not keys:
+            if keys is None:
+                print(f"{spec}: the kept row carries no config: whether its preset changed since cannot be told",
+                      file=sys.stderr)
+            if keys:
+                print(f"{spec}: the kept row is stale ({', '.join(keys)}); training again", file=sys.stderr)
+            elif named:
+                print(f"{spec}: kept from an earlier sitting; trained again as it is named", file=sys.stderr)
+            else:
                 print(f"{spec}: kept from an earlier sitting (bench/results/table.json)", file=sys.stderr)
                 continue
-            print(f"{spec}: the kept row is stale ({', '.join(keys)}); training again", file=sys.stderr)
-        if (run / "meta.json").is_file() and not (run / "ckpt").is_dir() \
-                and not (run / "eval" / f"step-{steps_of(run)[0]:06d}.json").is_file():
-            # An unfinished run of a fresh clone: its checkpoints were never committed.
-            print(f"{spec}: an unfinished run without checkpoints; training it from the start", file=sys.stderr)
-            import shutil
-
-            shutil.rmtree(run)
+        if (run / "meta.json").is_file() and (keys := stale_keys(config_of(run), family, preset)):
+            aside = set_aside(run)
+            print(f"{spec}: the preset changed since this run ({', '.join(keys)}); moved to {aside}",
+                  file=sys.stderr)
+        if (run / "meta.json").is_file() and not (run / "ckpt").is_dir():
+            # A committed record (or a run of a fresh clone that never finished): no checkpoints.
+            if not finished(run):
+                print(f"{spec}: an unfinished run without checkpoints; training it from the start", file=sys.stderr)
+                shutil.rmtree(run)
+            elif named:
+                print(f"{spec}: a committed record without checkpoints; trained again as it is named (the record "
+                      f"moved to {set_aside(run)})", file=sys.stderr)
         started = time.monotonic()
         cpu0 = cpu_seconds()
         load0 = os.getloadavg()[0]
-        if (run / "meta.json").is_file() and (keys := stale_keys(run, family, preset)):
-            aside = pathlib.Path("bench/runs/table-stale") / f"{run.name}-{int(time.time())}"
-            aside.parent.mkdir(parents=True, exist_ok=True)
-            print(f"{spec}: the preset changed since this run ({', '.join(keys)}); moved to {aside}",
-                  file=sys.stderr)
-            run.rename(aside)
         if (run / "meta.json").is_file():
             done, planned = steps_of(run)
-            # Evaluated at its last step: finished, also when EM converged before `planned`.
-            finished = (run / "eval" / f"step-{done:06d}.json").is_file()
-            if done < planned and not finished:
+            if done < planned and not finished(run):
                 print(f"{spec}: resuming at step {done} of {planned}", file=sys.stderr)
                 subprocess.run([BIN, "train", family, "--out", str(run), "--resume", "--quiet"], check=True)
         else:
@@ -202,7 +238,7 @@ def main() -> None:
         trained = time.monotonic() - started
         train_cpu = cpu_seconds() - cpu0
         done, _ = steps_of(run)
-        if not (run / "eval" / f"step-{done:06d}.json").is_file():
+        if not finished(run):
             print(f"{spec}: evaluating", file=sys.stderr)
             t = time.monotonic()
             subprocess.run([BIN, "eval", str(run), "--json"], check=True, stdout=subprocess.DEVNULL)
@@ -214,10 +250,13 @@ def main() -> None:
                                     "load_end": os.getloadavg()[0]}) + "\n")
         live = run / "eval" / f"step-{done:06d}-live.json"
         if averages(run) and not live.is_file():
-            # What the average buys: the same run's live weights on the same protocol.
-            print(f"{spec}: evaluating the live weights", file=sys.stderr)
-            subprocess.run([BIN, "eval", str(run), "--weights", "live", "--json"], check=True,
-                           stdout=subprocess.DEVNULL)
+            if (run / "ckpt").is_dir():
+                # What the average buys: the same run's live weights on the same protocol.
+                print(f"{spec}: evaluating the live weights", file=sys.stderr)
+                subprocess.run([BIN, "eval", str(run), "--weights", "live", "--json"], check=True,
+                               stdout=subprocess.DEVNULL)
+            else:
+                print(f"{spec}: no checkpoints here to evaluate the live weights of", file=sys.stderr)
     print_table(board_now())
 
 
