@@ -95,10 +95,11 @@ def stale_keys(have: dict, family: str, preset: str) -> list[str]:
 
 
 def row_stale_keys(r: dict, family: str, preset: str) -> list[str] | None:
-    """[`stale_keys`] of a table row: of its run directory's config when it is here, else of the
-    config the row carries; None when neither is there (it cannot be told)."""
+    """[`stale_keys`] of a table row: of the config a kept row carries (a run of the same name
+    here may be another, training again), else of its run directory's; None when there is none
+    (it cannot be told)."""
     run = pathlib.Path(r["path"])
-    have = config_of(run) if (run / "config.toml").is_file() else r.get("config")
+    have = r.get("config") if r.get("kept") or not (run / "config.toml").is_file() else config_of(run)
     return None if have is None else stale_keys(have, family, preset)
 
 
@@ -111,10 +112,19 @@ def cpu_seconds() -> float:
 TABLE = pathlib.Path("bench/results/table.json")
 
 
+def done_row(r: dict) -> bool:
+    """Whether a table row is of a run evaluated at its last step."""
+    return bool(r.get("eval")) and r["eval"].get("step") == r["step"]
+
+
 def saved_rows() -> dict:
-    """Run folder name -> its row in bench/results/table.json as last written."""
+    """Run folder name -> its row in bench/results/table.json as last written. While a run trains
+    again beside its kept row, both are there under one name: the finished one is taken."""
     rows = json.loads(TABLE.read_text())["runs"] if TABLE.is_file() else []
-    return {pathlib.Path(r["path"]).name: r for r in rows}
+    out = {}
+    for r in sorted(rows, key=done_row):
+        out[pathlib.Path(r["path"]).name] = r
+    return out
 
 
 def kept_rows() -> dict:
@@ -122,8 +132,7 @@ def kept_rows() -> dict:
     last step) whose finished run directory is not here: a run of an earlier sitting whose
     record was not committed. Its row is all that is left of it, and stays until a run of the
     same name here finishes (one half trained does not replace it)."""
-    return {name: r for name, r in saved_rows().items()
-            if r.get("eval") and r["eval"].get("step") == r["step"] and not finished(ROOT / name)}
+    return {name: r for name, r in saved_rows().items() if done_row(r) and not finished(ROOT / name)}
 
 
 def board_now() -> dict:
