@@ -157,28 +157,45 @@ def board_now() -> dict:
             r["parameters"] = old.get("parameters")
     kept = kept_rows()
     for r in kept.values():
-        r["kept"] = "an earlier sitting's run: its run directory was not committed; this row is its record"
+        r["kept"] = "an earlier sitting's run: its run directory is not here; this row is its record"
         board["runs"].append(r)
-    # `compare`'s note on the groups names only the runs here: said again below of all the rows.
-    board["notes"] = [n for n in board["notes"] if "samples_shown_as" not in n]
+    # `compare`'s notes on its groups name only the runs here: said again below of all the rows.
+    board["notes"] = [n for n in board["notes"] if "their protocols differ in" not in n]
     if kept:
         board["notes"].append(f"kept from earlier sittings (no run directory here): {', '.join(sorted(kept))}")
 
     def shown(r):
         return ((r.get("eval") or {}).get("protocol") or {}).get("samples_shown_as")
 
-    kinds = sorted({shown(r) for r in board["runs"]} - {None}, key=lambda k: k != "values")
-    if len(kinds) > 1:
-        board["notes"].append(f"FIDs are ranked within each way of showing samples only: their protocols differ "
-                              f"in samples_shown_as ({' vs '.join(kinds)})")
+    def protocol(r):
+        """What `genlab compare` requires equal to rank two FIDs together (leaderboard.rs)."""
+        e = r.get("eval") or {}
+        if e.get("fid") is None:
+            return None
+        pr = e.get("protocol") or {}
+        return (pr.get("samples_shown_as"), (pr.get("judge") or {}).get("sha256"), pr.get("samples"), pr.get("real"),
+                pr.get("real_examples"), r.get("data"), r.get("shape"))
+
+    # Groups of one protocol, the grey values' first (then by how many rows each holds).
+    members = {}
+    for r in board["runs"]:
+        if protocol(r) is not None:
+            members.setdefault(protocol(r), []).append(r)
+    groups = sorted(members, key=lambda k: (k[0] != "values", -len(members[k])))
+    if len(groups) > 1:
+        fields = ["samples_shown_as", "judge", "samples", "real", "real_examples", "data", "shape"]
+        differ = [f for i, f in enumerate(fields) if len({g[i] for g in groups}) > 1]
+        kinds = f" ({' vs '.join(g[0] for g in groups)})" if differ == ["samples_shown_as"] else ""
+        board["notes"].append(f"FIDs are ranked within each of {len(groups)} protocols only: they differ in "
+                              f"{', '.join(differ)}{kinds}")
 
     def fid(r):
         return (r.get("eval") or {}).get("fid")
 
-    board["runs"].sort(key=lambda r: (fid(r) is None, shown(r) != "values", fid(r) or 0.0))
+    board["runs"].sort(key=lambda r: (fid(r) is None, groups.index(protocol(r)) if protocol(r) else 0, fid(r) or 0.0))
     ranks = {}
     for r in board["runs"]:
-        r["group"] = kinds.index(shown(r)) + 1 if shown(r) in kinds else None
+        r["group"] = groups.index(protocol(r)) + 1 if protocol(r) else None
         if fid(r) is None:
             r["rank"] = None
         else:
