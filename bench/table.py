@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 
 BIN = sys.argv[1]
 ROOT = pathlib.Path("bench/runs/table")
@@ -47,8 +48,6 @@ PRESETS = [
 
 def steps_of(run: pathlib.Path) -> tuple[int, int]:
     """(steps done, steps planned) of a run directory."""
-    import tomllib
-
     meta = json.loads((run / "meta.json").read_text())
     planned = tomllib.loads((run / "config.toml").read_text())["train"]["steps"]
     return meta["last_step"], planned
@@ -72,8 +71,6 @@ def flat(table: dict, prefix: str = "") -> dict:
 
 def config_of(run: pathlib.Path) -> dict:
     """The run's config.toml, flattened."""
-    import tomllib
-
     return flat(tomllib.loads((run / "config.toml").read_text()))
 
 
@@ -83,8 +80,6 @@ def stale_keys(have: dict, family: str, preset: str) -> list[str]:
     or a family default, changed after the run was trained (as BIN was built: presets are
     compiled in). `data.channels`, which training resolves from the data, and keys newer than the
     run are not compared. A folder named after no preset file has none."""
-    import tomllib
-
     if not pathlib.Path(f"configs/{family}/{preset}.toml").is_file():
         return []
     printed = subprocess.run([BIN, "train", family, "--preset", preset, "--seed", "0", "--print-config"],
@@ -288,9 +283,7 @@ def main() -> None:
 
 def averages(run: pathlib.Path) -> bool:
     """Whether the run keeps an EMA of its weights (train.ema_decay > 0)."""
-    import tomllib
-
-    return tomllib.loads((run / "config.toml").read_text())["train"].get("ema_decay", 0.0) > 0
+    return config_of(run).get("train.ema_decay", 0.0) > 0
 
 
 def fmt(v, places):
