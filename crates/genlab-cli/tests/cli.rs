@@ -343,7 +343,26 @@ fn print_config_is_the_config_a_run_would_hold_and_writes_nothing() {
             "q",
             &["--set", "family=gan", "--print-config"],
         ),
-        &["family `gan`", "genlab train gan"],
+        &["--set: family `gan`", "genlab train gan"],
+    );
+    // So is a whole config file of another family: this, not its first unknown key.
+    let gan = ok(&genlab(
+        &["train", "gan", "--preset", "fashion", "--print-config"],
+        tmp.path(),
+    ));
+    let file = tmp.path().join("gan.toml");
+    std::fs::write(&file, gan).unwrap();
+    fails_with(
+        &tiny_train(
+            tmp.path(),
+            "vae",
+            "q",
+            &["--config", file.to_str().unwrap(), "--print-config"],
+        ),
+        &[
+            "gan.toml: family `gan` contradicts `genlab train vae`",
+            "genlab train gan",
+        ],
     );
 }
 

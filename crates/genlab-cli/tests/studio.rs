@@ -377,6 +377,34 @@ fn the_studio_shows_runs_and_a_run_learning_live_in_chromium() {
         json!("f-set f-set")
     );
     b.screenshot(&shot("studio-form-error.png"));
+    let marked =
+        "[...document.querySelectorAll('#train-form [aria-invalid=true]')].map(e => e.id).join()";
+    let refused = |b: &mut Browser, says: &str| {
+        b.wait_for(
+            &format!(
+                "!document.getElementById('f-error').hidden && \
+                 document.getElementById('f-error').innerText.includes('{says}')"
+            ),
+            says,
+        );
+    };
+    // A key without a dot, set in the --set field, marks that field, not the family's.
+    submit(&mut b, "other-family", "", "family=gan");
+    refused(&mut b, "family `gan` contradicts");
+    assert_eq!(b.eval(marked), json!("f-set"));
+    // A message about two keys marks the field that set one of them: here the steps, which
+    // CycleGAN's learning-rate schedule must outlast.
+    b.eval(
+        "(() => { const f = document.getElementById('f-family'); f.value = 'cyclegan'; \
+         f.dispatchEvent(new Event('change')); document.getElementById('f-preset').value = 'default'; })()",
+    );
+    submit(&mut b, "short-cyclegan", "10", "");
+    refused(&mut b, "is not below train.steps = 10");
+    assert_eq!(b.eval(marked), json!("f-steps"));
+    b.eval(
+        "(() => { const f = document.getElementById('f-family'); f.value = 'vae'; \
+         f.dispatchEvent(new Event('change')); document.getElementById('f-preset').value = 'tiny'; })()",
+    );
     // What only the data can tell fails the job when its turn comes, with the trainer's message.
     b.eval("document.getElementById('f-data').value = 'idx:/no/such/folder'");
     submit(&mut b, "nodata", "", "");

@@ -225,21 +225,30 @@ async function trainForm() {
 }
 
 /**
- * The form field that an error message of `POST /api/jobs` is about, or null. The CLI names a
- * config key (`--set: unknown config key \`model.nope\``, `at train.steps (...)`,
- * `optim.gen.lr: must be ...`): the --set field when it sets that key, else the field that
- * sets it (steps, data). Otherwise the message's first word names the field, as the server's own
- * checks (`run: ...`, `preset ...`) and clap's (`invalid value ... for '--data <DATA>'`) do.
+ * The form field that an error message of `POST /api/jobs` is about, or null. The CLI names the
+ * config keys it is about (`--set: unknown config key \`model.nope\``, `at train.steps (...)`,
+ * `optim.gen.lr: must be ...`, `family \`gan\` in the config contradicts ...`, and both keys of
+ * `optim.gen.decay_start = 9 is not below train.steps = 5: ...`): the --set field when it sets
+ * one of them, else the field that sets it (steps, data). Otherwise the message's first word
+ * names the field, as the server's own checks (`run: ...`, `preset ...`) and clap's (`invalid
+ * value ... for '--data <DATA>'`) do.
  */
 function blamedField(message) {
-  const key = (message.match(/`([a-z_]+(?:\.[a-z0-9_]+)+)`|^at ([a-z_]+(?:\.[a-z0-9_]+)*) \(|^([a-z_]+(?:\.[a-z0-9_]+)+)[: ]/) || [])
-    .slice(1).find((k) => k);
-  if (key) {
-    const sets = $("f-set").value.split(/\s+/).some((kv) => kv.split("=")[0] === key);
-    if (sets) return "f-set";
-    const byField = { "train.steps": "f-steps", "data.spec": "f-data" };
-    if (byField[key] && $(byField[key]).value.trim()) return byField[key];
-  }
+  const quoted = (message.match(/`([a-z_]+(?:\.[a-z0-9_]+)+)`|^at ([a-z_]+(?:\.[a-z0-9_]+)*) \(/) || [])
+    .slice(1).filter((k) => k);
+  // The message's subject, before its first ": " or ";": a leading key, and the keys it is
+  // compared with.
+  const subject = message.split(/: |;/)[0];
+  const keys = [
+    ...quoted,
+    ...[...subject.matchAll(/[a-z_]+(?:\.[a-z0-9_]+)+/g)].map((m) => m[0]),
+    ...(subject.match(/^[a-z_]+(?= )/) || []),
+  ];
+  const setKeys = $("f-set").value.split(/\s+/).map((kv) => kv.split("=")[0]).filter((k) => k);
+  if (keys.some((k) => setKeys.includes(k))) return "f-set";
+  const byField = { "train.steps": "f-steps", "data.spec": "f-data" };
+  const filled = keys.find((k) => byField[k] && $(byField[k]).value.trim());
+  if (filled) return byField[filled];
   const fields = [
     [/^(--set|set)\b|for '--set/, "f-set"],
     [/^run\b/, "f-run"],

@@ -92,11 +92,10 @@ impl clap::builder::TypedValueParser for FamilyParser {
 pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
     let mut table = family.preset_config(args.preset.as_deref().unwrap_or("default"))?;
     if let Some(path) = &args.config {
-        config::merge(
-            &mut table,
-            &config::read_file(path)?,
-            &path.display().to_string(),
-        )?;
+        let file = config::read_file(path)?;
+        let origin = path.display().to_string();
+        command_family(family, &file, &origin)?;
+        config::merge(&mut table, &file, &origin)?;
     }
     // Flags set typed values; only --set goes through TOML text.
     if let Some(spec) = &args.data {
@@ -115,20 +114,23 @@ pub fn resolve(family: &Family, args: &Args) -> Result<RunConfig> {
     for s in &args.sets {
         config::set(&mut table, s)?;
     }
-    // The family is the command's: a `family` key of --config or --set that names another would
-    // write a config.toml of one family over the weights of another.
-    let named = table
-        .get("family")
-        .and_then(Value::as_str)
-        .unwrap_or(family.name);
-    if named != family.name {
-        bail!(
-            "family `{named}` in the config contradicts `genlab train {}`: the family is the \
+    command_family(family, &table, "--set")?;
+    RunConfig::from_table(&table)
+}
+
+/// The family is the command's: a `family` key of --config or --set (`origin`) that names
+/// another would write a config.toml of one family over the weights of another. Checked on the
+/// --config file before its keys are, so a whole config of another family gets this message
+/// rather than its first unknown key. A non-string `family` is left to [`RunConfig::from_table`].
+fn command_family(family: &Family, table: &toml::Table, origin: &str) -> Result<()> {
+    match table.get("family").and_then(Value::as_str) {
+        Some(named) if named != family.name => bail!(
+            "{origin}: family `{named}` contradicts `genlab train {}`: the family is the \
              command's; run `genlab train {named}`, or drop the `family` key",
             family.name
-        );
+        ),
+        _ => Ok(()),
     }
-    RunConfig::from_table(&table)
 }
 
 /// TOML integers are i64; a larger flag value is an error rather than a wrapped number.
