@@ -163,6 +163,18 @@ pub fn draw_samples(
         ));
         progress.inc(m as u64);
     }
+    // A sampler that overflowed (a flow's exp of a large scale, say) gives NaN or infinite
+    // values, which no judge can score: said here, not by the judge's output downstream.
+    let diverged = x
+        .chunks(d)
+        .filter(|r| r.iter().any(|v| !v.is_finite()))
+        .count();
+    if diverged > 0 {
+        bail!(
+            "{diverged} of the {n} samples of {} hold NaN or infinite values: its sampler diverged, so no metric can score them (`genlab sample RUN -n 400` shows them)",
+            model.family()
+        );
+    }
     Ok(x)
 }
 
@@ -278,4 +290,82 @@ pub fn sample_quality(
             warnings,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Tensor;
+    use genlab_core::{Losses, NamedTensors, Sample, StepCtx};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Samples of 4 values, the third sample NaN where `diverge` says.
+    struct Stub {
+        diverge: bool,
+    }
+
+    impl Model for Stub {
+        fn family(&self) -> &'static str {
+            "stub"
+        }
+        fn groups(&self) -> Vec<&'static str> {
+            vec![]
+        }
+        fn train_step(&mut self, _: &Batch, _: &mut StepCtx) -> Result<Losses> {
+            unreachable!()
+        }
+        fn save_params(&self) -> NamedTensors {
+            NamedTensors::default()
+        }
+        fn load_params(&mut self, _: &NamedTensors) -> Result<()> {
+            Ok(())
+        }
+        fn as_sample(&self) -> Option<&dyn Sample> {
+            Some(self)
+        }
+    }
+
+    impl Sample for Stub {
+        fn sample(&self, n: usize, _: &mut ChaCha8Rng, device: &Device) -> Result<Tensor<2>> {
+            let mut x = vec![0.5f32; n * 4];
+            if self.diverge {
+                x[2 * 4 + 1] = f32::NAN;
+            }
+            Ok(genlab_core::tensor::matrix(x, n, 4, device))
+        }
+    }
+
+    #[test]
+    fn diverged_samples_are_named_not_judged() {
+        let device = Device::default();
+        let info = DataInfo {
+            kind: Kind::Points,
+            shape: genlab_data::Shape { c: 4, h: 1, w: 1 },
+            classes: 1,
+            preprocess: genlab_data::Preprocess {
+                binarize: genlab_data::Binarize::None,
+                scale: genlab_data::Scale::Unit,
+                dequantize: false,
+            },
+            modes: None,
+            standardization: None,
+            input: None,
+        };
+        let ok = draw_samples(
+            &Stub { diverge: false },
+            &info,
+            10,
+            Draw::Values,
+            0,
+            &device,
+        );
+        assert_eq!(ok.unwrap().len(), 40);
+        let err = draw_samples(&Stub { diverge: true }, &info, 10, Draw::Values, 0, &device)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("1 of the 10 samples of stub hold NaN or infinite values"),
+            "{err}"
+        );
+    }
 }

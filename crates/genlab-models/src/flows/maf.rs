@@ -7,8 +7,10 @@
 //! and `layers` of them are stacked, the ordering reversed from one layer to the next (section
 //! 3.2), so that log p(x) = log N(u_L; 0, I) + sum_l log |det ∂u_l/∂u_{l-1}| exactly.
 //! Images go through RealNVP's logit transform first (the paper does the same).
-//! Training maximises log p(x) by Adam; sampling inverts each layer one dimension per pass,
-//! x_i = u_i exp(alpha_i) + mu_i (D passes per layer, which is MAF's known cost).
+//! Training maximises log p(x) by Adam; sampling inverts each layer one dimension at a time,
+//! x_i = u_i exp(alpha_i) + mu_i: D passes per layer as the paper states it, one here, as each
+//! MADE unit is computed once, when the last input it sees is known (MADE's fast generation,
+//! `genlab_nn::made::Incremental`).
 //!
 //! NOTE: the paper's batch normalisation between layers is left out (as in realnvp.rs).
 
@@ -25,7 +27,7 @@ use genlab_core::{
 use genlab_data::{Kind, Scale};
 use genlab_nn::flow::{logit_forward, logit_inverse};
 use genlab_nn::loss::standard_normal_log_prob;
-use genlab_nn::made::{MadeNet, Masks};
+use genlab_nn::made::{Incremental, MadeNet, Masks};
 use genlab_nn::Activation;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -57,6 +59,13 @@ impl Default for MafConfig {
         }
     }
 }
+
+/// The bound of a sample's values in each layer's inverse. A sample that diverges (exp(alpha)
+/// of a large alpha) would overflow to inf, and the next layer's MADE would turn it NaN
+/// (inf - inf); held here instead, it stays finite (exp overflowing again is held again) and
+/// ends saturated in the data's range. Samples within it, which is all the data's (its logits lie
+/// within ±2.95, the intermediate u near N(0, I)), are untouched.
+const DIVERGED: f32 = 1e4;
 
 #[derive(Module, Debug)]
 pub struct MafNet {
@@ -133,21 +142,26 @@ impl Maf {
         (u, logdet)
     }
 
-    /// u -> x, each layer inverted one dimension per pass in its ordering.
+    /// u -> x, each layer inverted one dimension at a time in its ordering,
+    /// x_i = u_i exp(alpha_i) + mu_i, held within ±[`DIVERGED`]. The MADE is evaluated
+    /// incrementally ([`Incremental`]: each unit computed once, when the last input it sees is
+    /// known), so a layer costs one forward pass rather than the paper's D.
     fn inverse(&self, net: &MafNet, u: Tensor<2>) -> Tensor<2> {
         let [n, d] = u.dims();
         let device = u.device();
         let mut u = to_vec(u);
         for l in (0..self.masks.len()).rev() {
             let mut x = vec![0f32; n * d];
-            let masks = self.masks[l].tensors(&device);
+            let mut made = Incremental::new(&net.mades[l], &self.masks[l], n);
             for dim in self.masks[l].sampling_order() {
-                let (mu, alpha) = Self::params(net, l, &masks, matrix(x.clone(), n, d, &device));
-                let mu = to_vec(mu.slice([0..n, dim..dim + 1]));
-                let alpha = to_vec(alpha.slice([0..n, dim..dim + 1]));
+                // [n, 2D]: mu in the first D columns, alpha in the last D; column `dim` is
+                // final, as every input before it in the ordering is observed.
+                let out = made.outputs();
                 for r in 0..n {
-                    x[r * d + dim] = u[r * d + dim] * alpha[r].exp() + mu[r];
+                    let (mu, alpha) = (out[r * 2 * d + dim], out[r * 2 * d + d + dim]);
+                    x[r * d + dim] = (u[r * d + dim] * alpha.exp() + mu).clamp(-DIVERGED, DIVERGED);
                 }
+                made.observe(&x, dim);
             }
             u = x;
         }
@@ -284,15 +298,43 @@ mod tests {
 
     #[test]
     fn inverse_undoes_forward() {
+        // The incremental inverse against the plain forward pass, with one and two hidden
+        // layers (units of the second complete from units of the first).
+        let device = Device::default();
+        for hidden in [vec![16], vec![16, 12]] {
+            let cfg = MafConfig {
+                hidden,
+                layers: 3,
+                ..MafConfig::default()
+            };
+            let flow = Maf::new(
+                cfg,
+                &info(Kind::Points, Shape { c: 5, h: 1, w: 1 }),
+                &device,
+            )
+            .unwrap();
+            let x = Tensor::<2>::random([4, 5], Distribution::Normal(0.0, 1.0), &device);
+            let (u, _) = flow.forward(&flow.net, x.clone());
+            let diff = (flow.inverse(&flow.net, u) - x)
+                .abs()
+                .max()
+                .into_scalar::<f32>();
+            assert!(diff < 1e-5, "{diff}");
+        }
+    }
+
+    #[test]
+    fn a_diverging_sample_stays_finite() {
+        // Noise far out in the tails: unguarded, exp(alpha) overflows and the next layer's
+        // MADE makes inf - inf; held within ±DIVERGED, every value stays a number.
         let device = Device::default();
         let flow = maf(5, &device);
-        let x = Tensor::<2>::random([4, 5], Distribution::Normal(0.0, 1.0), &device);
-        let (u, _) = flow.forward(&flow.net, x.clone());
-        let diff = (flow.inverse(&flow.net, u) - x)
-            .abs()
-            .max()
-            .into_scalar::<f32>();
-        assert!(diff < 1e-5, "{diff}");
+        let u: Vec<f32> = (0..20)
+            .map(|i| if i % 2 == 0 { 1e30 } else { -1e30 })
+            .collect();
+        let x = to_vec(flow.inverse(&flow.net, matrix(u, 4, 5, &device)));
+        assert!(x.iter().all(|v| v.is_finite()), "{x:?}");
+        assert!(x.iter().any(|v| v.abs() == DIVERGED), "{x:?}");
     }
 
     #[test]
