@@ -227,11 +227,11 @@ async function trainForm() {
 /**
  * The form field that an error message of `POST /api/jobs` is about, or null. The CLI names the
  * config keys it is about (`--set: unknown config key \`model.nope\``, `at train.steps (...)`,
- * `optim.gen.lr: must be ...`, `family \`gan\` in the config contradicts ...`, and both keys of
- * `optim.gen.decay_start = 9 is not below train.steps = 5: ...`): the --set field when it sets
- * one of them, else the field that sets it (steps, data). Otherwise the message's first word
- * names the field, as the server's own checks (`run: ...`, `preset ...`) and clap's (`invalid
- * value ... for '--data <DATA>'`) do.
+ * `optim.gen.lr: must be ...`, and both keys of `optim.gen.decay_start = 9 is not below
+ * train.steps = 5: ...`): the --set field when it sets one of them, else the field that sets it
+ * (steps, data). Otherwise the message's first word names the field, as the server's own checks
+ * (`run: ...`, `preset ...`), the CLI's (`--set: family \`gan\` contradicts ...`) and clap's
+ * (`invalid value ... for '--data <DATA>'`) do.
  */
 function blamedField(message) {
   const quoted = (message.match(/`([a-z_]+(?:\.[a-z0-9_]+)+)`|^at ([a-z_]+(?:\.[a-z0-9_]+)*) \(/) || [])
@@ -239,11 +239,7 @@ function blamedField(message) {
   // The message's subject, before its first ": " or ";": a leading key, and the keys it is
   // compared with.
   const subject = message.split(/: |;/)[0];
-  const keys = [
-    ...quoted,
-    ...[...subject.matchAll(/[a-z_]+(?:\.[a-z0-9_]+)+/g)].map((m) => m[0]),
-    ...(subject.match(/^[a-z_]+(?= )/) || []),
-  ];
+  const keys = [...quoted, ...[...subject.matchAll(/[a-z_]+(?:\.[a-z0-9_]+)+/g)].map((m) => m[0])];
   const setKeys = $("f-set").value.split(/\s+/).map((kv) => kv.split("=")[0]).filter((k) => k);
   if (keys.some((k) => setKeys.includes(k))) return "f-set";
   const byField = { "train.steps": "f-steps", "data.spec": "f-data" };

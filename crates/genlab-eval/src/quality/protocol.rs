@@ -171,7 +171,7 @@ pub fn draw_samples(
         .count();
     if diverged > 0 {
         bail!(
-            "{diverged} of the {n} samples of {} hold NaN or infinite values: its sampler diverged, so no metric can score them (`genlab sample RUN -n 400` shows them)",
+            "{diverged} of the {n} samples of {} hold NaN or infinite values: its sampler diverged, so no metric can score them (`genlab sample RUN -n 400` shows what the sampler draws)",
             model.family()
         );
     }

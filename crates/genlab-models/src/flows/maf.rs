@@ -62,9 +62,11 @@ impl Default for MafConfig {
 
 /// The bound of a sample's values in each layer's inverse. A sample that diverges (exp(alpha)
 /// of a large alpha) would overflow to inf, and the next layer's MADE would turn it NaN
-/// (inf - inf); held here instead, it stays finite (exp overflowing again is held again) and
-/// ends saturated in the data's range. Samples within it, which is all the data's (its logits lie
-/// within ±2.95, the intermediate u near N(0, I)), are untouched.
+/// (inf - inf); held here instead, it stays finite (exp overflowing again is held again). An
+/// image then ends saturated, black or white, through the logit transform's inverse; a point
+/// ends at ±1e4, an outlier the point metrics see. Samples within it, which is all the data's
+/// (image logits lie within ±2.95, the intermediate u near N(0, I)), are untouched. How many
+/// samples reach it is not counted.
 const DIVERGED: f32 = 1e4;
 
 #[derive(Module, Debug)]
@@ -267,7 +269,7 @@ pub const FAMILY: Family = Family {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{brute_force_logdet, info, integrate_2d};
+    use crate::testing::{brute_force_logdet, info, integrate_2d, seeded};
     use burn::tensor::Distribution;
     use genlab_data::Shape;
 
@@ -339,8 +341,11 @@ mod tests {
 
     #[test]
     fn density_integrates_to_one_on_the_plane() {
+        // Seeded weights: the backend's unseeded ones sometimes put more than 1% of the mass
+        // outside the grid's ±8.
         let device = Device::default();
-        let flow = maf(2, &device);
+        let mut flow = maf(2, &device);
+        flow.net = seeded(flow.net, 0);
         let mass = integrate_2d(|x| flow.log_prob(&flow.net, x), &device);
         assert!((mass - 1.0).abs() < 0.01, "total probability {mass}");
     }

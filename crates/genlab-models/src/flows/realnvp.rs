@@ -252,7 +252,7 @@ pub const FAMILY: Family = Family {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{brute_force_logdet, info, integrate_2d};
+    use crate::testing::{brute_force_logdet, info, integrate_2d, seeded};
     use burn::tensor::Distribution;
     use genlab_core::tensor::{scalar, to_vec};
 
@@ -311,8 +311,11 @@ mod tests {
 
     #[test]
     fn density_integrates_to_one_on_the_plane() {
+        // Seeded weights: the backend's unseeded ones sometimes put more than 1% of the mass
+        // outside the grid's ±8.
         let device = Device::default();
-        let flow = random_flow(Kind::Points, Shape { c: 2, h: 1, w: 1 }, 0, &device);
+        let mut flow = random_flow(Kind::Points, Shape { c: 2, h: 1, w: 1 }, 0, &device);
+        flow.net = seeded(flow.net, 0);
         let mass = integrate_2d(|x| flow.log_prob(&flow.net, x), &device);
         assert!((mass - 1.0).abs() < 0.01, "total probability {mass}");
     }
