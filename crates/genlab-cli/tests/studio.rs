@@ -412,17 +412,17 @@ fn the_studio_shows_runs_and_a_run_learning_live_in_chromium() {
     assert_eq!(b.eval(marked), json!("f-set"));
     // A message about two keys marks the field that set one of them: here the steps, which
     // CycleGAN's learning-rate schedule must outlast.
-    b.eval(
-        "(() => { const f = document.getElementById('f-family'); f.value = 'cyclegan'; \
-         f.dispatchEvent(new Event('change')); document.getElementById('f-preset').value = 'default'; })()",
-    );
+    let choose = |b: &mut Browser, family: &str, preset: &str| {
+        b.eval(&format!(
+            "(() => {{ const f = document.getElementById('f-family'); f.value = '{family}'; \
+             f.dispatchEvent(new Event('change')); document.getElementById('f-preset').value = '{preset}'; }})()"
+        ));
+    };
+    choose(&mut b, "cyclegan", "default");
     submit(&mut b, "short-cyclegan", "10", "");
     refused(&mut b, "is not below train.steps = 10");
     assert_eq!(b.eval(marked), json!("f-steps"));
-    b.eval(
-        "(() => { const f = document.getElementById('f-family'); f.value = 'vae'; \
-         f.dispatchEvent(new Event('change')); document.getElementById('f-preset').value = 'tiny'; })()",
-    );
+    choose(&mut b, "vae", "tiny");
     // What only the data can tell fails the job when its turn comes, with the trainer's message.
     b.eval("document.getElementById('f-data').value = 'idx:/no/such/folder'");
     submit(&mut b, "nodata", "", "");
