@@ -35,6 +35,34 @@ fn exp1(x: f32) -> f32 {
     y * f32::from_bits(((n_int + 127) << 23) as u32)
 }
 
+/// `e^x` of one value, branch-free and call-free, so that a loop over it vectorises (the
+/// module's `expf`; 2 ulp). Inputs are clamped to `[-87.3, 88.3]`; NaN stays NaN.
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    exp1(x)
+}
+
+/// `e^x - 1` as [`exp`]`(x) - 1`: within 2.4e-7 of libm's `expm1f` relative to `max(1, e^x)`
+/// (the 2 ulp of [`exp`]), not relative to the result near 0 (where `e^x - 1` cancels); enough for an activation (ELU) and
+/// vectorisable, which libm's is not (21% of a PixelCNN++ step went to `expm1f`).
+#[inline(always)]
+pub fn expm1(x: f32) -> f32 {
+    exp1(x) - 1.0
+}
+
+/// The logistic sigmoid `1 / (1 + e^-x)`, vectorisable; within 1.2e-7 of libm's.
+#[inline(always)]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + exp1(-x))
+}
+
+/// `tanh x = 1 - 2 / (e^2x + 1)`, vectorisable; within 2.5e-7 of libm's `tanhf` in absolute
+/// terms (libm's calls `expm1f`: 28% of a Gated PixelCNN step went to the two).
+#[inline(always)]
+pub fn tanh(x: f32) -> f32 {
+    1.0 - 2.0 / (exp1(2.0 * x) + 1.0)
+}
+
 #[inline(always)]
 fn exp_portable(v: &mut [f32]) {
     v.iter_mut().for_each(|x| *x = exp1(*x));
@@ -53,7 +81,24 @@ pub fn exp_in_place(v: &mut [f32]) {
         // SAFETY: the CPU has AVX-512F, checked above.
         return unsafe { exp_avx512(v) };
     }
-    exp_portable(v)
+    wide(|| exp_portable(v))
+}
+
+/// `f()` compiled a second time for AVX2 and FMA, and that copy run when the CPU has them: the
+/// loops of [`exp`], [`tanh`], [`sigmoid`] inlined into `f` then vectorise 8 wide instead of
+/// SSE2's 4. Rust does not contract `a * b + c` into an FMA, so both copies give the same bits.
+#[inline(always)]
+pub fn wide<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        // SAFETY: the CPU has AVX2 and FMA, checked above.
+        return unsafe { avx2(f) };
+    }
+    f()
 }
 
 #[cfg(test)]
@@ -87,6 +132,34 @@ mod tests {
         let mut one = [0.0f32];
         exp_in_place(&mut one);
         assert_eq!(one[0], 1.0);
+    }
+
+    #[test]
+    fn scalar_activations_match_libm() {
+        let mut worst = [0.0f32; 3];
+        for i in -20_000..=20_000 {
+            let x = i as f32 * 1e-3;
+            let errs = [
+                (tanh(x) - x.tanh()).abs(),
+                (sigmoid(x) - 1.0 / (1.0 + (-x).exp())).abs(),
+                (expm1(x) - x.exp_m1()).abs() / x.exp().max(1.0),
+            ];
+            for (w, e) in worst.iter_mut().zip(errs) {
+                *w = w.max(e);
+            }
+        }
+        assert!(worst[0] <= 2.5e-7, "tanh off by {}", worst[0]);
+        assert!(worst[1] <= 1.2e-7, "sigmoid off by {}", worst[1]);
+        assert!(
+            worst[2] <= 2.4e-7,
+            "expm1 off by {} (relative above 0)",
+            worst[2]
+        );
+        // The tails saturate without overflow; NaN propagates.
+        assert_eq!((tanh(100.0), tanh(-100.0)), (1.0, -1.0));
+        assert_eq!((sigmoid(200.0), sigmoid(-200.0) < 1e-37), (1.0, true));
+        assert_eq!(expm1(-200.0), -1.0);
+        assert!(tanh(f32::NAN).is_nan() && sigmoid(f32::NAN).is_nan());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::conv2d::{Conv2d, ConvTranspose2d};
 use crate::masked_conv::MaskedConv2d;
 use burn::tensor::Tensor;
 use genlab_core::tensor::to_vec;
+use genlab_kernels::vexp;
 
 /// Activations of `n` images at their last `rows` image rows (a ring over rows), channels-last:
 /// `[n, rows, w, c]`. Row `i` lives in slot `i mod rows`; reading a row that has left the ring
@@ -347,7 +348,8 @@ fn sgemm(c: &mut [f32], a: &[f32], b: &[f32], (m, k, n): (usize, usize, usize)) 
 
 /// elu([x, -x]) of each row of `x [m, c]` -> `[m, 2c]` (PixelCNN++'s concat_elu).
 pub fn concat_elu(x: &[f32], c: usize) -> Vec<f32> {
-    let elu = |v: f32| if v > 0.0 { v } else { v.exp_m1() };
+    // The training pass's ELU (genlab_kernels::fused), so that cached and plain draws agree.
+    let elu = |v: f32| v.max(0.0) + vexp::expm1(v.min(0.0));
     x.chunks(c)
         .flat_map(|r| {
             r.iter()
@@ -366,7 +368,7 @@ pub fn relu(x: &mut [f32]) {
 /// activation of Gated PixelCNN, eq. 2).
 pub fn gate(x: &[f32], p: usize) -> Vec<f32> {
     x.chunks(2 * p)
-        .flat_map(|r| (0..p).map(move |i| r[i].tanh() * (1.0 / (1.0 + (-r[p + i]).exp()))))
+        .flat_map(|r| (0..p).map(move |i| vexp::tanh(r[i]) * vexp::sigmoid(r[p + i])))
         .collect()
 }
 

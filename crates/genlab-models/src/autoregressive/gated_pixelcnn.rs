@@ -27,7 +27,7 @@ use super::raster::{pixel_log_prob, plain_sampling, PixelStep, Raster, LEVELS};
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::{relu, sigmoid, tanh};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use genlab_core::config::parse_section;
 use genlab_core::tensor::{one_hot, scalar, to_vec};
@@ -37,6 +37,7 @@ use genlab_core::{
     NamedTensors, Sample, SampleGiven, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
+use genlab_kernels::fused::{gated_tanh, shift_down, shift_right};
 use genlab_nn::conv2d::{Build, Conv2d, Conv2dConfig};
 use genlab_nn::fast_generation::{gate as gate_rows, relu as relu_in_place, PointConv, RowCache};
 use genlab_nn::loss::log_mean_exp;
@@ -77,35 +78,6 @@ fn conv(i: usize, o: usize, kernel: [usize; 2], pad: [usize; 4], device: &Device
         .build(device)
 }
 
-/// `[b, c, h, w]` moved down one row (zeros on top) or right one column (zeros on the left).
-fn shift_down(x: Tensor<4>) -> Tensor<4> {
-    let [b, c, h, w] = x.dims();
-    Tensor::cat(
-        vec![
-            Tensor::zeros([b, c, 1, w], &x.device()),
-            x.slice([0..b, 0..c, 0..h - 1, 0..w]),
-        ],
-        2,
-    )
-}
-
-fn shift_right(x: Tensor<4>) -> Tensor<4> {
-    let [b, c, h, w] = x.dims();
-    Tensor::cat(
-        vec![
-            Tensor::zeros([b, c, h, 1], &x.device()),
-            x.slice([0..b, 0..c, 0..h, 0..w - 1]),
-        ],
-        3,
-    )
-}
-
-/// tanh(first half) ⊙ sigmoid(second half) over channels: `[b, 2p, h, w] -> [b, p, h, w]`.
-fn gate(x: Tensor<4>) -> Tensor<4> {
-    let p = x.dims()[1] / 2;
-    tanh(x.clone().narrow(1, 0, p)) * sigmoid(x.narrow(1, p, p))
-}
-
 /// One gated layer of both stacks (figure 2).
 #[derive(Module, Debug)]
 pub struct GatedLayer {
@@ -143,9 +115,9 @@ impl GatedLayer {
             vf = vf + bias.clone().narrow(1, 0, two_p).reshape([b, two_p, 1, 1]);
             hf = hf + bias.narrow(1, two_p, two_p).reshape([b, two_p, 1, 1]);
         }
-        let out = self.h_out.forward(gate(hf)); //                               [b, p, r, w]
+        let out = self.h_out.forward(gated_tanh(hf)); // tanh ⊙ σ (eq. 2)           [b, p, r, w]
         let h = if self.residual { h + out } else { out };
-        (gate(vf), h)
+        (gated_tanh(vf), h)
     }
 }
 

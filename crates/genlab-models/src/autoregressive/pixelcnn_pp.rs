@@ -47,9 +47,10 @@ use genlab_core::{
     Sample, StepCtx,
 };
 use genlab_data::{Kind, Scale, Shape};
-use genlab_kernels::fused::elu;
 use genlab_kernels::fused::softplus;
+use genlab_kernels::fused::{concat_elu, glu, shift_down, shift_right};
 use genlab_kernels::gemm_conv::conv2d;
+use genlab_kernels::vexp;
 use genlab_nn::conv2d::{Build, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use genlab_nn::fast_generation::{concat_elu as concat_elu_rows, PointConv, RowCache};
 use rand_chacha::ChaCha8Rng;
@@ -158,23 +159,6 @@ impl ShiftedUp {
     }
 }
 
-/// elu([x, -x]) over channels: `[b, c, h, w] -> [b, 2c, h, w]`.
-fn concat_elu(x: Tensor<4>) -> Tensor<4> {
-    elu(Tensor::cat(vec![x.clone(), x.neg()], 1))
-}
-
-fn shift_down(x: Tensor<4>) -> Tensor<4> {
-    let [b, c, h, w] = x.dims();
-    x.slice([0..b, 0..c, 0..h - 1, 0..w])
-        .pad((0, 0, 1, 0), PadMode::Constant(0.0))
-}
-
-fn shift_right(x: Tensor<4>) -> Tensor<4> {
-    let [b, c, h, w] = x.dims();
-    x.slice([0..b, 0..c, 0..h, 0..w - 1])
-        .pad((1, 0, 0, 0), PadMode::Constant(0.0))
-}
-
 /// x + a ⊙ sigmoid(b), with [a, b] = conv(concat_elu(conv(concat_elu(x)) + nin(concat_elu(aux)))).
 #[derive(Module, Debug)]
 pub struct GatedResnet {
@@ -199,8 +183,7 @@ impl GatedResnet {
             c = c + nin.forward(concat_elu(a));
         }
         let c = self.second.forward(concat_elu(c)); // [b, 2f, h, w]
-        let f = c.dims()[1] / 2;
-        x + c.clone().narrow(1, 0, f) * sigmoid(c.narrow(1, f, f))
+        x + glu(c) // a ⊙ σ(b) of the halves, one fused pass each way
     }
 }
 
@@ -399,7 +382,7 @@ impl PointResnet {
         let c = conv_at(&self.second, &mut caches[1], &concat_elu_rows(&c, f), at); // [k, 2f]
         x.chunks(f)
             .zip(c.chunks(2 * f))
-            .flat_map(|(x, c)| (0..f).map(move |i| x[i] + c[i] / (1.0 + (-c[f + i]).exp())))
+            .flat_map(|(x, c)| (0..f).map(move |i| x[i] + c[i] * vexp::sigmoid(c[f + i])))
             .collect()
     }
 }
