@@ -65,10 +65,12 @@ pub fn cas(
     let mut progress =
         genlab_core::progress::Progress::new("drawing labelled samples", CAS_SAMPLES as u64);
     for chunk in labels.chunks(500) {
-        let x = draw.sample_given(given, chunk, &mut rng, &run.device)?;
+        let x =
+            genlab_core::tensor::to_vec(draw.sample_given(given, chunk, &mut rng, &run.device)?);
+        // A NaN would be cast to a black pixel and trained on: refused, as the other metrics do.
+        genlab_eval::quality::refuse_diverged(&x, s.dim(), run.model.family())?;
         pixels.extend(
-            genlab_core::tensor::to_vec(x)
-                .into_iter()
+            x.into_iter()
                 .map(|v| (run.info.preprocess.to_unit(v).clamp(0.0, 1.0) * 255.0).round() as u8),
         );
         progress.inc(chunk.len() as u64);

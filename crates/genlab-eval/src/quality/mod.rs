@@ -18,8 +18,8 @@ pub use kid::{kid, Kid, KID_SUBSETS, KID_SUBSET_SIZE};
 pub use memorization::{memorization, Memorization};
 pub use prdc::{prdc, Prdc, DC_K, PR_K};
 pub use protocol::{
-    draw_samples, features_of, model_space, sample_quality, JudgeRef, ProtocolRecord,
-    SampleQuality, PROTOCOL_SAMPLES, SAMPLE_STREAM,
+    draw_samples, features_of, model_space, refuse_diverged, sample_quality, JudgeRef,
+    ProtocolRecord, SampleQuality, PROTOCOL_SAMPLES, SAMPLE_STREAM,
 };
 
 use anyhow::{bail, Result};

@@ -163,19 +163,28 @@ pub fn draw_samples(
         ));
         progress.inc(m as u64);
     }
-    // A sampler that overflowed (a flow's exp of a large scale, say) gives NaN or infinite
-    // values, which no judge can score: said here, not by the judge's output downstream.
+    refuse_diverged(&x, d, model.family())?;
+    Ok(x)
+}
+
+/// Refuses samples (rows of `d` values in `x`) of which any holds NaN or an infinite value.
+/// A sampler that overflowed (a flow's exp of a large scale, say) gives such values, which no
+/// judge or classifier can score: said here, not by a metric's output downstream.
+///
+/// # Errors
+/// How many of the samples of `family` diverged, and the command that shows them.
+pub fn refuse_diverged(x: &[f32], d: usize, family: &str) -> Result<()> {
+    let n = x.len() / d.max(1);
     let diverged = x
-        .chunks(d)
+        .chunks(d.max(1))
         .filter(|r| r.iter().any(|v| !v.is_finite()))
         .count();
     if diverged > 0 {
         bail!(
-            "{diverged} of the {n} samples of {} hold NaN or infinite values: its sampler diverged, so no metric can score them (`genlab sample RUN -n 400` shows what the sampler draws)",
-            model.family()
+            "{diverged} of the {n} samples of {family} hold NaN or infinite values: its sampler diverged, so no metric can score them (`genlab sample RUN -n 400` shows what the sampler draws)"
         );
     }
-    Ok(x)
+    Ok(())
 }
 
 /// `samples` draws of `model` (shown as `draw` says) against the first `samples` rows of

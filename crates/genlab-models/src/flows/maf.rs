@@ -69,6 +69,14 @@ impl Default for MafConfig {
 /// samples reach it is not counted.
 const DIVERGED: f32 = 1e4;
 
+/// One value of a layer's inverse, `x = u exp(alpha) + mu` (Papamakarios et al. 2017, sec. 3.1),
+/// held within ±[`DIVERGED`]. `alpha` is capped at 88 before the exponential, so `exp` stays
+/// finite (at most 1.7e38) and a `u` of 0 gives `mu` rather than `0 * inf` = NaN; a larger
+/// `alpha` would have taken the value to the bound anyway unless `u` were 0 to within 1e-34.
+fn inverse_one(u: f32, mu: f32, alpha: f32) -> f32 {
+    (u * alpha.min(88.0).exp() + mu).clamp(-DIVERGED, DIVERGED)
+}
+
 #[derive(Module, Debug)]
 pub struct MafNet {
     pub mades: Vec<MadeNet>,
@@ -161,7 +169,7 @@ impl Maf {
                 let out = made.outputs();
                 for r in 0..n {
                     let (mu, alpha) = (out[r * 2 * d + dim], out[r * 2 * d + d + dim]);
-                    x[r * d + dim] = (u[r * d + dim] * alpha.exp() + mu).clamp(-DIVERGED, DIVERGED);
+                    x[r * d + dim] = inverse_one(u[r * d + dim], mu, alpha);
                 }
                 made.observe(&x, dim);
             }
@@ -337,6 +345,15 @@ mod tests {
         let x = to_vec(flow.inverse(&flow.net, matrix(u, 4, 5, &device)));
         assert!(x.iter().all(|v| v.is_finite()), "{x:?}");
         assert!(x.iter().any(|v| v.abs() == DIVERGED), "{x:?}");
+    }
+
+    #[test]
+    fn an_overflowing_scale_never_makes_nan() {
+        // exp(100) is inf in f32: u = 0 must give mu, not 0 * inf; other u go to the bound.
+        assert_eq!(inverse_one(0.0, 0.5, 100.0), 0.5);
+        assert_eq!(inverse_one(1e-3, 0.5, 100.0), DIVERGED);
+        assert_eq!(inverse_one(-1e-3, 0.5, f32::INFINITY), -DIVERGED);
+        assert_eq!(inverse_one(2.0, 0.5, 0.0), 2.5);
     }
 
     #[test]
