@@ -315,127 +315,64 @@ impl FusedActivation for Flex {
     }
 }
 
-#[derive(Debug)]
-struct LeakyReluBackward;
+/// The backward of a one-input fused op: `dx = grad(state, dy)`, with the state its forward
+/// kept. burn's `Backward` wants a type per op; one type with the op's gradient function stands
+/// for all of them.
+struct Unary<B: Backend, S>(fn(S, FloatTensor<B>) -> FloatTensor<B>);
 
-impl<B: FusedActivation> Backward<B, 1> for LeakyReluBackward {
-    type State = (FloatTensor<B>, f32);
+impl<B: Backend, S> std::fmt::Debug for Unary<B, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Unary")
+    }
+}
+
+impl<B: Backend, S: Clone + Send + std::fmt::Debug + 'static> Backward<B, 1> for Unary<B, S> {
+    type State = S;
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node] = ops.parents;
         let dy = grads.consume::<B>(&ops.node);
-        let (y, slope) = ops.state;
         if let Some(node) = node {
-            grads.register::<B>(node.id, B::fused_leaky_relu_backward(y, dy, slope));
+            grads.register::<B>(node.id, (self.0)(ops.state, dy));
         }
     }
 }
 
-#[derive(Debug)]
-struct EluBackward;
-
-impl<B: FusedActivation> Backward<B, 1> for EluBackward {
-    type State = FloatTensor<B>;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        if let Some(node) = node {
-            grads.register::<B>(node.id, B::fused_elu_backward(ops.state, dy));
+/// `forward(x)` on the autodiff backend: when `x` is tracked, the state `keep(x, y)` is kept
+/// for `grad` (the input, the output, or a constant, as the op's derivative needs).
+fn unary<B, C, S>(
+    x: FloatTensor<Autodiff<B, C>>,
+    forward: impl FnOnce(FloatTensor<B>) -> FloatTensor<B>,
+    keep: impl FnOnce(FloatTensor<B>, &FloatTensor<B>) -> S,
+    grad: fn(S, FloatTensor<B>) -> FloatTensor<B>,
+) -> FloatTensor<Autodiff<B, C>>
+where
+    B: Backend,
+    C: CheckpointStrategy,
+    S: Clone + Send + std::fmt::Debug + 'static,
+{
+    match Unary(grad)
+        .prepare::<C>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => {
+            let x = x.into_primitive();
+            let y = forward(x.clone());
+            prep.finish(keep(x, &y), y)
         }
-    }
-}
-
-#[derive(Debug)]
-struct TanhBackward;
-
-impl<B: FusedActivation> Backward<B, 1> for TanhBackward {
-    type State = FloatTensor<B>;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        if let Some(node) = node {
-            grads.register::<B>(node.id, B::fused_tanh_backward(ops.state, dy));
-        }
-    }
-}
-
-#[derive(Debug)]
-struct GateBackward;
-
-impl<B: FusedActivation> Backward<B, 1> for GateBackward {
-    type State = (FloatTensor<B>, bool);
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        let (x, tanh) = ops.state;
-        if let Some(node) = node {
-            grads.register::<B>(node.id, B::fused_gate_backward(x, dy, tanh));
-        }
-    }
-}
-
-#[derive(Debug)]
-struct ShiftBackward;
-
-impl<B: FusedActivation> Backward<B, 1> for ShiftBackward {
-    type State = (isize, isize);
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        let (rows, cols) = ops.state;
-        if let Some(node) = node {
-            grads.register::<B>(node.id, B::fused_shift(dy, -rows, -cols));
-        }
-    }
-}
-
-#[derive(Debug)]
-struct ConcatEluBackward;
-
-impl<B: FusedActivation> Backward<B, 1> for ConcatEluBackward {
-    type State = FloatTensor<B>;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        if let Some(node) = node {
-            grads.register::<B>(node.id, B::fused_concat_elu_backward(ops.state, dy));
-        }
-    }
-}
-
-#[derive(Debug)]
-struct SoftplusBackward;
-
-impl<B: FusedActivation> Backward<B, 1> for SoftplusBackward {
-    type State = FloatTensor<B>;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        if let Some(node) = node {
-            grads.register::<B>(node.id, B::fused_softplus_backward(ops.state, dy));
-        }
+        OpsKind::UnTracked(prep) => prep.finish(forward(x.into_primitive())),
     }
 }
 
 impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, C> {
     fn fused_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
-        match LeakyReluBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let y = B::fused_leaky_relu(x.into_primitive(), slope);
-                prep.finish((y.clone(), slope), y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_leaky_relu(x.into_primitive(), slope)),
-        }
+        unary::<B, C, _>(
+            x,
+            |x| B::fused_leaky_relu(x, slope),
+            |_, y| (y.clone(), slope),
+            |(y, slope), dy| B::fused_leaky_relu_backward(y, dy, slope),
+        )
     }
     /// Not differentiated further (no gradient of a gradient in burn 0.22).
     fn fused_leaky_relu_backward(
@@ -447,17 +384,7 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         FloatTensor::<Self>::new(dx)
     }
     fn fused_softplus(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match SoftplusBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = x.primitive().clone();
-                prep.finish(state, B::fused_softplus(x.into_primitive()))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_softplus(x.into_primitive())),
-        }
+        unary::<B, C, _>(x, B::fused_softplus, |x, _| x, B::fused_softplus_backward)
     }
     /// Not differentiated further (no gradient of a gradient in burn 0.22).
     fn fused_softplus_backward(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -465,17 +392,7 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         FloatTensor::<Self>::new(dx)
     }
     fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match EluBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let y = B::fused_elu(x.into_primitive());
-                prep.finish(y.clone(), y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_elu(x.into_primitive())),
-        }
+        unary::<B, C, _>(x, B::fused_elu, |_, y| y.clone(), B::fused_elu_backward)
     }
     /// Not differentiated further (no gradient of a gradient in burn 0.22).
     fn fused_elu_backward(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -483,17 +400,7 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         FloatTensor::<Self>::new(dx)
     }
     fn fused_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match TanhBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let y = B::fused_tanh(x.into_primitive());
-                prep.finish(y.clone(), y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_tanh(x.into_primitive())),
-        }
+        unary::<B, C, _>(x, B::fused_tanh, |_, y| y.clone(), B::fused_tanh_backward)
     }
     /// Not differentiated further (no gradient of a gradient in burn 0.22).
     fn fused_tanh_backward(y: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -501,17 +408,12 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         FloatTensor::<Self>::new(dx)
     }
     fn fused_gate(x: FloatTensor<Self>, tanh: bool) -> FloatTensor<Self> {
-        match GateBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = (x.primitive().clone(), tanh);
-                prep.finish(state, B::fused_gate(x.into_primitive(), tanh))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_gate(x.into_primitive(), tanh)),
-        }
+        unary::<B, C, _>(
+            x,
+            |x| B::fused_gate(x, tanh),
+            |x, _| (x, tanh),
+            |(x, tanh), dy| B::fused_gate_backward(x, dy, tanh),
+        )
     }
     /// Not differentiated further (no gradient of a gradient in burn 0.22).
     fn fused_gate_backward(
@@ -523,29 +425,21 @@ impl<B: FusedActivation, C: CheckpointStrategy> FusedActivation for Autodiff<B, 
         FloatTensor::<Self>::new(dx)
     }
     fn fused_shift(x: FloatTensor<Self>, rows: isize, cols: isize) -> FloatTensor<Self> {
-        match ShiftBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                prep.finish((rows, cols), B::fused_shift(x.into_primitive(), rows, cols))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_shift(x.into_primitive(), rows, cols)),
-        }
+        // Its adjoint is the opposite shift.
+        unary::<B, C, _>(
+            x,
+            |x| B::fused_shift(x, rows, cols),
+            |_, _| (rows, cols),
+            |(rows, cols), dy| B::fused_shift(dy, -rows, -cols),
+        )
     }
     fn fused_concat_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        match ConcatEluBackward
-            .prepare::<C>([x.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => {
-                let state = x.primitive().clone();
-                prep.finish(state, B::fused_concat_elu(x.into_primitive()))
-            }
-            OpsKind::UnTracked(prep) => prep.finish(B::fused_concat_elu(x.into_primitive())),
-        }
+        unary::<B, C, _>(
+            x,
+            B::fused_concat_elu,
+            |x, _| x,
+            B::fused_concat_elu_backward,
+        )
     }
     /// Not differentiated further (no gradient of a gradient in burn 0.22).
     fn fused_concat_elu_backward(x: FloatTensor<Self>, dy: FloatTensor<Self>) -> FloatTensor<Self> {
