@@ -12,6 +12,7 @@ mod gemm;
 pub mod gemm_conv;
 mod gemm_conv_kernels;
 mod gemm_conv_nhwc;
+pub mod lanes;
 pub mod par;
 pub mod vexp;
 

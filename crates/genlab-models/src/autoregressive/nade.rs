@@ -39,6 +39,8 @@ use genlab_core::{
     Sample, StepCtx,
 };
 use genlab_data::Kind;
+use genlab_kernels::lanes::dot;
+use genlab_kernels::vexp;
 use genlab_nn::loss::bernoulli_log_prob;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -130,24 +132,26 @@ impl Nade {
         let d = b.len();
         let mut picture = x.to_vec();
         let mut hid = vec![0f32; h];
-        for r in 0..n {
-            let mut a = c.clone(); // a_1 = c
-            for dim in 0..d {
-                let i = r * d + dim;
-                if !known.is_some_and(|k| k[i] > 0.5) {
-                    hid.iter_mut().zip(&a).for_each(|(s, a)| *s = sigmoid1(*a));
-                    let row = &v[dim * h..(dim + 1) * h];
-                    let logit = b[dim] + row.iter().zip(&hid).map(|(v, s)| v * s).sum::<f32>();
-                    let p = sigmoid1(logit);
-                    x[i] = (rng.random::<f32>() < p) as u8 as f32;
-                    picture[i] = p;
-                }
-                if x[i] != 0.0 {
-                    let col = &w[dim * h..(dim + 1) * h];
-                    a.iter_mut().zip(col).for_each(|(a, w)| *a += w * x[i]);
+        vexp::wide(|| {
+            for r in 0..n {
+                let mut a = c.clone(); // a_1 = c
+                for dim in 0..d {
+                    let i = r * d + dim;
+                    if !known.is_some_and(|k| k[i] > 0.5) {
+                        hid.iter_mut().zip(&a).for_each(|(s, a)| *s = sigmoid1(*a));
+                        let row = &v[dim * h..(dim + 1) * h];
+                        let logit = b[dim] + dot(row, &hid);
+                        let p = sigmoid1(logit);
+                        x[i] = (rng.random::<f32>() < p) as u8 as f32;
+                        picture[i] = p;
+                    }
+                    if x[i] != 0.0 {
+                        let col = &w[dim * h..(dim + 1) * h];
+                        a.iter_mut().zip(col).for_each(|(a, w)| *a += w * x[i]);
+                    }
                 }
             }
-        }
+        });
         picture
     }
 }
@@ -160,8 +164,10 @@ struct Host {
     b: Vec<f32>,
 }
 
+/// The logistic sigmoid in the branch-free form that vectorises (libm's `expf` took 28% of a
+/// step); the training pass and the sampler both use it, so they give the same conditionals.
 fn sigmoid1(a: f32) -> f32 {
-    1.0 / (1.0 + (-a).exp())
+    vexp::sigmoid(a)
 }
 
 /// log(1 + e^l) without overflow.
@@ -211,42 +217,43 @@ impl Host {
             .fold(
                 || (0f64, self.zeros_like(), vec![0f32; d * h], vec![0f32; d]),
                 |(mut nll, mut g, mut hs, mut p), x| {
-                    // Forward: h_d and p_d for every d, and the NLL.
-                    let mut a = self.c.clone();
-                    for dim in 0..d {
-                        let row = dim * h..(dim + 1) * h;
-                        let hd = &mut hs[row.clone()];
-                        hd.iter_mut().zip(&a).for_each(|(s, a)| *s = sigmoid1(*a));
-                        let vd = &self.v[row.clone()];
-                        let dot: f32 = vd.iter().zip(hd.iter()).map(|(v, s)| v * s).sum();
-                        let logit = self.b[dim] + dot;
-                        p[dim] = sigmoid1(logit);
-                        nll += (softplus1(logit) - x[dim] * logit) as f64;
-                        if x[dim] != 0.0 {
-                            let wd = &self.w[row];
-                            a.iter_mut().zip(wd).for_each(|(a, w)| *a += x[dim] * w);
+                    vexp::wide(|| {
+                        // Forward: h_d and p_d for every d, and the NLL.
+                        let mut a = self.c.clone();
+                        for dim in 0..d {
+                            let row = dim * h..(dim + 1) * h;
+                            let hd = &mut hs[row.clone()];
+                            hd.iter_mut().zip(&a).for_each(|(s, a)| *s = sigmoid1(*a));
+                            let vd = &self.v[row.clone()];
+                            let logit = self.b[dim] + dot(vd, hd);
+                            p[dim] = sigmoid1(logit);
+                            nll += (softplus1(logit) - x[dim] * logit) as f64;
+                            if x[dim] != 0.0 {
+                                let wd = &self.w[row];
+                                a.iter_mut().zip(wd).for_each(|(a, w)| *a += x[dim] * w);
+                            }
                         }
-                    }
-                    // Backward: δa holds dL/da_{d+1} on entering step d.
-                    let mut da = vec![0f32; h];
-                    for dim in (0..d).rev() {
-                        let gd = p[dim] - x[dim];
-                        let row = dim * h..(dim + 1) * h;
-                        let hd = &hs[row.clone()];
-                        g.b[dim] += gd;
-                        let dv = &mut g.v[row.clone()];
-                        dv.iter_mut().zip(hd).for_each(|(dv, s)| *dv += gd * s);
-                        if x[dim] != 0.0 {
-                            let dw = &mut g.w[row.clone()];
-                            dw.iter_mut().zip(&da).for_each(|(dw, a)| *dw += x[dim] * a);
+                        // Backward: δa holds dL/da_{d+1} on entering step d.
+                        let mut da = vec![0f32; h];
+                        for dim in (0..d).rev() {
+                            let gd = p[dim] - x[dim];
+                            let row = dim * h..(dim + 1) * h;
+                            let hd = &hs[row.clone()];
+                            g.b[dim] += gd;
+                            let dv = &mut g.v[row.clone()];
+                            dv.iter_mut().zip(hd).for_each(|(dv, s)| *dv += gd * s);
+                            if x[dim] != 0.0 {
+                                let dw = &mut g.w[row.clone()];
+                                dw.iter_mut().zip(&da).for_each(|(dw, a)| *dw += x[dim] * a);
+                            }
+                            let vd = &self.v[row];
+                            da.iter_mut()
+                                .zip(vd.iter().zip(hd))
+                                .for_each(|(a, (v, s))| *a += gd * v * s * (1.0 - s));
                         }
-                        let vd = &self.v[row];
-                        da.iter_mut()
-                            .zip(vd.iter().zip(hd))
-                            .for_each(|(a, (v, s))| *a += gd * v * s * (1.0 - s));
-                    }
-                    g.c.iter_mut().zip(&da).for_each(|(c, a)| *c += a);
-                    (nll, g, hs, p)
+                        g.c.iter_mut().zip(&da).for_each(|(c, a)| *c += a);
+                        (nll, g, hs, p)
+                    })
                 },
             )
             .map(|(nll, g, _, _)| (nll, g))
