@@ -1,27 +1,34 @@
 #!/usr/bin/env bash
-# A/B speed of two genlab builds on one family's training preset: ROUNDS rounds, each a K-step
-# `genlab train FAMILY --preset PRESET` with binary A and then with binary B (the order swapped
-# every other round, so that the machine's drifting speed and the second-runner's penalty hit both
-# alike). The step rate is the trainer's own `steps_per_sec` at step K (data loading and model
-# start-up not counted; no pictures or checkpoints before step K). Writes each round to OUT (JSON
-# lines) and prints the medians and the median of the per-round ratios B/A of the step rate.
+# A/B speed of two genlab builds on one family's training preset: ROUNDS rounds, each a
+# (K+1)-step `genlab train FAMILY --preset PRESET` with binary A and then with binary B (the order
+# swapped every other round, so that the machine's drifting speed and the second-runner's penalty
+# hit both alike). The step rate is the trainer's own `steps_per_sec` logged at step K: data
+# loading and model start-up not counted, and no pictures, held-out loss or checkpoint before it
+# (the trainer draws those at the last step, K+1, after that line). Writes each round to OUT
+# (JSON lines) and prints the medians and the median of the per-round ratios B/A.
 # Usage: bash bench/ab-train.sh BIN_A BIN_B ROUNDS FAMILY PRESET K OUT.jsonl
 # (a build of an older commit: see bench/ab.sh)
 set -euo pipefail
+if (( $# != 7 )); then
+  echo "usage: bash bench/ab-train.sh BIN_A BIN_B ROUNDS FAMILY PRESET K OUT.jsonl" >&2
+  exit 2
+fi
 a=$1; b=$2; rounds=$3; family=$4; preset=$5; k=$6; out=$7
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rate() { # BIN -> steps/s at step K
   rm -rf "$tmp/run"
-  "$1" train "$family" --preset "$preset" --out "$tmp/run" --quiet --steps "$k" \
-    --set "train.log_every=$k" --set "train.sample_every=$((k + 1))" \
-    --set "train.checkpoint_every=$((k + 1))" >/dev/null
-  python3 -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["steps_per_sec"])' \
-    "$tmp/run/metrics.jsonl"
+  "$1" train "$family" --preset "$preset" --out "$tmp/run" --quiet --steps "$((k + 1))" \
+    --set "train.log_every=$k" --set "train.sample_every=$((k + 2))" \
+    --set "train.checkpoint_every=$((k + 2))" >/dev/null || { echo "$1 failed to train" >&2; exit 1; }
+  python3 -c 'import json,sys; print(next(r["steps_per_sec"] for r in map(json.loads, open(sys.argv[1])) if r["step"] == int(sys.argv[2])))' \
+    "$tmp/run/metrics.jsonl" "$k"
 }
 : > "$out"
 for r in $(seq 1 "$rounds"); do
-  if (( r % 2 )); then ra=$(rate "$a"); rb=$(rate "$b"); else rb=$(rate "$b"); ra=$(rate "$a"); fi
+  # `rate` runs in a subshell: its failure is caught here, not by set -e.
+  if (( r % 2 )); then ra=$(rate "$a") && rb=$(rate "$b") || exit 1
+  else rb=$(rate "$b") && ra=$(rate "$a") || exit 1; fi
   echo "{\"round\": $r, \"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $k, \"a_steps_per_sec\": $ra, \"b_steps_per_sec\": $rb}" | tee -a "$out" >&2
 done
 python3 - "$out" <<'PY'
