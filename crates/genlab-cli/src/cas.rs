@@ -61,21 +61,21 @@ pub fn cas(
     let classes = given.classes();
     let labels: Vec<u32> = (0..CAS_SAMPLES).map(|i| (i % classes) as u32).collect();
     let mut rng = rng_for(seed, genlab_eval::quality::SAMPLE_STREAM + 1, Stream::Eval);
-    let mut pixels = Vec::with_capacity(CAS_SAMPLES * s.dim());
+    let mut x = Vec::with_capacity(CAS_SAMPLES * s.dim());
     let mut progress =
         genlab_core::progress::Progress::new("drawing labelled samples", CAS_SAMPLES as u64);
     for chunk in labels.chunks(500) {
-        let x =
-            genlab_core::tensor::to_vec(draw.sample_given(given, chunk, &mut rng, &run.device)?);
-        // A NaN would be cast to a black pixel and trained on: refused, as the other metrics do.
-        genlab_eval::quality::refuse_diverged(&x, s.dim(), run.model.family())?;
-        pixels.extend(
-            x.into_iter()
-                .map(|v| (run.info.preprocess.to_unit(v).clamp(0.0, 1.0) * 255.0).round() as u8),
-        );
+        let drawn = draw.sample_given(given, chunk, &mut rng, &run.device)?;
+        x.extend(genlab_core::tensor::to_vec(drawn));
         progress.inc(chunk.len() as u64);
     }
     drop(progress);
+    // A NaN would be cast to a black pixel and trained on: refused, as the other metrics do.
+    genlab_eval::quality::refuse_diverged(&x, s.dim(), run.model.family())?;
+    let pixels: Vec<u8> = x
+        .into_iter()
+        .map(|v| (run.info.preprocess.to_unit(v).clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect();
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("samples");
     std::fs::create_dir_all(&data)?;

@@ -208,9 +208,9 @@ impl FusedActivation for Flex {
         map2(&x, &dy, |x, g| g * vexp::sigmoid(x))
     }
     fn fused_elu(x: FlexTensor) -> FlexTensor {
-        // Branch-free: x above zero, e^x - 1 below (vexp's, which vectorises; libm's expm1f
-        // was 21% of a PixelCNN++ step).
-        map(&x, |x| x.max(0.0) + vexp::expm1(x.min(0.0)))
+        // x above zero, e^x - 1 below (vexp's, which vectorises; libm's expm1f was 21% of a
+        // PixelCNN++ step), as a select of both, and NaN stays NaN (`x.max(0.0)` would drop it).
+        map(&x, |x| if x > 0.0 { x } else { vexp::expm1(x) })
     }
     fn fused_elu_backward(y: FlexTensor, dy: FlexTensor) -> FlexTensor {
         // Branch-free: the slope is 1 above zero and e^x = y + 1 below.
@@ -278,7 +278,7 @@ impl FusedActivation for Flex {
         let (n, c, s) = bcs(&x);
         let block = c * s; // one image's values
         let xs = f32s(&x);
-        let elu = |v: f32| v.max(0.0) + vexp::expm1(v.min(0.0));
+        let elu = |v: f32| if v > 0.0 { v } else { vexp::expm1(v) };
         let y = par_fill(n * 2 * block, CHUNK, |k, out| {
             // Block 2i is image i's elu(x), block 2i + 1 its elu(-x).
             for [at, j, o, len] in runs(k * CHUNK, out.len(), block) {
@@ -599,6 +599,15 @@ pub(crate) mod tests {
     fn elu_equals_burns_with_gradient() {
         let slow = |x| burn::tensor::activation::elu(x, 1.0);
         same_as_burn(elu, slow, 3.0, 1e-5);
+        // A NaN (a diverged network) stays NaN, in both ELUs.
+        let x = Tensor::<2>::from_floats([[f32::NAN, -1.0, 2.0]], &Device::default());
+        for y in [elu(x.clone()), concat_elu(x)] {
+            let y = y.into_data().try_to_vec::<f32>().unwrap();
+            assert!(
+                y[0].is_nan() && y[1..3].iter().all(|v| v.is_finite()),
+                "{y:?}"
+            );
+        }
     }
 
     #[test]
@@ -606,11 +615,12 @@ pub(crate) mod tests {
         same_as_burn(tanh, burn::tensor::activation::tanh, 2.0, 1e-5);
     }
 
-    /// A gate against burn's ops on `[n, 2p, h, w]` inputs (runs that cross images and halves:
-    /// 3·5·7 values per half-image against chunks of 2^14), with gradients through a probe.
+    /// A gate against burn's ops on `[n, 2p, h, w]` inputs, with gradients through a probe:
+    /// one chunk of many small half-images; half-images that tile chunks of 2^14 exactly; and
+    /// 3·33·33 = 3,267 values per half-image, so that the chunk edge at 2^14 falls inside one.
     fn gate_same_as_burn(fast: impl Fn(Tensor<4>) -> Tensor<4>, tanh: bool) {
         let device = Device::default().autodiff();
-        for [n, c, h, w] in [[3, 10, 5, 7], [64, 8, 16, 16]] {
+        for [n, c, h, w] in [[3, 10, 5, 7], [64, 8, 16, 16], [8, 6, 33, 33]] {
             let dist = Distribution::Normal(0.0, 2.0);
             let x = Tensor::<4>::random([n, c, h, w], dist, &device).require_grad();
             let probe = Tensor::<4>::random([n, c / 2, h, w], dist, &device);

@@ -6,7 +6,7 @@
 
 /// `Σ a_i b_i` over equal-length slices, in eight interleaved partial sums added pairwise at
 /// the end. Panics if the lengths differ.
-#[inline]
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "dot of slices of different lengths");
     let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));

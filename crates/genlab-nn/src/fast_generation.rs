@@ -349,7 +349,7 @@ fn sgemm(c: &mut [f32], a: &[f32], b: &[f32], (m, k, n): (usize, usize, usize)) 
 /// elu([x, -x]) of each row of `x [m, c]` -> `[m, 2c]` (PixelCNN++'s concat_elu).
 pub fn concat_elu(x: &[f32], c: usize) -> Vec<f32> {
     // The training pass's ELU (genlab_kernels::fused), so that cached and plain draws agree.
-    let elu = |v: f32| v.max(0.0) + vexp::expm1(v.min(0.0));
+    let elu = |v: f32| if v > 0.0 { v } else { vexp::expm1(v) };
     x.chunks(c)
         .flat_map(|r| {
             r.iter()

@@ -166,6 +166,7 @@ struct Host {
 
 /// The logistic sigmoid in the branch-free form that vectorises (libm's `expf` took 28% of a
 /// step); the training pass and the sampler both use it, so they give the same conditionals.
+#[inline(always)]
 fn sigmoid1(a: f32) -> f32 {
     vexp::sigmoid(a)
 }
