@@ -190,8 +190,9 @@ fn map2(a: &FlexTensor, b: &FlexTensor, f: impl Fn(f32, f32) -> f32 + Sync) -> F
 
 impl FusedActivation for Flex {
     fn fused_leaky_relu(x: FlexTensor, slope: f32) -> FlexTensor {
-        // Branch-free so that the loop vectorises.
-        map(&x, |x| x.max(0.0) + slope * x.min(0.0))
+        // A select, which vectorises, and NaN stays NaN (`x.max(0.0) + slope * x.min(0.0)` made
+        // it 0 and hid a diverged discriminator).
+        map(&x, |x| if x > 0.0 { x } else { slope * x })
     }
     fn fused_leaky_relu_backward(y: FlexTensor, dy: FlexTensor, slope: f32) -> FlexTensor {
         map2(&y, &dy, |y, g| {
@@ -694,6 +695,35 @@ pub(crate) mod tests {
             burn::tensor::activation::elu(Tensor::cat(vec![x.clone(), x.neg()], 1), 1.0)
         };
         same_as_burn(concat_elu, slow, 3.0, 1e-5);
+        // On images, as PixelCNN++ calls it: one chunk of small images, images that tile
+        // chunks of 2^14 exactly, and 3·33·33 values per image so that a chunk edge falls
+        // inside one (the output's blocks, twice the input's, cross it elsewhere).
+        let device = Device::default().autodiff();
+        let dist = Distribution::Normal(0.0, 2.0);
+        for [n, c, h, w] in [[3, 5, 5, 7], [64, 4, 16, 16], [8, 3, 33, 33]] {
+            let x = Tensor::<4>::random([n, c, h, w], dist, &device).require_grad();
+            let probe = Tensor::<4>::random([n, 2 * c, h, w], dist, &device);
+            let slow = burn::tensor::activation::elu(
+                Tensor::cat(vec![x.clone(), x.clone().neg()], 1),
+                1.0,
+            );
+            let quick = concat_elu(x.clone());
+            assert_eq!(quick.dims(), [n, 2 * c, h, w]);
+            let diff = max_diff(quick.clone(), slow.clone());
+            assert!(
+                diff < 1e-5,
+                "forward differs by {diff} on {:?}",
+                [n, c, h, w]
+            );
+            let gf = (quick * probe.clone()).sum().backward();
+            let gs = (slow * probe).sum().backward();
+            let diff = max_diff(x.grad(&gf).unwrap(), x.grad(&gs).unwrap());
+            assert!(
+                diff < 1e-5,
+                "gradient differs by {diff} on {:?}",
+                [n, c, h, w]
+            );
+        }
     }
 
     #[test]
@@ -707,5 +737,8 @@ pub(crate) mod tests {
     fn leaky_relu_equals_burns_with_gradient() {
         let slow = |x| burn::tensor::activation::leaky_relu(x, 0.2);
         same_as_burn(|x| leaky_relu(x, 0.2), slow, 1.0, 1e-6);
+        let x = Tensor::<2>::from_floats([[f32::NAN, -1.0, 2.0]], &Device::default());
+        let y = leaky_relu(x, 0.2).into_data().try_to_vec::<f32>().unwrap();
+        assert!(y[0].is_nan() && y[1] == -0.2 && y[2] == 2.0, "{y:?}");
     }
 }
