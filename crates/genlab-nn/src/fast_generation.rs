@@ -359,9 +359,14 @@ pub fn concat_elu(x: &[f32], c: usize) -> Vec<f32> {
         .collect()
 }
 
-/// In place: `max(x, 0)`.
+/// In place: `max(x, 0)`, and NaN stays NaN as in burn's relu (`v.max(0.0)` would make it 0
+/// and hide a diverged network from the sample-quality check).
 pub fn relu(x: &mut [f32]) {
-    x.iter_mut().for_each(|v| *v = v.max(0.0));
+    x.iter_mut().for_each(|v| {
+        if *v <= 0.0 {
+            *v = 0.0
+        }
+    });
 }
 
 /// tanh(first half) ⊙ sigmoid(second half) of each row of `x [m, 2p]` -> `[m, p]` (the gated
@@ -377,6 +382,36 @@ mod tests {
     use super::*;
     use crate::masked_conv::MaskType;
     use burn::tensor::{Device, Distribution};
+
+    #[test]
+    fn scalar_activations_equal_burns_and_keep_nan() {
+        // The cached samplers' in-place activations against the tensors' (plain samplers and
+        // training): the same values, and a NaN of a diverged network stays NaN in all of them.
+        let v = [f32::NAN, -2.0, -0.0, 0.0, 0.5, 3.0];
+        let device = Device::default();
+        let t = Tensor::<1>::from_floats(v, &device);
+        let mut fast = v.to_vec();
+        relu(&mut fast);
+        let slow = to_vec(burn::tensor::activation::relu(t.clone()));
+        let scalar: Vec<f32> = v
+            .iter()
+            .map(|&x| crate::mlp::Activation::Relu.apply_scalar(x))
+            .collect();
+        let leaky: Vec<f32> = v
+            .iter()
+            .map(|&x| crate::mlp::Activation::LeakyRelu.apply_scalar(x))
+            .collect();
+        let leaky_slow = to_vec(crate::mlp::Activation::LeakyRelu.apply(t));
+        for (i, x) in v.iter().enumerate() {
+            if x.is_nan() {
+                assert!(fast[i].is_nan() && slow[i].is_nan() && scalar[i].is_nan());
+                assert!(leaky[i].is_nan() && leaky_slow[i].is_nan());
+            } else {
+                assert_eq!((fast[i], scalar[i]), (slow[i], slow[i]), "relu({x})");
+                assert_eq!(leaky[i], leaky_slow[i], "leaky_relu({x})");
+            }
+        }
+    }
 
     #[test]
     fn point_outputs_equal_the_full_image_convolution() {

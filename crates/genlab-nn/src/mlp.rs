@@ -29,7 +29,14 @@ impl Activation {
     /// The activation of one value (incremental MADE sampling).
     pub fn apply_scalar(self, x: f32) -> f32 {
         match self {
-            Activation::Relu => x.max(0.0),
+            // As burn's relu, NaN stays NaN (`x.max(0.0)` would make it 0).
+            Activation::Relu => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    x
+                }
+            }
             Activation::LeakyRelu => {
                 if x > 0.0 {
                     x
