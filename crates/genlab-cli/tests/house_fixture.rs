@@ -74,19 +74,23 @@ const ADDED_KEYS: [&str; 4] = ["kind", "meaning", "sample_quality", "weights"];
 /// DCGAN's parameters by up to 1e-2). On such a CPU the tests say so on stderr, compare the
 /// evaluations to 1e-6 relative, and check that training and resuming are bit-for-bit
 /// reproducible on this CPU instead of equal to the fixture's bytes.
+/// Decided (and said) once per test process, not at every number compared.
 fn fixture_cpu() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    let same = std::is_x86_feature_detected!("avx512f");
-    #[cfg(not(target_arch = "x86_64"))]
-    let same = false;
-    if !same {
-        eprintln!(
-            "house fixture: this CPU lacks AVX-512, whose GEMM kernels made the fixture: \
-             evaluations compared to 1e-6 relative, training checked for bit-for-bit \
-             reproducibility on this CPU rather than against the fixture's bytes"
-        );
-    }
-    same
+    static SAME: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SAME.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        let same = std::is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        let same = false;
+        if !same {
+            eprintln!(
+                "house fixture: this CPU lacks AVX-512, whose GEMM kernels made the fixture: \
+                 evaluations compared to 1e-6 relative, training checked for bit-for-bit \
+                 reproducibility on this CPU rather than against the fixture's bytes"
+            );
+        }
+        same
+    })
 }
 
 /// The tensors of a safetensors file that training must still reproduce byte for byte: all but
