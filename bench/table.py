@@ -53,9 +53,19 @@ def steps_of(run: pathlib.Path) -> tuple[int, int]:
     return meta["last_step"], planned
 
 
+# The families whose training can stop before its planned steps (`Model::converged`: EM, and
+# the closed-form class Gaussians); any other run short of its steps was interrupted.
+STOP_EARLY = {"class-gaussian", "gmm", "bgmm"}
+
+
 def finished(run: pathlib.Path) -> bool:
-    """Evaluated at its last step: finished, also when EM converged before its planned steps."""
-    return (run / "meta.json").is_file() and (run / "eval" / f"step-{steps_of(run)[0]:06d}.json").is_file()
+    """Trained and evaluated at its last step. Short of its planned steps only when its family can
+    converge early: a half-trained run that someone evaluated by hand is not finished."""
+    if not (run / "meta.json").is_file():
+        return False
+    done, planned = steps_of(run)
+    converges = tomllib.loads((run / "config.toml").read_text())["family"] in STOP_EARLY
+    return (done >= planned or converges) and (run / "eval" / f"step-{done:06d}.json").is_file()
 
 
 def flat(table: dict, prefix: str = "") -> dict:
