@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# A/B speed of two genlab builds on one family's training preset: ROUNDS rounds, each a
-# (K+1)-step `genlab train FAMILY --preset PRESET` with binary A and then with binary B (the order
-# swapped every other round, so that the machine's drifting speed and the second-runner's penalty
-# hit both alike). The step rate is the trainer's own `steps_per_sec` logged at step K: data
-# loading and model start-up not counted, and no pictures, held-out loss or checkpoint before it
-# (the trainer draws those at the last step, K+1, after that line). Writes each round to OUT
+# A/B speed of two genlab builds on one family's training preset: ROUNDS rounds, each the step
+# rate of binary A and then of binary B (bench/steps-per-sec.sh: the trainer's own steps/s at
+# step K of a K+1-step run), the order swapped every other round, so that the machine's drifting
+# speed and the second-runner's penalty hit both alike. Writes each round to OUT
 # (JSON lines) and prints the medians and the median of the per-round ratios B/A.
 # Usage: bash bench/ab-train.sh BIN_A BIN_B ROUNDS FAMILY PRESET K OUT.jsonl
 # (a build of an older commit: see bench/ab.sh)
@@ -14,15 +12,8 @@ if (( $# != 7 )); then
   exit 2
 fi
 a=$1; b=$2; rounds=$3; family=$4; preset=$5; k=$6; out=$7
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 rate() { # BIN -> steps/s at step K
-  rm -rf "$tmp/run"
-  "$1" train "$family" --preset "$preset" --out "$tmp/run" --quiet --steps "$((k + 1))" \
-    --set "train.log_every=$k" --set "train.sample_every=$((k + 2))" \
-    --set "train.checkpoint_every=$((k + 2))" >/dev/null || { echo "$1 failed to train" >&2; exit 1; }
-  python3 -c 'import json,sys; print(next(r["steps_per_sec"] for r in map(json.loads, open(sys.argv[1])) if r["step"] == int(sys.argv[2])))' \
-    "$tmp/run/metrics.jsonl" "$k"
+  bash "$(dirname "$0")/steps-per-sec.sh" "$1" "$family" "$preset" "$k"
 }
 : > "$out"
 for r in $(seq 1 "$rounds"); do

@@ -7,6 +7,9 @@
 #   bash bench/run.sh conditional      cgan/acgan samples on shapes judged by a classifier
 #   bash bench/run.sh likelihood FAMILY[:PRESET] STEPS
 #                                      test NLL and bits/dim on Fashion-MNIST, beside PyTorch
+#   bash bench/run.sh likelihood-speed [ROUNDS] [K] [FAMILY:PRESET..]
+#                                      ms per training step of the likelihood presets beside their
+#                                      PyTorch mirrors (made, pixelcnn, realnvp, nade, gated, ++)
 #   bash bench/run.sh ood RUN NAME     bits/dim histogram: Fashion-MNIST test against shapes
 #   bash bench/run.sh gans [DCGAN_STEPS] [WGAN_STEPS]
 #                                      dcgan and wgan-gp on Fashion-MNIST beside PyTorch: sample grids
@@ -234,6 +237,37 @@ likelihood)
   esac
   echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab_s_per_step\": $g_sps, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
   "$PY" bench/summarize.py likelihood "$out"
+  ;;
+likelihood-speed)
+  # Seconds per training step of the exact-likelihood presets beside their PyTorch mirrors
+  # (bench/torch_likelihood.py, the same networks, batch and optimiser; --test 0: steps only):
+  # ROUNDS rounds of K steps, genlab (bench/steps-per-sec.sh) and PyTorch back to back, the order
+  # swapped every other round; the ratio is taken per round.
+  #   bash bench/run.sh likelihood-speed [ROUNDS] [K] [FAMILY:PRESET..]
+  rounds=${2:-3}
+  k=${3:-40}
+  shift $(( $# < 3 ? $# : 3 ))
+  specs=("$@")
+  (( ${#specs[@]} )) || specs=(made:default pixelcnn:default realnvp:fashion nade:default gated-pixelcnn:default pixelcnn++:default)
+  out=bench/results/likelihood-speed.jsonl
+  : > "$out"
+  for spec in "${specs[@]}"; do
+    family=${spec%%:*}
+    preset=${spec#*:}
+    for r in $(seq "$rounds"); do
+      torch_ms() { "$PY" bench/torch_likelihood.py "$family" --steps "$k" --test 0 --threads "$THREADS" |
+        "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ms_per_step"])'; }
+      if (( r % 2 )); then
+        sps=$(RAYON_NUM_THREADS=$THREADS bash bench/steps-per-sec.sh "$BIN" "$family" "$preset" "$k")
+        t=$(torch_ms)
+      else
+        t=$(torch_ms)
+        sps=$(RAYON_NUM_THREADS=$THREADS bash bench/steps-per-sec.sh "$BIN" "$family" "$preset" "$k")
+      fi
+      echo "{\"round\": $r, \"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $k, \"genlab_ms_per_step\": $("$PY" -c "print(1000 / $sps)"), \"torch_ms_per_step\": $t}" | tee -a "$out"
+    done
+  done
+  "$PY" bench/summarize.py likelihood-speed "$out"
   ;;
 gans)
   # DCGAN (preset default) and WGAN-GP (preset fashion) on Fashion-MNIST, each beside the PyTorch

@@ -116,6 +116,17 @@ elif kind == "likelihood":
               f"{g['nll_stderr']:.2f} | {g['bits_per_dim']:.4f} | {ts} | {tb} | {gs} | {tt} |")
     print("\n(test set, 10,000 images; exact likelihoods; genlab s/step is the trainer's own steps/s where "
           "recorded, else wall time / steps, which includes start-up, checkpoints and sample grids (*))")
+elif kind == "likelihood-speed":
+    rows = [json.loads(l) for l in open(path) if l.strip()]
+    print("| family | preset | PyTorch ms/step | genlab ms/step | genlab / PyTorch (median of rounds) | range |")
+    print("|---|---|---|---|---|---|")
+    for spec in dict.fromkeys((r["family"], r["preset"]) for r in rows):
+        rs = [r for r in rows if (r["family"], r["preset"]) == spec]
+        ratios = [r["genlab_ms_per_step"] / r["torch_ms_per_step"] for r in rs]
+        print(f"| {spec[0]} | {spec[1]} | {statistics.median(r['torch_ms_per_step'] for r in rs):.1f} "
+              f"| {statistics.median(r['genlab_ms_per_step'] for r in rs):.1f} | {statistics.median(ratios):.2f}x "
+              f"| {min(ratios):.2f}-{max(ratios):.2f}x |")
+    print(f"\n({len(rs)} rounds of {rs[0]['steps']} steps each)")
 elif kind == "translation":
     rows = [json.loads(l) for l in open(path) if l.strip()]
 

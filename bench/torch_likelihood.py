@@ -10,7 +10,15 @@ and step budget as genlab's presets, on Fashion-MNIST.
             2 scales of (3 checkerboard couplings, squeeze, 3 channel couplings, factor out
             half), 4 checkerboard couplings; s/t nets conv3x3 -> 32, 1 residual conv3x3, zero
             conv3x3 -> 2c, s = scale * tanh; Adam 1e-3, batch 64, gradient norm clipped at 100.
-Prints one JSON line: test NLL (nats), bits/dim, training seconds and ms/step."""
+  nade      `genlab train nade` (default): 500 sigmoid hidden units, raster order, Adam 1e-3,
+            batch 100; binarized as above.
+  gated-pixelcnn  `genlab train gated-pixelcnn` (default): class-conditional Gated PixelCNN,
+            8 layers of 32 maps, head 64; Adam 1e-3, batch 32; binarized as above; the test
+            likelihood is the marginal over the 10 classes.
+  pixelcnn++  `genlab train pixelcnn++` (default): 32 maps, 2 scales, 2 gated ResNet blocks,
+            5 logistics; Adam 1e-3, batch 32; the 8-bit pixels, discrete likelihood.
+Prints one JSON line: training seconds and ms/step, and (unless --test 0) the test NLL (nats)
+and bits/dim."""
 import argparse
 import gzip
 import json
@@ -165,28 +173,239 @@ class RealNvp(nn.Module):
         return (-0.5 * (z**2 + math.log(2 * math.pi))).sum(1) + logdet
 
 
+# --- NADE ------------------------------------------------------------------------------------
+class Nade(nn.Module):
+    """`genlab train nade` (default): W, V [D, H], c [H], b [D], sigmoid hidden units, raster
+    order. A loop over the dimensions (a_{d+1} = a_d + x_d W_d), as pytorch-generative's NADE:
+    3.2x faster here than the vectorised form (one cumsum over a [b, D, H] tensor: 1.19 s
+    against 0.37 s per step at batch 100)."""
+
+    def __init__(self, d=784, h=500):
+        super().__init__()
+        u = lambda fan_in, *shape: nn.Parameter(torch.empty(*shape).uniform_(-fan_in**-0.5, fan_in**-0.5))
+        self.w, self.v = u(d, d, h), u(h, d, h)
+        self.c, self.b = nn.Parameter(torch.zeros(h)), nn.Parameter(torch.zeros(d))
+
+    def log_prob(self, x):
+        a, logits = self.c.expand(len(x), -1), []
+        for d in range(x.shape[1]):
+            logits.append(torch.sigmoid(a) @ self.v[d] + self.b[d])
+            a = a + x[:, d : d + 1] * self.w[d]
+        logits = torch.stack(logits, 1)
+        return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1)
+
+
+# --- Gated PixelCNN --------------------------------------------------------------------------
+def shift_down(t):
+    return F.pad(t, (0, 0, 1, 0))[:, :, :-1]
+
+
+def shift_right(t):
+    return F.pad(t, (1, 0))[:, :, :, :-1]
+
+
+def gate(t):
+    a, b = t.chunk(2, 1)
+    return torch.tanh(a) * torch.sigmoid(b)
+
+
+class GatedLayer(nn.Module):
+    def __init__(self, c_in, p, k, classes):
+        super().__init__()
+        self.r = k // 2
+        self.v_conv = nn.Conv2d(c_in, 2 * p, (self.r + 1, k))
+        self.h_conv = nn.Conv2d(c_in, 2 * p, (1, self.r + 1))
+        self.v_to_h, self.h_out = nn.Conv2d(2 * p, 2 * p, 1), nn.Conv2d(p, p, 1)
+        self.cond, self.residual, self.p = nn.Linear(classes, 4 * p), c_in == p, p
+
+    def forward(self, v, h, y):
+        r, p = self.r, self.p
+        vf = self.v_conv(F.pad(v, (r, r, r, 0)))  # rows up to and including this one
+        hf = self.h_conv(F.pad(h, (r, 0))) + self.v_to_h(shift_down(vf))
+        bias = self.cond(y)[:, :, None, None]
+        vf, hf = vf + bias[:, : 2 * p], hf + bias[:, 2 * p :]
+        out = self.h_out(gate(hf))
+        return gate(vf), (h + out if self.residual else out)
+
+
+class GatedPixelCnn(nn.Module):
+    """`genlab train gated-pixelcnn` (default): class-conditional, 8 gated layers of 32 maps
+    (the first 7x7, the rest 3x3, as vertical (r+1)xk and horizontal 1x(r+1) convolutions),
+    a 1x1 head of 64, ReLU, Bernoulli logits; log p(x) on the test set is the mean over the 10
+    classes, as genlab's exact marginal."""
+
+    conditional = True
+
+    def __init__(self, p=32, layers=8, k=3, head=64, classes=10):
+        super().__init__()
+        self.layers = nn.ModuleList([GatedLayer(1 if i == 0 else p, p, 7 if i == 0 else k, classes)
+                                     for i in range(layers)])
+        self.head, self.out, self.classes = nn.Conv2d(p, head, 1), nn.Conv2d(head, 1, 1), classes
+
+    def log_prob(self, x, y):
+        img = x.view(-1, 1, 28, 28)
+        v, h, y1 = img, shift_right(img), F.one_hot(y, self.classes).float()
+        for layer in self.layers:
+            v, h = layer(v, h, y1)
+        logits = self.out(F.relu(self.head(F.relu(h))))
+        return -F.binary_cross_entropy_with_logits(logits.view(-1, 784), x, reduction="none").sum(1)
+
+    def marginal(self, x):
+        per_class = [self.log_prob(x, torch.full((len(x),), c)) for c in range(self.classes)]
+        return torch.logsumexp(torch.stack(per_class, 1), 1) - math.log(self.classes)
+
+
+# --- PixelCNN++ ------------------------------------------------------------------------------
+def concat_elu(t):
+    return F.elu(torch.cat([t, -t], 1))
+
+
+class Shifted(nn.Module):
+    """A convolution that sees only the rows above (and, `right`, the columns to the left)."""
+
+    def __init__(self, i, o, k, right, stride=1):
+        super().__init__()
+        kh, kw = k
+        self.pad = (kw - 1, 0, kh - 1, 0) if right else ((kw - 1) // 2, (kw - 1) // 2, kh - 1, 0)
+        self.conv = nn.Conv2d(i, o, k, stride=stride)
+
+    def forward(self, x):
+        return self.conv(F.pad(x, self.pad))
+
+
+class ShiftedUp(nn.Module):
+    def __init__(self, c, right):
+        super().__init__()
+        self.right = right
+        self.conv = nn.ConvTranspose2d(c, c, (2, 2) if right else (2, 3), stride=2, output_padding=1)
+
+    def forward(self, x):
+        _, _, h, w = x.shape
+        col = 0 if self.right else 1
+        return self.conv(x)[:, :, : 2 * h, col : col + 2 * w]
+
+
+class GatedResnet(nn.Module):
+    def __init__(self, f, aux, right):
+        super().__init__()
+        k = (2, 2) if right else (2, 3)
+        self.first, self.second = Shifted(2 * f, f, k, right), Shifted(2 * f, 2 * f, k, right)
+        self.aux = nn.Conv2d(2 * aux, f, 1) if aux else None
+
+    def forward(self, x, a=None):
+        c = self.first(concat_elu(x))
+        if self.aux is not None:
+            c = c + self.aux(concat_elu(a))
+        a, b = self.second(concat_elu(c)).chunk(2, 1)
+        return x + a * torch.sigmoid(b)
+
+
+def dmol_log_prob(x, params):
+    """Discretized mixture of logistics (Salimans et al. 2017, eq. 2) for one channel:
+    x [b, P, 1] in [-1, 1], params [b, P, 3K] -> [b, P]; as genlab's `dmol_log_prob`."""
+    k = params.shape[2] // 3
+    logit_pi, mu, log_s = params[..., :k], params[..., k : 2 * k], params[..., 2 * k :].clamp(min=-7.0)
+    centered, inv_s = x - mu, torch.exp(-log_s)
+    plus, minus = inv_s * (centered + 1 / 255), inv_s * (centered - 1 / 255)
+    log_cdf_plus = plus - F.softplus(plus)
+    log_one_minus_cdf_min = -F.softplus(minus)
+    delta = torch.sigmoid(plus) - torch.sigmoid(minus)
+    mid = inv_s * centered
+    log_pdf_mid = mid - log_s - 2 * F.softplus(mid)
+    interior = torch.where(delta < 1e-5, log_pdf_mid - math.log(127.5), delta.clamp(min=1e-12).log())
+    x = x.expand_as(interior)
+    log_p = torch.where(x < -0.999, log_cdf_plus, torch.where(x > 0.999, log_one_minus_cdf_min, interior))
+    return torch.logsumexp(log_p + F.log_softmax(logit_pi, 2), 2)
+
+
+class PixelCnnPp(nn.Module):
+    """`genlab train pixelcnn++` (default): two shifted streams (u: rows above; ul: above and to
+    the left) of 32 maps, 2 scales with 2 gated ResNet blocks each on the way up and 2, 3 on the
+    way down, skips from the up pass, a mixture of 5 logistics per pixel; no dropout or weight
+    norm, as genlab's. 8-bit pixels, discrete likelihood."""
+
+    def __init__(self, f=32, resnets=2, scales=2, mixtures=5):
+        super().__init__()
+        down_blocks = resnets + (scales - 1) * (resnets + 1)
+        self.resnets, self.scales = resnets, scales
+        self.u_init = Shifted(2, f, (2, 3), False)
+        self.ul_init_down, self.ul_init_right = Shifted(2, f, (1, 3), False), Shifted(2, f, (2, 1), True)
+        self.up_u = nn.ModuleList([GatedResnet(f, 0, False) for _ in range(scales * resnets)])
+        self.up_ul = nn.ModuleList([GatedResnet(f, f, True) for _ in range(scales * resnets)])
+        self.down_sample_u = nn.ModuleList([Shifted(f, f, (2, 3), False, 2) for _ in range(scales - 1)])
+        self.down_sample_ul = nn.ModuleList([Shifted(f, f, (2, 2), True, 2) for _ in range(scales - 1)])
+        self.down_u = nn.ModuleList([GatedResnet(f, f, False) for _ in range(down_blocks)])
+        self.down_ul = nn.ModuleList([GatedResnet(f, 2 * f, True) for _ in range(down_blocks)])
+        self.up_sample_u = nn.ModuleList([ShiftedUp(f, False) for _ in range(scales - 1)])
+        self.up_sample_ul = nn.ModuleList([ShiftedUp(f, True) for _ in range(scales - 1)])
+        self.out = nn.Conv2d(2 * f, 3 * mixtures, 1)
+
+    def net(self, x):
+        x = torch.cat([x, torch.ones_like(x)], 1)
+        us = [shift_down(self.u_init(x))]
+        uls = [shift_down(self.ul_init_down(x)) + shift_right(self.ul_init_right(x))]
+        block = 0
+        for scale in range(self.scales):
+            for _ in range(self.resnets):
+                us.append(self.up_u[block](us[-1]))
+                uls.append(self.up_ul[block](uls[-1], us[-1]))
+                block += 1
+            if scale + 1 < self.scales:
+                us.append(self.down_sample_u[scale](us[-1]))
+                uls.append(self.down_sample_ul[scale](uls[-1]))
+        u, ul, block = us.pop(), uls.pop(), 0
+        for scale in range(self.scales):
+            for _ in range(self.resnets if scale == 0 else self.resnets + 1):
+                u = self.down_u[block](u, us.pop())
+                ul = self.down_ul[block](ul, torch.cat([u, uls.pop()], 1))
+                block += 1
+            if scale + 1 < self.scales:
+                u, ul = self.up_sample_u[scale](u), self.up_sample_ul[scale](ul)
+        return self.out(concat_elu(ul))
+
+    def log_prob(self, x):
+        x = x * 2 - 1
+        params = self.net(x.view(-1, 1, 28, 28))  # [b, 3K, 28, 28]
+        params = params.flatten(2).transpose(1, 2)  # [b, 784, 3K]
+        return dmol_log_prob(x[:, :, None], params).sum(1)
+
+
+# data: "binary" (dynamic binarization; the test set binarized once), "dequantized" (uniform
+# noise; the NLL is made discrete by + 784 log 256), "discrete" (the 8-bit pixels themselves).
 SETTINGS = {
-    "made": dict(make=Made, batch=100, binary=True, clip=None),
-    "pixelcnn": dict(make=PixelCnn, batch=32, binary=True, clip=None),
-    "realnvp": dict(make=RealNvp, batch=64, binary=False, clip=100.0),
+    "made": dict(make=Made, batch=100, data="binary", clip=None),
+    "pixelcnn": dict(make=PixelCnn, batch=32, data="binary", clip=None),
+    "realnvp": dict(make=RealNvp, batch=64, data="dequantized", clip=100.0),
+    "nade": dict(make=Nade, batch=100, data="binary", clip=None),
+    "gated-pixelcnn": dict(make=GatedPixelCnn, batch=32, data="binary", clip=None),
+    "pixelcnn++": dict(make=PixelCnnPp, batch=32, data="discrete", clip=None),
 }
+
+def labels(prefix):
+    with gzip.open(f"{DIR}/{prefix}-labels-idx1-ubyte.gz") as f:
+        return torch.from_numpy(np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64))
+
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("model", choices=sorted(SETTINGS))
     p.add_argument("--steps", type=int, required=True)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--test", type=int, default=10000, help="test images to evaluate (0: time the steps only)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     cfg = SETTINGS[a.model]
-    train, test = load("train"), load("t10k")
+    train, test = load("train"), load("t10k")[: a.test]
+    train_y = labels("train")
     g = torch.Generator().manual_seed(1)
-    if cfg["binary"]:
+    kind = cfg["data"]
+    if kind == "binary":
         test = (torch.rand(test.shape, generator=g) < test).float()
-    else:
+    elif kind == "dequantized":
         test = (test * 255 + torch.rand(test.shape, generator=g)) / 256
     model = cfg["make"]()
+    conditional = getattr(model, "conditional", False)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     b = cfg["batch"]
     start = time.time()
@@ -194,20 +413,27 @@ if __name__ == "__main__":
     for step in range(a.steps):
         if pos + b > len(train):
             perm, pos = torch.randperm(len(train)), 0
-        xb = train[perm[pos : pos + b]]
+        idx = perm[pos : pos + b]
+        xb = train[idx]
         pos += b
-        xb = (torch.rand_like(xb) < xb).float() if cfg["binary"] else (xb * 255 + torch.rand_like(xb)) / 256
-        loss = -model.log_prob(xb).mean()
+        if kind == "binary":
+            xb = (torch.rand_like(xb) < xb).float()
+        elif kind == "dequantized":
+            xb = (xb * 255 + torch.rand_like(xb)) / 256
+        loss = -(model.log_prob(xb, train_y[idx]) if conditional else model.log_prob(xb)).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg["clip"]:
             nn.utils.clip_grad_norm_(model.parameters(), cfg["clip"])
         opt.step()
     train_s = time.time() - start
-    with torch.no_grad():
-        ll = torch.cat([model.log_prob(test[i : i + 500]) for i in range(0, len(test), 500)])
-    nll = -ll.mean().item()
-    if not cfg["binary"]:
-        nll += 784 * math.log(256)
-    print(json.dumps({"model": a.model, "steps": a.steps, "nll_nats": nll, "bits_per_dim": nll / (784 * math.log(2)),
-                      "train_s": train_s, "ms_per_step": 1000 * train_s / max(a.steps, 1), "n_examples": len(ll)}))
+    row = {"model": a.model, "steps": a.steps, "train_s": train_s, "ms_per_step": 1000 * train_s / max(a.steps, 1)}
+    if len(test):
+        with torch.no_grad():
+            log_p = model.marginal if conditional else model.log_prob
+            ll = torch.cat([log_p(test[i : i + 500]) for i in range(0, len(test), 500)])
+        nll = -ll.mean().item()
+        if kind == "dequantized":
+            nll += 784 * math.log(256)
+        row |= {"nll_nats": nll, "bits_per_dim": nll / (784 * math.log(2)), "n_examples": len(ll)}
+    print(json.dumps(row))
