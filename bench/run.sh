@@ -9,7 +9,7 @@
 #                                      test NLL and bits/dim on Fashion-MNIST, beside PyTorch
 #   bash bench/run.sh likelihood-speed [ROUNDS] [K] [FAMILY:PRESET..]
 #                                      ms per training step of the likelihood presets beside their
-#                                      PyTorch mirrors (made, pixelcnn, realnvp, nade, gated, ++)
+#                                      PyTorch mirrors (made, pixelcnn, realnvp, nade, gated, ++, maf, glow)
 #   bash bench/run.sh ood RUN NAME     bits/dim histogram: Fashion-MNIST test against shapes
 #   bash bench/run.sh gans [DCGAN_STEPS] [WGAN_STEPS]
 #                                      dcgan and wgan-gp on Fashion-MNIST beside PyTorch: sample grids
@@ -248,7 +248,7 @@ likelihood-speed)
   k=${3:-40}
   shift $(( $# < 3 ? $# : 3 ))
   specs=("$@")
-  (( ${#specs[@]} )) || specs=(made:default pixelcnn:default realnvp:fashion nade:default gated-pixelcnn:default pixelcnn++:default)
+  (( ${#specs[@]} )) || specs=(made:default pixelcnn:default realnvp:fashion nade:default gated-pixelcnn:default pixelcnn++:default maf:fashion glow:fashion)
   out=bench/results/likelihood-speed.jsonl
   : > "$out"
   for spec in "${specs[@]}"; do

@@ -101,6 +101,13 @@ class PixelCnn(nn.Module):
 
 
 # --- RealNVP ---------------------------------------------------------------------------------
+def logit_transform(x, a=0.05):
+    """y = logit(a + (1 - 2a) x) and its log-determinant, as genlab's `logit_forward`."""
+    p = a + (1 - 2 * a) * x
+    logdet = (-torch.log(p) - torch.log1p(-p)).sum(1) + x.shape[1] * math.log(1 - 2 * a)
+    return torch.log(p) - torch.log1p(-p), logdet
+
+
 def squeeze(x):
     b, c, h, w = x.shape
     return x.view(b, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(b, 4 * c, h // 2, w // 2)
@@ -154,10 +161,7 @@ class RealNvp(nn.Module):
         self.layers = nn.ModuleList(layers)
 
     def log_prob(self, x):
-        a = self.alpha
-        p = a + (1 - 2 * a) * x
-        y = torch.log(p) - torch.log1p(-p)
-        logdet = (-torch.log(p) - torch.log1p(-p)).sum(1) + 784 * math.log(1 - 2 * a)
+        y, logdet = logit_transform(x, self.alpha)
         t, zs, it = y.view(-1, 1, 28, 28), [], iter(self.layers)
         for op in self.plan:
             if op[0] == "couple":
@@ -169,6 +173,115 @@ class RealNvp(nn.Module):
             else:
                 c = t.shape[1]
                 zs.append(t[:, c // 2:].flatten(1)); t = t[:, : c // 2]
+        z = torch.cat(zs + [t.flatten(1)], 1)
+        return (-0.5 * (z**2 + math.log(2 * math.pi))).sum(1) + logdet
+
+
+
+# --- MAF and Glow ----------------------------------------------------------------------------
+class MafMade(nn.Module):
+    """One MADE of a MAF: D -> hidden (ReLU) -> (mu, alpha), the input order reversed in every
+    other layer."""
+
+    def __init__(self, d, hidden, reverse, seed):
+        super().__init__()
+        self.l1, self.l2 = MaskedLinear(d, hidden), MaskedLinear(hidden, 2 * d)
+        g = torch.Generator().manual_seed(seed)
+        deg_in = torch.arange(d, 0, -1) if reverse else torch.arange(1, d + 1)
+        deg_h = torch.randint(1, d, (hidden,), generator=g)
+        self.l1.mask.copy_((deg_h[:, None] >= deg_in[None, :]).float())
+        self.l2.mask.copy_((deg_in.repeat(2)[:, None] > deg_h[None, :]).float())
+
+    def forward(self, u):
+        return self.l2(F.relu(self.l1(u))).chunk(2, 1)
+
+
+class Maf(nn.Module):
+    """`genlab train maf --preset fashion`: the logit transform (alpha 0.05), then 5 MADEs of one
+    hidden layer of 1024 ReLU units, u = (x - mu) exp(-alpha) each; Adam 1e-4, batch 100."""
+
+    def __init__(self, d=784, hidden=1024, layers=5):
+        super().__init__()
+        self.mades = nn.ModuleList([MafMade(d, hidden, l % 2 == 1, l) for l in range(layers)])
+
+    def log_prob(self, x):
+        u, logdet = logit_transform(x)
+        for made in self.mades:
+            mu, alpha = made(u)
+            u, logdet = (u - mu) * torch.exp(-alpha), logdet - alpha.sum(1)
+        return (-0.5 * (u**2 + math.log(2 * math.pi))).sum(1) + logdet
+
+
+class ActNorm(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.bias, self.log_scale = nn.Parameter(torch.zeros(c)), nn.Parameter(torch.zeros(c))
+        self.ready = False
+
+    def forward(self, x):
+        if not self.ready:  # data-dependent initialisation on the first batch
+            with torch.no_grad():
+                self.bias.copy_(-x.mean((0, 2, 3)))
+                self.log_scale.copy_(-torch.log(x.var((0, 2, 3)).sqrt() + 1e-6))
+            self.ready = True
+        y = (x + self.bias[None, :, None, None]) * torch.exp(self.log_scale)[None, :, None, None]
+        return y, x.shape[2] * x.shape[3] * self.log_scale.sum()
+
+
+class InvConv1x1(nn.Module):
+    """Invertible 1x1 convolution, LU-decomposed (Kingma & Dhariwal 2018, sec. 3.2)."""
+
+    def __init__(self, c, seed):
+        super().__init__()
+        q = torch.linalg.qr(torch.randn(c, c, generator=torch.Generator().manual_seed(seed)))[0]
+        p, l, u = torch.linalg.lu(q)
+        self.register_buffer("p", p)
+        self.register_buffer("sign", torch.sign(torch.diagonal(u)))
+        self.lower, self.upper = nn.Parameter(l), nn.Parameter(u)
+        self.log_s = nn.Parameter(torch.log(torch.diagonal(u).abs()))
+
+    def forward(self, x):
+        c = self.p.shape[0]
+        eye = torch.eye(c)
+        w = self.p @ (self.lower.tril(-1) + eye) @ (self.upper.triu(1) + torch.diag(self.sign * self.log_s.exp()))
+        return F.conv2d(x, w[:, :, None, None]), x.shape[2] * x.shape[3] * self.log_s.sum()
+
+
+class Glow(nn.Module):
+    """`genlab train glow --preset fashion`: the logit transform, 2 levels (squeeze; 4 steps of
+    actnorm, invertible 1x1 convolution and an affine coupling of the channel halves, its net
+    3x3 -> 32, one residual 3x3, zero 3x3; factor out half after the first level); Adam 1e-3,
+    batch 64, gradient norm clipped at 100."""
+
+    def __init__(self, levels=2, steps=4):
+        super().__init__()
+        self.plan, layers, c = [], [], 1
+        for level in range(levels):
+            self.plan.append(("squeeze",)); c *= 4
+            for _ in range(steps):
+                self.plan.append(("step",))
+                layers.append(nn.ModuleList([ActNorm(c), InvConv1x1(c, len(layers)), Coupling(c)]))
+            if level + 1 < levels:
+                self.plan.append(("split",)); c //= 2
+        self.layers = nn.ModuleList(layers)
+
+    def log_prob(self, x):
+        y, logdet = logit_transform(x)
+        t, zs, it = y.view(-1, 1, 28, 28), [], iter(self.layers)
+        for op in self.plan:
+            if op[0] == "step":
+                norm, mix, couple = next(it)
+                for f in (norm, mix):
+                    t, ld = f(t)
+                    logdet = logdet + ld
+                _, c, h, w = t.shape
+                t, ld = couple(t, mask("channel", False, c, h, w))
+                logdet = logdet + ld
+            elif op[0] == "squeeze":
+                t = squeeze(t)
+            else:
+                c = t.shape[1]
+                zs.append(t[:, c // 2 :].flatten(1)); t = t[:, : c // 2]
         z = torch.cat(zs + [t.flatten(1)], 1)
         return (-0.5 * (z**2 + math.log(2 * math.pi))).sum(1) + logdet
 
@@ -379,6 +492,8 @@ SETTINGS = {
     "nade": dict(make=Nade, batch=100, data="binary", clip=None),
     "gated-pixelcnn": dict(make=GatedPixelCnn, batch=32, data="binary", clip=None),
     "pixelcnn++": dict(make=PixelCnnPp, batch=32, data="discrete", clip=None),
+    "maf": dict(make=Maf, batch=100, data="dequantized", clip=None, lr=1e-4),
+    "glow": dict(make=Glow, batch=64, data="dequantized", clip=100.0),
 }
 
 def labels(prefix):
@@ -406,7 +521,7 @@ if __name__ == "__main__":
         test = (test * 255 + torch.rand(test.shape, generator=g)) / 256
     model = cfg["make"]()
     conditional = getattr(model, "conditional", False)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.get("lr", 1e-3))
     b = cfg["batch"]
     start = time.time()
     perm, pos = torch.randperm(len(train)), 0
