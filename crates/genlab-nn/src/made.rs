@@ -19,6 +19,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::sync::Mutex;
 
 /// `y = x (W ⊙ M) + b`; the mask is given at each call (MADE resamples it).
 #[derive(Module, Debug)]
@@ -54,6 +55,26 @@ pub struct Masks {
     /// `order[d]` = position of input d in the autoregressive ordering (0 = first).
     pub order: Vec<usize>,
     pub layers: Vec<(usize, usize, Vec<f32>)>,
+    /// The masks as tensors, per device they were asked on (see [`Masks::tensors`]).
+    cache: TensorCache,
+}
+
+/// Tensors made once per device: a MAF of five 784-1024-1568 MADEs otherwise copied its 12M
+/// mask entries into new tensors at every step (3% of the step, and fresh pages). A device
+/// and its autodiff twin compare equal, so both are part of the key. A clone starts empty.
+#[derive(Debug, Default)]
+struct TensorCache(Mutex<Vec<(Device, bool, Vec<Tensor<2>>)>>);
+
+impl Clone for TensorCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for TensorCache {
+    fn eq(&self, _: &Self) -> bool {
+        true // a cache of what the masks are
+    }
 }
 
 impl Masks {
@@ -89,7 +110,11 @@ impl Masks {
         // Output block j (of k) for input i has degree order[i] + 1; strictly greater.
         let out: Vec<usize> = (0..k).flat_map(|_| order.iter().map(|o| o + 1)).collect();
         layers.push(connect(&below, &out, |a, b| b > a));
-        Self { order, layers }
+        Self {
+            order,
+            layers,
+            cache: TensorCache::default(),
+        }
     }
 
     /// Input indices in sampling order.
@@ -99,11 +124,21 @@ impl Masks {
         idx
     }
 
+    /// The masks of every layer as `[in, out]` tensors on `device`, made at the first call per
+    /// device and shared after.
     pub fn tensors(&self, device: &Device) -> Vec<Tensor<2>> {
-        self.layers
+        let mut cache = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
+        let autodiff = device.is_autodiff();
+        if let Some((_, _, t)) = cache.iter().find(|(d, a, _)| d == device && *a == autodiff) {
+            return t.clone();
+        }
+        let t: Vec<Tensor<2>> = self
+            .layers
             .iter()
             .map(|(i, o, m)| Tensor::from_data(TensorData::new(m.clone(), [*i, *o]), device))
-            .collect()
+            .collect();
+        cache.push((device.clone(), autodiff, t.clone()));
+        t
     }
 }
 
