@@ -212,8 +212,9 @@ conditional)
   ;;
 likelihood)
   # Exact test log-likelihood on Fashion-MNIST: `bash bench/run.sh likelihood FAMILY[:PRESET]
-  # STEPS` trains genlab's preset for STEPS steps, evaluates the test set, and for made, pixelcnn
-  # and realnvp trains the PyTorch model of the same architecture and budget beside it.
+  # STEPS` trains genlab's preset for STEPS steps, evaluates the test set, and for the presets
+  # bench/torch_likelihood.py mirrors trains the PyTorch model of the same architecture and
+  # budget beside it.
   spec=${2:?usage: bash bench/run.sh likelihood FAMILY[:PRESET] STEPS}
   steps=${3:?usage: bash bench/run.sh likelihood FAMILY[:PRESET] STEPS}
   family=${spec%%:*}
@@ -232,7 +233,7 @@ likelihood)
   g=$("$BIN" eval "$run" --json)
   t=null
   # The PyTorch references mirror these presets only (bench/torch_likelihood.py).
-  case $family:$preset in made:default|pixelcnn:default|realnvp:fashion)
+  case $family:$preset in made:default|pixelcnn:default|realnvp:fashion|nade:default|gated-pixelcnn:default|pixelcnn++:default|maf:fashion|glow:fashion)
     t=$("$PY" bench/torch_likelihood.py "$family" --steps "$steps" --threads "$THREADS") ;;
   esac
   echo "{\"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $steps, \"genlab_train_s\": $g_train, \"genlab_s_per_step\": $g_sps, \"genlab\": $g, \"torch\": $t}" | tee -a "$out"
@@ -242,10 +243,12 @@ likelihood-speed)
   # Seconds per training step of the exact-likelihood presets beside their PyTorch mirrors
   # (bench/torch_likelihood.py, the same networks, batch and optimiser; --test 0: steps only):
   # ROUNDS rounds of K steps, genlab (bench/steps-per-sec.sh) and PyTorch back to back, the order
-  # swapped every other round; the ratio is taken per round.
-  #   bash bench/run.sh likelihood-speed [ROUNDS] [K] [FAMILY:PRESET..]
+  # swapped every other round; the ratio is taken per round. Both leave out the first W = K/8
+  # steps (their warm-up: PyTorch creates its kernels at its first steps).
+  #   bash bench/run.sh likelihood-speed [ROUNDS] [K] [FAMILY:PRESET..]   (K a multiple of 8)
   rounds=${2:-3}
   k=${3:-40}
+  w=$(( k / 8 ))
   shift $(( $# < 3 ? $# : 3 ))
   specs=("$@")
   (( ${#specs[@]} )) || specs=(made:default pixelcnn:default realnvp:fashion nade:default gated-pixelcnn:default pixelcnn++:default maf:fashion glow:fashion)
@@ -255,16 +258,16 @@ likelihood-speed)
     family=${spec%%:*}
     preset=${spec#*:}
     for r in $(seq "$rounds"); do
-      torch_ms() { "$PY" bench/torch_likelihood.py "$family" --steps "$k" --test 0 --threads "$THREADS" |
+      torch_ms() { "$PY" bench/torch_likelihood.py "$family" --steps "$k" --warmup "$w" --test 0 --threads "$THREADS" |
         "$PY" -c 'import json,sys; print(json.load(sys.stdin)["ms_per_step"])'; }
       if (( r % 2 )); then
-        sps=$(RAYON_NUM_THREADS=$THREADS bash bench/steps-per-sec.sh "$BIN" "$family" "$preset" "$k")
+        sps=$(RAYON_NUM_THREADS=$THREADS bash bench/steps-per-sec.sh "$BIN" "$family" "$preset" "$k" "$w")
         t=$(torch_ms)
       else
         t=$(torch_ms)
-        sps=$(RAYON_NUM_THREADS=$THREADS bash bench/steps-per-sec.sh "$BIN" "$family" "$preset" "$k")
+        sps=$(RAYON_NUM_THREADS=$THREADS bash bench/steps-per-sec.sh "$BIN" "$family" "$preset" "$k" "$w")
       fi
-      echo "{\"round\": $r, \"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $k, \"genlab_ms_per_step\": $("$PY" -c "print(1000 / $sps)"), \"torch_ms_per_step\": $t}" | tee -a "$out"
+      echo "{\"round\": $r, \"family\": \"$family\", \"preset\": \"$preset\", \"steps\": $k, \"warmup\": $w, \"genlab_ms_per_step\": $("$PY" -c "print(1000 / $sps)"), \"torch_ms_per_step\": $t}" | tee -a "$out"
     done
   done
   "$PY" bench/summarize.py likelihood-speed "$out"

@@ -126,7 +126,8 @@ elif kind == "likelihood-speed":
         print(f"| {spec[0]} | {spec[1]} | {statistics.median(r['torch_ms_per_step'] for r in rs):.1f} "
               f"| {statistics.median(r['genlab_ms_per_step'] for r in rs):.1f} | {statistics.median(ratios):.2f}x "
               f"| {min(ratios):.2f}-{max(ratios):.2f}x |")
-    print(f"\n({len(rs)} rounds of {rs[0]['steps']} steps each)")
+    w = rs[0].get("warmup", 0)
+    print(f"\n({len(rs)} rounds of {rs[0]['steps']} steps each" + (f", the first {w} left out)" if w else ")"))
 elif kind == "translation":
     rows = [json.loads(l) for l in open(path) if l.strip()]
 
