@@ -317,6 +317,33 @@ mod tests {
     use burn::tensor::Distribution;
 
     #[test]
+    fn mask_tensors_are_made_once_per_device_and_autodiff_kind() {
+        // The cache keys by the device and by autodiff: a device and its autodiff twin compare
+        // equal, and a tensor of the wrong kind would meet the other kind's weights.
+        let masks = Masks::draw(5, &[8], 2, 3, false);
+        let plain = Device::default();
+        let ad = plain.clone().autodiff();
+        for device in [&plain, &ad, &plain, &ad] {
+            let t = masks.tensors(device);
+            assert_eq!(t.len(), masks.layers.len());
+            for (t, (i, o, m)) in t.iter().zip(&masks.layers) {
+                assert_eq!(t.dims(), [*i, *o]);
+                assert_eq!(t.device().is_autodiff(), device.is_autodiff());
+                assert_eq!(t.to_data().try_to_vec::<f32>().unwrap(), *m);
+            }
+        }
+        assert_eq!(
+            masks.cache.0.lock().unwrap().len(),
+            2,
+            "one entry per kind of device"
+        );
+        assert!(
+            masks.clone().cache.0.lock().unwrap().is_empty(),
+            "a clone starts empty"
+        );
+    }
+
+    #[test]
     fn output_d_depends_exactly_on_the_inputs_before_d() {
         // Causality golden: d out_i / d x_j == 0 exactly when order[j] >= order[i], for every
         // output block and several masks; and the first input in the ordering reaches the
