@@ -144,6 +144,25 @@ class Coupling(nn.Module):
         return y, s.flatten(1).sum(1)
 
 
+def walk(plan, layers, y, logdet, layer):
+    """The multi-scale walk of RealNVP and Glow over `y [b, 784]` (after the logit transform,
+    whose log-determinant `logdet` starts the sum): ("layer", ..) applies the next of `layers`
+    by `layer(module, op, t) -> (t, log-det)`, ("squeeze",) trades space for channels,
+    ("split",) factors out half the channels; -> log p(y) under a standard normal prior."""
+    t, zs, it = y.view(-1, 1, 28, 28), [], iter(layers)
+    for op in plan:
+        if op[0] == "layer":
+            t, ld = layer(next(it), op, t)
+            logdet = logdet + ld
+        elif op[0] == "squeeze":
+            t = squeeze(t)
+        else:
+            c = t.shape[1]
+            zs.append(t[:, c // 2 :].flatten(1)); t = t[:, : c // 2]
+    z = torch.cat(zs + [t.flatten(1)], 1)
+    return (-0.5 * (z**2 + math.log(2 * math.pi))).sum(1) + logdet
+
+
 class RealNvp(nn.Module):
     def __init__(self, scales=2, final=4, alpha=0.05):
         super().__init__()
@@ -151,30 +170,18 @@ class RealNvp(nn.Module):
         c = 1
         for _ in range(scales):
             for i in range(3):
-                self.plan.append(("couple", "checker", i % 2 == 1)); layers.append(Coupling(c))
+                self.plan.append(("layer", "checker", i % 2 == 1)); layers.append(Coupling(c))
             self.plan.append(("squeeze",)); c *= 4
             for i in range(3):
-                self.plan.append(("couple", "channel", i % 2 == 1)); layers.append(Coupling(c))
+                self.plan.append(("layer", "channel", i % 2 == 1)); layers.append(Coupling(c))
             self.plan.append(("split",)); c //= 2
         for i in range(final):
-            self.plan.append(("couple", "checker", i % 2 == 1)); layers.append(Coupling(c))
+            self.plan.append(("layer", "checker", i % 2 == 1)); layers.append(Coupling(c))
         self.layers = nn.ModuleList(layers)
 
     def log_prob(self, x):
         y, logdet = logit_transform(x, self.alpha)
-        t, zs, it = y.view(-1, 1, 28, 28), [], iter(self.layers)
-        for op in self.plan:
-            if op[0] == "couple":
-                _, c, h, w = t.shape
-                t, ld = next(it)(t, mask(op[1], op[2], c, h, w))
-                logdet = logdet + ld
-            elif op[0] == "squeeze":
-                t = squeeze(t)
-            else:
-                c = t.shape[1]
-                zs.append(t[:, c // 2:].flatten(1)); t = t[:, : c // 2]
-        z = torch.cat(zs + [t.flatten(1)], 1)
-        return (-0.5 * (z**2 + math.log(2 * math.pi))).sum(1) + logdet
+        return walk(self.plan, self.layers, y, logdet, lambda layer, op, t: layer(t, mask(op[1], op[2], *t.shape[1:])))
 
 
 
@@ -259,7 +266,7 @@ class Glow(nn.Module):
         for level in range(levels):
             self.plan.append(("squeeze",)); c *= 4
             for _ in range(steps):
-                self.plan.append(("step",))
+                self.plan.append(("layer",))
                 layers.append(nn.ModuleList([ActNorm(c), InvConv1x1(c, len(layers)), Coupling(c)]))
             if level + 1 < levels:
                 self.plan.append(("split",)); c //= 2
@@ -267,23 +274,15 @@ class Glow(nn.Module):
 
     def log_prob(self, x):
         y, logdet = logit_transform(x)
-        t, zs, it = y.view(-1, 1, 28, 28), [], iter(self.layers)
-        for op in self.plan:
-            if op[0] == "step":
-                norm, mix, couple = next(it)
-                for f in (norm, mix):
-                    t, ld = f(t)
-                    logdet = logdet + ld
-                _, c, h, w = t.shape
-                t, ld = couple(t, mask("channel", False, c, h, w))
-                logdet = logdet + ld
-            elif op[0] == "squeeze":
-                t = squeeze(t)
-            else:
-                c = t.shape[1]
-                zs.append(t[:, c // 2 :].flatten(1)); t = t[:, : c // 2]
-        z = torch.cat(zs + [t.flatten(1)], 1)
-        return (-0.5 * (z**2 + math.log(2 * math.pi))).sum(1) + logdet
+        return walk(self.plan, self.layers, y, logdet, self.step)
+
+    @staticmethod
+    def step(layers, _op, t):
+        norm, mix, couple = layers
+        t, ld1 = norm(t)
+        t, ld2 = mix(t)
+        t, ld3 = couple(t, mask("channel", False, *t.shape[1:]))
+        return t, ld1 + ld2 + ld3
 
 
 # --- NADE ------------------------------------------------------------------------------------
