@@ -60,8 +60,9 @@ pub struct Masks {
 }
 
 /// Tensors made once per device: a MAF of five 784-1024-1568 MADEs otherwise copied its 12M
-/// mask entries into new tensors at every step (3% of the step, and fresh pages). A device
-/// and its autodiff twin compare equal, so both are part of the key. A clone starts empty.
+/// mask entries into new tensors at every step (3% of the step, and fresh pages). burn compares
+/// devices by hardware, so a device and its autodiff twin can compare equal: whether the device
+/// is autodiff is part of the key too. A clone starts empty.
 #[derive(Debug, Default)]
 struct TensorCache(Mutex<Vec<(Device, bool, Vec<Tensor<2>>)>>);
 
