@@ -64,7 +64,7 @@ def finished(run: pathlib.Path) -> bool:
     if not (run / "meta.json").is_file():
         return False
     done, planned = steps_of(run)
-    converges = tomllib.loads((run / "config.toml").read_text())["family"] in STOP_EARLY
+    converges = config_of(run)["family"] in STOP_EARLY
     return (done >= planned or converges) and (run / "eval" / f"step-{done:06d}.json").is_file()
 
 
