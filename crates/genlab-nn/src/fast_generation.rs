@@ -16,6 +16,7 @@
 
 use crate::conv2d::{Conv2d, ConvTranspose2d};
 use crate::masked_conv::MaskedConv2d;
+use crate::mlp::Activation;
 use burn::tensor::Tensor;
 use genlab_core::tensor::to_vec;
 use genlab_kernels::vexp;
@@ -359,14 +360,12 @@ pub fn concat_elu(x: &[f32], c: usize) -> Vec<f32> {
         .collect()
 }
 
-/// In place: `max(x, 0)`, and NaN stays NaN as in burn's relu (`v.max(0.0)` would make it 0
-/// and hide a diverged network from the sample-quality check).
+/// In place: `max(x, 0)`, with [`Activation::apply_scalar`]'s rule that NaN stays NaN as in
+/// burn's relu (`v.max(0.0)` would make it 0 and hide a diverged network from the
+/// sample-quality check).
 pub fn relu(x: &mut [f32]) {
-    x.iter_mut().for_each(|v| {
-        if *v <= 0.0 {
-            *v = 0.0
-        }
-    });
+    x.iter_mut()
+        .for_each(|v| *v = Activation::Relu.apply_scalar(*v));
 }
 
 /// tanh(first half) ⊙ sigmoid(second half) of each row of `x [m, 2p]` -> `[m, p]` (the gated
