@@ -132,6 +132,28 @@ fn likelihoods_say_what_they_are() {
     let (made, _) = eval("made", &["--preset", "tiny"]);
     assert_eq!(made["kind"], "discrete", "{made}");
     assert!(made["meaning"].as_str().unwrap().contains("binary pixels"));
+    // 8-bit pixels: a mass over the 256 levels is discrete and exact; a flow's density of
+    // dequantized pixels is a lower bound on that log-mass (Theis et al. 2016).
+    let (pp, _) = eval("pixelcnn++", &["--preset", "tiny"]);
+    assert_eq!(
+        (&pp["kind"], &pp["bound"]),
+        (&"discrete".into(), &"exact".into()),
+        "{pp}"
+    );
+    assert!(
+        pp["meaning"].as_str().unwrap().contains("8-bit pixels"),
+        "{pp}"
+    );
+    let (flow, _) = eval("realnvp", &["--preset", "tiny"]);
+    assert_eq!(
+        (&flow["kind"], &flow["bound"]),
+        (&"discrete".into(), &"lower_bound".into()),
+        "{flow}"
+    );
+    assert!(
+        flow["meaning"].as_str().unwrap().contains("lower bound"),
+        "{flow}"
+    );
     // A bound says so, and the done line says what its numbers are (not --quiet).
     let (vae, _) = eval("iwae", &["--preset", "tiny"]);
     assert!(

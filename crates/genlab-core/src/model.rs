@@ -478,6 +478,13 @@ pub trait Likelihood {
     fn needs_binary_data(&self) -> bool {
         false
     }
+    /// True when `log_likelihood` is the log-probability mass of 8-bit pixels, one of 256
+    /// levels each (a softmax over intensities, a discretized logistic), not a density: its NLL
+    /// is then a discrete one without dequantization, as in van den Oord et al. 2016 and
+    /// Salimans et al. 2017.
+    fn models_8bit_levels(&self) -> bool {
+        false
+    }
     /// For a model of binary data: the setting that models real values instead, written as a
     /// full key (`model.visible = "gaussian"`), if the family has one.
     fn for_real_values(&self) -> Option<&'static str> {

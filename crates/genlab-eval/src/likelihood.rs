@@ -4,7 +4,10 @@
 //!
 //! bits/dim = nll / (d ln 2). For dequantized 8-bit data modelled as a density on [0, 1]^d, the
 //! discrete likelihood of the 256-level pixels is reported: nll_256 = nll + d ln 256 (the
-//! change of variables from [0, 1] to [0, 256]), as in RealNVP and PixelCNN++ papers.
+//! change of variables from [0, 1] to [0, 256]), as in RealNVP and PixelCNN++ papers. It is an
+//! upper bound on the NLL of the 8-bit pixels (a lower bound on log P, marked so), which models
+//! of the 256 levels themselves (PixelCNN's softmax, PixelCNN++'s discretized logistic) give
+//! exactly: the two are ranked together, as the papers compare them.
 
 use anyhow::{bail, Result};
 use burn::tensor::Device;
@@ -108,10 +111,13 @@ pub enum LikelihoodKind {
 }
 
 /// What a likelihood of `data` under preprocessing `pre` is, and a sentence saying so.
+/// `levels`: the model's likelihood is a mass over 8-bit levels
+/// ([`genlab_core::Likelihood::models_8bit_levels`]).
 fn kind_of(
     pre: &genlab_data::Preprocess,
     data: &Dataset,
     bound: Bound,
+    levels: bool,
 ) -> (LikelihoodKind, String) {
     let how = match bound {
         Bound::Exact => "exact",
@@ -124,7 +130,7 @@ fn kind_of(
             "discrete: -log P(x) of binary pixels in nats per example, {how}; comparable with other discrete likelihoods on the same binarization"
         );
         (LikelihoodKind::Discrete, text)
-    } else if pre.dequantize {
+    } else if pre.dequantize || levels {
         let text = format!(
             "discrete: -log P(x) of 8-bit pixels (256 levels) in nats per example, {how}; comparable across families on the same data"
         );
@@ -199,8 +205,14 @@ pub fn likelihood(
     if pre.dequantize && !pre.is_binary() {
         nll += d as f64 * 256f64.ln();
     }
-    let bound = lik.bound(k);
-    let (kind, meaning) = kind_of(&pre, data, bound);
+    // A density of uniformly dequantized pixels, E_u[log p(x + u)], is a lower bound on the
+    // log-probability of the 8-bit pixels, however exact the density (Theis, van den Oord &
+    // Bethge 2016, sec. 3.1; Ho et al. 2019, eq. 3).
+    let bound = match lik.bound(k) {
+        Bound::Exact if pre.dequantize && !pre.is_binary() => Bound::LowerBound,
+        b => b,
+    };
+    let (kind, meaning) = kind_of(&pre, data, bound, lik.models_8bit_levels());
     let projected_dims = (bound == Bound::Projected)
         .then(|| lik.projected_dims())
         .flatten();

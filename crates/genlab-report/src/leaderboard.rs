@@ -100,12 +100,19 @@ impl Key {
         let mut p = vec![("data", evaluated), ("shape", r.shape.clone())];
         match self {
             Key::Nll => {
-                p.push(("density", e.density.clone().unwrap_or_default()));
+                let density = e.density.clone().unwrap_or_default();
+                // A probability mass of the same pixels is the same quantity however the model
+                // saw them (dequantized or not, on any scale); a density depends on both.
+                let keys: &[&str] = match density.as_str() {
+                    "discrete" => &["split", "binarize"],
+                    _ => &["split", "binarize", "dequantize", "scale"],
+                };
+                p.push(("density", density));
                 p.push((
                     "projection",
                     (e.bound.as_deref() == Some("projected")).to_string(),
                 ));
-                for k in ["split", "binarize", "dequantize", "scale"] {
+                for &k in keys {
                     p.push((k, text(e.likelihood_data.as_ref().and_then(|d| d.get(k)))));
                 }
                 p.push(("examples", text(e.n_examples.map(Value::from).as_ref())));
@@ -207,12 +214,23 @@ impl Leaderboard {
         }
         for w in 1..groups.len() {
             let (first, second) = (&groups[0], &groups[w]);
-            let differ: Vec<String> = first
-                .0
-                .iter()
-                .zip(&second.0)
-                .filter(|(a, b)| a.1 != b.1)
-                .map(|(a, b)| format!("{} ({} vs {})", a.0, b.1, a.1))
+            // By name: a discrete NLL's protocol leaves out the keys a density's holds.
+            let value = |p: &Protocol, k: &str| {
+                p.iter()
+                    .find(|(name, _)| *name == k)
+                    .map_or("-".to_string(), |(_, v)| v.clone())
+            };
+            let mut keys: Vec<&str> = first.0.iter().map(|(k, _)| *k).collect();
+            for (k, _) in &second.0 {
+                if !keys.contains(k) {
+                    keys.push(k);
+                }
+            }
+            let differ: Vec<String> = keys
+                .into_iter()
+                .map(|k| (k, value(&first.0, k), value(&second.0, k)))
+                .filter(|(_, a, b)| a != b)
+                .map(|(k, a, b)| format!("{k} ({b} vs {a})"))
                 .collect();
             notes.push(format!(
                 "group {} ({}) is not ranked with group 1 ({}): their protocols differ in {}",
@@ -493,5 +511,59 @@ impl Leaderboard {
             })
             .collect();
         json!({ "key": self.key, "runs": rows, "notes": self.notes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::summary::Eval;
+
+    /// A run of 8-bit images with one likelihood result.
+    fn run(family: &str, nll: f64, bound: &str, kind: &str, dequantize: bool) -> RunSummary {
+        let v = json!({
+            "nll_nats": nll, "bound": bound, "kind": kind, "n_examples": 10000,
+            "data": {"spec": "fashion-mnist", "split": "test", "binarize": "none",
+                     "dequantize": dequantize, "scale": "unit"},
+        });
+        RunSummary {
+            path: family.into(),
+            family: family.into(),
+            data: "fashion-mnist".into(),
+            shape: "1x28x28".into(),
+            step: 1,
+            steps: 1,
+            seed: 0,
+            started_unix: 0,
+            train_seconds: None,
+            parameters: None,
+            last_losses: Vec::new(),
+            eval: Some(Eval::from_json(1, "e.json".into(), &v)),
+        }
+    }
+
+    #[test]
+    fn discrete_nlls_rank_together_however_the_pixels_were_fed_and_densities_do_not() {
+        // PixelCNN++'s exact mass of the 8-bit pixels and a flow's dequantized bound on it are
+        // the same quantity (ranked together, with the note on bounds); two continuous
+        // densities, one of dequantized pixels, are not.
+        let runs = [
+            run("realnvp", 1817.8, "lower_bound", "discrete", true),
+            run("pixelcnn++", 1519.0, "exact", "discrete", false),
+            run("class-gaussian", -562.7, "exact", "continuous", false),
+            run("gaussian-dequantized", 900.0, "exact", "continuous", true),
+        ];
+        let board = Leaderboard::new(&runs, Some(Key::Nll));
+        let place = |i: usize| board.places.iter().find(|p| p.run == i).unwrap();
+        assert_eq!((place(1).group, place(1).rank), (Some(0), Some(1)));
+        assert_eq!((place(0).group, place(0).rank), (Some(0), Some(2)));
+        assert_ne!(place(2).group, place(3).group);
+        assert_ne!(place(2).group, Some(0));
+        let notes = board.notes.join("\n");
+        assert!(
+            notes.contains("ranks exact, lower bound together"),
+            "{notes}"
+        );
+        assert!(notes.contains("dequantize ("), "{notes}");
     }
 }

@@ -840,6 +840,10 @@ impl Likelihood for PixelCnnPp {
     fn bound(&self, _k: usize) -> Bound {
         Bound::Exact
     }
+    /// The discretized logistic mixture is a mass over the 256 levels (eq. 2).
+    fn models_8bit_levels(&self) -> bool {
+        true
+    }
 }
 
 fn default_model() -> toml::Table {
