@@ -134,6 +134,14 @@ fn likelihoods_say_what_they_are() {
     assert!(made["meaning"].as_str().unwrap().contains("binary pixels"));
     // 8-bit pixels: a mass over the 256 levels is discrete and exact; a flow's density of
     // dequantized pixels is a lower bound on that log-mass (Theis et al. 2016).
+    for family in ["pixelcnn", "gated-pixelcnn"] {
+        let (v, _) = eval(family, &["--preset", "tiny", "--set", "data.binarize=none"]);
+        assert_eq!(
+            (&v["kind"], &v["bound"]),
+            (&"discrete".into(), &"exact".into()),
+            "{v}"
+        );
+    }
     let (pp, _) = eval("pixelcnn++", &["--preset", "tiny"]);
     assert_eq!(
         (&pp["kind"], &pp["bound"]),

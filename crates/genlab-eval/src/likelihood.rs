@@ -4,7 +4,8 @@
 //!
 //! bits/dim = nll / (d ln 2). For dequantized 8-bit data modelled as a density on [0, 1]^d, the
 //! discrete likelihood of the 256-level pixels is reported: nll_256 = nll + d ln 256 (the
-//! change of variables from [0, 1] to [0, 256]), as in RealNVP and PixelCNN++ papers. It is an
+//! change of variables from [0, 1] to [0, 256]; d ln 128 from [-1, 1]), as in RealNVP and
+//! PixelCNN++ papers. It is an
 //! upper bound on the NLL of the 8-bit pixels (a lower bound on log P, marked so), which models
 //! of the 256 levels themselves (PixelCNN's softmax, PixelCNN++'s discretized logistic) give
 //! exactly: the two are ranked together, as the papers compare them.
@@ -13,7 +14,7 @@ use anyhow::{bail, Result};
 use burn::tensor::Device;
 use genlab_core::rng::{rng_for, Stream};
 use genlab_core::{Bound, DataInfo, Model};
-use genlab_data::{Binarize, Dataset, Kind};
+use genlab_data::{Binarize, Dataset, Kind, Scale};
 use serde::Serialize;
 
 /// Rows per forward pass; with k samples a pass holds rows * k examples.
@@ -143,6 +144,17 @@ fn kind_of(
     }
 }
 
+/// What turns -log p(x) of a density of dequantized pixels into -log P of their 8-bit levels:
+/// -log of the volume of one example's bins, d ln 256 on [0, 1] (each bin 1/256 wide) and d ln 128
+/// on [-1, 1] (2/256 wide); 0 for data that is not dequantized.
+fn bin_nats(pre: &genlab_data::Preprocess, d: usize) -> f64 {
+    match (pre.dequantize && !pre.is_binary(), pre.scale) {
+        (false, _) => 0.0,
+        (true, Scale::Unit) => d as f64 * 256f64.ln(),
+        (true, Scale::Symmetric) => d as f64 * 128f64.ln(),
+    }
+}
+
 pub fn likelihood(
     model: &dyn Model,
     info: &DataInfo,
@@ -194,17 +206,11 @@ pub fn likelihood(
         all.iter_mut().for_each(|v| *v += j);
     }
     let n = all.len() as f64;
-    let discrete = if pre.dequantize && !pre.is_binary() {
-        d as f64 * 256f64.ln()
-    } else {
-        0.0
-    };
+    let discrete = bin_nats(&pre, d);
     let per_example_nll: Vec<f64> = all.iter().map(|v| discrete - v).collect();
     let mut nll = -all.iter().sum::<f64>() / n;
     let var = all.iter().map(|v| (-v - nll).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    if pre.dequantize && !pre.is_binary() {
-        nll += d as f64 * 256f64.ln();
-    }
+    nll += discrete;
     // A density of uniformly dequantized pixels, E_u[log p(x + u)], is a lower bound on the
     // log-probability of the 8-bit pixels, however exact the density (Theis, van den Oord &
     // Bethge 2016, sec. 3.1; Ho et al. 2019, eq. 3).
@@ -231,4 +237,31 @@ pub fn likelihood(
         log_jacobian,
         per_example_nll,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use genlab_data::Preprocess;
+
+    #[test]
+    fn bin_nats_follow_the_scale_so_a_density_gives_one_discrete_nll() {
+        let pre = |dequantize, scale, binarize| Preprocess {
+            binarize,
+            scale,
+            dequantize,
+        };
+        let d = 784;
+        let unit = bin_nats(&pre(true, Scale::Unit, Binarize::None), d);
+        let symmetric = bin_nats(&pre(true, Scale::Symmetric, Binarize::None), d);
+        assert!((unit - d as f64 * 256f64.ln()).abs() < 1e-9);
+        // y = 2x - 1: p_y(y) = p_x(x) / 2^d, so -log p_y + bin_nats(symmetric) must equal
+        // -log p_x + bin_nats(unit), the same probability of the same 8-bit pixels.
+        let minus_log_px = 1234.5;
+        let minus_log_py = minus_log_px + d as f64 * 2f64.ln();
+        assert!((minus_log_px + unit - (minus_log_py + symmetric)).abs() < 1e-9);
+        // Nothing to add where no density of dequantized pixels is scored.
+        assert_eq!(bin_nats(&pre(false, Scale::Unit, Binarize::None), d), 0.0);
+        assert_eq!(bin_nats(&pre(true, Scale::Unit, Binarize::Static), d), 0.0);
+    }
 }

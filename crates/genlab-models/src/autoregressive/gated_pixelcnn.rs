@@ -574,6 +574,9 @@ impl Likelihood for GatedPixelCnn {
     fn bound(&self, _k: usize) -> Bound {
         Bound::Exact
     }
+    fn models_8bit_levels(&self) -> bool {
+        self.levels == LEVELS
+    }
 }
 
 fn default_model() -> toml::Table {
