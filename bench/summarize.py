@@ -114,7 +114,8 @@ elif kind == "likelihood":
         gs = f"{sps:.3f}" if sps else f"{r['genlab_train_s'] / r['steps']:.3f}*"
         print(f"| {r['family']} | {r['preset']} | {data['spec']} {kind} | {r['steps']} | {g['nll_nats']:.2f} +- "
               f"{g['nll_stderr']:.2f} | {g['bits_per_dim']:.4f} | {ts} | {tb} | {gs} | {tt} |")
-    print("\n(test set, 10,000 images; exact likelihoods; genlab s/step is the trainer's own steps/s where "
+    print("\n(test set, 10,000 images; exact likelihoods, but a flow's NLL on dequantized pixels is an upper bound "
+          "on the 8-bit image's; genlab s/step is the trainer's own steps/s where "
           "recorded, else wall time / steps, which includes start-up, checkpoints and sample grids (*))")
 elif kind == "likelihood-speed":
     rows = [json.loads(l) for l in open(path) if l.strip()]
