@@ -5,10 +5,10 @@
 //! bits/dim = nll / (d ln 2). For dequantized 8-bit data modelled as a density on [0, 1]^d, the
 //! discrete likelihood of the 256-level pixels is reported: nll_256 = nll + d ln 256 (the
 //! change of variables from [0, 1] to [0, 256]; d ln 128 from [-1, 1]), as in RealNVP and
-//! PixelCNN++ papers. It is an
-//! upper bound on the NLL of the 8-bit pixels (a lower bound on log P, marked so), which models
-//! of the 256 levels themselves (PixelCNN's softmax, PixelCNN++'s discretized logistic) give
-//! exactly: the two are ranked together, as the papers compare them.
+//! PixelCNN++ papers. It is an upper bound on the NLL of the 8-bit pixels (a lower bound on
+//! log P, marked so), which models of the 256 levels themselves (PixelCNN's softmax,
+//! PixelCNN++'s discretized logistic) give exactly: the two are ranked together, as the papers
+//! compare them.
 
 use anyhow::{bail, Result};
 use burn::tensor::Device;
